@@ -1,0 +1,131 @@
+"""Decoy: evidence-grade management of court-sanctioned decoy-profile operations."""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g, request, session
+from flask_babel import get_locale
+
+from . import config as configuration
+from . import db
+from .clock import SystemClock
+from .extensions import babel, csrf, login_manager
+
+__all__ = ["create_app"]
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the application: defaults, then the instance file, then ``test_config``, then ``DECOY_*``.
+
+    The factory has no side effects: no migrations, network or scheduler start.
+    """
+    settings: dict[str, Any] = dict(configuration.DEFAULTS)
+    environment = configuration.from_environment(os.environ)
+    given = environment.get("DATA_DIR") or (test_config or {}).get("DATA_DIR")
+    data_dir = Path(given or settings["DATA_DIR"])
+    app = Flask(
+        "decoy",
+        instance_path=str(data_dir.resolve()),
+        template_folder=str(configuration.resource_dir("templates")),
+        static_folder=str(Path(__file__).resolve().parent / "static"),
+    )
+    app.config.update(settings)
+    app.config.from_pyfile("decoy.cfg", silent=True)
+    if test_config:
+        app.config.update(test_config)
+    app.config.update(environment)
+    configuration.finalise(app.config)
+
+    app.extensions["clock"] = app.config.get("CLOCK") or SystemClock()
+    register_extensions(app)
+    register_blueprints(app)
+    register_request_hooks(app)
+    from .errors import register_error_handlers
+
+    register_error_handlers(app)
+    from .cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def select_locale() -> str | None:
+    """The chosen language, else the browser's preference."""
+    chosen = session.get("lang")
+    if chosen:
+        return str(chosen)
+    return request.accept_languages.best_match(["en", "nl"]) if request else None
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the extensions and the database."""
+    db.init_app(app)
+    from . import audit_bridge, formatting
+
+    formatting.init_app(app)
+
+    audit_bridge.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "basic"
+    from .auth import principal
+
+    principal.enforce_session_timeouts(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    """Register every feature's views."""
+    from .admin.views import bp as admin_bp
+    from .api import bp as api_bp
+    from .auth.views import bp as auth_bp
+    from .main.views import bp as main_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(admin_bp)
+    csrf.exempt(api_bp)
+    app.register_blueprint(api_bp)
+
+
+def register_request_hooks(app: Flask) -> None:
+    """Request ids, security headers and template globals."""
+
+    @app.before_request
+    def _request_id() -> None:
+        given = request.headers.get("X-Request-ID", "")
+        g.request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+
+    @app.after_request
+    def _security_headers(response: Any) -> Any:
+        headers = response.headers
+        headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+        headers["X-Content-Type-Options"] = "nosniff"
+        headers["X-Frame-Options"] = "DENY"
+        headers["Referrer-Policy"] = "no-referrer"
+        headers["Cross-Origin-Opener-Policy"] = "same-origin"
+        headers["Cross-Origin-Resource-Policy"] = "same-origin"
+        headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), interest-cohort=()"
+        headers["X-Request-ID"] = g.get("request_id", "")
+        if request.endpoint != "static":
+            headers.setdefault("Cache-Control", "no-store")
+        if request.is_secure or app.config["SESSION_COOKIE_SECURE"]:
+            headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+        return response
+
+    @app.context_processor
+    def _template_globals() -> dict[str, Any]:
+        return {"current_locale": str(get_locale() or "en"), "languages": app.config["LANGUAGES"]}

@@ -1,0 +1,68 @@
+"""The JSON API under /api/v1: bearer tokens or the session, JSON errors, OpenAPI description."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, g, jsonify, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError, validate_csrf
+from werkzeug.wrappers import Response
+
+from ..auth import services
+from ..auth.principal import principal_for
+from ..db import get_session
+from ..errors import NotAuthenticated
+from .openapi import build_document
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+@bp.before_request
+def _authenticate() -> None:
+    """Accept a bearer token, or the session (then unsafe methods need the CSRF header)."""
+    header = request.headers.get("Authorization", "")
+    if header:
+        scheme, _, token = header.partition(" ")
+        user = services.user_for_token(get_session(), token.strip()) if scheme.lower() == "bearer" else None
+        if user is None:
+            raise NotAuthenticated("invalid, expired or revoked token")
+        # The token authenticates this request only: nothing is written to the session cookie.
+        g._login_user = principal_for(user)
+        g.api_token_auth = True
+        return
+    if request.endpoint == "api.openapi":
+        return
+    if not current_user.is_authenticated:
+        raise NotAuthenticated("authentication required: a bearer token or a session")
+    if request.method in UNSAFE_METHODS:
+        try:
+            validate_csrf(request.headers.get("X-CSRFToken", ""))
+        except CSRFError as error:
+            raise NotAuthenticated(f"CSRF token missing or invalid: {error.description}") from error
+        except Exception as error:  # flask-wtf raises ValidationError for a bad token
+            raise NotAuthenticated("CSRF token missing or invalid") from error
+
+
+@bp.after_request
+def _no_store(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/openapi.json")
+def openapi() -> Response:
+    """The OpenAPI 3.1 description of this API."""
+    return jsonify(build_document())
+
+
+@bp.route("/me")
+def me() -> Response:
+    """The caller's account."""
+    return jsonify(_me_body())
+
+
+def _me_body() -> dict[str, Any]:
+    return {"username": current_user.username, "roles": sorted(current_user.roles)}

@@ -1,0 +1,56 @@
+"""The only place where the application meets the audit library."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, current_app, g, has_request_context
+from sqlmodel import Session
+
+from audit.entry import EntryInput
+from audit.store import Appended, AuditStore
+
+from . import clock
+from .models import AUDIT_TABLES
+
+SYSTEM_ACTOR = "system"
+
+
+def init_app(app: Flask) -> None:
+    """Attach the audit store to the application."""
+    app.extensions["audit.store"] = AuditStore(AUDIT_TABLES)
+
+
+def get_store(app: Flask | None = None) -> AuditStore:
+    """The application's audit store."""
+    return (app or current_app).extensions["audit.store"]  # type: ignore[no-any-return]
+
+
+def record(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    object_type: str,
+    object_id: str | int | None = None,
+    operation_id: int | None = None,
+    evidence: Mapping[str, str | list[str]] | None = None,
+    details: Mapping[str, Any] | None = None,
+) -> Appended:
+    """Append an audit entry inside the session's open transaction (rule 5).
+
+    The entry commits or rolls back with the change it records.
+    """
+    session.flush()
+    entry = EntryInput(
+        time=clock.now(),
+        actor=actor,
+        action=action,
+        object={"type": object_type, "id": object_id},
+        operation=operation_id,
+        request=g.get("request_id") if has_request_context() else None,
+        evidence=dict(evidence or {}),
+        details=dict(details or {}),
+    )
+    return get_store().append(session.connection(), entry)

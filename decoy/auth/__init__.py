@@ -1,0 +1,1 @@
+"""Accounts, login with two factors, sessions and tokens."""

@@ -1,0 +1,125 @@
+"""The signed-in person as Flask-Login sees them, session timeouts and role checks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import Flask, current_app, g, redirect, request, session, url_for
+from flask_login import current_user, logout_user
+from werkzeug.wrappers import Response
+
+from .. import clock
+from ..db import get_session
+from ..errors import Forbidden, NotAuthenticated
+from ..extensions import login_manager
+from ..models import User
+from . import services
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Principal:
+    """An authenticated user and their roles."""
+
+    is_authenticated = True
+    is_anonymous = False
+
+    def __init__(self, user: User, roles: set[str]) -> None:
+        self.user = user
+        self.id = user.id
+        self.username = user.username
+        self.roles = frozenset(roles)
+
+    @property
+    def is_active(self) -> bool:
+        """Whether the account may be used."""
+        return self.user.is_active
+
+    def get_id(self) -> str:
+        """The identifier Flask-Login keeps in the session."""
+        return str(self.id)
+
+    def has_role(self, *roles: str) -> bool:
+        """Whether the principal holds any of ``roles``."""
+        return bool(self.roles.intersection(roles))
+
+
+def principal_for(user: User) -> Principal:
+    """Wrap a user with their roles."""
+    return Principal(user, services.user_roles(get_session(), user))
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> Principal | None:
+    user = get_session().get(User, int(user_id)) if user_id.isdigit() else None
+    if user is None or not user.is_active or session.get("epoch") != user.session_epoch:
+        return None
+    return principal_for(user)
+
+
+def start_session(user: User) -> None:
+    """Regenerate the session for a freshly authenticated user."""
+    language = session.get("lang")
+    session.clear()
+    now = clock.now().timestamp()
+    session["epoch"] = user.session_epoch
+    session["login_at"] = now
+    session["seen_at"] = now
+    if language:
+        session["lang"] = language
+    session.permanent = True
+
+
+def enforce_session_timeouts(app: Flask) -> None:
+    """End sessions idle for too long or older than the absolute limit."""
+
+    @app.before_request
+    def _timeouts() -> Response | None:
+        if "_user_id" not in session:
+            return None
+        now = clock.now().timestamp()
+        config = current_app.config
+        idle = now - float(session.get("seen_at", 0))
+        age = now - float(session.get("login_at", 0))
+        if idle > config["SESSION_IDLE_MINUTES"] * 60 or age > config["SESSION_ABSOLUTE_HOURS"] * 3600:
+            logout_user()
+            language = session.get("lang")
+            session.clear()
+            if language:
+                session["lang"] = language
+            g.session_expired = True
+            if not request.path.startswith("/api/") and request.endpoint not in {"main.healthz", "static"}:
+                return redirect(url_for("auth.login", next=request.path, expired=1))
+            return None
+        # Rewrite the cookie at most once a minute: idle accuracy without a cookie per request.
+        if now - float(session.get("seen_at", 0)) > 60:
+            session["seen_at"] = now
+        return None
+
+
+def require_roles(*roles: str) -> Callable[[F], F]:
+    """Allow a view only to signed-in users holding one of ``roles`` (any role when empty)."""
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                if request.path.startswith("/api/"):
+                    raise NotAuthenticated("authentication required")
+                return login_manager.unauthorized()
+            if roles and not current_user.has_role(*roles):
+                raise Forbidden("your role does not allow this")
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorate
+
+
+def login_time() -> datetime | None:
+    """When the current session signed in."""
+    stamp = session.get("login_at")
+    return None if stamp is None else datetime.fromtimestamp(float(stamp), tz=clock.now().tzinfo)

@@ -1,0 +1,67 @@
+"""Commands for the audit log and the scheduler."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+
+def _app():  # type: ignore[no-untyped-def]
+    from .cli import _app as build
+
+    return build()
+
+
+@click.group("audit")
+def audit_group() -> None:
+    """Verify and checkpoint the tamper-evident audit log."""
+
+
+@audit_group.command("verify")
+@click.argument("bundle", required=False, type=click.Path(dir_okay=False, path_type=Path))
+def verify(bundle: Path | None) -> None:
+    """Exit 0 when the log (or BUNDLE.zip) is intact; else exit 1 naming the first bad entry."""
+    if bundle is not None:
+        from audit.verify import verify_bundle
+
+        report = verify_bundle(bundle)
+    else:
+        from .audit_setup import verify_log
+
+        app = _app()
+        with app.app_context():
+            report = verify_log(app)
+    if report.ok:
+        click.echo(f"intact: {report.entries} entries, {report.checkpoints} checkpoints verified")
+        return
+    where = "" if report.first_bad_index is None else f"first bad entry: {report.first_bad_index}; "
+    click.echo(f"NOT INTACT: {where}{report.reason}")
+    sys.exit(1)
+
+
+@audit_group.command("checkpoint")
+def checkpoint() -> None:
+    """Sign and publish a checkpoint now."""
+    from .audit_setup import checkpoint_file, make_checkpoint
+
+    app = _app()
+    with app.app_context():
+        stored = make_checkpoint(app)
+        click.echo(stored.note, nl=False)
+        click.echo(f"published to {checkpoint_file(app)}", err=True)
+
+
+@click.command("scheduler")
+@click.option("--once", is_flag=True, help="run every due job once and exit")
+def scheduler_command(once: bool) -> None:
+    """Run the scheduler process (checkpoints, reviews, enforcement, notifications)."""
+    from .jobs import run_once, run_scheduler
+
+    app = _app()
+    if once:
+        for name, outcome in run_once(app):
+            click.echo(f"{name}: {outcome}")
+        return
+    run_scheduler(app)

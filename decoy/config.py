@@ -1,0 +1,103 @@
+"""Configuration defaults and the checks that refuse an unsafe start."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+DEFAULT_SECRET_KEY = "insecure-development-secret"  # noqa: S105 - refused outside development
+
+DEFAULTS: dict[str, Any] = {
+    "ENV": "production",
+    "SECRET_KEY": DEFAULT_SECRET_KEY,
+    "DATA_DIR": "./instance",
+    "DATABASE_URL": None,
+    "TIMEZONE": "Europe/Amsterdam",
+    "SMTP_URL": None,
+    "MAIL_FROM": "decoy@localhost",
+    "ORIGIN": "decoy.invalid/audit",
+    "MAX_ATTACHMENT_BYTES": 50 * 1024 * 1024,
+    "SESSION_IDLE_MINUTES": 30,
+    "SESSION_ABSOLUTE_HOURS": 12,
+    "LOCKOUT_THRESHOLD": 5,
+    "LOCKOUT_MINUTES": 15,
+    "LOGIN_RATE_LIMIT": 30,
+    "LOGIN_RATE_WINDOW_MINUTES": 15,
+    "TOKEN_DEFAULT_DAYS": 90,
+    "PREFERRED_URL_SCHEME": "http",
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_SECURE": False,
+    "SESSION_COOKIE_NAME": "decoy_session",
+    "WTF_CSRF_TIME_LIMIT": None,
+    "BABEL_DEFAULT_LOCALE": "en",
+    "LANGUAGES": ["en", "nl"],
+    "ARGON2_TIME_COST": 3,
+    "ARGON2_MEMORY_COST": 65536,
+    "REVIEW_EXPIRY_NOTICE_DAYS": 14,
+    "REVIEW_GRACE_DAYS": 3,
+}
+
+#: Environment variables read on top of every other source, without their ``DECOY_`` prefix.
+ENVIRONMENT_KEYS = (
+    "ENV",
+    "SECRET_KEY",
+    "DATA_DIR",
+    "DATABASE_URL",
+    "TIMEZONE",
+    "SMTP_URL",
+    "MAIL_FROM",
+    "ORIGIN",
+    "MAX_ATTACHMENT_BYTES",
+    "SESSION_COOKIE_SECURE",
+)
+
+_INTEGER_KEYS = {"MAX_ATTACHMENT_BYTES"}
+_BOOLEAN_KEYS = {"SESSION_COOKIE_SECURE"}
+
+
+class ConfigurationError(RuntimeError):
+    """The configuration is unsafe or incomplete; Decoy refuses to start."""
+
+
+def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, Any]:
+    """Read the ``DECOY_*`` variables that are set."""
+    found: dict[str, Any] = {}
+    for key in ENVIRONMENT_KEYS:
+        value = environ.get(f"DECOY_{key}")
+        if value is None or value == "":
+            continue
+        if key in _INTEGER_KEYS:
+            found[key] = int(value)
+        elif key in _BOOLEAN_KEYS:
+            found[key] = value.strip().lower() in {"1", "true", "yes", "on"}
+        else:
+            found[key] = value
+    return found
+
+
+def finalise(config: dict[str, Any]) -> None:
+    """Derive dependent settings and refuse unsafe ones."""
+    data_dir = Path(config["DATA_DIR"]).resolve()
+    config["DATA_DIR"] = str(data_dir)
+    if not config.get("DATABASE_URL"):
+        config["DATABASE_URL"] = f"sqlite:///{data_dir / 'decoy.db'}"
+    if config["SECRET_KEY"] == DEFAULT_SECRET_KEY:
+        secret_file = data_dir / "keys" / "session.key"
+        if secret_file.is_file():
+            config["SECRET_KEY"] = secret_file.read_text().strip()
+    if config["SECRET_KEY"] == DEFAULT_SECRET_KEY and config["ENV"] not in {"development", "testing"}:
+        raise ConfigurationError(
+            "DECOY_SECRET_KEY is not set and the data directory holds no session key: "
+            "run `decoy init` or set DECOY_SECRET_KEY (DECOY_ENV=development allows the default)."
+        )
+    config["PERMANENT_SESSION_LIFETIME"] = config["SESSION_ABSOLUTE_HOURS"] * 3600
+    config["BABEL_TRANSLATION_DIRECTORIES"] = str(resource_dir("translations"))
+
+
+def resource_dir(name: str) -> Path:
+    """Locate a shipped resource folder (installed inside the package, or beside it in a checkout)."""
+    package = Path(__file__).resolve().parent
+    inside = package / name
+    return inside if inside.is_dir() else package.parent / name

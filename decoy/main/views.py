@@ -1,0 +1,24 @@
+"""The home page of each role and the health check."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+bp = Blueprint("main", __name__)
+
+
+@bp.route("/healthz")
+def healthz() -> Response:
+    """Liveness: answers without authentication and without touching evidence."""
+    return jsonify({"status": "ok"})
+
+
+@bp.route("/")
+@login_required
+def home() -> Response | str:
+    """Each role's starting page."""
+    if current_user.has_role("admin"):
+        return redirect(url_for("admin.users"))
+    return render_template("main/home.html")
