@@ -1,0 +1,283 @@
+"""The audit part of an evidence bundle (a ZIP): its format, small writers, and its verifier.
+
+Standard library and cryptography only: a court's expert runs ``python -m audit verify BUNDLE.zip``
+with no database and no Flask.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import os
+import zipfile
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from audit.checkpoint import Checkpoint, CheckpointError, Verifier
+from audit.entry import decode_entry
+from audit.merkle import verify_consistency, verify_inclusion
+
+__all__ = [
+    "BUNDLE_CHECKS",
+    "BUNDLE_FORMAT",
+    "CHECKPOINT_PATH",
+    "CONSISTENCY_PATH",
+    "ENTRIES_PATH",
+    "MANIFEST_PATH",
+    "PUBLIC_KEY_PATH",
+    "BundleCheck",
+    "VerifyReport",
+    "consistency_json",
+    "entry_line",
+    "manifest_json",
+    "verify_bundle",
+]
+
+BUNDLE_FORMAT = "decoy-evidence-bundle/1"
+MANIFEST_PATH = "manifest.json"
+CHECKPOINT_PATH = "audit/checkpoint.txt"
+PUBLIC_KEY_PATH = "audit/public_key.txt"
+ENTRIES_PATH = "audit/entries.jsonl"
+CONSISTENCY_PATH = "audit/consistency.json"
+
+BundleCheck = Callable[[zipfile.ZipFile, dict[int, dict[str, Any]]], str | None]
+# Further checks of a bundle's other files against its proven entries (e.g. transcripts); each
+# returns a failure reason naming the file or entry, or None.
+BUNDLE_CHECKS: list[BundleCheck] = []
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """The outcome of a verification; ``first_bad_index`` and ``file`` name what failed first."""
+
+    ok: bool
+    first_bad_index: int | None
+    reason: str
+    entries: int
+    checkpoints: int
+    file: str | None = None
+
+
+class _Failure(Exception):
+    def __init__(self, reason: str, *, file: str | None = None, index: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason, self.file, self.index = reason, file, index
+
+
+def _b64(text: object, what: str, file: str, index: int | None = None) -> bytes:
+    try:
+        if type(text) is not str:
+            raise ValueError("not a string")
+        raw = base64.b64decode(text.encode("ascii"), validate=True)
+    except (ValueError, binascii.Error) as exc:
+        raise _Failure(f"{file}: {what} is not base64", file=file, index=index) from exc
+    return raw
+
+
+def entry_line(index: int, entry_bytes: bytes, leaf_hash: bytes, inclusion_proof: Sequence[bytes]) -> str:
+    """Return one line of audit/entries.jsonl (with its newline)."""
+    record = {
+        "index": index,
+        "entry": base64.b64encode(entry_bytes).decode("ascii"),
+        "leaf_hash": base64.b64encode(leaf_hash).decode("ascii"),
+        "inclusion_proof": [base64.b64encode(h).decode("ascii") for h in inclusion_proof],
+    }
+    return json.dumps(record, separators=(",", ":"), sort_keys=True) + "\n"
+
+
+def consistency_json(previous_note: str, proof: Sequence[bytes]) -> bytes:
+    """Return audit/consistency.json proving the bundle's checkpoint extends ``previous_note``."""
+    record = {
+        "previous_checkpoint": previous_note,
+        "proof": [base64.b64encode(h).decode("ascii") for h in proof],
+    }
+    return json.dumps(record, sort_keys=True, indent=1, ensure_ascii=False).encode("utf-8")
+
+
+def manifest_json(files: Mapping[str, tuple[str, int]]) -> bytes:
+    """Return manifest.json for files given as path -> (sha256 hex, size)."""
+    listed = {path: {"sha256": digest, "size": size} for path, (digest, size) in sorted(files.items())}
+    return json.dumps({"format": BUNDLE_FORMAT, "files": listed}, indent=1, sort_keys=True).encode("utf-8")
+
+
+def _read(bundle: zipfile.ZipFile, path: str) -> bytes:
+    try:
+        return bundle.read(path)
+    except KeyError as exc:
+        raise _Failure(f"{path} is missing", file=path) from exc
+
+
+def _check_manifest(bundle: zipfile.ZipFile) -> None:
+    names = [info.filename for info in bundle.infolist() if not info.is_dir()]
+    duplicates = {name for name in names if names.count(name) > 1}
+    if duplicates:
+        name = sorted(duplicates)[0]
+        raise _Failure(f"{name} appears more than once in the bundle", file=name)
+    try:
+        manifest = json.loads(_read(bundle, MANIFEST_PATH).decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise _Failure(f"{MANIFEST_PATH} is not valid JSON", file=MANIFEST_PATH) from exc
+    if (
+        type(manifest) is not dict
+        or manifest.get("format") != BUNDLE_FORMAT
+        or type(manifest.get("files")) is not dict
+    ):
+        raise _Failure(f"{MANIFEST_PATH} is not a {BUNDLE_FORMAT} manifest", file=MANIFEST_PATH)
+    listed: dict[str, Any] = manifest["files"]
+    present = set(names) - {MANIFEST_PATH}
+    for name in sorted(set(listed) - present):
+        raise _Failure(f"{name} is listed in the manifest but missing from the bundle", file=name)
+    for name in sorted(present - set(listed)):
+        raise _Failure(f"{name} is in the bundle but not listed in the manifest", file=name)
+    for name in sorted(listed):
+        record = listed[name]
+        if (
+            type(record) is not dict
+            or type(record.get("sha256")) is not str
+            or type(record.get("size")) is not int
+        ):
+            raise _Failure(f"{MANIFEST_PATH}: malformed record for {name}", file=MANIFEST_PATH)
+        digest, size = hashlib.sha256(), 0
+        with bundle.open(name) as stream:
+            for block in iter(lambda: stream.read(1 << 20), b""):
+                digest.update(block)
+                size += len(block)
+        if size != record["size"]:
+            raise _Failure(f"{name}: size {size} differs from the manifest ({record['size']})", file=name)
+        if digest.hexdigest() != record["sha256"]:
+            raise _Failure(f"{name}: SHA-256 differs from the manifest", file=name)
+
+
+def _text(bundle: zipfile.ZipFile, path: str) -> str:
+    try:
+        return _read(bundle, path).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _Failure(f"{path} is not UTF-8", file=path) from exc
+
+
+def _check_checkpoint(bundle: zipfile.ZipFile, expected_key: str | None) -> tuple[Verifier, Checkpoint]:
+    try:
+        verifier = Verifier.from_key_text(_text(bundle, PUBLIC_KEY_PATH))
+    except CheckpointError as exc:
+        raise _Failure(f"{PUBLIC_KEY_PATH}: {exc}", file=PUBLIC_KEY_PATH) from exc
+    if expected_key is not None:
+        try:
+            expected = Verifier.from_key_text(expected_key)
+        except CheckpointError as exc:
+            raise _Failure(f"the expected key is malformed: {exc}") from exc
+        if expected.key_text() != verifier.key_text():
+            raise _Failure(
+                f"{PUBLIC_KEY_PATH} is not the expected key {expected.key_text()}", file=PUBLIC_KEY_PATH
+            )
+    try:
+        checkpoint = verifier.verify_note(_text(bundle, CHECKPOINT_PATH))
+    except CheckpointError as exc:
+        raise _Failure(f"{CHECKPOINT_PATH}: {exc}", file=CHECKPOINT_PATH) from exc
+    return verifier, checkpoint
+
+
+def _check_entries(bundle: zipfile.ZipFile, checkpoint: Checkpoint) -> dict[int, dict[str, Any]]:
+    decoded: dict[int, dict[str, Any]] = {}
+    previous = -1
+    for number, line in enumerate(_text(bundle, ENTRIES_PATH).splitlines(), start=1):
+        try:
+            record = json.loads(line)
+        except ValueError as exc:
+            raise _Failure(f"{ENTRIES_PATH} line {number} is not JSON", file=ENTRIES_PATH) from exc
+        if type(record) is not dict or set(record) != {"index", "entry", "leaf_hash", "inclusion_proof"}:
+            raise _Failure(f"{ENTRIES_PATH} line {number} is malformed", file=ENTRIES_PATH)
+        index = record["index"]
+        if type(index) is not int or index <= previous:
+            raise _Failure(f"{ENTRIES_PATH} line {number}: indexes must increase", file=ENTRIES_PATH)
+        previous = index
+        where = f"entry {index}"
+        data = _b64(record["entry"], f"{where} bytes", ENTRIES_PATH, index)
+        stated = _b64(record["leaf_hash"], f"{where} leaf hash", ENTRIES_PATH, index)
+        proof_texts = record["inclusion_proof"]
+        if type(proof_texts) is not list:
+            raise _Failure(f"{where}: inclusion proof is not a list", file=ENTRIES_PATH, index=index)
+        proof = [_b64(h, f"{where} proof", ENTRIES_PATH, index) for h in proof_texts]
+        digest = hashlib.sha256(b"\x00" + data).digest()
+        if digest != stated:
+            raise _Failure(
+                f"{where}: leaf hash does not match the entry bytes", file=ENTRIES_PATH, index=index
+            )
+        try:
+            entry = decode_entry(data)
+        except ValueError as exc:
+            raise _Failure(f"{where}: {exc}", file=ENTRIES_PATH, index=index) from exc
+        if entry["index"] != index:
+            raise _Failure(
+                f"{where}: the entry records index {entry['index']}", file=ENTRIES_PATH, index=index
+            )
+        if not verify_inclusion(index, checkpoint.size, digest, proof, checkpoint.root):
+            raise _Failure(
+                f"{where}: inclusion proof fails against the checkpoint (size {checkpoint.size})",
+                file=ENTRIES_PATH,
+                index=index,
+            )
+        decoded[index] = entry
+    return decoded
+
+
+def _check_consistency(bundle: zipfile.ZipFile, verifier: Verifier, checkpoint: Checkpoint) -> int:
+    if CONSISTENCY_PATH not in bundle.namelist():
+        return 0
+    try:
+        record = json.loads(_text(bundle, CONSISTENCY_PATH))
+        previous = verifier.verify_note(record["previous_checkpoint"], origin=checkpoint.origin)
+        proof_texts = record["proof"]
+        if type(proof_texts) is not list:
+            raise ValueError("proof is not a list")
+    except (ValueError, KeyError, TypeError) as exc:
+        raise _Failure(f"{CONSISTENCY_PATH}: {exc}", file=CONSISTENCY_PATH) from exc
+    proof = [_b64(h, "proof", CONSISTENCY_PATH) for h in proof_texts]
+    if not verify_consistency(previous.size, checkpoint.size, previous.root, checkpoint.root, proof):
+        raise _Failure(
+            f"{CONSISTENCY_PATH}: the checkpoint does not extend the previous one (size {previous.size})",
+            file=CONSISTENCY_PATH,
+        )
+    return 1
+
+
+def verify_bundle(
+    path: str | os.PathLike[str], expected_key: str | None = None, checks: Iterable[BundleCheck] | None = None
+) -> VerifyReport:
+    """Verify an evidence bundle: manifest, checkpoint signature, entries and proofs, then extra checks."""
+    entries = checkpoints = 0
+    try:
+        with zipfile.ZipFile(path) as bundle:
+            _check_manifest(bundle)
+            verifier, checkpoint = _check_checkpoint(bundle, expected_key)
+            checkpoints = 1
+            decoded = _check_entries(bundle, checkpoint)
+            entries = len(decoded)
+            checkpoints += _check_consistency(bundle, verifier, checkpoint)
+            for check in BUNDLE_CHECKS if checks is None else checks:
+                problem = check(bundle, decoded)
+                if problem is not None:
+                    raise _Failure(problem)
+    except _Failure as failure:
+        return VerifyReport(False, failure.index, failure.reason, entries, checkpoints, failure.file)
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        OSError,
+        EOFError,
+        RuntimeError,
+        NotImplementedError,
+    ) as exc:
+        # Includes a CRC mismatch, which zipfile reports naming the damaged member.
+        return VerifyReport(False, None, f"the bundle is not a readable ZIP: {exc}", entries, checkpoints)
+    except Exception as exc:  # a damaged archive can make zipfile raise almost anything
+        return VerifyReport(False, None, f"the bundle is damaged: {exc!r}", entries, checkpoints)
+    return VerifyReport(
+        True,
+        None,
+        f"intact: {entries} entries proven in checkpoint {checkpoint.origin} size {checkpoint.size}",
+        entries,
+        checkpoints,
+    )

@@ -1,0 +1,205 @@
+"""Canonical encoding of an audit entry: sorted-key compact UTF-8 JSON without floats.
+
+The exact bytes produced here are what the Merkle tree hashes, so the encoding must be reproducible
+by an independent implementation; docs/evidence-format.md specifies it with test vectors.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+__all__ = [
+    "ENTRY_FIELDS",
+    "FORMAT_VERSION",
+    "EntryInput",
+    "canonical_json",
+    "decode_entry",
+    "encode_entry",
+    "format_time",
+]
+
+FORMAT_VERSION = 1
+ENTRY_FIELDS = frozenset(
+    {"v", "index", "time", "actor", "action", "object", "operation", "request", "evidence", "details"}
+)
+# Integers outside the signed 64-bit range lose precision in many JSON parsers, so they are refused.
+_INT_MIN = -(1 << 63)
+_INT_MAX = (1 << 63) - 1
+_MAX_DEPTH = 32
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}\Z")
+_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z\Z")
+
+_encoder = json.JSONEncoder(
+    ensure_ascii=False, allow_nan=False, sort_keys=True, separators=(",", ":"), check_circular=False
+)
+
+
+def _refuse_float(text: str) -> Any:
+    raise ValueError(f"floats are not allowed in audit entries: {text}")
+
+
+def _parse_int(text: str) -> int:
+    value = int(text)
+    if not _INT_MIN <= value <= _INT_MAX:
+        raise ValueError("integer outside the signed 64-bit range")
+    return value
+
+
+# Refusing floats and oversized integers while parsing spares a second walk over the decoded value.
+_decoder = json.JSONDecoder(parse_float=_refuse_float, parse_constant=_refuse_float, parse_int=_parse_int)
+
+
+def _check_value(value: object, depth: int = 0) -> None:
+    """Refuse anything but str, int, bool, None, list and dict with str keys."""
+    if depth > _MAX_DEPTH:
+        raise ValueError("audit entry nested too deeply")
+    if value is None or isinstance(value, bool | str):
+        return
+    if type(value) is int:
+        if not _INT_MIN <= value <= _INT_MAX:
+            raise ValueError("integer outside the signed 64-bit range")
+        return
+    if type(value) is list:
+        for item in value:
+            _check_value(item, depth + 1)
+        return
+    if type(value) is dict:
+        for key, item in value.items():
+            if type(key) is not str:
+                raise ValueError("object keys must be strings")
+            _check_value(item, depth + 1)
+        return
+    raise ValueError(f"{type(value).__name__} is not allowed in audit entries")
+
+
+def canonical_json(obj: object) -> bytes:
+    """Return the canonical encoding of a JSON value (sorted keys, no whitespace, UTF-8, no floats)."""
+    _check_value(obj)
+    try:
+        return _encoder.encode(obj).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        # A lone surrogate has no UTF-8 form.
+        raise ValueError("string is not valid Unicode") from exc
+
+
+def format_time(moment: datetime) -> str:
+    """Return an aware datetime as RFC 3339 UTC with microseconds and "Z"."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError("audit entry time must be timezone-aware")
+    utc = moment.astimezone(UTC).replace(tzinfo=None)
+    return utc.isoformat(timespec="microseconds") + "Z"
+
+
+@dataclass(frozen=True)
+class EntryInput:
+    """What the caller says happened; the store adds ``v`` and ``index``.
+
+    ``object`` is ``{"type": str, "id": str | int | None}``; ``evidence`` maps a name to a lowercase
+    hex SHA-256 or a list of them.
+    """
+
+    time: datetime
+    actor: str
+    action: str
+    object: Mapping[str, str | int | None]
+    operation: int | None = None
+    request: str | None = None
+    evidence: Mapping[str, str | list[str]] = field(default_factory=dict)
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
+def _nonempty_str(name: str, value: object) -> str:
+    if type(value) is not str or not value:
+        raise ValueError(f"{name} must be a non-empty string")
+    return value
+
+
+def _check_object(value: object) -> dict[str, str | int | None]:
+    if not isinstance(value, Mapping) or set(value) != {"type", "id"}:
+        raise ValueError('object must be {"type": ..., "id": ...}')
+    _nonempty_str("object.type", value["type"])
+    object_id = value["id"]
+    if object_id is not None and type(object_id) not in (str, int):
+        raise ValueError("object.id must be a string, an integer or null")
+    return {"type": value["type"], "id": object_id}
+
+
+def _check_evidence(value: object) -> dict[str, str | list[str]]:
+    if not isinstance(value, Mapping):
+        raise ValueError("evidence must be a mapping")
+    result: dict[str, str | list[str]] = {}
+    for name, digest in value.items():
+        _nonempty_str("evidence name", name)
+        digests = digest if type(digest) is list else [digest]
+        for item in digests:
+            if type(item) is not str or not _SHA256_HEX.match(item):
+                raise ValueError(f"evidence {name!r} must be lowercase hex SHA-256 (or a list of them)")
+        result[name] = list(digest) if type(digest) is list else digest
+    return result
+
+
+def _check_fields(obj: Mapping[str, object]) -> None:
+    """Validate the decoded entry's shape (types of every field)."""
+    _nonempty_str("actor", obj["actor"])
+    _nonempty_str("action", obj["action"])
+    _check_object(obj["object"])
+    if obj["operation"] is not None and type(obj["operation"]) is not int:
+        raise ValueError("operation must be an integer or null")
+    if obj["request"] is not None and type(obj["request"]) is not str:
+        raise ValueError("request must be a string or null")
+    _check_evidence(obj["evidence"])
+    if type(obj["details"]) is not dict:
+        raise ValueError("details must be an object")
+
+
+def encode_entry(entry: EntryInput, index: int) -> bytes:
+    """Return the canonical bytes of ``entry`` at log position ``index``."""
+    if type(index) is not int or not 0 <= index <= _INT_MAX:
+        raise ValueError("index must be a non-negative integer")
+    obj: dict[str, object] = {
+        "v": FORMAT_VERSION,
+        "index": index,
+        "time": format_time(entry.time),
+        "actor": entry.actor,
+        "action": entry.action,
+        "object": _check_object(entry.object),
+        "operation": entry.operation,
+        "request": entry.request,
+        "evidence": _check_evidence(entry.evidence),
+        "details": dict(entry.details) if isinstance(entry.details, Mapping) else entry.details,
+    }
+    _check_fields(obj)
+    return canonical_json(obj)
+
+
+def decode_entry(data: bytes) -> dict[str, Any]:
+    """Parse entry bytes, refusing anything that is not exactly the canonical encoding of a valid entry."""
+    try:
+        text = bytes(data).decode("utf-8")
+        obj = _decoder.decode(text)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise ValueError(f"entry is not valid UTF-8 JSON without floats: {exc}") from exc
+    if type(obj) is not dict or obj.keys() != ENTRY_FIELDS:
+        raise ValueError("entry does not have exactly the entry fields")
+    if obj["v"] != FORMAT_VERSION or type(obj["v"]) is not int:
+        raise ValueError(f"unknown entry format version {obj['v']!r}")
+    index = obj["index"]
+    if type(index) is not int or index < 0:
+        raise ValueError("index must be a non-negative integer")
+    time = obj["time"]
+    if type(time) is not str or not _TIME.match(time):
+        raise ValueError("time must be RFC 3339 UTC with microseconds and Z")
+    try:
+        datetime.fromisoformat(time[:-1])
+    except ValueError as exc:
+        raise ValueError(f"time is not a valid date: {time}") from exc
+    _check_fields(obj)
+    # The parser already refused every non-JSON-model value, so encoding needs no second check.
+    if _encoder.encode(obj).encode("utf-8") != data:
+        raise ValueError("entry bytes are not in canonical form")
+    return obj

@@ -1,0 +1,307 @@
+"""RFC 9162 (Certificate Transparency v2) Merkle tree hashing, proofs and their verification.
+
+Standard library only, so that an independent verifier needs nothing else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Sequence
+
+__all__ = [
+    "EMPTY_ROOT",
+    "HASH_SIZE",
+    "Frontier",
+    "Tree",
+    "leaf_hash",
+    "node_hash",
+    "root_from_leaf_hashes",
+    "verify_consistency",
+    "verify_inclusion",
+]
+
+HASH_SIZE = 32
+EMPTY_ROOT = hashlib.sha256(b"").digest()
+
+_sha256 = hashlib.sha256
+# Proofs for trees of up to 2**64 leaves have at most 64 (inclusion) or 128 (consistency) hashes;
+# anything longer is malformed and refused before hashing.
+_MAX_SIZE = 1 << 64
+_MAX_PATH = 128
+
+
+def leaf_hash(data: bytes) -> bytes:
+    """Return the RFC 9162 leaf hash SHA-256(0x00 || data)."""
+    return _sha256(b"\x00" + data).digest()
+
+
+def node_hash(left: bytes, right: bytes) -> bytes:
+    """Return the RFC 9162 interior node hash SHA-256(0x01 || left || right)."""
+    return _sha256(b"\x01" + left + right).digest()
+
+
+def _split(n: int) -> int:
+    """Return the largest power of two strictly smaller than n (n >= 2)."""
+    return 1 << ((n - 1).bit_length() - 1)
+
+
+def _is_hash(value: object) -> bool:
+    return isinstance(value, bytes) and len(value) == HASH_SIZE
+
+
+def _is_size(value: object) -> bool:
+    # bool is an int subclass; True must not pass for a tree size of 1.
+    return type(value) is int and 0 <= value < _MAX_SIZE
+
+
+def root_from_leaf_hashes(hashes: Sequence[bytes]) -> bytes:
+    """Return the Merkle tree hash (RFC 9162 2.1.1) of the given leaf hashes; EMPTY_ROOT for none."""
+    if not hashes:
+        return EMPTY_ROOT
+    level = list(hashes)
+    while len(level) > 1:
+        # Pairing level by level and promoting a lone last node gives exactly the MTH split
+        # (largest power of two on the left).
+        paired = [node_hash(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
+        if len(level) % 2:
+            paired.append(level[-1])
+        level = paired
+    return level[0]
+
+
+class Frontier:
+    """The right frontier (compact range) of a tree: roots of its perfect subtrees, largest first.
+
+    It holds exactly what is needed to append a leaf and compute the root in O(log n).
+    ``append`` changes the frontier in place.
+    """
+
+    __slots__ = ("_hashes", "_size")
+
+    def __init__(self, size: int, hashes: list[bytes]) -> None:
+        if not _is_size(size) or len(hashes) != size.bit_count() or not all(map(_is_hash, hashes)):
+            raise ValueError("frontier does not match its size")
+        self._size = size
+        self._hashes = hashes
+
+    @classmethod
+    def empty(cls) -> Frontier:
+        """Return the frontier of the empty tree."""
+        return cls(0, [])
+
+    @classmethod
+    def from_bytes(cls, size: int, data: bytes) -> Frontier:
+        """Rebuild a frontier from its stored form (the concatenated subtree roots)."""
+        if len(data) % HASH_SIZE:
+            raise ValueError("frontier bytes are not a whole number of hashes")
+        hashes = [bytes(data[i : i + HASH_SIZE]) for i in range(0, len(data), HASH_SIZE)]
+        return cls(size, hashes)
+
+    @classmethod
+    def from_leaf_hashes(cls, hashes: Sequence[bytes]) -> Frontier:
+        """Return the frontier of a tree with the given leaves."""
+        frontier = cls.empty()
+        for value in hashes:
+            frontier.append(value)
+        return frontier
+
+    @property
+    def size(self) -> int:
+        """Number of leaves in the tree."""
+        return self._size
+
+    @property
+    def hashes(self) -> tuple[bytes, ...]:
+        """Perfect subtree roots, largest (leftmost) first."""
+        return tuple(self._hashes)
+
+    def append(self, leaf: bytes) -> None:
+        """Append one leaf hash (in place)."""
+        if not _is_hash(leaf):
+            raise ValueError("a leaf hash is 32 bytes")
+        hashes = self._hashes
+        size = self._size
+        # Every trailing one bit of the old size is a perfect subtree the new leaf completes.
+        while size & 1:
+            leaf = _sha256(b"\x01" + hashes.pop() + leaf).digest()
+            size >>= 1
+        hashes.append(leaf)
+        self._size += 1
+
+    def root(self) -> bytes:
+        """Return the tree's root hash."""
+        hashes = self._hashes
+        if not hashes:
+            return EMPTY_ROOT
+        result = hashes[-1]
+        for value in reversed(hashes[:-1]):
+            result = _sha256(b"\x01" + value + result).digest()
+        return result
+
+    def to_bytes(self) -> bytes:
+        """Return the stored form: the subtree roots concatenated, largest first."""
+        return b"".join(self._hashes)
+
+    def copy(self) -> Frontier:
+        """Return an independent copy."""
+        return Frontier(self._size, list(self._hashes))
+
+
+class Tree:
+    """A tree over a fixed list of leaf hashes, with every perfect subtree kept for fast proofs."""
+
+    def __init__(self, leaf_hashes: Sequence[bytes]) -> None:
+        if not all(map(_is_hash, leaf_hashes)):
+            raise ValueError("leaf hashes are 32 bytes")
+        levels = [list(leaf_hashes)]
+        while len(levels[-1]) > 1:
+            below = levels[-1]
+            levels.append([node_hash(below[i], below[i + 1]) for i in range(0, len(below) - 1, 2)])
+        # levels[k][j] is the root of the perfect subtree of leaves [j * 2**k, (j + 1) * 2**k).
+        self._levels = levels
+
+    def __len__(self) -> int:
+        return len(self._levels[0])
+
+    def _check_size(self, size: int) -> None:
+        if type(size) is not int or not 0 <= size <= len(self):
+            raise ValueError(f"tree size {size!r} out of range 0..{len(self)}")
+
+    def _range_hash(self, start: int, end: int) -> bytes:
+        """MTH of leaves [start, end), where start is aligned to a power of two >= end - start."""
+        if end == start:
+            return EMPTY_ROOT
+        parts = []
+        position = start
+        remaining = end - start
+        while remaining:
+            level = remaining.bit_length() - 1
+            parts.append(self._levels[level][position >> level])
+            position += 1 << level
+            remaining -= 1 << level
+        result = parts[-1]
+        for value in reversed(parts[:-1]):
+            result = node_hash(value, result)
+        return result
+
+    def root(self, size: int | None = None) -> bytes:
+        """Return the root of the first ``size`` leaves (all when None)."""
+        if size is None:
+            size = len(self)
+        self._check_size(size)
+        return self._range_hash(0, size)
+
+    def inclusion_proof(self, index: int, size: int) -> list[bytes]:
+        """Return the RFC 9162 inclusion proof (PATH) of leaf ``index`` in the tree of ``size`` leaves."""
+        self._check_size(size)
+        if type(index) is not int or not 0 <= index < size:
+            raise ValueError(f"index {index!r} out of range for size {size}")
+        proof: list[bytes] = []
+        start, end = 0, size
+        while end - start > 1:
+            k = _split(end - start)
+            if index < start + k:
+                proof.append(self._range_hash(start + k, end))
+                end = start + k
+            else:
+                proof.append(self._range_hash(start, start + k))
+                start += k
+        proof.reverse()
+        return proof
+
+    def consistency_proof(self, first: int, second: int) -> list[bytes]:
+        """Return the RFC 9162 consistency proof between sizes ``first`` and ``second``."""
+        self._check_size(second)
+        if type(first) is not int or not 0 <= first <= second:
+            raise ValueError(f"first size {first!r} out of range 0..{second}")
+        if first in (0, second):
+            return []
+        proof: list[bytes] = []
+        start, end, m, complete = 0, second, first, True
+        while True:
+            n = end - start
+            if m == n:
+                if not complete:
+                    proof.append(self._range_hash(start, end))
+                break
+            k = _split(n)
+            if m <= k:
+                proof.append(self._range_hash(start + k, end))
+                end = start + k
+            else:
+                proof.append(self._range_hash(start, start + k))
+                start += k
+                m -= k
+                complete = False
+        proof.reverse()
+        return proof
+
+
+def verify_inclusion(index: int, size: int, leaf_hash: bytes, proof: Sequence[bytes], root: bytes) -> bool:
+    """Check an inclusion proof exactly as RFC 9162 2.1.3.2; never raises, False for malformed input."""
+    try:
+        if not (_is_size(index) and _is_size(size) and index < size):
+            return False
+        if not (_is_hash(leaf_hash) and _is_hash(root)) or len(proof) > _MAX_PATH:
+            return False
+        fn, sn, result = index, size - 1, leaf_hash
+        for value in proof:
+            if not _is_hash(value) or sn == 0:
+                return False
+            if fn & 1 or fn == sn:
+                result = node_hash(value, result)
+                while not fn & 1 and fn != 0:
+                    fn >>= 1
+                    sn >>= 1
+            else:
+                result = node_hash(result, value)
+            fn >>= 1
+            sn >>= 1
+        return sn == 0 and hmac.compare_digest(result, root)
+    except Exception:  # a verifier answers False to anything it cannot read
+        return False
+
+
+def verify_consistency(
+    first: int, second: int, first_root: bytes, second_root: bytes, proof: Sequence[bytes]
+) -> bool:
+    """Check a consistency proof exactly as RFC 9162 2.1.4.2; never raises, False for malformed input."""
+    try:
+        if not (_is_size(first) and _is_size(second) and first <= second):
+            return False
+        if not (_is_hash(first_root) and _is_hash(second_root)) or len(proof) > _MAX_PATH:
+            return False
+        if not all(map(_is_hash, proof)):
+            return False
+        if first == second:
+            return len(proof) == 0 and hmac.compare_digest(first_root, second_root)
+        if first == 0:
+            # Every tree extends the empty one; only the empty root is a valid first root.
+            return len(proof) == 0 and hmac.compare_digest(first_root, EMPTY_ROOT)
+        if not proof:
+            return False
+        path = list(proof)
+        if first & (first - 1) == 0:
+            path.insert(0, first_root)
+        fn, sn = first - 1, second - 1
+        while fn & 1:
+            fn >>= 1
+            sn >>= 1
+        fr = sr = path[0]
+        for value in path[1:]:
+            if sn == 0:
+                return False
+            if fn & 1 or fn == sn:
+                fr = node_hash(value, fr)
+                sr = node_hash(value, sr)
+                while not fn & 1 and fn != 0:
+                    fn >>= 1
+                    sn >>= 1
+            else:
+                sr = node_hash(sr, value)
+            fn >>= 1
+            sn >>= 1
+        return sn == 0 and hmac.compare_digest(fr, first_root) and hmac.compare_digest(sr, second_root)
+    except Exception:  # a verifier answers False to anything it cannot read
+        return False

@@ -1,0 +1,340 @@
+"""The audit log on SQLAlchemy Core (SQLite and PostgreSQL), written inside the caller's transaction.
+
+Appends are serialised: on PostgreSQL by a transaction-scoped advisory lock and a row lock on the
+head; on SQLite by the database's single writer, which requires the caller to open every transaction
+with ``BEGIN IMMEDIATE`` (otherwise two writers may read the same head, and the second one fails
+with "database is locked" instead of waiting). Either way a fork is impossible: the entry index is
+the primary key, a trigger admits only the index the head names, and the head moves by one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Connection,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    bindparam,
+    insert,
+    select,
+    text,
+    update,
+)
+
+from audit.checkpoint import Checkpoint, CheckpointError, Signer, split_note
+from audit.entry import EntryInput, encode_entry, format_time
+from audit.errors import InconsistentLogError
+from audit.merkle import EMPTY_ROOT, Frontier, Tree, leaf_hash, verify_consistency
+from audit.triggers import drop_triggers, install_trigger_sql
+
+__all__ = [
+    "APPEND_LOCK_KEY",
+    "Appended",
+    "AuditStore",
+    "AuditTables",
+    "HeadRow",
+    "InconsistentLogError",
+    "StoredCheckpoint",
+    "define_tables",
+    "drop_triggers",
+    "install_triggers",
+]
+
+# Fixed keys for pg_advisory_xact_lock: "decoy-audit-append" / "-checkpoint" folded to signed 64 bits.
+APPEND_LOCK_KEY = 0x6465636F79617564
+CHECKPOINT_LOCK_KEY = 0x6465636F79636B70
+_CHUNK = 50_000
+
+
+@dataclass(frozen=True)
+class AuditTables:
+    """The three audit tables."""
+
+    entry: Table
+    head: Table
+    checkpoint: Table
+
+
+@dataclass(frozen=True)
+class Appended:
+    """An appended entry: its index, leaf hash and exact stored bytes."""
+
+    index: int
+    leaf_hash: bytes
+    entry_bytes: bytes
+
+
+@dataclass(frozen=True)
+class HeadRow:
+    """The stored head: size, root and the frontier that makes the next append O(log n)."""
+
+    size: int
+    root: bytes
+    frontier: bytes
+
+
+@dataclass(frozen=True)
+class StoredCheckpoint:
+    """A signed checkpoint as stored: ``note`` is the full signed note text."""
+
+    id: int
+    size: int
+    root: bytes
+    note: str
+    created: datetime
+
+
+def define_tables(metadata: MetaData) -> AuditTables:
+    """Add audit_entry, audit_head and audit_checkpoint to ``metadata`` (once) and return them."""
+    if "audit_entry" in metadata.tables:
+        return AuditTables(
+            metadata.tables["audit_entry"], metadata.tables["audit_head"], metadata.tables["audit_checkpoint"]
+        )
+    # On SQLite an INTEGER PRIMARY KEY is the rowid, so the log is stored in index order.
+    index_type = BigInteger().with_variant(Integer(), "sqlite")
+    entry = Table(
+        "audit_entry",
+        metadata,
+        Column("idx", index_type, primary_key=True, autoincrement=False),
+        Column("entry", LargeBinary, nullable=False),
+        Column("leaf_hash", LargeBinary(32), nullable=False),
+        CheckConstraint("idx >= 0", name="ck_audit_entry_idx_nonnegative"),
+    )
+    head = Table(
+        "audit_head",
+        metadata,
+        Column("id", Integer, primary_key=True, autoincrement=False),
+        Column("size", BigInteger, nullable=False),
+        Column("root", LargeBinary(32), nullable=False),
+        Column("frontier", LargeBinary, nullable=False),
+        CheckConstraint("id = 1", name="ck_audit_head_single_row"),
+    )
+    checkpoint = Table(
+        "audit_checkpoint",
+        metadata,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("size", BigInteger, nullable=False, index=True),
+        Column("root", LargeBinary(32), nullable=False),
+        Column("note", Text, nullable=False),
+        # Text "YYYY-MM-DDTHH:MM:SS.ffffffZ" reads back identically on both databases.
+        Column("created_at", String(32), nullable=False),
+    )
+    return AuditTables(entry, head, checkpoint)
+
+
+def install_triggers(connection: Connection) -> None:
+    """Create the append-only triggers for the connection's dialect and the head row; idempotent."""
+    for statement in install_trigger_sql(connection.dialect.name):
+        connection.execute(text(statement))
+    connection.execute(
+        text(
+            "INSERT INTO audit_head (id, size, root, frontier) VALUES (1, 0, :root, :frontier) "
+            "ON CONFLICT (id) DO NOTHING"
+        ).bindparams(bindparam("root", type_=LargeBinary), bindparam("frontier", type_=LargeBinary)),
+        {"root": EMPTY_ROOT, "frontier": b""},
+    )
+
+
+def _parse_time(value: str) -> datetime:
+    return datetime.fromisoformat(value.removesuffix("Z")).replace(tzinfo=UTC)
+
+
+def _placeholder(connection: Connection) -> str:
+    return "?" if connection.dialect.paramstyle == "qmark" else "%s"
+
+
+class AuditStore:
+    """Appends, reads, proofs and checkpoints of the audit log, each on a connection the caller owns."""
+
+    def __init__(self, tables: AuditTables) -> None:
+        self.tables = tables
+
+    def _lock_head(self, conn: Connection, key: int = APPEND_LOCK_KEY) -> HeadRow:
+        head = self.tables.head
+        query = select(head.c.size, head.c.root, head.c.frontier).where(head.c.id == 1)
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+            if key == APPEND_LOCK_KEY:
+                query = query.with_for_update()
+        row = conn.execute(query).one_or_none()
+        if row is None:
+            raise InconsistentLogError("audit_head row is missing; run install_triggers")
+        return HeadRow(int(row[0]), bytes(row[1]), bytes(row[2]))
+
+    def append(self, conn: Connection, entry: EntryInput) -> Appended:
+        """Append one entry inside the caller's transaction; O(log n)."""
+        head = self._lock_head(conn)
+        frontier = Frontier.from_bytes(head.size, head.frontier)
+        if frontier.root() != head.root:
+            raise InconsistentLogError("audit_head frontier does not match its root")
+        data = encode_entry(entry, head.size)
+        digest = leaf_hash(data)
+        frontier.append(digest)
+        table = self.tables.head
+        conn.execute(insert(self.tables.entry).values(idx=head.size, entry=data, leaf_hash=digest))
+        moved = conn.execute(
+            update(table)
+            .where(table.c.id == 1, table.c.size == head.size)
+            .values(size=head.size + 1, root=frontier.root(), frontier=frontier.to_bytes())
+        )
+        if moved.rowcount != 1:
+            raise InconsistentLogError("audit_head moved during an append: appends are not serialised")
+        return Appended(head.size, digest, data)
+
+    def head_row(self, conn: Connection) -> HeadRow:
+        """Return the stored head row without locking it."""
+        head = self.tables.head
+        row = conn.execute(
+            select(head.c.size, head.c.root, head.c.frontier).where(head.c.id == 1)
+        ).one_or_none()
+        if row is None:
+            raise InconsistentLogError("audit_head row is missing; run install_triggers")
+        return HeadRow(int(row[0]), bytes(row[1]), bytes(row[2]))
+
+    def size(self, conn: Connection) -> int:
+        """Return the number of entries in the log."""
+        return self.head_row(conn).size
+
+    def head(self, conn: Connection) -> tuple[int, bytes]:
+        """Return (size, root) of the log."""
+        row = self.head_row(conn)
+        return row.size, row.root
+
+    def entries(self, conn: Connection, start: int, limit: int) -> list[tuple[int, bytes, bytes]]:
+        """Return up to ``limit`` (index, entry bytes, leaf hash) from index ``start``."""
+        if type(start) is not int or type(limit) is not int or start < 0 or limit < 0:
+            raise ValueError("start and limit must be non-negative integers")
+        table = self.tables.entry
+        rows = conn.execute(
+            select(table.c.idx, table.c.entry, table.c.leaf_hash)
+            .where(table.c.idx >= start)
+            .order_by(table.c.idx)
+            .limit(limit)
+        )
+        return [(int(i), bytes(e), bytes(h)) for i, e, h in rows]
+
+    def iter_entry_chunks(
+        self, conn: Connection, start: int = 0, chunk: int = _CHUNK
+    ) -> Iterator[list[tuple[int, bytes, bytes]]]:
+        """Yield every stored row from ``start`` in index order, in chunks, with raw driver queries."""
+        mark = _placeholder(conn)
+        sql = f"SELECT idx, entry, leaf_hash FROM audit_entry WHERE idx >= {mark} ORDER BY idx LIMIT {mark}"  # noqa: S608 - fixed text
+        while True:
+            rows = conn.exec_driver_sql(sql, (start, chunk)).fetchall()
+            if not rows:
+                return
+            yield rows  # type: ignore[misc]
+            start = rows[-1][0] + 1
+
+    def leaf_hashes(self, conn: Connection, size: int | None = None) -> list[bytes]:
+        """Return the first ``size`` stored leaf hashes (all when None), read in chunks."""
+        head_size = self.size(conn)
+        if size is None:
+            size = head_size
+        if type(size) is not int or not 0 <= size <= head_size:
+            raise ValueError(f"size {size!r} out of range 0..{head_size}")
+        mark = _placeholder(conn)
+        sql = f"SELECT idx, leaf_hash FROM audit_entry WHERE idx >= {mark} AND idx < {mark} ORDER BY idx"  # noqa: S608
+        hashes: list[bytes] = []
+        while len(hashes) < size:
+            start = len(hashes)
+            rows = conn.exec_driver_sql(sql, (start, min(start + _CHUNK, size))).fetchall()
+            for index, digest in rows:
+                if index != len(hashes):
+                    raise InconsistentLogError(f"audit entry {len(hashes)} is missing")
+                hashes.append(bytes(digest))
+            if len(hashes) == start:
+                raise InconsistentLogError(f"audit entry {start} is missing")
+        return hashes
+
+    def tree(self, conn: Connection, size: int | None = None) -> Tree:
+        """Return a Merkle tree over the first ``size`` stored leaves."""
+        return Tree(self.leaf_hashes(conn, size))
+
+    def inclusion_proof(self, conn: Connection, index: int, size: int) -> list[bytes]:
+        """Return the inclusion proof of ``index`` in the tree of ``size``; ValueError if out of range."""
+        head_size = self.size(conn)
+        if type(index) is not int or type(size) is not int or not 0 <= index < size <= head_size:
+            raise ValueError(f"need 0 <= index < size <= {head_size}")
+        return self.tree(conn, size).inclusion_proof(index, size)
+
+    def consistency_proof(self, conn: Connection, first: int, second: int) -> list[bytes]:
+        """Return the consistency proof between two sizes; ValueError if out of range."""
+        head_size = self.size(conn)
+        if type(first) is not int or type(second) is not int or not 0 <= first <= second <= head_size:
+            raise ValueError(f"need 0 <= first <= second <= {head_size}")
+        return self.tree(conn, second).consistency_proof(first, second)
+
+    def _checkpoint_rows(self, conn: Connection, latest_only: bool) -> list[StoredCheckpoint]:
+        table = self.tables.checkpoint
+        query = select(table.c.id, table.c.size, table.c.root, table.c.note, table.c.created_at)
+        query = query.order_by(table.c.id.desc()).limit(1) if latest_only else query.order_by(table.c.id)
+        return [
+            StoredCheckpoint(int(i), int(size), bytes(root), str(note), _parse_time(str(created)))
+            for i, size, root, note, created in conn.execute(query)
+        ]
+
+    def latest_checkpoint(self, conn: Connection) -> StoredCheckpoint | None:
+        """Return the most recent stored checkpoint, or None."""
+        rows = self._checkpoint_rows(conn, latest_only=True)
+        return rows[0] if rows else None
+
+    def checkpoints(self, conn: Connection) -> list[StoredCheckpoint]:
+        """Return every stored checkpoint, oldest first."""
+        return self._checkpoint_rows(conn, latest_only=False)
+
+    def checkpoint(self, conn: Connection, signer: Signer, origin: str, time: datetime) -> StoredCheckpoint:
+        """Sign and store a checkpoint of the current head, unless the log contradicts the previous one.
+
+        Returns the latest checkpoint unchanged when the log has not grown. Raises InconsistentLogError
+        (and signs nothing) when the stored leaves do not reproduce the head or the previous checkpoint.
+        """
+        created = format_time(time)
+        # Appends go on meanwhile: what is below the head never changes, so the head read here
+        # and the leaves read afterwards describe the same tree.
+        self._lock_head(conn, CHECKPOINT_LOCK_KEY)
+        head = self.head_row(conn)
+        latest = self.latest_checkpoint(conn)
+        if latest is not None:
+            # Signatures are verify_store's business; here the row must agree with the note it stores.
+            try:
+                signed = Checkpoint.parse(split_note(latest.note)[0])
+            except CheckpointError as exc:
+                raise InconsistentLogError(f"checkpoint {latest.id} note is malformed: {exc}") from exc
+            if (signed.size, signed.root) != (latest.size, latest.root):
+                raise InconsistentLogError(f"checkpoint {latest.id} row differs from its signed note")
+            if latest.size == head.size and latest.root == head.root:
+                return latest
+            if latest.size > head.size:
+                raise InconsistentLogError(
+                    f"log has {head.size} entries, fewer than checkpoint {latest.id} ({latest.size})"
+                )
+        tree = self.tree(conn, head.size)
+        if tree.root() != head.root:
+            raise InconsistentLogError("stored leaves do not reproduce the head root")
+        if latest is not None:
+            proof = tree.consistency_proof(latest.size, head.size)
+            if not verify_consistency(latest.size, head.size, latest.root, head.root, proof):
+                raise InconsistentLogError(
+                    f"log is not consistent with checkpoint {latest.id} of size {latest.size}"
+                )
+        note = signer.sign(Checkpoint(origin, head.size, head.root))
+        table = self.tables.checkpoint
+        result = conn.execute(
+            insert(table).values(size=head.size, root=head.root, note=note, created_at=created)
+        )
+        key = result.inserted_primary_key
+        if key is None:
+            raise InconsistentLogError("the database did not return the checkpoint's id")
+        identifier = int(key[0])
+        return StoredCheckpoint(identifier, head.size, head.root, note, _parse_time(created))
