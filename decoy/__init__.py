@@ -92,11 +92,15 @@ def register_blueprints(app: Flask) -> None:
     from .admin.views import bp as admin_bp
     from .api import bp as api_bp
     from .auth.views import bp as auth_bp
+    from .evidence.views import bp as evidence_bp
     from .main.views import bp as main_bp
+    from .operations.views import bp as operations_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(operations_bp)
+    app.register_blueprint(evidence_bp)
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp)
 

@@ -66,3 +66,7 @@ def me() -> Response:
 
 def _me_body() -> dict[str, Any]:
     return {"username": current_user.username, "roles": sorted(current_user.roles)}
+
+
+# Feature modules attach their routes to ``bp`` when imported.
+from . import audit, evidence, operations  # noqa: E402,F401

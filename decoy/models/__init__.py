@@ -5,7 +5,25 @@ from sqlmodel import SQLModel
 from audit.store import define_tables
 
 from .accounts import ApiToken, LoginAttempt, RecoveryCode, Role, User, UserRole
+from .evidence import FLAGS, Attachment, Contact, Message
+from .operations import (
+    Authorization,
+    AuthorizationDocument,
+    AuthorizationKind,
+    AuthorizationOfficer,
+    Operation,
+    OperationMember,
+    OperationStatus,
+    Profile,
+    ProfileStatus,
+    ProfileTransition,
+)
 
 AUDIT_TABLES = define_tables(SQLModel.metadata)
 
-__all__ = ["AUDIT_TABLES", "ApiToken", "LoginAttempt", "RecoveryCode", "Role", "User", "UserRole"]
+__all__ = [
+    "AUDIT_TABLES", "FLAGS", "ApiToken", "Attachment", "Authorization", "AuthorizationDocument",
+    "AuthorizationKind", "AuthorizationOfficer", "Contact", "LoginAttempt", "Message", "Operation",
+    "OperationMember", "OperationStatus", "Profile", "ProfileStatus", "ProfileTransition", "RecoveryCode",
+    "Role", "User", "UserRole",
+]

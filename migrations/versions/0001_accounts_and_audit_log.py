@@ -11,7 +11,8 @@ import sqlmodel
 from alembic import op
 
 import decoy.db
-from audit.store import drop_triggers, install_triggers
+from audit.store import install_triggers
+from audit.triggers import drop_triggers
 
 revision: str = '0001'
 down_revision: str | None = None

@@ -1,0 +1,74 @@
+"""Need to know: who may see which operation (and so every object under it).
+
+Legal officers read every operation; detectives and supervisors see the operations they are members
+of; admins see no evidence. An object of an operation the caller may not see answers 404, not 403,
+so that its existence is not revealed.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from sqlalchemy import ColumnElement, false, true
+from sqlmodel import Session, select
+
+from .errors import NotFound
+from .models import Operation, OperationMember
+
+
+class Actor(Protocol):
+    """What access checks need of the caller (a Principal)."""
+
+    id: Any
+    username: str
+
+    def has_role(self, *roles: str) -> bool:
+        """Whether the caller holds any of ``roles``."""
+        ...
+
+
+def reads_everything(actor: Actor) -> bool:
+    """Legal officers read every operation's log."""
+    return actor.has_role("legal")
+
+
+def sees_evidence(actor: Actor) -> bool:
+    """Admins manage accounts and never read evidence."""
+    return actor.has_role("detective", "supervisor", "legal")
+
+
+def operation_clause(actor: Actor, operation_id_column: Any) -> ColumnElement[bool]:
+    """A WHERE clause restricting ``operation_id_column`` to the operations ``actor`` may see."""
+    if not sees_evidence(actor):
+        return false()
+    if reads_everything(actor):
+        return true()
+    member_of = select(OperationMember.operation_id).where(OperationMember.user_id == actor.id)
+    return operation_id_column.in_(member_of)  # type: ignore[no-any-return]
+
+
+def is_member(session: Session, actor: Actor, operation_id: int) -> bool:
+    """Whether ``actor`` is assigned to the operation."""
+    return session.get(OperationMember, (operation_id, actor.id)) is not None
+
+
+def can_see(session: Session, actor: Actor, operation_id: int) -> bool:
+    """Whether ``actor`` may see the operation and everything under it."""
+    if not sees_evidence(actor):
+        return False
+    return reads_everything(actor) or is_member(session, actor, operation_id)
+
+
+def visible_operation(session: Session, actor: Actor, operation_id: int) -> Operation:
+    """The operation, or NotFound when it does not exist or ``actor`` may not see it."""
+    operation = session.get(Operation, operation_id)
+    if operation is None or not can_see(session, actor, operation_id):
+        raise NotFound("no such operation")
+    return operation
+
+
+def require_visible(session: Session, actor: Actor, obj: Any, what: str) -> Any:
+    """Return ``obj`` (which has an ``operation_id``) if ``actor`` may see it, else raise NotFound."""
+    if obj is None or not can_see(session, actor, obj.operation_id):
+        raise NotFound(f"no such {what}")
+    return obj

@@ -1,0 +1,3 @@
+"""API endpoints of the audit log: checkpoint, entries and proofs."""
+
+from .. import api  # noqa: F401  (the blueprint these routes attach to)

@@ -1,0 +1,1 @@
+"""Contacts, messages and attachments: the evidence."""

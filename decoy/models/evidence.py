@@ -1,0 +1,68 @@
+"""Contacts, messages and attachments: the evidence, append-only."""
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Column, Index, Text
+from sqlmodel import Field, SQLModel
+
+from ..db import UTCDateTime
+
+#: The flags of the specification, in the order they are shown.
+FLAGS = (
+    "outside_authorization",
+    "profile_not_active",
+    "decoy_initiated",
+    "officer_not_named",
+    "platform_not_permitted",
+)
+
+
+class Contact(SQLModel, table=True):
+    """A counterpart who reached a profile."""
+
+    __tablename__ = "contact"
+    __table_args__ = (Index("ix_contact_profile", "profile_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    operation_id: int = Field(foreign_key="operation.id", index=True)
+    profile_id: int = Field(foreign_key="profile.id")
+    counterpart: str = Field(sa_column=Column(Text, nullable=False))
+    first_seen_at: datetime = Field(sa_type=UTCDateTime)
+    flags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    recorded_by: int = Field(foreign_key="user_account.id")
+    recorded_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Message(SQLModel, table=True):
+    """One event of a conversation, verbatim; a correction is a new message referencing the old one."""
+
+    __tablename__ = "message"
+    __table_args__ = (Index("ix_message_contact_order", "contact_id", "sent_at", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    operation_id: int = Field(foreign_key="operation.id", index=True)
+    contact_id: int = Field(foreign_key="contact.id")
+    direction: str = Field(max_length=3)
+    sent_at: datetime = Field(sa_type=UTCDateTime)
+    sent_offset_minutes: int = Field(default=0)
+    recorded_at: datetime = Field(sa_type=UTCDateTime)
+    recorded_by: int = Field(foreign_key="user_account.id")
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    body_sha256: str = Field(max_length=64)
+    corrects_id: int | None = Field(default=None, foreign_key="message.id")
+    flags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class Attachment(SQLModel, table=True):
+    """A captured file, stored content-addressed by SHA-256."""
+
+    __tablename__ = "attachment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: int = Field(foreign_key="message.id", index=True)
+    operation_id: int = Field(foreign_key="operation.id", index=True)
+    sha256: str = Field(max_length=64, index=True)
+    size: int
+    media_type: str = Field(max_length=100)
+    filename: str = Field(default="", max_length=255)
+    recorded_at: datetime = Field(sa_type=UTCDateTime)

@@ -1,0 +1,1 @@
+"""Operations, authorizations and decoy profiles."""

@@ -1,0 +1,5 @@
+"""Pages of operations, authorizations and profiles."""
+
+from flask import Blueprint
+
+bp = Blueprint("operations", __name__)
