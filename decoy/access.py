@@ -72,3 +72,18 @@ def require_visible(session: Session, actor: Actor, obj: Any, what: str) -> Any:
     if obj is None or not can_see(session, actor, obj.operation_id):
         raise NotFound(f"no such {what}")
     return obj
+
+
+class SystemActor:
+    """The scheduler acting on a rule (automatic suspension, triggered reviews)."""
+
+    id = None
+    username = "system"
+    roles = frozenset({"system"})
+
+    def has_role(self, *roles: str) -> bool:
+        """The system holds no person's role."""
+        return "system" in roles
+
+
+SYSTEM = SystemActor()
