@@ -143,7 +143,7 @@ class Signer:
     @classmethod
     def from_private_key(cls, text: str) -> Signer:
         """Parse ``PRIVATE+KEY+<name>+<hex key id>+<base64(0x01 || seed)>``."""
-        parts = text.strip().split("+")
+        parts = text.strip().split("+", 4)
         if len(parts) != 5 or parts[:2] != ["PRIVATE", "KEY"] or not _KEY_ID.match(parts[3]):
             raise CheckpointError("malformed private key")
         raw = _b64decode(parts[4])
@@ -228,7 +228,8 @@ class Verifier:
     @classmethod
     def from_key_text(cls, text: str) -> Verifier:
         """Parse ``<name>+<hex key id>+<base64(0x01 || public key)>``."""
-        parts = text.strip().split("+")
+        # The base64 key may itself contain "+"; names and IDs cannot.
+        parts = text.strip().split("+", 2)
         if len(parts) != 3 or not _KEY_ID.match(parts[1]):
             raise CheckpointError("malformed verifier key")
         raw = _b64decode(parts[2])
