@@ -28,7 +28,6 @@ from sqlalchemy import (
     insert,
     select,
     text,
-    update,
 )
 
 from audit.checkpoint import Checkpoint, CheckpointError, Signer, split_note
@@ -54,6 +53,20 @@ __all__ = [
 APPEND_LOCK_KEY = 0x6465636F79617564
 CHECKPOINT_LOCK_KEY = 0x6465636F79636B70
 _CHUNK = 50_000
+_PG_LOCK_HEAD = "SELECT size, root, frontier, pg_advisory_xact_lock(%s) FROM audit_head WHERE id = 1"
+_PG_LOCK_HEAD_FOR_UPDATE = _PG_LOCK_HEAD + " FOR UPDATE"
+# Raw driver statements by placeholder style: the append lock is held until commit, so every
+# statement compiled or round trip saved shortens the queue of writers.
+_APPEND_SQL = {
+    "?": (
+        "INSERT INTO audit_entry (idx, entry, leaf_hash) VALUES (?, ?, ?)",
+        "UPDATE audit_head SET size = ?, root = ?, frontier = ? WHERE id = 1 AND size = ?",
+    ),
+    "%s": (
+        "INSERT INTO audit_entry (idx, entry, leaf_hash) VALUES (%s, %s, %s)",
+        "UPDATE audit_head SET size = %s, root = %s, frontier = %s WHERE id = 1 AND size = %s",
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -160,13 +173,12 @@ class AuditStore:
         self.tables = tables
 
     def _lock_head(self, conn: Connection, key: int = APPEND_LOCK_KEY) -> HeadRow:
-        head = self.tables.head
-        query = select(head.c.size, head.c.root, head.c.frontier).where(head.c.id == 1)
         if conn.dialect.name == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
-            if key == APPEND_LOCK_KEY:
-                query = query.with_for_update()
-        row = conn.execute(query).one_or_none()
+            # One round trip for both locks: every appender takes them in the same order.
+            sql = _PG_LOCK_HEAD_FOR_UPDATE if key == APPEND_LOCK_KEY else _PG_LOCK_HEAD
+            row = conn.exec_driver_sql(sql, (key,)).first()
+        else:
+            row = conn.exec_driver_sql("SELECT size, root, frontier FROM audit_head WHERE id = 1").first()
         if row is None:
             raise InconsistentLogError("audit_head row is missing; run install_triggers")
         return HeadRow(int(row[0]), bytes(row[1]), bytes(row[2]))
@@ -180,13 +192,10 @@ class AuditStore:
         data = encode_entry(entry, head.size)
         digest = leaf_hash(data)
         frontier.append(digest)
-        table = self.tables.head
-        conn.execute(insert(self.tables.entry).values(idx=head.size, entry=data, leaf_hash=digest))
-        moved = conn.execute(
-            update(table)
-            .where(table.c.id == 1, table.c.size == head.size)
-            .values(size=head.size + 1, root=frontier.root(), frontier=frontier.to_bytes())
-        )
+        moved_to = (head.size + 1, frontier.root(), frontier.to_bytes(), head.size)
+        insert_sql, update_sql = _APPEND_SQL[_placeholder(conn)]
+        conn.exec_driver_sql(insert_sql, (head.size, data, digest))
+        moved = conn.exec_driver_sql(update_sql, moved_to)
         if moved.rowcount != 1:
             raise InconsistentLogError("audit_head moved during an append: appends are not serialised")
         return Appended(head.size, digest, data)
