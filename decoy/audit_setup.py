@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flask import Flask, current_app
+from sqlmodel import Session, col, select
 
 from audit.checkpoint import KeyFileError, Signer, Verifier, load_signer, publish, write_private_key
 from audit.store import StoredCheckpoint
@@ -13,6 +14,7 @@ from audit.store import StoredCheckpoint
 from . import audit_bridge, clock, keys
 from .config import ConfigurationError
 from .db import session_scope
+from .models import VerificationRun
 
 if TYPE_CHECKING:
     from audit.verify import VerifyReport
@@ -63,30 +65,68 @@ def get_verifier(app: Flask | None = None) -> Verifier:
     return Verifier.from_key_text(get_signer(app).verifier_key_text())
 
 
+def sign_checkpoint(session: Session) -> tuple[StoredCheckpoint, bool]:
+    """Sign a checkpoint in the session's transaction if the log grew; return it and whether it is new.
+
+    The caller commits, then publishes a new checkpoint with :func:`publish_checkpoint`.
+    """
+    store = audit_bridge.get_store()
+    latest = store.latest_checkpoint(session.connection())
+    stored = store.checkpoint(session.connection(), get_signer(), current_app.config["ORIGIN"], clock.now())
+    return stored, latest is None or stored.id != latest.id
+
+
+def publish_checkpoint(stored: StoredCheckpoint) -> None:
+    """Publish a committed checkpoint outside the database (the append-only file)."""
+    publish(stored.note, checkpoint_file())
+
+
 def make_checkpoint(app: Flask | None = None) -> StoredCheckpoint:
-    """Sign a checkpoint of the log now (if it grew) and publish it outside the database."""
+    """Sign a checkpoint of the log now (if it grew), commit it and publish it outside the database."""
     app = app or current_app
-    signer = get_signer(app)
-    with session_scope(app) as session:
-        latest = audit_bridge.get_store(app).latest_checkpoint(session.connection())
-        stored = audit_bridge.get_store(app).checkpoint(
-            session.connection(), signer, app.config["ORIGIN"], clock.now()
-        )
-    if latest is None or stored.id != latest.id:
-        publish(stored.note, checkpoint_file(app))
+    with app.app_context():
+        with session_scope(app) as session:
+            stored, new = sign_checkpoint(session)
+        if new:
+            publish_checkpoint(stored)
     return stored
 
 
-def verify_log(app: Flask | None = None) -> VerifyReport:
-    """Recompute the whole log from the stored rows and check every checkpoint."""
+def verify_log(session: Session) -> VerifyReport:
+    """Recompute the whole log from the stored rows and evidence, and check every checkpoint."""
     from audit.verify import verify_store
 
     from .evidence_check import evidence_checker
 
-    app = app or current_app
+    store = audit_bridge.get_store()
+    return verify_store(session.connection(), get_verifier(), store, evidence_check=evidence_checker(session))
 
-    with session_scope(app) as session:
-        return verify_store(
-            session.connection(), get_verifier(app), audit_bridge.get_store(app),
-            evidence_check=evidence_checker(session),
-        )
+
+def record_verification(session: Session, *, trigger: str, actor: str) -> VerificationRun:
+    """Verify the log in the session's transaction, keep the result and record the run in the log."""
+    started = clock.now()
+    report = verify_log(session)
+    run = VerificationRun(
+        started_at=started, finished_at=clock.now(), ok=report.ok, entries=report.entries,
+        checkpoints=report.checkpoints, first_bad_index=report.first_bad_index,
+        reason=report.reason[:2000], trigger=trigger, actor=actor,
+    )
+    session.add(run)
+    session.flush()
+    audit_bridge.record(
+        session, actor=actor, action="audit.verify", object_type="verification", object_id=run.id,
+        details={"ok": report.ok, "entries": report.entries, "first_bad_index": report.first_bad_index,
+                 "trigger": trigger},
+    )
+    return run
+
+
+def run_verification(app: Flask, *, trigger: str, actor: str) -> VerificationRun:
+    """Verify the log in a transaction of its own (command line and scheduler)."""
+    with app.app_context(), session_scope(app) as session:
+        return record_verification(session, trigger=trigger, actor=actor)
+
+
+def latest_verification(session: Session) -> VerificationRun | None:
+    """The most recent verification run."""
+    return session.exec(select(VerificationRun).order_by(col(VerificationRun.id).desc())).first()

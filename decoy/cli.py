@@ -11,14 +11,27 @@ from typing import Any
 
 import click
 from flask import Flask
+from flask.cli import ScriptInfo
 
 from . import config as configuration
 from . import keys
 
 
+def _given_app() -> Flask | None:
+    """The application a caller handed in (Flask's CLI runner, `flask --app`), if any."""
+    context = click.get_current_context(silent=True)
+    info = context.find_object(ScriptInfo) if context else None
+    if info is not None and info.create_app is not None:
+        return info.load_app()
+    return None
+
+
 def _app() -> Flask:
     from . import create_app
 
+    given = _given_app()
+    if given is not None:
+        return given
     try:
         return create_app()
     except configuration.ConfigurationError as error:
@@ -59,10 +72,11 @@ def initialise(app: Flask) -> list[str]:
 @main.command("init")
 def init_command() -> None:
     """Create the data directory, the schema (migrations) and the signing key; safe to run twice."""
-    data_dir = data_dir_from_environment()
-    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    # The session key must exist before the application is built, which refuses to start without one.
-    keys.write_secret_file(data_dir / "keys" / keys.SESSION_KEY, keys.new_symmetric_key())
+    if _given_app() is None:
+        data_dir = data_dir_from_environment()
+        data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # The session key must exist before the application is built, which refuses to start without one.
+        keys.write_secret_file(data_dir / "keys" / keys.SESSION_KEY, keys.new_symmetric_key())
     app = _app()
     with app.app_context():
         created = initialise(app)

@@ -24,20 +24,25 @@ def audit_group() -> None:
 def verify(bundle: Path | None) -> None:
     """Exit 0 when the log (or BUNDLE.zip) is intact; else exit 1 naming the first bad entry."""
     if bundle is not None:
-        from audit.verify import verify_bundle
+        from audit.bundle import verify_bundle
 
         report = verify_bundle(bundle)
-    else:
-        from .audit_setup import verify_log
+        if report.ok:
+            click.echo(f"intact: {report.entries} entries verified against the bundle's signed checkpoint")
+            return
+        where = "" if report.first_bad_index is None else f"first bad entry: {report.first_bad_index}; "
+        click.echo(f"NOT INTACT: {where}{report.reason}")
+        sys.exit(1)
+    from .audit_setup import run_verification
 
-        app = _app()
-        with app.app_context():
-            report = verify_log(app)
-    if report.ok:
-        click.echo(f"intact: {report.entries} entries, {report.checkpoints} checkpoints verified")
+    app = _app()
+    with app.app_context():
+        run = run_verification(app, trigger="cli", actor="cli")
+    if run.ok:
+        click.echo(f"intact: {run.entries} entries, {run.checkpoints} checkpoints verified")
         return
-    where = "" if report.first_bad_index is None else f"first bad entry: {report.first_bad_index}; "
-    click.echo(f"NOT INTACT: {where}{report.reason}")
+    where = "" if run.first_bad_index is None else f"first bad entry: {run.first_bad_index}; "
+    click.echo(f"NOT INTACT: {where}{run.reason}")
     sys.exit(1)
 
 

@@ -21,12 +21,12 @@ def job_checkpoint(app: Flask) -> str:
 
 def job_verify(app: Flask) -> str:
     """Verify the whole log."""
-    from .audit_setup import verify_log
+    from .audit_setup import run_verification
 
-    report = verify_log(app)
-    if not report.ok:
-        log.error("audit log verification failed at %s: %s", report.first_bad_index, report.reason)
-    return "intact" if report.ok else f"NOT INTACT at {report.first_bad_index}: {report.reason}"
+    run = run_verification(app, trigger="scheduler", actor="system")
+    if not run.ok:
+        log.error("audit log verification failed at %s: %s", run.first_bad_index, run.reason)
+    return "intact" if run.ok else f"NOT INTACT at {run.first_bad_index}: {run.reason}"
 
 
 #: (name, function, trigger, trigger arguments) of every scheduled job.

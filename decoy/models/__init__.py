@@ -6,6 +6,7 @@ from audit.store import define_tables
 
 from .accounts import ApiToken, LoginAttempt, RecoveryCode, Role, User, UserRole
 from .evidence import FLAGS, Attachment, Contact, Message
+from .integrity import VerificationRun
 from .operations import (
     Authorization,
     AuthorizationDocument,
@@ -25,5 +26,5 @@ __all__ = [
     "AUDIT_TABLES", "FLAGS", "ApiToken", "Attachment", "Authorization", "AuthorizationDocument",
     "AuthorizationKind", "AuthorizationOfficer", "Contact", "LoginAttempt", "Message", "Operation",
     "OperationMember", "OperationStatus", "Profile", "ProfileStatus", "ProfileTransition", "RecoveryCode",
-    "Role", "User", "UserRole",
+    "Role", "User", "UserRole", "VerificationRun",
 ]

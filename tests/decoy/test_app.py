@@ -94,8 +94,10 @@ def test_token_page_creates_shows_once_and_revokes(client, factory, auth):
     token = re.search(r'id="new-token"[^>]*>(dcy_[^<]+)<', response.get_data(as_text=True)).group(1)
     assert token not in client.get("/account/tokens").get_data(as_text=True)
     other = client.application.test_client()
-    assert other.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).get_json()["username"] == "dora"
-    token_id = re.search(r'/account/tokens/(\d+)/revoke', client.get("/account/tokens").get_data(as_text=True))
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert other.get("/api/v1/me", headers=bearer).get_json()["username"] == "dora"
+    listing = client.get("/account/tokens").get_data(as_text=True)
+    token_id = re.search(r"/account/tokens/(\d+)/revoke", listing)
     client.post(f"/account/tokens/{token_id.group(1)}/revoke", data={"csrf_token": auth.csrf()})
     assert other.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
 

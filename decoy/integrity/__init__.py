@@ -1,0 +1,1 @@
+"""The legal officers' integrity page: checkpoints and verification."""
