@@ -47,6 +47,8 @@ def register_commands(app: Flask) -> None:
 @click.group()
 def main() -> None:
     """Decoy: evidence-grade management of decoy-profile operations."""
+    # Evidence, keys and the database are readable by the service account only.
+    os.umask(0o077)
 
 
 def data_dir_from_environment() -> Path:
