@@ -28,7 +28,10 @@ WRITERS = (1, 4, 16, 32)
 
 def sqlite_engine(path: Path) -> Engine:
     engine = create_engine(
-        f"sqlite:///{path}", connect_args={"isolation_level": None, "timeout": 60}, pool_size=40, max_overflow=0
+        f"sqlite:///{path}",
+        connect_args={"isolation_level": None, "timeout": 60},
+        pool_size=40,
+        max_overflow=0,
     )
 
     @event.listens_for(engine, "connect")
@@ -121,7 +124,9 @@ def main() -> None:
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f"CREATE SCHEMA {schema}"))
-    engine = create_engine(url, connect_args={"options": f"-csearch_path={schema}"}, pool_size=40, max_overflow=0)
+    engine = create_engine(
+        url, connect_args={"options": f"-csearch_path={schema}"}, pool_size=40, max_overflow=0
+    )
     try:
 
         def setup_postgresql() -> AuditStore:

@@ -20,7 +20,9 @@ SEED = bytes(range(32))
 
 def sqlite_engine(path: Path, **options: Any) -> Engine:
     """Return an engine with the SQLite recipe the store needs: WAL, BEGIN IMMEDIATE, busy timeout."""
-    engine = create_engine(f"sqlite:///{path}", connect_args={"isolation_level": None, "timeout": 30}, **options)
+    engine = create_engine(
+        f"sqlite:///{path}", connect_args={"isolation_level": None, "timeout": 30}, **options
+    )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

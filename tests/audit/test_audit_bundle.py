@@ -31,7 +31,9 @@ class Log:
 
     def __init__(self, signer: Signer, size: int = SIZE) -> None:
         self.signer = signer
-        self.data = [encode_entry(make_entry(n, operation=1 if n in OPERATION_ENTRIES else 2), n) for n in range(size)]
+        self.data = [
+            encode_entry(make_entry(n, operation=1 if n in OPERATION_ENTRIES else 2), n) for n in range(size)
+        ]
         self.hashes = [leaf_hash(d) for d in self.data]
         self.tree = Tree(self.hashes)
 
@@ -47,7 +49,10 @@ class Log:
             self.signer,
             self.entries(OPERATION_ENTRIES),
             self.note(SIZE),
-            other_files={"transcripts/contact-1.json": b'{"messages": []}', "README.txt": b"How to verify.\n"},
+            other_files={
+                "transcripts/contact-1.json": b'{"messages": []}',
+                "README.txt": b"How to verify.\n",
+            },
             consistency=(self.note(5), self.tree.consistency_proof(5, SIZE)),
             **options,
         )
@@ -99,7 +104,9 @@ def test_changing_any_byte_of_any_file_is_named(tmp_path: Path, log: Log, data: 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
-def test_damaging_the_zip_itself_is_reported_not_raised(tmp_path: Path, log: Log, data: st.DataObject) -> None:
+def test_damaging_the_zip_itself_is_reported_not_raised(
+    tmp_path: Path, log: Log, data: st.DataObject
+) -> None:
     path = log.bundle(tmp_path / "b.zip")
     raw = bytearray(path.read_bytes())
     raw[data.draw(st.integers(0, len(raw) - 1))] ^= data.draw(st.integers(1, 255))
@@ -179,13 +186,18 @@ def test_an_inconsistent_previous_checkpoint_is_refused(tmp_path: Path, log: Log
     files = read_zip(path)
     manifest = json.loads(files[MANIFEST_PATH])
     data = files["audit/consistency.json"]
-    manifest["files"]["audit/consistency.json"] = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+    manifest["files"]["audit/consistency.json"] = {
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "size": len(data),
+    }
     _rezip_with(path, MANIFEST_PATH, json.dumps(manifest).encode())
     report = verify_bundle(path)
     assert not report.ok and report.file == "audit/consistency.json"
 
 
-def test_extra_checks_run_and_name_their_failure(tmp_path: Path, log: Log, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_extra_checks_run_and_name_their_failure(
+    tmp_path: Path, log: Log, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = log.bundle(tmp_path / "b.zip")
     seen: list[list[int]] = []
 
@@ -201,7 +213,12 @@ def test_extra_checks_run_and_name_their_failure(tmp_path: Path, log: Log, monke
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "audit", *args], capture_output=True, text=True, cwd=ROOT_DIR, check=False, timeout=60
+        [sys.executable, "-m", "audit", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT_DIR,
+        check=False,
+        timeout=60,
     )
 
 
@@ -240,5 +257,7 @@ def test_importing_audit_does_not_import_flask_or_sqlalchemy() -> None:
         "audit.AuditStore\n"
         "assert 'sqlalchemy' in sys.modules and 'flask' not in sys.modules\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT_DIR, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT_DIR, check=False
+    )
     assert result.returncode == 0, result.stderr

@@ -25,9 +25,12 @@ from audit.merkle import EMPTY_ROOT
 # golang.org/x/mod/sumdb/note example (note_test.go).
 GO_PRIVATE = "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"
 GO_PUBLIC = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
-GO_TEXT = "If you think cryptography is the answer to your problem,\nthen you don't know what your problem is.\n"
+GO_TEXT = (
+    "If you think cryptography is the answer to your problem,\nthen you don't know what your problem is.\n"
+)
 GO_NOTE = (
-    GO_TEXT + "\n\u2014 PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6K"
+    GO_TEXT
+    + "\n\u2014 PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6K"
     "E6RyyBwJnAM=\n"
 )
 
@@ -119,7 +122,14 @@ def test_extension_lines_are_kept() -> None:
 
 @pytest.mark.parametrize(
     "note",
-    ["", "no signatures\n", "text\n\n", "text\n\n\u2014 name\n", "text\n\n- name AAAAAAAA\n", "text\n\n\u2014 n !!\n"],
+    [
+        "",
+        "no signatures\n",
+        "text\n\n",
+        "text\n\n\u2014 name\n",
+        "text\n\n- name AAAAAAAA\n",
+        "text\n\n\u2014 n !!\n",
+    ],
 )
 def test_malformed_notes_are_refused(signer: Signer, note: str) -> None:
     with pytest.raises(CheckpointError):

@@ -44,7 +44,7 @@ VECTOR_ENTRIES = [
         object={"type": "profile", "id": 3},
         operation=1,
         request="req-\u00e9\u00e8",
-        details={"persona": "Zoë \"Z\" \\ 18", "ok": True},
+        details={"persona": 'Zoë "Z" \\ 18', "ok": True},
     ),
 ]
 VECTOR_SEED = bytes(range(32))
@@ -63,11 +63,14 @@ def entry(**changes: Any) -> EntryInput:
 
 def test_encoding_is_sorted_compact_utf8() -> None:
     data = encode_entry(entry(details={"b": 1, "a": ["é", None, True]}), 3)
-    assert data == (
-        '{"action":"profile.approve","actor":"alice","details":{"a":["é",null,true],"b":1},"evidence":{},'
-        '"index":3,"object":{"id":7,"type":"profile"},"operation":null,"request":null,'
-        '"time":"2026-01-02T03:04:05.000006Z","v":1}'
-    ).encode()
+    assert (
+        data
+        == (
+            '{"action":"profile.approve","actor":"alice","details":{"a":["é",null,true],"b":1},"evidence":{},'
+            '"index":3,"object":{"id":7,"type":"profile"},"operation":null,"request":null,'
+            '"time":"2026-01-02T03:04:05.000006Z","v":1}'
+        ).encode()
+    )
     assert decode_entry(data)["details"] == {"a": ["é", None, True], "b": 1}
 
 
@@ -106,7 +109,10 @@ def test_invalid_entries_are_refused(changes: dict[str, Any]) -> None:
 def test_canonical_json_refuses_floats_anywhere() -> None:
     with pytest.raises(ValueError):
         canonical_json({"a": [{"b": 0.0}]})
-    assert canonical_json({"b": [1, {"d": None, "c": False}], "a": ""}) == b'{"a":"","b":[1,{"c":false,"d":null}]}'
+    assert (
+        canonical_json({"b": [1, {"d": None, "c": False}], "a": ""})
+        == b'{"a":"","b":[1,{"c":false,"d":null}]}'
+    )
 
 
 @pytest.mark.parametrize(
@@ -122,9 +128,11 @@ def test_canonical_json_refuses_floats_anywhere() -> None:
         lambda s: s.replace(b'"v":1}', b'"v":2}'),
         lambda s: s.replace(b'"v":1}', b'"v":1,"w":1}'),
         lambda s: s.replace(b'"actor":"alice",', b"") + b"",
-        lambda s: s.replace(b'"action":"profile.approve","actor":"alice"', b'"actor":"alice","action":"profile.approve"'),
-        lambda s: s.replace(b'.000006Z', b'.000006+00:00'),
-        lambda s: s.replace(b'2026-01-02', b'2026-02-30'),
+        lambda s: s.replace(
+            b'"action":"profile.approve","actor":"alice"', b'"actor":"alice","action":"profile.approve"'
+        ),
+        lambda s: s.replace(b".000006Z", b".000006+00:00"),
+        lambda s: s.replace(b"2026-01-02", b"2026-02-30"),
         lambda s: s + b"\n",
         lambda s: b"\xef\xbb\xbf" + s,
         lambda s: s.replace(b'"alice"', b'"al\xffice"'),
@@ -170,7 +178,9 @@ def test_documented_vectors_match() -> None:
         hashes.append(leaf_hash(data))
     tree = Tree(hashes)
     assert _documented("root of entries 0..2 (size 3)") == tree.root().hex()
-    assert _documented("inclusion proof of entry 1 in size 3") == " ".join(h.hex() for h in tree.inclusion_proof(1, 3))
+    assert _documented("inclusion proof of entry 1 in size 3") == " ".join(
+        h.hex() for h in tree.inclusion_proof(1, 3)
+    )
     assert _documented("consistency proof from size 2 to size 3") == " ".join(
         h.hex() for h in tree.consistency_proof(2, 3)
     )

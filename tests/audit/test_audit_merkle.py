@@ -24,7 +24,16 @@ from audit.merkle import (
 # certificate-transparency-go / transparency-dev merkle test data: leaves, roots for sizes 1..8.
 CT_LEAVES = [
     bytes.fromhex(h)
-    for h in ["", "00", "10", "2021", "3031", "40414243", "5051525354555657", "606162636465666768696a6b6c6d6e6f"]
+    for h in [
+        "",
+        "00",
+        "10",
+        "2021",
+        "3031",
+        "40414243",
+        "5051525354555657",
+        "606162636465666768696a6b6c6d6e6f",
+    ]
 ]
 CT_ROOTS = [
     "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
@@ -142,7 +151,9 @@ def test_roots_match_pymerkle_for_every_size_up_to_2000() -> None:
             assert root_from_leaf_hashes(LEAVES[:size]) == expected
             # pymerkle's path starts with the leaf itself; the rest is the RFC 9162 audit path.
             for index in {0, size // 3, size - 1}:
-                assert TREE.inclusion_proof(index, size) == reference.prove_inclusion(index + 1, size).path[1:]
+                assert (
+                    TREE.inclusion_proof(index, size) == reference.prove_inclusion(index + 1, size).path[1:]
+                )
 
 
 def test_proofs_match_the_rfc_text_for_a_sample_of_sizes() -> None:
@@ -202,7 +213,9 @@ def test_forged_inclusion_proofs_are_rejected(size: int, data: st.DataObject) ->
         position = data.draw(st.integers(0, len(proof) - 1))
         flipped = bytearray(proof[position])
         flipped[data.draw(st.integers(0, 31))] ^= 1 << data.draw(st.integers(0, 7))
-        assert not verify_inclusion(index, size, leaf, [*proof[:position], bytes(flipped), *proof[position + 1 :]], root)
+        assert not verify_inclusion(
+            index, size, leaf, [*proof[:position], bytes(flipped), *proof[position + 1 :]], root
+        )
     assert not verify_inclusion(size, size, leaf, proof, root)
     assert not verify_inclusion(size + 5, size, leaf, proof, root)
     assert not verify_inclusion(-1, size, leaf, proof, root)

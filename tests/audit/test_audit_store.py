@@ -78,7 +78,9 @@ def test_proofs_from_the_store_verify(engine: Engine, store: AuditStore) -> None
         _, root = store.head(connection)
         hashes = store.leaf_hashes(connection)
         for index in range(13):
-            assert verify_inclusion(index, 13, hashes[index], store.inclusion_proof(connection, index, 13), root)
+            assert verify_inclusion(
+                index, 13, hashes[index], store.inclusion_proof(connection, index, 13), root
+            )
         small = store.tree(connection, 5).root()
         assert verify_consistency(5, 13, small, root, store.consistency_proof(connection, 5, 13))
         for bad in [(13, 13), (0, 14), (-1, 5), (3, 2)]:

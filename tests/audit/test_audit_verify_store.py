@@ -25,7 +25,7 @@ def build(engine: Engine, store: AuditStore, signer: Signer, size: int, checkpoi
     with engine.begin() as connection:
         drop_triggers(connection)
         for table in ("audit_entry", "audit_checkpoint", "audit_head"):
-            connection.execute(text(f"DELETE FROM {table}"))
+            connection.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - fixed names
         install_triggers(connection)
         for number in range(size):
             if number == checkpoint_at:
@@ -85,7 +85,16 @@ def test_a_forged_checkpoint_row_fails(engine: Engine, store: AuditStore, signer
     assert not verify(engine, store, signer).ok
 
 
-OPERATIONS = ["flip_entry", "flip_hash", "delete", "delete_renumber", "insert", "swap", "truncate", "truncate_head"]
+OPERATIONS = [
+    "flip_entry",
+    "flip_hash",
+    "delete",
+    "delete_renumber",
+    "insert",
+    "swap",
+    "truncate",
+    "truncate_head",
+]
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=FIXTURES)
@@ -151,7 +160,9 @@ def test_a_consistent_rewrite_below_a_checkpoint_is_detected(
     assert report.first_bad_index is not None and report.first_bad_index <= k
 
 
-def test_a_duplicated_entry_is_named_where_the_copy_lies(engine: Engine, store: AuditStore, signer: Signer) -> None:
+def test_a_duplicated_entry_is_named_where_the_copy_lies(
+    engine: Engine, store: AuditStore, signer: Signer
+) -> None:
     build(engine, store, signer, 8, None)
     stored = rows(engine)
     stored[5] = (5, stored[2][1], stored[2][2])
@@ -161,7 +172,9 @@ def test_a_duplicated_entry_is_named_where_the_copy_lies(engine: Engine, store: 
 
 
 @pytest.mark.parametrize("extra", [1, 3])
-def test_rows_beyond_the_head_are_named(engine: Engine, store: AuditStore, signer: Signer, extra: int) -> None:
+def test_rows_beyond_the_head_are_named(
+    engine: Engine, store: AuditStore, signer: Signer, extra: int
+) -> None:
     build(engine, store, signer, 4, None)
     stored = rows(engine)
     for index in range(4, 4 + extra):

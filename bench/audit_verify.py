@@ -1,0 +1,122 @@
+"""Benchmark: full verification throughput (entries/s) from SQLite and PostgreSQL, beside raw SHA-256.
+
+Fills a log of N entries (default 200,000) by bulk insert with the triggers briefly dropped, signs a
+checkpoint, then times verify_store. PostgreSQL runs when DECOY_BENCH_DATABASE_URL is set.
+Usage: python bench/audit_verify.py [entries]
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from audit_append import sqlite_engine
+from sqlalchemy import Engine, MetaData, create_engine, text
+
+from audit.checkpoint import Signer
+from audit.entry import EntryInput, encode_entry
+from audit.merkle import Frontier, leaf_hash
+from audit.store import AuditStore, define_tables, drop_triggers, install_triggers
+from audit.verify import verify_store
+
+START = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+ORIGIN = "decoy.example/bench"
+
+
+def make_rows(count: int) -> list[tuple[int, bytes, bytes]]:
+    rows = []
+    for index in range(count):
+        entry = EntryInput(
+            time=START + timedelta(milliseconds=index),
+            actor=f"officer{index % 17}",
+            action="message.record",
+            object={"type": "message", "id": index},
+            operation=index % 40,
+            request=uuid.UUID(int=index * 0x9E3779B97F4A7C15 % (1 << 128)).hex,
+            evidence={"body": hashlib.sha256(index.to_bytes(8, "big")).hexdigest()},
+            details={"direction": "in" if index % 2 else "out", "flags": []},
+        )
+        data = encode_entry(entry, index)
+        rows.append((index, data, leaf_hash(data)))
+    return rows
+
+
+def load(engine: Engine, rows: list[tuple[int, bytes, bytes]], signer: Signer) -> AuditStore:
+    metadata = MetaData()
+    tables = define_tables(metadata)
+    metadata.create_all(engine)
+    frontier = Frontier.from_leaf_hashes([digest for _, _, digest in rows])
+    with engine.begin() as connection:
+        install_triggers(connection)
+        drop_triggers(connection)  # bulk load only; appends one by one would take minutes
+        connection.execute(
+            tables.entry.insert(), [{"idx": i, "entry": e, "leaf_hash": h} for i, e, h in rows]
+        )
+        connection.execute(
+            text("UPDATE audit_head SET size = :s, root = :r, frontier = :f WHERE id = 1"),
+            {"s": frontier.size, "r": frontier.root(), "f": frontier.to_bytes()},
+        )
+        install_triggers(connection)
+    store = AuditStore(tables)
+    with engine.begin() as connection:
+        store.checkpoint(connection, signer, ORIGIN, START)
+    return store
+
+
+def raw_hashing(rows: list[tuple[int, bytes, bytes]]) -> float:
+    sha256 = hashlib.sha256
+    begin = time.perf_counter()
+    for _, data, _ in rows:
+        sha256(b"\x00" + data).digest()
+    return len(rows) / (time.perf_counter() - begin)
+
+
+def measure(label: str, engine: Engine, store: AuditStore, signer: Signer, rows: list) -> None:  # type: ignore[type-arg]
+    with engine.begin() as connection:
+        begin = time.perf_counter()
+        report = verify_store(connection, signer.verifier(), store)
+        elapsed = time.perf_counter() - begin
+    assert report.ok, report.reason
+    rate = report.entries / elapsed
+    raw = raw_hashing(rows)
+    print(
+        f"{label:10} verified {report.entries} entries in {elapsed:6.2f} s: {rate:9.0f} entries/s; "
+        f"raw sha256 of the same bytes {raw:9.0f} entries/s (verify = {rate / raw:.2f} of raw)"
+    )
+
+
+def main() -> None:
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else 200_000
+    signer = Signer.generate(ORIGIN)
+    rows = make_rows(count)
+    print(f"{count} entries, mean {sum(len(e) for _, e, _ in rows) / count:.0f} bytes")
+    with tempfile.TemporaryDirectory() as directory:
+        engine = sqlite_engine(Path(directory) / "bench.db")
+        measure("sqlite", engine, load(engine, rows, signer), signer, rows)
+        engine.dispose()
+    url = os.environ.get("DECOY_BENCH_DATABASE_URL")
+    if not url:
+        print("postgresql skipped: set DECOY_BENCH_DATABASE_URL")
+        return
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    engine = create_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+    try:
+        measure("postgresql", engine, load(engine, rows, signer), signer, rows)
+    finally:
+        engine.dispose()
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+if __name__ == "__main__":
+    main()
