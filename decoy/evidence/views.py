@@ -1,5 +1,231 @@
-"""Pages of contacts, messages and attachments."""
+"""Pages of contacts, messages and attachments: the transcript, the quick log form, search."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from .. import access, clock
+from ..api.parsing import parse_timestamp
+from ..auth.principal import require_roles
+from ..db import get_session
+from ..errors import DecoyError, InvalidInput
+from ..formatting import zone
+from ..models import Contact, Operation, Profile
+from . import display, downloads, search, services, transcript
+from .forms import ContactForm, MessageForm
 
 bp = Blueprint("evidence", __name__)
+READERS = ("detective", "supervisor", "legal")
+ID = "int(min=1, max=2147483647)"
+PAGE = 100
+
+bp.add_app_template_filter(display.visible, "visible")
+bp.add_app_template_filter(display.visible_plain, "visible_plain")
+bp.add_app_template_global(display.platform_time, "platform_time")
+
+
+def _optional_int(name: str, minimum: int = 1) -> int | None:
+    value = request.args.get(name, "")
+    if value == "":
+        return None
+    if not value.isdigit() or not minimum <= int(value) <= services.MAX_ID:
+        raise InvalidInput(f"{name} must be a message number", field=name)
+    return int(value)
+
+
+def _now_with_offset(operation: Operation) -> str:
+    return clock.now().astimezone(zone(operation.timezone)).replace(microsecond=0).isoformat()
+
+
+def _render_contact(contact: Contact, form: MessageForm, status: int = 200, error: str | None = None) -> Any:
+    session = get_session()
+    operation = session.get(Operation, contact.operation_id)
+    profile = session.get(Profile, contact.profile_id)
+    before = _optional_int("before", minimum=0)
+    page = transcript.message_page(
+        session,
+        contact,
+        after=_optional_int("after"),
+        start=_optional_int("start"),
+        before=before,
+        limit=PAGE,
+    )
+    names = transcript.usernames(session, {m.recorded_by for m in page.messages} | {contact.recorded_by})
+    transcript.record_read(
+        session,
+        current_user,
+        action="contact.read",
+        object_type="contact",
+        object_id=contact.id,
+        operation_id=contact.operation_id,
+        details={"page": True, "messages": [m.id for m in page.messages]},
+    )
+    session.commit()
+    may_log = current_user.has_role("detective", "supervisor") and access.is_member(
+        session, current_user, contact.operation_id
+    )
+    if not form.sent_at.data and operation is not None:
+        form.sent_at.data = _now_with_offset(operation)
+    html = render_template(
+        "evidence/contact.html",
+        contact=contact,
+        operation=operation,
+        profile=profile,
+        page=page,
+        names=names,
+        form=form,
+        may_log=may_log,
+        error=error,
+    )
+    return html, status
+
+
+@bp.route(f"/contacts/<{ID}:contact_id>")
+@require_roles(*READERS)
+def contact(contact_id: int) -> Any:
+    """The conversation: transcript in order, flags, officers, times, attachments, and the quick form."""
+    contact = transcript.visible_contact(get_session(), current_user, contact_id)
+    return _render_contact(contact, MessageForm(formdata=None))
+
+
+@bp.route(f"/contacts/<{ID}:contact_id>/messages", methods=["POST"])
+@require_roles(*READERS)
+def log_message(contact_id: int) -> Any:
+    """Record the next message from the quick form."""
+    session = get_session()
+    contact = transcript.visible_contact(session, current_user, contact_id)
+    services.require_logger(session, current_user, contact.operation_id)
+    form = MessageForm()
+    if not form.validate_on_submit():
+        return _render_contact(contact, form, 400)
+    try:
+        sent_at = parse_timestamp(form.sent_at.data, "sent_at")
+        files = [(f.stream, f.filename or "") for f in form.attachments.data or [] if f and f.filename]
+        message = services.log_message(
+            session=session,
+            actor=current_user,
+            contact_id=contact_id,
+            direction=form.direction.data,
+            sent_at=sent_at,
+            body=form.body.data or "",
+            corrects_id=form.corrects.data,
+            files=files,
+        )
+        session.commit()
+    except InvalidInput as error:
+        session.rollback()
+        field = getattr(form, error.field or "", None)
+        if field is not None and hasattr(field, "errors"):
+            field.errors = [*field.errors, error.message]
+        return _render_contact(contact, form, 400, error=error.message)
+    if message.flags:
+        flash(
+            _("Message %(id)s recorded with flags: %(flags)s", id=message.id, flags=", ".join(message.flags))
+        )
+    else:
+        flash(_("Message %(id)s recorded.", id=message.id))
+    return redirect(url_for("evidence.contact", contact_id=contact_id, before=0, _anchor=f"m{message.id}"))
+
+
+@bp.route(f"/messages/<{ID}:message_id>")
+@require_roles(*READERS)
+def message(message_id: int) -> Response:
+    """A message in its transcript (corrections link here)."""
+    found = transcript.visible_message(get_session(), current_user, message_id)
+    return redirect(
+        url_for("evidence.contact", contact_id=found.contact_id, start=found.id, _anchor=f"m{found.id}")
+    )
+
+
+@bp.route(f"/profiles/<{ID}:profile_id>/contacts", methods=["GET", "POST"])
+@require_roles(*READERS)
+def profile_contacts(profile_id: int) -> Any:
+    """A profile's contacts, and the form to record a new one."""
+    session = get_session()
+    profile = transcript.visible_profile(session, current_user, profile_id)
+    form = ContactForm()
+    error = None
+    status = 200
+    if request.method == "POST":
+        services.require_logger(session, current_user, profile.operation_id)
+        if form.validate_on_submit():
+            try:
+                first_seen = (
+                    parse_timestamp(form.first_seen_at.data, "first_seen_at")
+                    if form.first_seen_at.data
+                    else None
+                )
+                created = services.create_contact(
+                    session=session,
+                    actor=current_user,
+                    profile_id=profile_id,
+                    counterpart=form.counterpart.data or "",
+                    first_seen_at=first_seen,
+                )
+                session.commit()
+                return redirect(url_for("evidence.contact", contact_id=created.id))
+            except DecoyError as failure:
+                session.rollback()
+                error, status = failure.message, failure.status
+        else:
+            status = 400
+    after = _optional_int("after", minimum=0)
+    rows = transcript.contacts_of(session, profile, after=after, limit=PAGE)
+    more = len(rows) > PAGE
+    rows = rows[:PAGE]
+    transcript.record_read(
+        session,
+        current_user,
+        action="contact.list",
+        object_type="profile",
+        object_id=profile.id,
+        operation_id=profile.operation_id,
+        details={"contacts": [c.id for c in rows]},
+    )
+    session.commit()
+    operation = session.get(Operation, profile.operation_id)
+    may_log = current_user.has_role("detective", "supervisor") and access.is_member(
+        session, current_user, profile.operation_id
+    )
+    names = transcript.usernames(session, {c.recorded_by for c in rows})
+    return render_template(
+        "evidence/profile_contacts.html",
+        profile=profile,
+        operation=operation,
+        contacts=rows,
+        names=names,
+        form=form,
+        may_log=may_log,
+        error=error,
+        next_after=rows[-1].id if more else None,
+    ), status
+
+
+@bp.route(f"/attachments/<{ID}:attachment_id>")
+@require_roles(*READERS)
+def attachment(attachment_id: int) -> Response:
+    """Download an attachment (never shown inline)."""
+    return downloads.download(get_session(), current_user, attachment_id)
+
+
+@bp.route("/search")
+@require_roles(*READERS)
+def search_page() -> Any:
+    """Search counterparts and message text in the operations the user may see."""
+    query = request.args.get("q", "")
+    results = None
+    error = None
+    status = 200
+    if query:
+        session = get_session()
+        try:
+            results = search.search(session, current_user, query)
+            session.commit()
+        except InvalidInput as failure:
+            error, status = failure.message, 400
+    return render_template("evidence/search.html", query=query, results=results, error=error), status

@@ -1,0 +1,63 @@
+"""Showing hostile text: escaped, with invisible and direction-changing characters made visible.
+
+Storage keeps every character verbatim; only the display replaces control characters (C0, C1),
+bidirectional overrides and isolates, zero-width and other format characters with a visible marker
+such as ⟨U+202E⟩, so that a transcript reads the same for the officer as the bytes a court receives.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import datetime
+from functools import lru_cache
+
+from markupsafe import Markup, escape
+
+from ..api.parsing import with_offset
+
+#: Shown as themselves: line breaks and tabs lay the text out but hide nothing.
+KEPT = frozenset("\n\t")
+_ASCII_HIDDEN = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+@lru_cache(maxsize=4096)
+def is_hidden(character: str) -> bool:
+    """Whether a character would be invisible or would change how the text around it is shown."""
+    if character in KEPT:
+        return False
+    return unicodedata.category(character) in {"Cc", "Cf", "Cs", "Zl", "Zp", "Co", "Cn"}
+
+
+def marker(character: str) -> str:
+    """The visible stand-in of a hidden character."""
+    return f"⟨U+{ord(character):04X}⟩"
+
+
+def visible(text: str | None) -> Markup:
+    """Escaped HTML of ``text`` with every hidden character replaced by a marked-up visible stand-in."""
+    if not text:
+        return Markup("")
+    if text.isascii() and not _ASCII_HIDDEN.search(text):
+        return escape(text)
+    parts: list[str] = []
+    plain_from = 0
+    for position, character in enumerate(text):
+        if is_hidden(character):
+            parts.append(str(escape(text[plain_from:position])))
+            parts.append(
+                f'<span class="hidden-char" title="U+{ord(character):04X}">{marker(character)}</span>'
+            )
+            plain_from = position + 1
+    parts.append(str(escape(text[plain_from:])))
+    return Markup("".join(parts))  # noqa: S704 - every piece of text above went through escape()
+
+
+def visible_plain(text: str | None) -> str:
+    """``text`` with hidden characters replaced by plain-text markers (for titles and exports)."""
+    return "".join(marker(c) if is_hidden(c) else c for c in (text or ""))
+
+
+def platform_time(moment: datetime, offset_minutes: int) -> str:
+    """The platform's own time, with the offset it gave, as RFC 3339."""
+    return with_offset(moment, offset_minutes).isoformat()

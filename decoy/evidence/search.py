@@ -1,0 +1,104 @@
+"""Search of counterparts and message text across the operations a user may see; bounded and escaped."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from .. import access
+from ..access import Actor
+from ..errors import InvalidInput
+from ..models import Contact, Message
+from .transcript import record_read
+
+MIN_QUERY = 2
+MAX_QUERY = 200
+MAX_RESULTS = 50
+SNIPPET = 160
+_ESCAPE = "!"
+
+
+@dataclass
+class Results:
+    """Matching contacts and messages, newest first, each list cut at ``limit``."""
+
+    query: str
+    contacts: list[Contact]
+    messages: list[tuple[Message, str]]
+    truncated: bool
+
+
+def like_pattern(query: str) -> str:
+    """A LIKE pattern that matches ``query`` literally anywhere (its wildcards escaped)."""
+    escaped = query.replace(_ESCAPE, _ESCAPE * 2).replace("%", _ESCAPE + "%").replace("_", _ESCAPE + "_")
+    return f"%{escaped}%"
+
+
+def checked_query(query: object) -> str:
+    """The search text, or InvalidInput naming ``q``."""
+    if not isinstance(query, str) or not MIN_QUERY <= len(query.strip()) <= MAX_QUERY:
+        raise InvalidInput(f"q must hold {MIN_QUERY} to {MAX_QUERY} characters", field="q")
+    if "\x00" in query:
+        raise InvalidInput("q must not contain U+0000", field="q")
+    return query.strip()
+
+
+def snippet(body: str, query: str) -> str:
+    """Up to ``SNIPPET`` characters of ``body`` around the first match."""
+    where = body.casefold().find(query.casefold())
+    start = max(0, where - SNIPPET // 3) if where >= 0 else 0
+    text = body[start : start + SNIPPET]
+    return ("…" if start else "") + text + ("…" if start + SNIPPET < len(body) else "")
+
+
+def search(session: Session, actor: Actor, query: str, *, limit: int = MAX_RESULTS) -> Results:
+    """Contacts whose counterpart, and messages whose text, contain ``query`` (case-insensitive).
+
+    The search itself is a read of evidence, so it is written to the audit log with its query.
+    """
+    query = checked_query(query)
+    pattern = like_pattern(query)
+    contacts = list(
+        session.exec(
+            select(Contact)
+            .where(
+                access.operation_clause(actor, Contact.operation_id),
+                col(Contact.counterpart).ilike(pattern, escape=_ESCAPE),
+            )
+            .order_by(col(Contact.id).desc())
+            .limit(limit + 1)
+        ).all()
+    )
+    messages = list(
+        session.exec(
+            select(Message)
+            .where(
+                access.operation_clause(actor, Message.operation_id),
+                col(Message.body).ilike(pattern, escape=_ESCAPE),
+            )
+            .order_by(col(Message.id).desc())
+            .limit(limit + 1)
+        ).all()
+    )
+    truncated = len(contacts) > limit or len(messages) > limit
+    results = Results(
+        query=query,
+        contacts=contacts[:limit],
+        messages=[(m, snippet(m.body, query)) for m in messages[:limit]],
+        truncated=truncated,
+    )
+    record_read(
+        session,
+        actor,
+        action="evidence.search",
+        object_type="search",
+        object_id=None,
+        operation_id=None,
+        details={
+            "q": query,
+            "contacts": [c.id for c in results.contacts],
+            "messages": [m.id for m, _ in results.messages],
+        },
+    )
+    return results

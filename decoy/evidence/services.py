@@ -1,0 +1,275 @@
+"""Recording contacts and messages: never refused for a rule, always flagged, hashed into the audit log."""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import BinaryIO
+
+from flask import current_app
+from sqlmodel import Session, col, select
+
+from .. import access, audit_bridge, blobstore, clock
+from ..access import Actor
+from ..errors import Forbidden, InvalidInput, NotFound, TooLarge
+from ..models import Attachment, Contact, Message, Profile
+from .fingerprint import columns, contact_fingerprint, message_fingerprint, text_sha256
+from .flags import contact_flags, message_flags
+
+DIRECTIONS = ("in", "out")
+#: Longest message text accepted inline; longer exports belong in an attachment.
+MAX_BODY_CHARS = 1_000_000
+MAX_COUNTERPART_CHARS = 1_000
+MAX_FILES = 20
+MAX_FILENAME_CHARS = 255
+MAX_ID = 2**31 - 1
+
+Upload = tuple[BinaryIO, str]
+
+
+def checked_text(value: object, field: str, *, max_chars: int, allow_empty: bool = True) -> str:
+    """Evidence text exactly as given: never stripped or normalised, but storable on every database.
+
+    U+0000 and unpaired surrogates have no place in a PostgreSQL text column or in UTF-8, so they are
+    refused (400) rather than silently altered; the original export can be attached as a file instead.
+    """
+    if not isinstance(value, str):
+        raise InvalidInput(f"{field} must be a string", field=field)
+    if len(value) > max_chars:
+        raise InvalidInput(f"{field} is longer than {max_chars} characters; attach it as a file", field=field)
+    if not allow_empty and not value.strip():
+        raise InvalidInput(f"{field} must not be empty", field=field)
+    if "\x00" in value:
+        raise InvalidInput(
+            f"{field} contains U+0000, which cannot be stored as text; attach it as a file", field=field
+        )
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise InvalidInput(
+            f"{field} contains an unpaired surrogate (not valid Unicode)", field=field
+        ) from error
+    return value
+
+
+def storable_filename(name: str | None) -> str:
+    """The client's file name, made storable (the content is the evidence, not the name)."""
+    name = (name or "").replace("\x00", "\ufffd")
+    name = name.encode("utf-8", "replace").decode("utf-8")
+    return name[:MAX_FILENAME_CHARS]
+
+
+def require_logger(session: Session, actor: Actor, operation_id: int) -> None:
+    """Only detectives and supervisors assigned to the operation record evidence (legal officers read)."""
+    access.visible_operation(session, actor, operation_id)
+    if not actor.has_role("detective", "supervisor") or not access.is_member(session, actor, operation_id):
+        raise Forbidden("only detectives and supervisors assigned to this operation record evidence")
+
+
+def _loggable_contact(session: Session, actor: Actor, contact_id: int) -> Contact:
+    contact = session.get(Contact, contact_id) if 0 < contact_id <= MAX_ID else None
+    access.require_visible(session, actor, contact, "contact")
+    assert contact is not None  # noqa: S101 - narrowed by require_visible
+    require_logger(session, actor, contact.operation_id)
+    return contact
+
+
+def create_contact(
+    *,
+    session: Session,
+    actor: Actor,
+    profile_id: int,
+    counterpart: str,
+    first_seen_at: datetime | None = None,
+) -> Contact:
+    """Record a counterpart who reached a profile, flagged as of its first sighting."""
+    profile = session.get(Profile, profile_id) if 0 < profile_id <= MAX_ID else None
+    access.require_visible(session, actor, profile, "profile")
+    assert profile is not None  # noqa: S101
+    require_logger(session, actor, profile.operation_id)
+    counterpart = checked_text(counterpart, "counterpart", max_chars=MAX_COUNTERPART_CHARS, allow_empty=False)
+    if first_seen_at is not None and first_seen_at.utcoffset() is None:
+        raise InvalidInput("first_seen_at needs an offset", field="first_seen_at")
+    now = clock.now()
+    first_seen = first_seen_at or now
+    flags = contact_flags(session, profile, first_seen)
+    contact = Contact(
+        operation_id=profile.operation_id,
+        profile_id=profile.id,
+        counterpart=counterpart,
+        first_seen_at=first_seen,
+        flags=flags,
+        recorded_by=actor.id,
+        recorded_at=now,
+    )
+    session.add(contact)
+    session.flush()
+    audit_bridge.record(
+        session,
+        actor=actor.username,
+        action="contact.create",
+        object_type="contact",
+        object_id=contact.id,
+        operation_id=contact.operation_id,
+        evidence={
+            "counterpart_sha256": text_sha256(counterpart),
+            "row_sha256": contact_fingerprint(columns(contact)),
+        },
+        details={"profile": profile.id, "flags": flags},
+    )
+    return contact
+
+
+def _declared_size(stream: BinaryIO) -> int | None:
+    """The size of a seekable upload (Werkzeug spools uploads to a file), without reading it."""
+    try:
+        position = stream.tell()
+        size = stream.seek(0, os.SEEK_END)
+        stream.seek(position)
+        return size - position
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return None
+
+
+def _check_uploads(files: Sequence[Upload], limit: int) -> None:
+    if len(files) > MAX_FILES:
+        raise InvalidInput(f"at most {MAX_FILES} attachments per message", field="attachments")
+    for stream, _name in files:
+        size = _declared_size(stream)
+        if size is not None and size > limit:
+            # Refuse before anything is stored, so that a refused message leaves no file behind.
+            raise TooLarge(f"an attachment exceeds the limit of {limit} bytes", field="attachments")
+
+
+def _validate_message(
+    session: Session,
+    contact: Contact,
+    direction: str,
+    sent_at: datetime,
+    body: str,
+    corrects_id: int | None,
+    has_files: bool,
+) -> str:
+    if direction not in DIRECTIONS:
+        raise InvalidInput('direction must be "in" or "out"', field="direction")
+    if not isinstance(sent_at, datetime) or sent_at.utcoffset() is None:
+        raise InvalidInput("sent_at needs a date, a time and the platform's offset", field="sent_at")
+    body = checked_text(body, "body", max_chars=MAX_BODY_CHARS)
+    if body == "" and not has_files:
+        raise InvalidInput("a message needs a text or an attachment", field="body")
+    if corrects_id is not None:
+        corrected = session.get(Message, corrects_id) if 0 < corrects_id <= MAX_ID else None
+        if corrected is None or corrected.contact_id != contact.id:
+            raise InvalidInput("corrects must name a message of the same contact", field="corrects")
+    return body
+
+
+def log_message(
+    *,
+    session: Session,
+    actor: Actor,
+    contact_id: int,
+    direction: str,
+    sent_at: datetime,
+    body: str,
+    corrects_id: int | None = None,
+    files: Iterable[Upload] = (),
+) -> Message:
+    """Record one message verbatim, with its attachments, flags and audit entry, in one transaction.
+
+    The files are stored first (outside any database transaction, so an upload holds no lock), then the
+    rows and the audit entry are written together; the caller commits. If a file is refused, no row is
+    written. The session must hold no pending changes: its read transaction ends before the upload.
+    """
+    uploads = list(files)
+    contact = _loggable_contact(session, actor, contact_id)
+    body = _validate_message(session, contact, direction, sent_at, body, corrects_id, bool(uploads))
+    limit = _limit()
+    _check_uploads(uploads, limit)
+    blobs: list[tuple[blobstore.StoredBlob, str]] = []
+    if uploads:
+        session.rollback()
+        for stream, filename in uploads:
+            blobs.append((blobstore.store_stream(stream, max_bytes=limit), storable_filename(filename)))
+        contact = _loggable_contact(session, actor, contact_id)
+    profile = session.get(Profile, contact.profile_id)
+    if profile is None:
+        raise NotFound("no such profile")
+    now = clock.now()
+    flags = message_flags(
+        session,
+        profile=profile,
+        contact_id=contact.id,
+        direction=direction,
+        sent_at=sent_at,
+        recorder_id=actor.id,
+    )
+    body_sha256 = text_sha256(body)
+    message = Message(
+        operation_id=contact.operation_id,
+        contact_id=contact.id,
+        direction=direction,
+        sent_at=sent_at,
+        sent_offset_minutes=_offset_minutes(sent_at),
+        recorded_at=now,
+        recorded_by=actor.id,
+        body=body,
+        body_sha256=body_sha256,
+        corrects_id=corrects_id,
+        flags=flags,
+    )
+    session.add(message)
+    session.flush()
+    attachments = [
+        Attachment(
+            message_id=message.id,
+            operation_id=contact.operation_id,
+            sha256=blob.sha256,
+            size=blob.size,
+            media_type=blob.media_type,
+            filename=filename,
+            recorded_at=now,
+        )
+        for blob, filename in blobs
+    ]
+    session.add_all(attachments)
+    session.flush()
+    audit_bridge.record(
+        session,
+        actor=actor.username,
+        action="message.create",
+        object_type="message",
+        object_id=message.id,
+        operation_id=contact.operation_id,
+        evidence={
+            "body_sha256": body_sha256,
+            "attachments": [attachment.sha256 for attachment in attachments],
+            "row_sha256": message_fingerprint(columns(message), [columns(a) for a in attachments]),
+        },
+        details={"contact": contact.id, "direction": direction, "flags": flags, "corrects": corrects_id},
+    )
+    return message
+
+
+def _limit() -> int:
+    return int(current_app.config["MAX_ATTACHMENT_BYTES"])
+
+
+def _offset_minutes(moment: datetime) -> int:
+    offset = moment.utcoffset()
+    return 0 if offset is None else int(offset.total_seconds() // 60)
+
+
+def attachments_of(session: Session, message_ids: Sequence[int]) -> dict[int, list[Attachment]]:
+    """The attachments of the given messages, in id order, by message."""
+    found: dict[int, list[Attachment]] = {message_id: [] for message_id in message_ids}
+    if not message_ids:
+        return found
+    rows = session.exec(
+        select(Attachment).where(col(Attachment.message_id).in_(message_ids)).order_by(col(Attachment.id))
+    ).all()
+    for attachment in rows:
+        found[attachment.message_id].append(attachment)
+    return found

@@ -1,0 +1,183 @@
+"""Reading evidence: contacts and transcripts by keyset, every read written to the audit log (rule 5)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, or_
+from sqlmodel import Session, col, select
+
+from .. import access, audit_bridge
+from ..access import Actor
+from ..errors import InvalidInput, NotFound
+from ..models import Attachment, Contact, Message, Profile, User
+from .services import MAX_ID, attachments_of
+
+
+@dataclass
+class Page:
+    """One page of a transcript, in platform-time order."""
+
+    messages: list[Message]
+    attachments: dict[int, list[Attachment]]
+    usernames: dict[int, str]
+    corrected_by: dict[int, list[int]]
+    next_after: int | None = None
+    previous_before: int | None = None
+    cursor: dict[str, Any] = field(default_factory=dict)
+
+
+def _get(session: Session, model: Any, object_id: int) -> Any:
+    return session.get(model, object_id) if 0 < object_id <= MAX_ID else None
+
+
+def visible_contact(session: Session, actor: Actor, contact_id: int) -> Contact:
+    """The contact, or NotFound when it does not exist or its operation is hidden from ``actor``."""
+    return access.require_visible(session, actor, _get(session, Contact, contact_id), "contact")  # type: ignore[no-any-return]
+
+
+def visible_profile(session: Session, actor: Actor, profile_id: int) -> Profile:
+    """The profile, or NotFound."""
+    return access.require_visible(session, actor, _get(session, Profile, profile_id), "profile")  # type: ignore[no-any-return]
+
+
+def visible_message(session: Session, actor: Actor, message_id: int) -> Message:
+    """The message, or NotFound."""
+    return access.require_visible(session, actor, _get(session, Message, message_id), "message")  # type: ignore[no-any-return]
+
+
+def visible_attachment(session: Session, actor: Actor, attachment_id: int) -> Attachment:
+    """The attachment, or NotFound."""
+    return access.require_visible(session, actor, _get(session, Attachment, attachment_id), "attachment")  # type: ignore[no-any-return]
+
+
+def usernames(session: Session, user_ids: set[int]) -> dict[int, str]:
+    """Usernames by account id."""
+    if not user_ids:
+        return {}
+    rows = session.exec(select(User.id, User.username).where(col(User.id).in_(user_ids))).all()
+    return {int(user_id): username for user_id, username in rows if user_id is not None}
+
+
+def _anchor(session: Session, contact: Contact, message_id: int, name: str) -> Message:
+    anchor = _get(session, Message, message_id)
+    if anchor is None or anchor.contact_id != contact.id:
+        raise InvalidInput(f"{name} must name a message of this contact", field=name)
+    return anchor  # type: ignore[no-any-return]
+
+
+def message_page(
+    session: Session,
+    contact: Contact,
+    *,
+    after: int | None = None,
+    before: int | None = None,
+    start: int | None = None,
+    limit: int = 50,
+) -> Page:
+    """A page of the contact's messages ordered by (sent_at, id), using the (contact, sent_at, id) index.
+
+    ``after`` continues past a message, ``start`` begins at one (inclusive), ``before`` ends just before
+    one; with none of them the first page is returned, and with ``before=0`` the last page.
+    """
+    order = (col(Message.sent_at), col(Message.id))
+    query = select(Message).where(Message.contact_id == contact.id)
+    backwards = before is not None
+    if after is not None or start is not None:
+        anchor = _anchor(
+            session,
+            contact,
+            after if after is not None else start,  # type: ignore[arg-type]
+            "after" if after is not None else "start",
+        )
+        later = col(Message.id) > anchor.id if after is not None else col(Message.id) >= anchor.id
+        query = query.where(
+            or_(col(Message.sent_at) > anchor.sent_at, and_(col(Message.sent_at) == anchor.sent_at, later))
+        )
+    elif before:
+        anchor = _anchor(session, contact, before, "before")
+        query = query.where(
+            or_(
+                col(Message.sent_at) < anchor.sent_at,
+                and_(col(Message.sent_at) == anchor.sent_at, col(Message.id) < anchor.id),
+            )
+        )
+    if backwards:
+        query = query.order_by(order[0].desc(), order[1].desc())
+    else:
+        query = query.order_by(*order)
+    rows = list(session.exec(query.limit(limit + 1)).all())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    if backwards:
+        rows.reverse()
+    page = Page(
+        messages=rows,
+        attachments=attachments_of(session, [m.id for m in rows if m.id is not None]),
+        usernames=usernames(session, {m.recorded_by for m in rows}),
+        corrected_by=_corrections_of(session, [m.id for m in rows if m.id is not None]),
+    )
+    if rows:
+        if backwards:
+            page.previous_before = rows[0].id if more else None
+            page.next_after = rows[-1].id if before else None
+        else:
+            page.next_after = rows[-1].id if more else None
+            page.previous_before = rows[0].id if (after is not None or start is not None) else None
+    return page
+
+
+def _corrections_of(session: Session, message_ids: Sequence[int]) -> dict[int, list[int]]:
+    """Which later messages correct the given ones."""
+    found: dict[int, list[int]] = {}
+    if not message_ids:
+        return found
+    rows = session.exec(
+        select(Message.id, Message.corrects_id)
+        .where(col(Message.corrects_id).in_(message_ids))
+        .order_by(col(Message.id))
+    ).all()
+    for message_id, corrects_id in rows:
+        if corrects_id is not None and message_id is not None:
+            found.setdefault(corrects_id, []).append(message_id)
+    return found
+
+
+def contacts_of(
+    session: Session, profile: Profile, *, after: int | None = None, limit: int = 50
+) -> list[Contact]:
+    """The profile's contacts by id (keyset on the (profile, id) index), ``limit + 1`` to detect more."""
+    query = select(Contact).where(Contact.profile_id == profile.id)
+    if after is not None:
+        query = query.where(col(Contact.id) > after)
+    return list(session.exec(query.order_by(col(Contact.id)).limit(limit + 1)).all())
+
+
+def record_read(
+    session: Session,
+    actor: Actor,
+    *,
+    action: str,
+    object_type: str,
+    object_id: int | None,
+    operation_id: int | None,
+    details: Mapping[str, Any] | None = None,
+) -> None:
+    """Write the audit entry of a read of evidence (the caller commits before answering)."""
+    audit_bridge.record(
+        session,
+        actor=actor.username,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        operation_id=operation_id,
+        details=dict(details or {}),
+    )
+
+
+def require_evidence_reader(actor: Actor) -> None:
+    """Admins manage accounts and never read evidence: they get NotFound, as for a hidden operation."""
+    if not access.sees_evidence(actor):
+        raise NotFound("not found")
