@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+import audit.transcripts  # noqa: F401  (registers the transcript check of evidence bundles)
 from audit.bundle import BUNDLE_CHECKS, verify_bundle
 from audit.checkpoint import (
     Checkpoint,

@@ -93,6 +93,7 @@ def register_blueprints(app: Flask) -> None:
     from .api import bp as api_bp
     from .auth.views import bp as auth_bp
     from .evidence.views import bp as evidence_bp
+    from .export.views import bp as export_bp
     from .integrity.views import bp as integrity_bp
     from .main.views import bp as main_bp
     from .operations.views import bp as operations_bp
@@ -103,6 +104,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(operations_bp)
     app.register_blueprint(evidence_bp)
     app.register_blueprint(integrity_bp)
+    app.register_blueprint(export_bp)
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp)
 

@@ -178,9 +178,11 @@ def serve(host: str, port: int, workers: int) -> None:
 
 
 from .cli_audit import audit_group, scheduler_command  # noqa: E402  (commands split by feature)
+from .cli_export import export_command  # noqa: E402
 
 main.add_command(audit_group)
 main.add_command(scheduler_command)
+main.add_command(export_command)
 
 
 @main.command("demo")
@@ -214,3 +216,7 @@ def demo_code(name: str) -> None:
     if secret is None:
         raise click.ClickException("no demo account of that name in this data directory")
     click.echo(current_code(secret, now()))
+
+
+if __name__ == "__main__":
+    main()

@@ -60,8 +60,12 @@ def make_engine(url: str) -> Engine:
         @event.listens_for(engine, "begin")
         def _begin_immediate(connection: Any) -> None:
             # Every transaction takes the write lock up front, so that the audit log's
-            # head row cannot be read stale and appends are serialised.
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            # head row cannot be read stale and appends are serialised. A read-only
+            # snapshot (exports) begins deferred so that it never blocks writers.
+            if connection.get_execution_options().get("decoy_snapshot"):
+                connection.exec_driver_sql("BEGIN")
+            else:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     if url.startswith("postgresql://"):
@@ -97,6 +101,24 @@ def session_scope(app: Flask | None = None) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+@contextmanager
+def snapshot_session(app: Flask | None = None) -> Iterator[Session]:
+    """A read-only Session on one consistent snapshot that does not block writers (exports)."""
+    engine = get_engine(app)
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            connection = connection.execution_options(decoy_snapshot=True)
+        else:
+            connection = connection.execution_options(
+                isolation_level="REPEATABLE READ", postgresql_readonly=True
+            )
+        with Session(bind=connection, expire_on_commit=False) as session:
+            try:
+                yield session
+            finally:
+                session.rollback()
 
 
 def _close_session(_exc: BaseException | None) -> None:

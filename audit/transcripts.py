@@ -1,0 +1,126 @@
+"""Bundle check: every transcript message and attachment matches the hashes in its audit entry.
+
+Decoy's evidence bundles hold ``contacts/<id>/transcript.json`` files and ``attachments/<sha256>``
+files. Each message was recorded with a ``message.create`` audit entry whose ``evidence`` holds the
+SHA-256 of its verbatim text (``body_sha256``) and of its attachments, and whose ``details`` hold its
+direction and flags; each contact with a ``contact.create`` entry holding the SHA-256 of the counterpart.
+This check proves the transcripts against those entries (which the bundle proves against the signed
+checkpoint), in both directions: no transcript message without its entry, no entry without its message.
+Standard library only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+from typing import Any
+
+from audit.bundle import BUNDLE_CHECKS
+
+__all__ = ["check_transcripts"]
+
+TRANSCRIPT_SUFFIX = "/transcript.json"
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _file_sha256(bundle: zipfile.ZipFile, name: str) -> str | None:
+    try:
+        with bundle.open(name) as stream:
+            digest = hashlib.sha256()
+            for block in iter(lambda: stream.read(1 << 20), b""):
+                digest.update(block)
+    except KeyError:
+        return None
+    return digest.hexdigest()
+
+
+def _transcripts(
+    bundle: zipfile.ZipFile,
+) -> tuple[dict[Any, tuple[str, dict[str, Any]]], dict[Any, tuple[str, dict[str, Any]]]]:
+    messages: dict[Any, tuple[str, dict[str, Any]]] = {}
+    contacts: dict[Any, tuple[str, dict[str, Any]]] = {}
+    for name in sorted(bundle.namelist()):
+        if not (name.startswith("contacts/") and name.endswith(TRANSCRIPT_SUFFIX)):
+            continue
+        document = json.loads(bundle.read(name).decode("utf-8"))
+        contacts[document["contact"]["id"]] = (name, document["contact"])
+        for message in document["messages"]:
+            messages[message["id"]] = (name, message)
+    return messages, contacts
+
+
+def _operation_id(bundle: zipfile.ZipFile) -> int | None:
+    """The id in operation.json, when the bundle is an operation's export."""
+    try:
+        return int(json.loads(bundle.read("operation.json").decode("utf-8"))["id"])
+    except KeyError:
+        return None
+
+
+def _check_message(
+    bundle: zipfile.ZipFile,
+    index: int,
+    entry: dict[str, Any],
+    messages: dict[Any, tuple[str, dict[str, Any]]],
+) -> str | None:
+    found = messages.pop(entry["object"]["id"], None)
+    if found is None:
+        return f"entry {index}: message {entry['object']['id']} is missing from the transcripts"
+    name, message = found
+    evidence, details = entry.get("evidence", {}), entry.get("details", {})
+    where = f"{name}: message {message['id']} (entry {index})"
+    if _sha256(message["body"]) != evidence.get("body_sha256"):
+        return f"{where}: the text does not match the SHA-256 in the audit entry"
+    listed = sorted(a["sha256"] for a in message.get("attachments", []))
+    if listed != sorted(evidence.get("attachments", [])):
+        return f"{where}: the attachments differ from those in the audit entry"
+    for sha256 in listed:
+        if _file_sha256(bundle, f"attachments/{sha256}") != sha256:
+            return f"attachments/{sha256}: missing or its content does not match its SHA-256 (entry {index})"
+    if "flags" in details and sorted(message.get("flags", [])) != sorted(details["flags"]):
+        return f"{where}: the flags differ from those recorded in the audit entry"
+    if "direction" in details and message.get("direction") != details["direction"]:
+        return f"{where}: the direction differs from the audit entry"
+    return None
+
+
+def check_transcripts(bundle: zipfile.ZipFile, entries: dict[int, dict[str, Any]]) -> str | None:
+    """Return the first mismatch between transcripts, attachments and their audit entries, or None."""
+    try:
+        messages, contacts = _transcripts(bundle)
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+        return f"a transcript is malformed: {exc!r}"
+    operation = _operation_id(bundle)
+    for index in sorted(entries):
+        entry = entries[index]
+        action = entry.get("action")
+        if operation is not None and entry.get("operation") != operation:
+            return f"entry {index} belongs to another operation ({entry.get('operation')!r}), not {operation}"
+        try:
+            if action == "message.create":
+                problem = _check_message(bundle, index, entry, messages)
+                if problem:
+                    return problem
+            elif action == "contact.create":
+                found = contacts.pop(entry["object"]["id"], None)
+                if found is None:
+                    return f"entry {index}: contact {entry['object']['id']} is missing from the transcripts"
+                name, contact = found
+                if _sha256(contact["counterpart"]) != entry.get("evidence", {}).get("counterpart_sha256"):
+                    return f"{name}: the counterpart does not match the SHA-256 in entry {index}"
+        except (KeyError, TypeError, AttributeError) as exc:
+            return f"entry {index}: transcript record malformed: {exc!r}"
+    if messages:
+        name, message = next(iter(messages.values()))
+        return f"{name}: message {message['id']} has no audit entry in the bundle"
+    if contacts:
+        name, contact = next(iter(contacts.values()))
+        return f"{name}: contact {contact['id']} has no audit entry in the bundle"
+    return None
+
+
+BUNDLE_CHECKS.append(check_transcripts)

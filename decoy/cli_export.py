@@ -1,0 +1,69 @@
+"""The `decoy export` command: an operation's evidence bundle written to a file with a progress bar."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+
+class ConsoleActor:
+    """The operator at the server's console, exporting with a legal officer's reach."""
+
+    id = None
+    roles = frozenset({"legal"})
+
+    def __init__(self, username: str) -> None:
+        self.username = username
+
+    def has_role(self, *roles: str) -> bool:
+        """The console acts as a legal officer for exports."""
+        return "legal" in roles
+
+
+@click.command("export")
+@click.argument("operation_id", type=int)
+@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--as", "username", default=None, help="the legal officer on whose behalf the export is made")
+def export_command(operation_id: int, output: Path, username: str | None) -> None:
+    """Write the evidence bundle of OPERATION_ID to FILE.zip."""
+    from sqlmodel import func, select
+
+    from .audit_setup import publish_checkpoint
+    from .auth.principal import Principal
+    from .auth.services import find_user, user_roles
+    from .cli import _app
+    from .db import session_scope
+    from .errors import DecoyError
+    from .export.bundle import iter_bundle, prepare_export
+    from .models import Contact
+
+    app = _app()
+    with app.app_context():
+        try:
+            with session_scope(app) as session:
+                actor: object = ConsoleActor("console")
+                if username is not None:
+                    user = find_user(session, username)
+                    if user is None or not user.is_active or "legal" not in user_roles(session, user):
+                        raise click.ClickException(f"{username!r} is not an active legal officer")
+                    actor = Principal(user, user_roles(session, user))
+                plan = prepare_export(session, actor, operation_id)  # type: ignore[arg-type]
+                contacts = session.exec(
+                    select(func.count()).select_from(Contact).where(Contact.operation_id == operation_id)
+                ).one()
+        except DecoyError as error:
+            raise click.ClickException(error.message) from error
+        publish_checkpoint(plan.checkpoint)
+    temporary = output.with_name(output.name + ".partial")
+    with click.progressbar(
+        length=int(contacts) + 3, label="exporting", file=click.get_text_stream("stderr")
+    ) as bar:
+        with temporary.open("wb") as handle:
+            for chunk in iter_bundle(app, plan, progress=lambda _step: bar.update(1)):
+                handle.write(chunk)
+            handle.flush()
+            os.fsync(handle.fileno())
+    os.replace(temporary, output)
+    click.echo(f"{output}: operation {operation_id}, checkpoint size {plan.checkpoint.size}")

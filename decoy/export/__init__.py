@@ -1,0 +1,1 @@
+"""The court evidence bundle: a streamed ZIP with transcripts, reports, attachments and audit proofs."""

@@ -1,0 +1,279 @@
+"""Writing the evidence bundle of one operation as a stream."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Flask
+from sqlmodel import Session
+
+from audit.bundle import (
+    CHECKPOINT_PATH,
+    CONSISTENCY_PATH,
+    ENTRIES_PATH,
+    PUBLIC_KEY_PATH,
+    consistency_json,
+    entry_line,
+)
+from audit.entry import decode_entry
+from audit.store import StoredCheckpoint
+
+from .. import access, audit_bridge, blobstore, clock
+from ..audit_setup import get_signer, publish_checkpoint, sign_checkpoint
+from ..db import snapshot_session
+from ..models import Operation
+from ..spreadsheet import csv_bytes
+from . import content
+from .report import contact_report, operation_report
+from .zipwriter import BundleWriter, Sink
+
+VERIFY_TEXT_PATH = "VERIFY.md"
+TRANSCRIPT_HEADER = (
+    "message_id",
+    "direction",
+    "sent_at_platform",
+    "sent_at_local",
+    "recorded_at_local",
+    "recorded_by",
+    "flags",
+    "corrects",
+    "body",
+    "body_sha256",
+    "attachments",
+)
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class ExportPlan:
+    """What one export covers: the operation, the signed checkpoint and the previous published one."""
+
+    operation_id: int
+    checkpoint: StoredCheckpoint
+    previous: StoredCheckpoint | None
+    exported_by: str
+
+
+def prepare_export(session: Session, actor: access.Actor, operation_id: int) -> ExportPlan:
+    """Record the export (an audit entry) and sign a checkpoint covering it; the caller commits and publishes.
+
+    Only legal officers export; an operation the caller may not see is NotFound.
+    """
+    from ..errors import Forbidden
+
+    operation = access.visible_operation(session, actor, operation_id)
+    if not actor.has_role("legal"):
+        raise Forbidden("only legal officers export evidence")
+    store = audit_bridge.get_store()
+    previous = store.latest_checkpoint(session.connection())
+    audit_bridge.record(
+        session,
+        actor=actor.username,
+        action="operation.export",
+        object_type="operation",
+        object_id=operation.id,
+        operation_id=operation.id,
+    )
+    checkpoint, _new = sign_checkpoint(session)
+    return ExportPlan(operation.id or 0, checkpoint, previous, actor.username)
+
+
+def export_to_stream(app: Flask, session: Session, actor: access.Actor, operation_id: int) -> ExportPlan:
+    """Prepare an export in ``session``, commit it and publish its checkpoint."""
+    plan = prepare_export(session, actor, operation_id)
+    session.commit()
+    publish_checkpoint(plan.checkpoint)
+    return plan
+
+
+def iter_bundle(app: Flask, plan: ExportPlan, progress: Progress | None = None) -> Iterator[bytes]:
+    """The bundle's bytes, produced as it is written; memory stays flat whatever its size."""
+    sink = Sink()
+    writer = BundleWriter(sink, clock.now())
+    note = progress or (lambda _step: None)
+    with app.app_context(), snapshot_session(app) as session:
+        operation = session.get(Operation, plan.operation_id)
+        assert operation is not None  # noqa: S101 - prepare_export checked it in a committed transaction
+        zone = ZoneInfo(operation.timezone)
+        names = content.Usernames(session)
+        record = content.operation_record(session, operation, names)
+        record["exported_by"] = plan.exported_by
+        record["exported_at"] = clock.now().isoformat()
+        writer.add_bytes("operation.json", _json(record))
+        authorizations = content.authorization_records(session, operation.id or 0, names)
+        writer.add_bytes("authorizations.json", _json(authorizations))
+        for document in {d["sha256"]: d for a in authorizations for d in a["documents"]}.values():
+            yield from _drain_while(
+                writer.add_chunks(document["path"], blobstore.iter_blob(document["sha256"]), compress=False),
+                sink,
+            )
+        profiles = content.profile_records(session, operation.id or 0, names)
+        writer.add_bytes("profiles.json", _json(profiles))
+        note("operation, authorizations and profiles")
+        yield sink.drain()
+
+        reviews = content.review_records(session, operation.id or 0, names, zone)
+        writer.add_bytes("reviews.json", _json(reviews))
+        summaries = []
+        attachments_written: set[str] = set()
+        for contact in content.contacts(session, operation.id or 0):
+            summary, files = yield from _write_contact(writer, sink, session, contact, names, zone)
+            summaries.append(summary)
+            for sha256 in files - attachments_written:
+                yield from _drain_while(
+                    writer.add_chunks(f"attachments/{sha256}", blobstore.iter_blob(sha256), compress=False),
+                    sink,
+                )
+            attachments_written |= files
+            note(f"contact {contact.id}")
+            yield sink.drain()
+
+        entries = yield from _write_audit(writer, sink, session, plan)
+        note(f"{entries} audit entries with inclusion proofs")
+        writer.add_bytes(
+            "report.pdf",
+            operation_report(
+                operation=record,
+                authorizations=authorizations,
+                profiles=profiles,
+                contacts=summaries,
+                reviews=reviews,
+                checkpoint_note=plan.checkpoint.note,
+                public_key=get_signer(app).verifier_key_text(),
+                entries=entries,
+                zone=zone,
+            ),
+            compress=True,
+        )
+        writer.add_bytes(VERIFY_TEXT_PATH, verify_text(record, plan).encode("utf-8"))
+    writer.finish()
+    note("manifest")
+    yield sink.drain()
+
+
+def _drain_while(steps: Iterator[int], sink: Sink) -> Iterator[bytes]:
+    for _size in steps:
+        data = sink.drain()
+        if data:
+            yield data
+
+
+def _json(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8")
+
+
+def _write_contact(
+    writer: BundleWriter, sink: Sink, session: Session, contact: Any, names: content.Usernames, zone: ZoneInfo
+) -> Iterator[bytes]:
+    """Write one contact's transcript as JSON, CSV and PDF; return its summary and attachment hashes."""
+    base = f"contacts/{contact.id}"
+    record = content.contact_record(contact, names, zone)
+    messages = [
+        content.message_record(message, attachments, names, zone)
+        for message, attachments in content.iter_messages(session, contact.id)
+    ]
+    writer.add_bytes(f"{base}/transcript.json", _json({"contact": record, "messages": messages}))
+    yield sink.drain()
+    writer.add_bytes(
+        f"{base}/transcript.csv",
+        csv_bytes(
+            TRANSCRIPT_HEADER,
+            (
+                (
+                    m["id"],
+                    m["direction"],
+                    m["sent_at"],
+                    m["sent_at_local"],
+                    m["recorded_at_local"],
+                    m["recorded_by"],
+                    " ".join(m["flags"]),
+                    m["corrects"] or "",
+                    m["body"],
+                    m["body_sha256"],
+                    " ".join(a["sha256"] for a in m["attachments"]),
+                )
+                for m in messages
+            ),
+        ),
+    )
+    yield sink.drain()
+    writer.add_bytes(f"{base}/transcript.pdf", contact_report(record, messages, zone))
+    yield sink.drain()
+    flags = sorted({flag for m in messages for flag in m["flags"]} | set(record["flags"]))
+    summary = {**record, "messages": messages, "message_count": len(messages), "all_flags": flags}
+    files = {a["sha256"] for m in messages for a in m["attachments"]}
+    return summary, files
+
+
+def _write_audit(writer: BundleWriter, sink: Sink, session: Session, plan: ExportPlan) -> Iterator[bytes]:
+    """The operation's entries with inclusion proofs against the bundle's checkpoint, and the proofs' keys."""
+    store = audit_bridge.get_store()
+    connection = session.connection()
+    size = plan.checkpoint.size
+    tree = store.tree(connection, size)
+    counted = [0]
+
+    def lines() -> Iterator[bytes]:
+        for chunk in store.iter_entry_chunks(connection, 0):
+            batch = []
+            for index, entry_bytes, leaf in chunk:
+                if index >= size:
+                    break
+                data = bytes(entry_bytes)
+                if decode_entry(data).get("operation") == plan.operation_id:
+                    batch.append(entry_line(index, data, bytes(leaf), tree.inclusion_proof(index, size)))
+            counted[0] += len(batch)
+            if batch:
+                yield "".join(batch).encode("utf-8")
+
+    yield from _drain_while(writer.add_chunks(ENTRIES_PATH, lines()), sink)
+    writer.add_bytes(CHECKPOINT_PATH, plan.checkpoint.note.encode("utf-8"))
+    writer.add_bytes(PUBLIC_KEY_PATH, (get_signer().verifier_key_text() + "\n").encode("utf-8"))
+    if plan.previous is not None and plan.previous.size <= size:
+        proof = tree.consistency_proof(plan.previous.size, size)
+        writer.add_bytes(CONSISTENCY_PATH, consistency_json(plan.previous.note, proof))
+    return counted[0]
+
+
+def verify_text(operation: dict[str, Any], plan: ExportPlan) -> str:
+    """VERIFY.md: how to check the bundle by hand and with the verifier."""
+    return f"""# Verifying this evidence bundle
+
+Operation: {operation["name"]} (id {operation["id"]}), exported {operation["exported_at"]} by
+{plan.exported_by}. Signed checkpoint: size {plan.checkpoint.size}.
+
+## With the verifier
+
+    python -m audit verify THIS_BUNDLE.zip --key "$(cat audit/public_key.txt)"
+
+The verifier needs only Python 3.11+ and the `cryptography` package (it ships with Decoy as the
+`audit` package and has no other dependency). It exits 0 when everything below holds, otherwise 1
+naming the first file or audit entry that fails. Compare the public key with the one the force
+publishes (or with checkpoints published earlier) rather than trusting the copy in the bundle.
+
+## By hand
+
+1. `manifest.json` lists every other file with its SHA-256 and size; recompute them
+   (`sha256sum`) and check that no file is missing or extra.
+2. `audit/checkpoint.txt` is a C2SP signed note: origin, tree size and base64 root hash, then an
+   Ed25519 signature by the key in `audit/public_key.txt` (format: name+keyid+base64(0x01||key)).
+3. Each line of `audit/entries.jsonl` holds an audit entry (base64 of the exact stored bytes), its
+   leaf hash SHA-256(0x00 || bytes), and an RFC 9162 inclusion proof of that leaf in the tree of the
+   checkpoint's size; recompute the root from the leaf and the proof (node hash SHA-256(0x01 || left ||
+   right)) and compare with the checkpoint's root.
+4. `audit/consistency.json` (when present) proves that this checkpoint extends the previously
+   published one (RFC 9162 consistency proof).
+5. For every message in `contacts/*/transcript.json`, the SHA-256 of the UTF-8 text equals
+   `evidence.body_sha256` in its `message.create` audit entry, and every attachment's SHA-256 (the file
+   `attachments/<sha256>`) is listed in the entry's `evidence.attachments`.
+
+Entries of other operations are not in this bundle; their leaves appear only as hashes inside the
+proofs, which reveal nothing of their content.
+
+The full format, with test vectors, is described in Decoy's `docs/evidence-format.md`.
+"""

@@ -1,0 +1,246 @@
+"""What an evidence bundle holds, read from one consistent snapshot of the database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, select
+
+from ..api.parsing import with_offset
+from ..models import (
+    Attachment,
+    Authorization,
+    AuthorizationDocument,
+    AuthorizationOfficer,
+    Contact,
+    Message,
+    Operation,
+    OperationMember,
+    Profile,
+    ProfileTransition,
+    User,
+    UserRole,
+)
+
+PAGE = 2000
+
+
+def iso(moment: datetime | None) -> str | None:
+    """RFC 3339 in UTC."""
+    return None if moment is None else moment.isoformat()
+
+
+def local(moment: datetime | None, zone: ZoneInfo) -> str | None:
+    """RFC 3339 in the operation's zone."""
+    return None if moment is None else moment.astimezone(zone).isoformat()
+
+
+class Usernames:
+    """Resolves user ids to usernames once per export."""
+
+    def __init__(self, session: Session) -> None:
+        self._names = {user.id: user.username for user in session.exec(select(User)).all()}
+
+    def __call__(self, user_id: int | None) -> str | None:
+        return None if user_id is None else self._names.get(user_id, f"#{user_id}")
+
+
+def operation_record(session: Session, operation: Operation, names: Usernames) -> dict[str, Any]:
+    """The operation with its members and their roles."""
+    members = session.exec(select(OperationMember).where(OperationMember.operation_id == operation.id)).all()
+    roles: dict[int, list[str]] = {}
+    for user_id, role in session.exec(select(UserRole.user_id, UserRole.role)).all():
+        roles.setdefault(user_id, []).append(role)
+    return {
+        "id": operation.id,
+        "name": operation.name,
+        "team": operation.team,
+        "status": operation.status,
+        "timezone": operation.timezone,
+        "description": operation.description,
+        "created_by": names(operation.created_by),
+        "created_at": iso(operation.created_at),
+        "members": [
+            {
+                "username": names(member.user_id),
+                "roles": sorted(roles.get(member.user_id, [])),
+                "added_at": iso(member.added_at),
+                "added_by": names(member.added_by),
+            }
+            for member in members
+        ],
+    }
+
+
+def authorization_records(session: Session, operation_id: int, names: Usernames) -> list[dict[str, Any]]:
+    """Every authorization of the operation with its named officers and order documents."""
+    authorizations = session.exec(
+        select(Authorization)
+        .where(Authorization.operation_id == operation_id)
+        .order_by(col(Authorization.id))
+    ).all()
+    superseded = {a.supersedes_id for a in authorizations if a.supersedes_id is not None}
+    records = []
+    for authorization in authorizations:
+        officers = session.exec(
+            select(AuthorizationOfficer.user_id).where(
+                AuthorizationOfficer.authorization_id == authorization.id
+            )
+        ).all()
+        documents = session.exec(
+            select(AuthorizationDocument)
+            .where(AuthorizationDocument.authorization_id == authorization.id)
+            .order_by(col(AuthorizationDocument.id))
+        ).all()
+        record = authorization.model_dump(mode="json")
+        record.update(
+            {
+                "valid_from": iso(authorization.valid_from),
+                "valid_until": iso(authorization.valid_until),
+                "registered_at": iso(authorization.registered_at),
+                "written_order_due": iso(authorization.written_order_due),
+                "registered_by": names(authorization.registered_by),
+                "officers": sorted(filter(None, (names(user_id) for user_id in officers))),
+                "superseded": authorization.id in superseded,
+                "documents": [
+                    {
+                        "kind": d.kind,
+                        "filename": d.filename,
+                        "sha256": d.sha256,
+                        "size": d.size,
+                        "media_type": d.media_type,
+                        "uploaded_by": names(d.uploaded_by),
+                        "uploaded_at": iso(d.uploaded_at),
+                        "path": f"authorizations/documents/{d.sha256}.pdf",
+                    }
+                    for d in documents
+                ],
+            }
+        )
+        records.append(record)
+    return records
+
+
+def profile_records(session: Session, operation_id: int, names: Usernames) -> list[dict[str, Any]]:
+    """Every profile of the operation with its full state history."""
+    profiles = session.exec(
+        select(Profile).where(Profile.operation_id == operation_id).order_by(col(Profile.id))
+    ).all()
+    records = []
+    for profile in profiles:
+        history = session.exec(
+            select(ProfileTransition)
+            .where(ProfileTransition.profile_id == profile.id)
+            .order_by(col(ProfileTransition.id))
+        ).all()
+        records.append(
+            {
+                "id": profile.id,
+                "authorization_id": profile.authorization_id,
+                "platform": profile.platform,
+                "handle": profile.handle,
+                "persona": profile.persona,
+                "status": profile.status,
+                "proposed_by": names(profile.proposed_by),
+                "proposed_at": iso(profile.proposed_at),
+                "approved_by": names(profile.approved_by),
+                "approved_at": iso(profile.approved_at),
+                "history": [
+                    {
+                        "from": t.from_status,
+                        "to": t.to_status,
+                        "actor": t.actor,
+                        "reason": t.reason,
+                        "at": iso(t.at),
+                    }
+                    for t in history
+                ],
+            }
+        )
+    return records
+
+
+def contacts(session: Session, operation_id: int) -> list[Contact]:
+    """The operation's contacts in order."""
+    return list(
+        session.exec(
+            select(Contact).where(Contact.operation_id == operation_id).order_by(col(Contact.id))
+        ).all()
+    )
+
+
+def contact_record(contact: Contact, names: Usernames, zone: ZoneInfo) -> dict[str, Any]:
+    """A contact's own fields."""
+    return {
+        "id": contact.id,
+        "profile_id": contact.profile_id,
+        "counterpart": contact.counterpart,
+        "first_seen_at": iso(contact.first_seen_at),
+        "first_seen_local": local(contact.first_seen_at, zone),
+        "flags": list(contact.flags),
+        "recorded_by": names(contact.recorded_by),
+        "recorded_at": iso(contact.recorded_at),
+    }
+
+
+def iter_messages(session: Session, contact_id: int) -> Iterator[tuple[Message, list[Attachment]]]:
+    """A contact's messages in transcript order, with their attachments, read page by page."""
+    after: tuple[datetime, int] | None = None
+    while True:
+        query = select(Message).where(Message.contact_id == contact_id)
+        if after is not None:
+            query = query.where(
+                (col(Message.sent_at) > after[0])
+                | ((col(Message.sent_at) == after[0]) & (col(Message.id) > after[1]))
+            )
+        page = session.exec(query.order_by(col(Message.sent_at), col(Message.id)).limit(PAGE)).all()
+        if not page:
+            return
+        attachments: dict[int, list[Attachment]] = {}
+        ids = [message.id for message in page]
+        for attachment in session.exec(
+            select(Attachment).where(col(Attachment.message_id).in_(ids)).order_by(col(Attachment.id))
+        ).all():
+            attachments.setdefault(attachment.message_id, []).append(attachment)
+        for message in page:
+            yield message, attachments.get(message.id or 0, [])
+        after = (page[-1].sent_at, page[-1].id or 0)
+
+
+def message_record(
+    message: Message, attachments: list[Attachment], names: Usernames, zone: ZoneInfo
+) -> dict[str, Any]:
+    """One message as the transcript shows it: verbatim text, both times, flags and attachments."""
+    return {
+        "id": message.id,
+        "direction": message.direction,
+        "sent_at": with_offset(message.sent_at, message.sent_offset_minutes).isoformat(),
+        "sent_at_local": local(message.sent_at, zone),
+        "recorded_at": iso(message.recorded_at),
+        "recorded_at_local": local(message.recorded_at, zone),
+        "recorded_by": names(message.recorded_by),
+        "body": message.body,
+        "body_sha256": message.body_sha256,
+        "corrects": message.corrects_id,
+        "flags": list(message.flags),
+        "attachments": [
+            {
+                "sha256": a.sha256,
+                "size": a.size,
+                "media_type": a.media_type,
+                "filename": a.filename,
+                "path": f"attachments/{a.sha256}",
+            }
+            for a in attachments
+        ],
+    }
+
+
+def review_records(
+    session: Session, operation_id: int, names: Usernames, zone: ZoneInfo
+) -> list[dict[str, Any]]:
+    """The operation's legal reviews and their decisions."""
+    return []

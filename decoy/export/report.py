@@ -1,0 +1,314 @@
+"""The readable PDF reports of a bundle: a proces-verbaal of the operation and one per conversation.
+
+Counterpart text is hostile: it is escaped for reportlab's paragraph markup and its invisible or control
+characters are shown as markers, so nothing a counterpart wrote can format or hide text in the report.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+from zoneinfo import ZoneInfo
+
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import (
+    KeepTogether,
+    Paragraph,
+    Preformatted,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from ..text_display import visible
+
+FLAG_COLOUR = colors.HexColor("#8a1111")
+FLAG_BACKGROUND = colors.HexColor("#fde8e8")
+
+
+@cache
+def _fonts() -> dict[str, ParagraphStyle]:
+    folder = Path(__file__).resolve().parent.parent / "static" / "fonts"
+    for name, file in (
+        ("DecoySans", "DejaVuSans.ttf"),
+        ("DecoySans-Bold", "DejaVuSans-Bold.ttf"),
+        ("DecoyMono", "DejaVuSansMono.ttf"),
+    ):
+        pdfmetrics.registerFont(TTFont(name, str(folder / file)))
+    pdfmetrics.registerFontFamily(
+        "DecoySans",
+        normal="DecoySans",
+        bold="DecoySans-Bold",
+        italic="DecoySans",
+        boldItalic="DecoySans-Bold",
+    )
+    base = ParagraphStyle("base", fontName="DecoySans", fontSize=9.5, leading=12.5)
+    return {
+        "body": base,
+        "small": ParagraphStyle("small", parent=base, fontSize=8, leading=10),
+        "h1": ParagraphStyle(
+            "h1", parent=base, fontName="DecoySans-Bold", fontSize=16, leading=20, spaceAfter=6
+        ),
+        "h2": ParagraphStyle(
+            "h2",
+            parent=base,
+            fontName="DecoySans-Bold",
+            fontSize=12.5,
+            leading=16,
+            spaceBefore=10,
+            spaceAfter=4,
+        ),
+        "h3": ParagraphStyle(
+            "h3",
+            parent=base,
+            fontName="DecoySans-Bold",
+            fontSize=10.5,
+            leading=14,
+            spaceBefore=6,
+            spaceAfter=2,
+        ),
+        "flag": ParagraphStyle("flag", parent=base, fontName="DecoySans-Bold", textColor=FLAG_COLOUR),
+        "mono": ParagraphStyle("mono", parent=base, fontName="DecoyMono", fontSize=7.5, leading=9.5),
+    }
+
+
+def text(value: object) -> str:
+    """Hostile text made safe for a reportlab Paragraph: visible markers, then markup escaped."""
+    shown = visible("" if value is None else str(value))
+    return escape(shown).replace("\n", "<br/>")
+
+
+def when(value: str | None, zone: ZoneInfo) -> str:
+    """An RFC 3339 time shown in the operation's zone with its offset."""
+    if not value:
+        return "—"
+    local = datetime.fromisoformat(value).astimezone(zone)
+    return local.strftime("%Y-%m-%d %H:%M:%S %Z (UTC%z)")
+
+
+def _table(rows: list[list[Any]], widths: list[float], header: bool = True) -> Table:
+    table = Table(rows, colWidths=widths, repeatRows=1 if header else 0)
+    style = [
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
+        ("LEFTPADDING", (0, 0), (-1, -1), 3),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+    ]
+    if header:
+        style.append(("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e9eef3")))
+    table.setStyle(TableStyle(style))
+    return table
+
+
+def _p(value: str, style: str = "body") -> Paragraph:
+    return Paragraph(value, _fonts()[style])
+
+
+def _flags(flags: list[str]) -> Paragraph:
+    if not flags:
+        return _p("—")
+    return _p("FLAGGED: " + ", ".join(escape(flag) for flag in flags), "flag")
+
+
+def conversation(contact: dict[str, Any], messages: list[dict[str, Any]], zone: ZoneInfo) -> list[Any]:
+    """Flowables of one conversation: header and every message with both times, officer and flags."""
+    story: list[Any] = [
+        _p(f"Contact {contact['id']}: {text(contact['counterpart'])}", "h3"),
+        _p(f"First seen {when(contact['first_seen_at'], zone)}; recorded by {text(contact['recorded_by'])}."),
+    ]
+    if contact["flags"]:
+        story.append(_flags(contact["flags"]))
+    width = A4[0] - 30 * mm
+    rows: list[list[Any]] = [
+        [_p("<b>#</b>"), _p("<b>Direction, times, officer</b>"), _p("<b>Text and attachments</b>")]
+    ]
+    flagged_rows = []
+    for number, message in enumerate(messages, start=1):
+        direction = "incoming" if message["direction"] == "in" else "outgoing (decoy)"
+        meta = (
+            f"{direction}<br/>platform: {escape(message['sent_at'])}<br/>"
+            f"local: {when(message['sent_at'], zone)}<br/>recorded: {when(message['recorded_at'], zone)}"
+            f"<br/>by {text(message['recorded_by'])}"
+        )
+        if message["corrects"]:
+            meta += f"<br/>corrects message {message['corrects']}"
+        body = text(message["body"]) or "<i>(empty)</i>"
+        for attachment in message["attachments"]:
+            body += (
+                f"<br/><font size=7>attachment {escape(attachment['sha256'])} "
+                f"({attachment['size']} bytes, {escape(attachment['media_type'])})</font>"
+            )
+        cells = [_p(str(message["id"]), "small"), _p(meta, "small"), _p(body)]
+        if message["flags"]:
+            cells[2] = [_p(body), _flags(message["flags"])]
+            flagged_rows.append(number)
+        rows.append(cells)
+    table = _table(rows, [12 * mm, 52 * mm, width - 64 * mm])
+    for row in flagged_rows:
+        table.setStyle(TableStyle([("BACKGROUND", (0, row), (-1, row), FLAG_BACKGROUND)]))
+    story.append(table)
+    return story
+
+
+def _document(story: list[Any], title: str) -> bytes:
+    buffer = io.BytesIO()
+    document = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=15 * mm,
+        rightMargin=15 * mm,
+        topMargin=15 * mm,
+        bottomMargin=15 * mm,
+        title=title,
+        author="Decoy",
+        invariant=True,
+    )
+
+    def footer(canvas: Any, doc: Any) -> None:
+        canvas.saveState()
+        canvas.setFont("DecoySans", 7.5)
+        canvas.drawString(15 * mm, 8 * mm, f"{title} — page {doc.page}")
+        canvas.restoreState()
+
+    document.build(story, onFirstPage=footer, onLaterPages=footer)
+    return buffer.getvalue()
+
+
+def contact_report(contact: dict[str, Any], messages: list[dict[str, Any]], zone: ZoneInfo) -> bytes:
+    """The PDF transcript of one conversation."""
+    _fonts()
+    story = [
+        _p(f"Transcript of contact {contact['id']}", "h1"),
+        _p(f"Times in {escape(str(zone))}; the platform's own time is shown with its offset.", "small"),
+        Spacer(0, 4 * mm),
+        *conversation(contact, messages, zone),
+    ]
+    return _document(story, f"Decoy transcript, contact {contact['id']}")
+
+
+def operation_report(
+    *,
+    operation: dict[str, Any],
+    authorizations: list[dict[str, Any]],
+    profiles: list[dict[str, Any]],
+    contacts: list[dict[str, Any]],
+    reviews: list[dict[str, Any]],
+    checkpoint_note: str,
+    public_key: str,
+    entries: int,
+    zone: ZoneInfo,
+) -> bytes:
+    """The proces-verbaal-like report of the whole operation."""
+    _fonts()
+    width = A4[0] - 30 * mm
+    story: list[Any] = [
+        _p(f"Evidence report — operation {text(operation['name'])}", "h1"),
+        _p(
+            f"Operation id {operation['id']}, team {text(operation['team'])}, "
+            f"status {escape(operation['status'])}. "
+            f"Exported {when(operation['exported_at'], zone)} by {text(operation['exported_by'])}. "
+            f"All times in {escape(str(zone))} unless marked as the platform's time."
+        ),
+        _p(
+            "Members: "
+            + (
+                ", ".join(
+                    f"{text(m['username'])} ({escape(', '.join(m['roles']))})" for m in operation["members"]
+                )
+                or "—"
+            )
+        ),
+        _p("Authorizations", "h2"),
+    ]
+    for a in authorizations:
+        limits = [
+            ["Reference", text(a["reference"])],
+            ["Kind", escape(a["kind"])],
+            ["Authority / issuer", f"{text(a['authority'])} / {text(a['issuer_name'])}"],
+            ["Legal basis", text(a["legal_basis"])],
+            ["Offence", text(a["offence"])],
+            ["Valid", f"{when(a['valid_from'], zone)} until {when(a['valid_until'], zone)}"],
+            ["Review interval", f"{a['review_interval_days']} days"],
+            ["Platforms", text(", ".join(a["platforms"]))],
+            ["Decoy may initiate contact", "yes" if a["may_initiate_contact"] else "no"],
+            ["Maximum profiles", str(a["max_profiles"])],
+            ["Named officers", text(", ".join(a["officers"]) or "—")],
+            ["Persona constraints", text(a["persona_constraints"])],
+            ["Conditions", text(a["conditions"])],
+            ["Supersedes", str(a["supersedes_id"] or "—") + (" (superseded)" if a["superseded"] else "")],
+            [
+                "Order documents",
+                "<br/>".join(f"{escape(d['kind'])}: {escape(d['sha256'])}" for d in a["documents"]) or "—",
+            ],
+        ]
+        story.append(
+            KeepTogether(
+                _table([[_p(k, "small"), _p(v)] for k, v in limits], [45 * mm, width - 45 * mm], header=False)
+            )
+        )
+        story.append(Spacer(0, 3 * mm))
+    story.append(_p("Decoy profiles", "h2"))
+    rows: list[list[Any]] = [[_p("<b>Profile</b>"), _p("<b>Status and history</b>")]]
+    for profile in profiles:
+        history = "<br/>".join(
+            f"{when(h['at'], zone)}: {escape(h['from'] or '—')} → {escape(h['to'])} by "
+            f"{text(h['actor'])}{': ' + text(h['reason']) if h['reason'] else ''}"
+            for h in profile["history"]
+        )
+        rows.append(
+            [
+                _p(
+                    f"{profile['id']}: {text(profile['platform'])} / {text(profile['handle'])}<br/>"
+                    f"authorization {profile['authorization_id']}"
+                ),
+                _p(f"<b>{escape(profile['status'])}</b><br/>{history}", "small"),
+            ]
+        )
+    story.append(_table(rows, [60 * mm, width - 60 * mm]))
+    story.append(_p("Reviews", "h2"))
+    if reviews:
+        rows = [[_p("<b>Review</b>"), _p("<b>Due</b>"), _p("<b>Decision</b>")]]
+        for review in reviews:
+            decision = review.get("decision") or {}
+            rows.append(
+                [
+                    _p(f"{review['id']}: {escape(str(review.get('kind', '')))}"),
+                    _p(when(review.get("due_at"), zone)),
+                    _p(
+                        f"{escape(str(decision.get('decision', review.get('status', ''))))} "
+                        f"{text(decision.get('rationale', ''))} {text(decision.get('decided_by', ''))}"
+                    ),
+                ]
+            )
+        story.append(_table(rows, [40 * mm, 45 * mm, width - 85 * mm]))
+    else:
+        story.append(_p("No reviews recorded."))
+    story.append(_p("Conversations", "h2"))
+    for contact in contacts:
+        story.extend(conversation(contact, contact["messages"], zone))
+        story.append(Spacer(0, 4 * mm))
+    if not contacts:
+        story.append(_p("No contacts recorded."))
+    story += [
+        _p("Integrity statement", "h2"),
+        _p(
+            f"This bundle holds {entries} audit entries of this operation, each with an RFC 9162 "
+            "inclusion proof against the signed checkpoint below. Any change to a file, an entry or "
+            "the checkpoint is detected by "
+            "<font face='DecoyMono'>python -m audit verify</font> (see VERIFY.md)."
+        ),
+        Preformatted(checkpoint_note, _fonts()["mono"]),
+        _p("Public key of the log:"),
+        Preformatted(public_key, _fonts()["mono"]),
+    ]
+    return _document(story, f"Decoy evidence report, operation {operation['id']}")
