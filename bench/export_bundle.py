@@ -108,8 +108,8 @@ def main() -> None:
               f"in {time.perf_counter() - began:.1f} s")
         env = {**os.environ, "DECOY_DATA_DIR": str(data_dir), "DECOY_ENV": "development"}
         began = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "decoy.cli", "export", str(operation), "-o", str(work / "b.zip")],
-                       check=True, env=env, cwd=ROOT, stderr=subprocess.DEVNULL)
+        command = [sys.executable, "-m", "decoy.cli", "export", str(operation), "-o", str(work / "b.zip")]
+        subprocess.run(command, check=True, env=env, cwd=ROOT, stderr=subprocess.DEVNULL)
         export_seconds = time.perf_counter() - began
         export_rss = child_peak_rss_mb()
         began = time.perf_counter()
