@@ -27,17 +27,20 @@ __all__ = [
     "CONSISTENCY_PATH",
     "ENTRIES_PATH",
     "MANIFEST_PATH",
+    "MANIFEST_SIGNATURE_PATH",
     "PUBLIC_KEY_PATH",
     "BundleCheck",
     "VerifyReport",
     "consistency_json",
     "entry_line",
     "manifest_json",
+    "manifest_note_text",
     "verify_bundle",
 ]
 
 BUNDLE_FORMAT = "decoy-evidence-bundle/1"
 MANIFEST_PATH = "manifest.json"
+MANIFEST_SIGNATURE_PATH = "manifest.sig"
 CHECKPOINT_PATH = "audit/checkpoint.txt"
 PUBLIC_KEY_PATH = "audit/public_key.txt"
 ENTRIES_PATH = "audit/entries.jsonl"
@@ -103,6 +106,23 @@ def manifest_json(files: Mapping[str, tuple[str, int]]) -> bytes:
     return json.dumps({"format": BUNDLE_FORMAT, "files": listed}, indent=1, sort_keys=True).encode("utf-8")
 
 
+def manifest_note_text(manifest: bytes) -> str:
+    """The text of the signed note that binds a manifest (and so every file it lists) to the log's key."""
+    return f"{BUNDLE_FORMAT} manifest\nsha256 {hashlib.sha256(manifest).hexdigest()}\n"
+
+
+def _check_manifest_signature(bundle: zipfile.ZipFile, verifier: Verifier) -> None:
+    note = _text(bundle, MANIFEST_SIGNATURE_PATH)
+    try:
+        signed = verifier.open_note(note)
+    except CheckpointError as exc:
+        raise _Failure(f"{MANIFEST_SIGNATURE_PATH}: {exc}", file=MANIFEST_SIGNATURE_PATH) from exc
+    if signed != manifest_note_text(_read(bundle, MANIFEST_PATH)):
+        raise _Failure(
+            f"{MANIFEST_SIGNATURE_PATH}: the signature is not over this {MANIFEST_PATH}", file=MANIFEST_PATH
+        )
+
+
 def _read(bundle: zipfile.ZipFile, path: str) -> bytes:
     try:
         return bundle.read(path)
@@ -127,7 +147,7 @@ def _check_manifest(bundle: zipfile.ZipFile) -> None:
     ):
         raise _Failure(f"{MANIFEST_PATH} is not a {BUNDLE_FORMAT} manifest", file=MANIFEST_PATH)
     listed: dict[str, Any] = manifest["files"]
-    present = set(names) - {MANIFEST_PATH}
+    present = set(names) - {MANIFEST_PATH, MANIFEST_SIGNATURE_PATH}
     for name in sorted(set(listed) - present):
         raise _Failure(f"{name} is listed in the manifest but missing from the bundle", file=name)
     for name in sorted(present - set(listed)):
@@ -260,6 +280,8 @@ def verify_bundle(
                 problem = check(bundle, decoded)
                 if problem is not None:
                     raise _Failure(problem)
+            # Last: the signature binds the manifest, and so every file it lists, to the log's key.
+            _check_manifest_signature(bundle, verifier)
     except _Failure as failure:
         return VerifyReport(False, failure.index, failure.reason, entries, checkpoints, failure.file)
     except (

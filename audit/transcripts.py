@@ -89,16 +89,21 @@ def _check_message(
 
 
 def check_transcripts(bundle: zipfile.ZipFile, entries: dict[int, dict[str, Any]]) -> str | None:
-    """Return the first mismatch between transcripts, attachments and their audit entries, or None."""
+    """Return the first mismatch between transcripts, attachments and their audit entries, or None.
+
+    Applies to an operation's export (a bundle with ``operation.json``); other bundles pass.
+    """
+    operation = _operation_id(bundle)
+    if operation is None:
+        return None
     try:
         messages, contacts = _transcripts(bundle)
     except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
         return f"a transcript is malformed: {exc!r}"
-    operation = _operation_id(bundle)
     for index in sorted(entries):
         entry = entries[index]
         action = entry.get("action")
-        if operation is not None and entry.get("operation") != operation:
+        if entry.get("operation") != operation:
             return f"entry {index} belongs to another operation ({entry.get('operation')!r}), not {operation}"
         try:
             if action == "message.create":

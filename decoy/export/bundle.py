@@ -151,7 +151,7 @@ def iter_bundle(app: Flask, plan: ExportPlan, progress: Progress | None = None) 
             compress=True,
         )
         writer.add_bytes(VERIFY_TEXT_PATH, verify_text(record, plan).encode("utf-8"))
-    writer.finish()
+    writer.finish(get_signer(app))
     note("manifest")
     yield sink.drain()
 

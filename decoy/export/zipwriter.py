@@ -8,7 +8,8 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 
-from audit.bundle import MANIFEST_PATH, manifest_json
+from audit.bundle import MANIFEST_PATH, MANIFEST_SIGNATURE_PATH, manifest_json, manifest_note_text
+from audit.checkpoint import Signer
 
 
 class Sink:
@@ -48,7 +49,7 @@ class BundleWriter:
         self.files: dict[str, tuple[str, int]] = {}
 
     def _info(self, name: str, compress: bool) -> zipfile.ZipInfo:
-        if name in self.files or name == MANIFEST_PATH:
+        if name in self.files or name in (MANIFEST_PATH, MANIFEST_SIGNATURE_PATH):
             raise ValueError(f"{name} is already in the bundle")
         info = zipfile.ZipInfo(name, date_time=self._date)  # type: ignore[arg-type]
         info.compress_type = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
@@ -75,9 +76,12 @@ class BundleWriter:
                 yield size
         self.files[name] = (digest.hexdigest(), size)
 
-    def finish(self) -> None:
-        """Write the manifest (every member with its SHA-256 and size) and close the archive."""
-        info = zipfile.ZipInfo(MANIFEST_PATH, date_time=self._date)  # type: ignore[arg-type]
-        info.compress_type = zipfile.ZIP_DEFLATED
-        self._zip.writestr(info, manifest_json(self.files))
+    def finish(self, signer: Signer) -> None:
+        """Write the manifest (every member with its SHA-256 and size), its signature, and close the archive."""
+        manifest = manifest_json(self.files)
+        signature = signer.sign_text(manifest_note_text(manifest)).encode("utf-8")
+        for name, data in ((MANIFEST_PATH, manifest), (MANIFEST_SIGNATURE_PATH, signature)):
+            info = zipfile.ZipInfo(name, date_time=self._date)  # type: ignore[arg-type]
+            info.compress_type = zipfile.ZIP_DEFLATED
+            self._zip.writestr(info, data)
         self._zip.close()

@@ -16,10 +16,12 @@ from audit.bundle import (
     CONSISTENCY_PATH,
     ENTRIES_PATH,
     MANIFEST_PATH,
+    MANIFEST_SIGNATURE_PATH,
     PUBLIC_KEY_PATH,
     consistency_json,
     entry_line,
     manifest_json,
+    manifest_note_text,
 )
 from audit.checkpoint import Signer
 from audit.entry import EntryInput, encode_entry
@@ -109,7 +111,9 @@ def build_bundle(
             listed.pop(name, None)
         else:
             listed[name] = value
-    write_zip(path, {MANIFEST_PATH: manifest_json(listed), **files})
+    manifest = manifest_json(listed)
+    signature = signer.sign_text(manifest_note_text(manifest)).encode("utf-8")
+    write_zip(path, {MANIFEST_PATH: manifest, MANIFEST_SIGNATURE_PATH: signature, **files})
     return path
 
 
