@@ -77,7 +77,7 @@ class BundleWriter:
         self.files[name] = (digest.hexdigest(), size)
 
     def finish(self, signer: Signer) -> None:
-        """Write the manifest (every member with its SHA-256 and size), its signature, and close the archive."""
+        """Write the manifest (each member with its SHA-256 and size), its signature; close the archive."""
         manifest = manifest_json(self.files)
         signature = signer.sign_text(manifest_note_text(manifest)).encode("utf-8")
         for name, data in ((MANIFEST_PATH, manifest), (MANIFEST_SIGNATURE_PATH, signature)):
