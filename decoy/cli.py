@@ -218,5 +218,10 @@ def demo_code(name: str) -> None:
     click.echo(current_code(secret, now()))
 
 
+from .cli_backup import backup_command, restore_command  # noqa: E402
+
+main.add_command(backup_command)
+main.add_command(restore_command)
+
 if __name__ == "__main__":
     main()

@@ -1,0 +1,1 @@
+"""Access matrix over every route."""

@@ -1,0 +1,1 @@
+"""Reliability: backups, faults, fuzzing."""
