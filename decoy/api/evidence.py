@@ -16,7 +16,7 @@ from ..evidence.serialize import attachment_json, contact_json, message_json
 from . import bp
 from .parsing import json_body, page_arguments, parse_timestamp
 
-ID = "int(min=1, max=2147483647)"
+ID = "int"
 #: Room for the text fields and multipart framing beside the attachments themselves.
 FORM_ALLOWANCE = 8 * 1024 * 1024
 

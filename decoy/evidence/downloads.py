@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, current_app
+from flask import Response, current_app, send_file
 from sqlmodel import Session
 
 from .. import blobstore
@@ -64,9 +64,15 @@ def download(session: Session, actor: Actor, attachment_id: int) -> Response:
     name = (
         f"attachment-{attachment.id}-{attachment.sha256[:12]}{EXTENSIONS.get(attachment.media_type, '.bin')}"
     )
-    response = Response(blobstore.iter_blob(attachment.sha256), mimetype=media_type, direct_passthrough=True)
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    response.headers["Content-Length"] = str(attachment.size)
+    response = send_file(
+        blobstore.path_for(attachment.sha256),
+        mimetype=media_type,
+        as_attachment=True,
+        download_name=name,
+        etag=attachment.sha256,
+        conditional=False,
+        max_age=0,
+    )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["X-Content-SHA256"] = attachment.sha256
     response.headers["ETag"] = f'"{attachment.sha256}"'

@@ -21,7 +21,7 @@ from .forms import ContactForm, MessageForm
 
 bp = Blueprint("evidence", __name__)
 READERS = ("detective", "supervisor", "legal")
-ID = "int(min=1, max=2147483647)"
+ID = "int"
 PAGE = 100
 
 bp.add_app_template_filter(display.visible, "visible")
