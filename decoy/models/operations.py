@@ -68,7 +68,7 @@ class Authorization(SQLModel, table=True):
     __tablename__ = "legal_authorization"
     __table_args__ = (
         UniqueConstraint("operation_id", "reference", name="uq_authorization_reference"),
-        Index("ix_authorization_supersedes", "supersedes_id"),
+        Index("ix_authorization_supersedes", "supersedes_id", unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -112,7 +112,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('operation_id', 'reference', name='uq_authorization_reference')
     )
     with op.batch_alter_table('legal_authorization', schema=None) as batch_op:
-        batch_op.create_index('ix_authorization_supersedes', ['supersedes_id'], unique=False)
+        batch_op.create_index('ix_authorization_supersedes', ['supersedes_id'], unique=True)
         batch_op.create_index(batch_op.f('ix_legal_authorization_operation_id'), ['operation_id'], unique=False)
 
     op.create_table('operation_member',

@@ -1,0 +1,299 @@
+"""Registering authorizations (never edited: an extension supersedes) and attaching their order documents."""
+
+from __future__ import annotations
+
+import os
+from datetime import date, datetime, timedelta
+from typing import Any, BinaryIO
+
+from flask import current_app, has_app_context
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from .. import access, audit_bridge, blobstore, clock
+from ..auth import services as accounts
+from ..errors import Forbidden, InvalidInput, NotFound, RuleViolation, TooLarge
+from ..models import Authorization, AuthorizationDocument, AuthorizationKind, AuthorizationOfficer, Role, User
+from .guards import clean
+from .rules import successor
+
+#: Days an urgent oral order may run before its written order must be attached (config WRITTEN_ORDER_DAYS).
+WRITTEN_ORDER_DAYS = 3
+DOCUMENT_KINDS = ("order", "written_order")
+MAX_TEXT = 20_000
+MAX_PLATFORMS = 50
+MAX_OFFICERS = 200
+PDF_MAGIC = b"%PDF-"
+
+
+def require_legal(session: Session, actor: Any, operation_id: int) -> None:
+    """NotFound when ``actor`` may not see the operation; Forbidden unless a legal officer."""
+    access.visible_operation(session, actor, operation_id)
+    if not actor.has_role(Role.legal.value) or actor.id is None:
+        raise Forbidden("only a legal officer may register authorizations and their documents")
+
+
+def _moment(value: Any, field: str) -> datetime:
+    if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
+        raise InvalidInput(f"{field} needs a date, a time and an offset", field=field)
+    return value
+
+
+def _whole(value: Any, field: str, *, minimum: int, maximum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInput(f"{field} must be a whole number", field=field)
+    if not minimum <= value <= maximum:
+        raise InvalidInput(f"{field} must be between {minimum} and {maximum}", field=field)
+    return value
+
+
+def _platforms(value: Any) -> list[str]:
+    if not isinstance(value, list | tuple) or not value:
+        raise InvalidInput("name at least one permitted platform", field="platforms")
+    if len(value) > MAX_PLATFORMS:
+        raise InvalidInput(f"at most {MAX_PLATFORMS} platforms", field="platforms")
+    names: list[str] = []
+    for item in value:
+        name = clean(item, "platforms", max_length=80, required=True)
+        if name.casefold() not in {known.casefold() for known in names}:
+            names.append(name)
+    return names
+
+
+def _officers(session: Session, value: Any) -> list[User]:
+    if not isinstance(value, list | tuple) or len(value) > MAX_OFFICERS:
+        raise InvalidInput(f"officers must be a list of at most {MAX_OFFICERS} usernames", field="officers")
+    users: dict[int, User] = {}
+    for item in value:
+        username = clean(item, "officers", max_length=64, required=True)
+        user = accounts.find_user(session, username)
+        if user is None:
+            raise InvalidInput(f"no account named {username}", field="officers")
+        if Role.admin.value in accounts.user_roles(session, user):
+            raise InvalidInput(f"{user.username} is an administrator and cannot be named", field="officers")
+        if not user.is_active:
+            raise InvalidInput(f"the account {user.username} is deactivated", field="officers")
+        users[user.id] = user  # type: ignore[index]
+    return sorted(users.values(), key=lambda user: user.username)
+
+
+def _supersedes(session: Session, operation_id: int, supersedes_id: Any) -> int | None:
+    if supersedes_id is None:
+        return None
+    if isinstance(supersedes_id, bool) or not isinstance(supersedes_id, int):
+        raise InvalidInput("supersedes_id must be the id of an authorization", field="supersedes_id")
+    previous = session.get(Authorization, supersedes_id)
+    if previous is None or previous.operation_id != operation_id:
+        raise InvalidInput("supersedes_id names no authorization of this operation", field="supersedes_id")
+    newer = successor(session, supersedes_id)
+    if newer is not None:
+        raise RuleViolation(f"authorization {previous.reference} is already superseded by {newer.reference}")
+    return supersedes_id
+
+
+def _written_order_days(value: Any) -> int:
+    if value is None:
+        configured = current_app.config.get("WRITTEN_ORDER_DAYS") if has_app_context() else None
+        return int(configured or WRITTEN_ORDER_DAYS)
+    return _whole(value, "written_order_days", minimum=1, maximum=30)
+
+
+def register_authorization(
+    *,
+    session: Session,
+    actor: Any,
+    operation_id: int,
+    reference: str,
+    kind: str,
+    authority: str,
+    legal_basis: str,
+    valid_from: datetime,
+    valid_until: datetime,
+    review_interval_days: int,
+    platforms: list[str],
+    may_initiate_contact: bool = False,
+    max_profiles: int,
+    officers: list[str],
+    issuer_name: str = "",
+    offence: str = "",
+    suspect_description: str = "",
+    justification: str = "",
+    method: str = "",
+    issued_on: date | None = None,
+    persona_constraints: str = "",
+    conditions: str = "",
+    supersedes_id: int | None = None,
+    written_order_days: int | None = None,
+) -> Authorization:
+    """Register an order or ruling (a legal officer may); an extension names the one it supersedes."""
+    require_legal(session, actor, operation_id)
+    reference = clean(reference, "reference", max_length=120, required=True)
+    if kind not in {member.value for member in AuthorizationKind}:
+        raise InvalidInput("kind must be written_order, urgent_oral_order or court_ruling", field="kind")
+    texts = {
+        "authority": clean(authority, "authority", max_length=200, required=True),
+        "issuer_name": clean(issuer_name, "issuer_name", max_length=200),
+        "legal_basis": clean(legal_basis, "legal_basis", max_length=200, required=True),
+    }
+    for name, value in (
+        ("offence", offence),
+        ("suspect_description", suspect_description),
+        ("justification", justification),
+        ("method", method),
+        ("persona_constraints", persona_constraints),
+        ("conditions", conditions),
+    ):
+        texts[name] = clean(value, name, max_length=MAX_TEXT)
+    valid_from = _moment(valid_from, "valid_from")
+    valid_until = _moment(valid_until, "valid_until")
+    if valid_until <= valid_from:
+        raise InvalidInput("valid_until must be after valid_from", field="valid_until")
+    review_interval_days = _whole(review_interval_days, "review_interval_days", minimum=1, maximum=3650)
+    max_profiles = _whole(max_profiles, "max_profiles", minimum=1, maximum=1000)
+    if not isinstance(may_initiate_contact, bool):
+        raise InvalidInput("may_initiate_contact must be true or false", field="may_initiate_contact")
+    if issued_on is not None and (not isinstance(issued_on, date) or isinstance(issued_on, datetime)):
+        raise InvalidInput("issued_on must be a date", field="issued_on")
+    platform_names = _platforms(platforms)
+    named = _officers(session, officers)
+    supersedes_id = _supersedes(session, operation_id, supersedes_id)
+    taken = session.exec(
+        select(Authorization.id).where(
+            Authorization.operation_id == operation_id, col(Authorization.reference) == reference
+        )
+    ).first()
+    if taken is not None:
+        raise InvalidInput(
+            "this operation already has an authorization with this reference", field="reference"
+        )
+    now = clock.now()
+    due = None
+    if kind == AuthorizationKind.urgent_oral_order.value:
+        due = now + timedelta(days=_written_order_days(written_order_days))
+    authorization = Authorization(
+        operation_id=operation_id,
+        reference=reference,
+        kind=kind,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        review_interval_days=review_interval_days,
+        platforms=platform_names,
+        max_profiles=max_profiles,
+        may_initiate_contact=may_initiate_contact,
+        issued_on=issued_on,
+        written_order_due=due,
+        supersedes_id=supersedes_id,
+        registered_by=actor.id,
+        registered_at=now,
+        **texts,
+    )
+    try:
+        with session.begin_nested():
+            session.add(authorization)
+            session.flush()
+    except IntegrityError as error:
+        # Another legal officer registered the same reference or extension at the same moment.
+        raise RuleViolation("this reference or extension was registered at the same moment; reload") from error
+    for officer in named:
+        session.add(AuthorizationOfficer(authorization_id=authorization.id, user_id=officer.id))  # type: ignore[arg-type]
+    details: dict[str, Any] = {
+        "reference": reference,
+        "kind": kind,
+        **texts,
+        "valid_from": valid_from.isoformat(),
+        "valid_until": valid_until.isoformat(),
+        "review_interval_days": review_interval_days,
+        "platforms": platform_names,
+        "may_initiate_contact": may_initiate_contact,
+        "max_profiles": max_profiles,
+        "officers": [officer.username for officer in named],
+        "issued_on": issued_on.isoformat() if issued_on else None,
+        "written_order_due": due.isoformat() if due else None,
+        "supersedes_id": supersedes_id,
+    }
+    audit_bridge.record(
+        session,
+        actor=actor.username,
+        action="authorization.register",
+        object_type="authorization",
+        object_id=authorization.id,
+        operation_id=operation_id,
+        details=details,
+    )
+    return authorization
+
+
+class _Prefixed:
+    """A stream that yields ``head`` again before the rest of ``stream`` (after sniffing the head)."""
+
+    def __init__(self, head: bytes, stream: BinaryIO) -> None:
+        self.head = head
+        self.stream = stream
+
+    def read(self, size: int = -1) -> bytes:
+        if self.head:
+            chunk, self.head = self.head, b""
+            return chunk
+        return self.stream.read(size)
+
+
+def _filename(value: Any) -> str:
+    name = os.path.basename(str(value or "").replace("\\", "/")).strip()
+    name = "".join(character for character in name if character.isprintable())
+    return (name or "order.pdf")[:255]
+
+
+def attach_order_document(
+    *,
+    session: Session,
+    actor: Any,
+    authorization_id: int,
+    stream: BinaryIO,
+    filename: str,
+    kind: str = "order",
+) -> AuthorizationDocument:
+    """Store a scanned order (PDF only, by its content) with the authorization; a legal officer may."""
+    authorization = session.get(Authorization, authorization_id)
+    if authorization is None:
+        raise NotFound("no such authorization")
+    access.require_visible(session, actor, authorization, "authorization")
+    require_legal(session, actor, authorization.operation_id)
+    if kind not in DOCUMENT_KINDS:
+        raise InvalidInput("kind must be order or written_order", field="kind")
+    head = stream.read(len(PDF_MAGIC))
+    if head != PDF_MAGIC:
+        raise InvalidInput("only PDF documents are accepted", field="file")
+    try:
+        stored = blobstore.store_stream(_Prefixed(head, stream))  # type: ignore[arg-type]
+    except TooLarge as error:
+        raise TooLarge(error.message, field="file") from error
+    document = AuthorizationDocument(
+        authorization_id=authorization_id,
+        kind=kind,
+        filename=_filename(filename),
+        sha256=stored.sha256,
+        size=stored.size,
+        media_type=stored.media_type,
+        uploaded_by=actor.id,
+        uploaded_at=clock.now(),
+    )
+    session.add(document)
+    session.flush()
+    audit_bridge.record(
+        session,
+        actor=actor.username,
+        action="authorization.document_attach",
+        object_type="authorization",
+        object_id=authorization_id,
+        operation_id=authorization.operation_id,
+        evidence={document.filename: stored.sha256},
+        details={
+            "document_id": document.id,
+            "kind": kind,
+            "filename": document.filename,
+            "size": stored.size,
+            "media_type": stored.media_type,
+            "reference": authorization.reference,
+        },
+    )
+    return document

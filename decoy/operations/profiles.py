@@ -1,0 +1,257 @@
+"""Decoy profiles: proposed, approved under four eyes and the authorization's limits, suspended, retired.
+
+A profile's status is the last of its append-only transitions: each service inserts the transition
+row first and only then sets the status, which the database refuses otherwise.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from .. import access, audit_bridge, clock
+from ..errors import Forbidden, InvalidInput, NotFound, RuleViolation
+from ..models import Authorization, Operation, Profile, ProfileStatus, ProfileTransition, Role
+from .guards import clean, require_open, require_supervisor_member
+from .rules import (
+    active_profile_count,
+    chain,
+    governing_authorization,
+    platform_permitted,
+    written_order_overdue,
+)
+
+APPROVABLE = (ProfileStatus.pending_approval.value, ProfileStatus.suspended.value)
+RETIRABLE = (
+    ProfileStatus.draft.value,
+    ProfileStatus.pending_approval.value,
+    ProfileStatus.active.value,
+    ProfileStatus.suspended.value,
+)
+
+
+def _transition(
+    session: Session, profile: Profile, to_status: str, actor: Any, reason: str
+) -> ProfileTransition:
+    """Record the change first, then set the status the database checks against it."""
+    transition = ProfileTransition(
+        profile_id=profile.id,
+        from_status=profile.status,  # type: ignore[arg-type]
+        to_status=to_status,
+        actor=actor.username,
+        reason=reason,
+        at=clock.now(),
+    )
+    session.add(transition)
+    session.flush()
+    profile.status = to_status
+    session.add(profile)
+    session.flush()
+    return transition
+
+
+def _locked_profile(session: Session, actor: Any, profile_id: int) -> Profile:
+    if isinstance(profile_id, bool) or not isinstance(profile_id, int):
+        raise NotFound("no such profile")
+    profile = session.exec(select(Profile).where(Profile.id == profile_id).with_for_update()).first()
+    if actor is access.SYSTEM:
+        if profile is None:
+            raise NotFound("no such profile")
+        return profile
+    return access.require_visible(session, actor, profile, "profile")  # type: ignore[no-any-return]
+
+
+def _record(
+    session: Session, actor: Any, action: str, profile: Profile, transition: ProfileTransition, **details: Any
+) -> None:
+    audit_bridge.record(
+        session,
+        actor=actor.username,
+        action=action,
+        object_type="profile",
+        object_id=profile.id,
+        operation_id=profile.operation_id,
+        details={
+            "from": transition.from_status,
+            "to": transition.to_status,
+            "reason": transition.reason,
+            "platform": profile.platform,
+            "handle": profile.handle,
+            **details,
+        },
+    )
+
+
+def propose_profile(
+    *,
+    session: Session,
+    actor: Any,
+    operation_id: int,
+    authorization_id: int,
+    platform: str,
+    handle: str,
+    persona: str,
+) -> Profile:
+    """Propose a decoy profile under an authorization of the operation; a supervisor member may."""
+    operation = require_supervisor_member(session, actor, operation_id)
+    require_open(operation)
+    if isinstance(authorization_id, bool) or not isinstance(authorization_id, int):
+        raise InvalidInput("authorization_id must be the id of an authorization", field="authorization_id")
+    authorization = session.get(Authorization, authorization_id)
+    if authorization is None or authorization.operation_id != operation_id:
+        raise InvalidInput(
+            "authorization_id names no authorization of this operation", field="authorization_id"
+        )
+    platform = clean(platform, "platform", max_length=80, required=True)
+    handle = clean(handle, "handle", max_length=200, required=True)
+    persona = clean(persona, "persona", max_length=20_000)
+    clash = session.exec(
+        select(Profile.id).where(
+            Profile.operation_id == operation_id,
+            col(Profile.platform) == platform,
+            col(Profile.handle) == handle,
+            Profile.status != ProfileStatus.retired.value,
+        )
+    ).first()
+    if clash is not None:
+        raise InvalidInput(
+            "this operation already runs a profile with this handle on this platform", field="handle"
+        )
+    now = clock.now()
+    profile = Profile(
+        operation_id=operation_id,
+        authorization_id=authorization_id,
+        platform=platform,
+        handle=handle,
+        persona=persona,
+        status=ProfileStatus.pending_approval.value,
+        proposed_by=actor.id,
+        proposed_at=now,
+    )
+    session.add(profile)
+    session.flush()
+    transition = ProfileTransition(
+        profile_id=profile.id,
+        from_status=None,  # type: ignore[arg-type]
+        to_status=ProfileStatus.pending_approval.value,
+        actor=actor.username,
+        reason="proposed",
+        at=now,
+    )
+    session.add(transition)
+    session.flush()
+    _record(
+        session,
+        actor,
+        "profile.propose",
+        profile,
+        transition,
+        authorization_id=authorization_id,
+        persona=persona,
+    )
+    return profile
+
+
+def approval_refusal(session: Session, actor: Any, profile: Profile) -> str | None:
+    """Why ``actor`` may not approve ``profile`` now (naming the rule), or None when every rule holds."""
+    if not actor.has_role(Role.supervisor.value) or not access.is_member(
+        session, actor, profile.operation_id
+    ):
+        return "four-eyes rule: only a supervisor assigned to the operation may approve a profile"
+    if profile.proposed_by == actor.id:
+        return "four-eyes rule: the supervisor who proposed a profile may not approve it"
+    now = clock.now()
+    authorization = governing_authorization(session, profile.authorization_id, now)
+    if authorization is None:
+        newest = chain(session, profile.authorization_id)[-1]
+        when = "is not yet valid" if now < newest.valid_from else "has lapsed"
+        return f"authorization rule: authorization {newest.reference} {when}; no authorization is valid now"
+    if written_order_overdue(session, authorization, now):
+        return (
+            f"authorization rule: the written order of urgent oral order {authorization.reference} is overdue"
+        )
+    if not platform_permitted(authorization, profile.platform):
+        return (
+            f"platform rule: authorization {authorization.reference} does not permit the platform "
+            f"{profile.platform}"
+        )
+    # Serialise approvals under one chain so that two at once cannot pass the maximum together.
+    session.exec(
+        select(Authorization.id)
+        .where(Authorization.id == chain(session, authorization.id)[0].id)
+        .with_for_update()
+    ).first()
+    if active_profile_count(session, authorization.id) >= authorization.max_profiles:
+        return (
+            f"maximum rule: authorization {authorization.reference} allows at most "
+            f"{authorization.max_profiles} active profiles"
+        )
+    return None
+
+
+def approve_profile(*, session: Session, actor: Any, profile_id: int) -> Profile:
+    """Make a pending (or suspended) profile active; RuleViolation naming the rule when one is broken."""
+    profile = _locked_profile(session, actor, profile_id)
+    if profile.status not in APPROVABLE:
+        raise RuleViolation(f"a profile that is {profile.status} cannot be approved")
+    if actor is access.SYSTEM:
+        raise RuleViolation("four-eyes rule: only a supervisor may approve a profile")
+    operation = session.get(Operation, profile.operation_id)
+    require_open(operation)  # type: ignore[arg-type]
+    refusal = approval_refusal(session, actor, profile)
+    if refusal is not None:
+        raise RuleViolation(refusal)
+    governing = governing_authorization(session, profile.authorization_id, clock.now())
+    transition = _transition(session, profile, ProfileStatus.active.value, actor, "approved")
+    profile.approved_by = actor.id
+    profile.approved_at = transition.at
+    session.add(profile)
+    _record(
+        session,
+        actor,
+        "profile.approve",
+        profile,
+        transition,
+        authorization_id=governing.id if governing else None,
+    )
+    return profile
+
+
+def suspend_profile(*, session: Session, actor: Any, profile_id: int, reason: str) -> Profile:
+    """Suspend an active profile with a reason; a supervisor member, a legal officer or the system may."""
+    profile = _locked_profile(session, actor, profile_id)
+    if actor is not access.SYSTEM and not actor.has_role(Role.legal.value):
+        if not actor.has_role(Role.supervisor.value) or not access.is_member(
+            session, actor, profile.operation_id
+        ):
+            raise Forbidden("only a supervisor of the operation, a legal officer or the system may suspend")
+    reason = clean(reason, "reason", max_length=2000, required=True)
+    if profile.status != ProfileStatus.active.value:
+        raise RuleViolation(f"only an active profile can be suspended; this one is {profile.status}")
+    transition = _transition(session, profile, ProfileStatus.suspended.value, actor, reason)
+    _record(session, actor, "profile.suspend", profile, transition)
+    return profile
+
+
+def retire_profile(*, session: Session, actor: Any, profile_id: int, reason: str = "") -> Profile:
+    """Retire a profile for good; a supervisor member may."""
+    profile = _locked_profile(session, actor, profile_id)
+    require_supervisor_member(session, actor, profile.operation_id)
+    reason = clean(reason or "", "reason", max_length=2000)
+    if profile.status not in RETIRABLE:
+        raise RuleViolation(f"a profile that is {profile.status} cannot be retired")
+    transition = _transition(session, profile, ProfileStatus.retired.value, actor, reason)
+    _record(session, actor, "profile.retire", profile, transition)
+    return profile
+
+
+def history(session: Session, profile_id: int) -> list[ProfileTransition]:
+    """The transitions of a profile, oldest first."""
+    return list(
+        session.exec(
+            select(ProfileTransition)
+            .where(ProfileTransition.profile_id == profile_id)
+            .order_by(col(ProfileTransition.id))
+        ).all()
+    )

@@ -1,0 +1,140 @@
+"""What an authorization allows at a moment: its supersede chain, validity, status and named officers.
+
+These are read-only helpers, shared by the profile services and by the evidence feature's flags.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, func, select
+
+from ..models import (
+    Authorization,
+    AuthorizationDocument,
+    AuthorizationKind,
+    AuthorizationOfficer,
+    Profile,
+    ProfileStatus,
+)
+
+#: An authorization whose end is this close is shown as expiring.
+EXPIRING_WITHIN = timedelta(days=14)
+#: Guard against a (never expected) cycle in the supersede chain.
+MAX_CHAIN = 1000
+
+STATUSES = ("valid", "expiring", "lapsed", "not_yet_valid", "superseded")
+
+
+def successor(session: Session, authorization_id: int) -> Authorization | None:
+    """The authorization that supersedes this one, if any."""
+    return session.exec(
+        select(Authorization)
+        .where(Authorization.supersedes_id == authorization_id)
+        .order_by(col(Authorization.id))
+        .limit(1)
+    ).first()
+
+
+def current_authorization(session: Session, authorization_id: int) -> Authorization:
+    """The newest authorization of the chain that ``authorization_id`` belongs to (follows supersedes)."""
+    current = session.get(Authorization, authorization_id)
+    if current is None:
+        raise LookupError(f"no authorization {authorization_id}")
+    for _ in range(MAX_CHAIN):
+        newer = successor(session, current.id)  # type: ignore[arg-type]
+        if newer is None:
+            break
+        current = newer
+    return current
+
+
+def chain(session: Session, authorization_id: int) -> list[Authorization]:
+    """The whole supersede chain ``authorization_id`` belongs to, oldest first."""
+    first = session.get(Authorization, authorization_id)
+    if first is None:
+        return []
+    for _ in range(MAX_CHAIN):
+        if first.supersedes_id is None:
+            break
+        older = session.get(Authorization, first.supersedes_id)
+        if older is None:
+            break
+        first = older
+    links = [first]
+    for _ in range(MAX_CHAIN):
+        newer = successor(session, links[-1].id)  # type: ignore[arg-type]
+        if newer is None:
+            break
+        links.append(newer)
+    return links
+
+
+def authorization_valid_at(authorization: Authorization, moment: datetime) -> bool:
+    """Whether ``moment`` lies in the authorization's period (from inclusive, until exclusive)."""
+    return authorization.valid_from <= moment < authorization.valid_until
+
+
+def governing_authorization(
+    session: Session, authorization_id: int, moment: datetime
+) -> Authorization | None:
+    """The newest authorization of the chain that is valid at ``moment``, or None."""
+    for authorization in reversed(chain(session, authorization_id)):
+        if authorization_valid_at(authorization, moment):
+            return authorization
+    return None
+
+
+def named_officer_ids(session: Session, authorization_id: int) -> set[int]:
+    """The user ids of the officers an authorization names."""
+    rows = session.exec(
+        select(AuthorizationOfficer.user_id).where(AuthorizationOfficer.authorization_id == authorization_id)
+    ).all()
+    return set(rows)
+
+
+def authorization_status(session: Session, authorization: Authorization, now: datetime) -> str:
+    """One of "valid", "expiring" (ends within 14 days), "lapsed", "not_yet_valid", "superseded"."""
+    if successor(session, authorization.id) is not None:  # type: ignore[arg-type]
+        return "superseded"
+    if now < authorization.valid_from:
+        return "not_yet_valid"
+    if now >= authorization.valid_until:
+        return "lapsed"
+    if authorization.valid_until - now <= EXPIRING_WITHIN:
+        return "expiring"
+    return "valid"
+
+
+def written_order_overdue(session: Session, authorization: Authorization, now: datetime) -> bool:
+    """Whether an urgent oral order is past the day its written order had to be attached."""
+    if (
+        authorization.kind != AuthorizationKind.urgent_oral_order.value
+        or authorization.written_order_due is None
+    ):
+        return False
+    if now < authorization.written_order_due:
+        return False
+    attached = session.exec(
+        select(AuthorizationDocument.id)
+        .where(AuthorizationDocument.authorization_id == authorization.id)
+        .limit(1)
+    ).first()
+    return attached is None
+
+
+def platform_permitted(authorization: Authorization, platform: str) -> bool:
+    """Whether the authorization names ``platform`` (compared without case or surrounding space)."""
+    return platform.strip().casefold() in {name.strip().casefold() for name in authorization.platforms}
+
+
+def active_profile_count(session: Session, authorization_id: int) -> int:
+    """Active profiles running under any authorization of the chain."""
+    ids = [link.id for link in chain(session, authorization_id)]
+    return int(
+        session.exec(
+            select(func.count())
+            .select_from(Profile)
+            .where(col(Profile.authorization_id).in_(ids), Profile.status == ProfileStatus.active.value)
+        ).one()
+    )

@@ -1,0 +1,215 @@
+"""Operations and their members; the public face of the operations feature's services.
+
+Every service is keyword-only, enforces roles and need to know, writes its audit entry in the caller's
+transaction and never commits: the view or command that calls it does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import current_app, has_app_context
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from .. import access, audit_bridge, clock
+from ..auth import services as accounts
+from ..errors import Forbidden, InvalidInput, NotFound, RuleViolation
+from ..models import Operation, OperationMember, OperationStatus, Role, User
+from .authorizations import attach_order_document, register_authorization
+from .guards import clean as _clean
+from .guards import require_open, require_supervisor_member
+from .profiles import approve_profile, propose_profile, retire_profile, suspend_profile
+from .rules import (
+    active_profile_count,
+    authorization_status,
+    authorization_valid_at,
+    chain,
+    current_authorization,
+    governing_authorization,
+    named_officer_ids,
+    platform_permitted,
+    written_order_overdue,
+)
+
+__all__ = [
+    "active_profile_count",
+    "add_member",
+    "approve_profile",
+    "attach_order_document",
+    "authorization_status",
+    "authorization_valid_at",
+    "chain",
+    "change_operation_status",
+    "create_operation",
+    "current_authorization",
+    "governing_authorization",
+    "members_of",
+    "named_officer_ids",
+    "platform_permitted",
+    "propose_profile",
+    "register_authorization",
+    "retire_profile",
+    "suspend_profile",
+    "visible_operations",
+    "written_order_overdue",
+]
+
+DEFAULT_TIMEZONE = "Europe/Amsterdam"
+
+#: Which status an operation may move to from each status; closed is final.
+OPERATION_TRANSITIONS: dict[str, set[str]] = {
+    OperationStatus.planned.value: {OperationStatus.active.value, OperationStatus.closed.value},
+    OperationStatus.active.value: {OperationStatus.suspended.value, OperationStatus.closed.value},
+    OperationStatus.suspended.value: {OperationStatus.active.value, OperationStatus.closed.value},
+    OperationStatus.closed.value: set(),
+}
+
+
+def _timezone(value: str | None) -> str:
+    if value is None or not str(value).strip():
+        return (
+            str(current_app.config.get("TIMEZONE") or DEFAULT_TIMEZONE)
+            if has_app_context()
+            else DEFAULT_TIMEZONE
+        )
+    name = _clean(value, "timezone", max_length=64)
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise InvalidInput(f"unknown time zone: {name}", field="timezone") from error
+    return name
+
+
+def create_operation(
+    *,
+    session: Session,
+    actor: Any,
+    name: str,
+    team: str = "",
+    timezone: str | None = None,
+    description: str = "",
+) -> Operation:
+    """Open a new operation (planned); only a supervisor may, and becomes its first member."""
+    if not actor.has_role(Role.supervisor.value) or actor.id is None:
+        raise Forbidden("only a supervisor may create an operation")
+    name = _clean(name, "name", max_length=120, required=True)
+    team = _clean(team, "team", max_length=120)
+    description = _clean(description, "description", max_length=20_000)
+    zone = _timezone(timezone)
+    taken = session.exec(select(Operation.id).where(col(Operation.name) == name)).first()
+    if taken is not None:
+        raise InvalidInput("an operation with this name exists", field="name")
+    now = clock.now()
+    operation = Operation(
+        name=name,
+        team=team,
+        timezone=zone,
+        description=description,
+        status=OperationStatus.planned.value,
+        created_by=actor.id,
+        created_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(operation)
+            session.flush()
+    except IntegrityError as error:
+        raise InvalidInput("an operation with this name exists", field="name") from error
+    session.add(OperationMember(operation_id=operation.id, user_id=actor.id, added_by=actor.id, added_at=now))
+    audit_bridge.record(
+        session,
+        actor=actor.username,
+        action="operation.create",
+        object_type="operation",
+        object_id=operation.id,
+        operation_id=operation.id,
+        details={"name": name, "team": team, "timezone": zone, "status": operation.status},
+    )
+    return operation
+
+
+def add_member(*, session: Session, actor: Any, operation_id: int, username: str) -> OperationMember:
+    """Assign a person (active, not an admin) to the operation; a supervisor member may."""
+    operation = require_supervisor_member(session, actor, operation_id)
+    require_open(operation)
+    username = _clean(username, "username", max_length=64, required=True)
+    user = accounts.find_user(session, username)
+    if user is None:
+        raise InvalidInput(f"no account named {username}", field="username")
+    if not user.is_active:
+        raise InvalidInput(f"the account {user.username} is deactivated", field="username")
+    if Role.admin.value in accounts.user_roles(session, user):
+        raise InvalidInput("an administrator cannot be assigned to an operation", field="username")
+    if session.get(OperationMember, (operation_id, user.id)) is not None:
+        raise RuleViolation(f"{user.username} is already a member of this operation")
+    member = OperationMember(
+        operation_id=operation_id,
+        user_id=user.id,  # type: ignore[arg-type]
+        added_by=actor.id,
+        added_at=clock.now(),
+    )
+    session.add(member)
+    audit_bridge.record(
+        session,
+        actor=actor.username,
+        action="operation.member_add",
+        object_type="operation",
+        object_id=operation_id,
+        operation_id=operation_id,
+        details={"username": user.username},
+    )
+    return member
+
+
+def change_operation_status(*, session: Session, actor: Any, operation_id: int, status: str) -> Operation:
+    """Move an operation along planned → active ⇄ suspended → closed; a supervisor member may."""
+    operation = require_supervisor_member(session, actor, operation_id)
+    if status not in OPERATION_TRANSITIONS:
+        raise InvalidInput("status must be one of planned, active, suspended, closed", field="status")
+    if status not in OPERATION_TRANSITIONS[operation.status]:
+        raise RuleViolation(f"an operation cannot go from {operation.status} to {status}")
+    previous = operation.status
+    operation.status = status
+    session.add(operation)
+    audit_bridge.record(
+        session,
+        actor=actor.username,
+        action="operation.status",
+        object_type="operation",
+        object_id=operation_id,
+        operation_id=operation_id,
+        details={"from": previous, "to": status},
+    )
+    return operation
+
+
+def visible_operations(
+    session: Session, actor: Any, *, after: int | None = None, limit: int | None = None
+) -> list[Operation]:
+    """The operations ``actor`` may see, by id."""
+    query = select(Operation).where(access.operation_clause(actor, Operation.id)).order_by(col(Operation.id))
+    if after is not None:
+        query = query.where(col(Operation.id) > after)
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.exec(query).all())
+
+
+def members_of(session: Session, operation_id: int) -> list[tuple[OperationMember, User]]:
+    """The members of an operation with their accounts, by username."""
+    rows = session.exec(
+        select(OperationMember, User)
+        .join(User, col(User.id) == OperationMember.user_id)
+        .where(OperationMember.operation_id == operation_id)
+        .order_by(col(User.username))
+    ).all()
+    return [(member, user) for member, user in rows]
+
+
+def get_operation(session: Session, actor: Any, operation_id: int) -> Operation:
+    """The operation if ``actor`` may see it, else NotFound."""
+    if not isinstance(operation_id, int):
+        raise NotFound("no such operation")
+    return access.visible_operation(session, actor, operation_id)
