@@ -19,6 +19,16 @@ from .operations import (
     ProfileStatus,
     ProfileTransition,
 )
+from .reviews import (
+    Decision,
+    EnforcementAction,
+    Notification,
+    OutboxEmail,
+    Review,
+    ReviewDecision,
+    ReviewKind,
+    ReviewStatus,
+)
 
 AUDIT_TABLES = define_tables(SQLModel.metadata)
 
@@ -27,4 +37,6 @@ __all__ = [
     "AuthorizationKind", "AuthorizationOfficer", "Contact", "LoginAttempt", "Message", "Operation",
     "OperationMember", "OperationStatus", "Profile", "ProfileStatus", "ProfileTransition", "RecoveryCode",
     "Role", "User", "UserRole", "VerificationRun",
+    "Decision", "EnforcementAction", "Notification", "OutboxEmail", "Review", "ReviewDecision", "ReviewKind",
+    "ReviewStatus",
 ]
