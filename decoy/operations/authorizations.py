@@ -193,7 +193,9 @@ def register_authorization(
             session.flush()
     except IntegrityError as error:
         # Another legal officer registered the same reference or extension at the same moment.
-        raise RuleViolation("this reference or extension was registered at the same moment; reload") from error
+        raise RuleViolation(
+            "this reference or extension was registered at the same moment; reload"
+        ) from error
     for officer in named:
         session.add(AuthorizationOfficer(authorization_id=authorization.id, user_id=officer.id))  # type: ignore[arg-type]
     details: dict[str, Any] = {

@@ -15,8 +15,8 @@ from sqlmodel import Session, col, select
 
 from .. import access, audit_bridge, clock
 from ..auth import services as accounts
-from ..errors import Forbidden, InvalidInput, NotFound, RuleViolation
-from ..models import Operation, OperationMember, OperationStatus, Role, User
+from ..errors import Forbidden, InvalidInput, RuleViolation
+from ..models import Operation, OperationMember, OperationStatus, Role
 from .authorizations import attach_order_document, register_authorization
 from .guards import clean as _clean
 from .guards import require_open, require_supervisor_member
@@ -45,7 +45,6 @@ __all__ = [
     "create_operation",
     "current_authorization",
     "governing_authorization",
-    "members_of",
     "named_officer_ids",
     "platform_permitted",
     "propose_profile",
@@ -195,21 +194,3 @@ def visible_operations(
     if limit is not None:
         query = query.limit(limit)
     return list(session.exec(query).all())
-
-
-def members_of(session: Session, operation_id: int) -> list[tuple[OperationMember, User]]:
-    """The members of an operation with their accounts, by username."""
-    rows = session.exec(
-        select(OperationMember, User)
-        .join(User, col(User.id) == OperationMember.user_id)
-        .where(OperationMember.operation_id == operation_id)
-        .order_by(col(User.username))
-    ).all()
-    return [(member, user) for member, user in rows]
-
-
-def get_operation(session: Session, actor: Any, operation_id: int) -> Operation:
-    """The operation if ``actor`` may see it, else NotFound."""
-    if not isinstance(operation_id, int):
-        raise NotFound("no such operation")
-    return access.visible_operation(session, actor, operation_id)

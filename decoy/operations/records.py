@@ -1,0 +1,253 @@
+"""Reading operations, authorizations and profiles: JSON shapes and the central record of authorizations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import String, cast, or_
+from sqlmodel import Session, col, select
+
+from ..api.parsing import rfc3339
+from ..models import (
+    Authorization,
+    AuthorizationDocument,
+    AuthorizationOfficer,
+    Operation,
+    OperationMember,
+    Profile,
+    ProfileTransition,
+    User,
+)
+from .rules import authorization_status, successor, written_order_overdue
+
+
+def usernames(session: Session, user_ids: set[int | None]) -> dict[int, str]:
+    """Usernames by account id."""
+    wanted = {user_id for user_id in user_ids if user_id is not None}
+    if not wanted:
+        return {}
+    rows = session.exec(select(User.id, User.username).where(col(User.id).in_(wanted))).all()
+    return {int(user_id): username for user_id, username in rows if user_id is not None}
+
+
+def operation_json(operation: Operation, names: dict[int, str]) -> dict[str, Any]:
+    """An operation's record."""
+    return {
+        "id": operation.id,
+        "name": operation.name,
+        "team": operation.team,
+        "status": operation.status,
+        "timezone": operation.timezone,
+        "description": operation.description,
+        "created_by": names.get(operation.created_by, ""),
+        "created_at": rfc3339(operation.created_at),
+    }
+
+
+def member_rows(session: Session, operation_id: int) -> list[tuple[OperationMember, User]]:
+    """The members of an operation with their accounts, by username."""
+    rows = session.exec(
+        select(OperationMember, User)
+        .join(User, col(User.id) == OperationMember.user_id)
+        .where(OperationMember.operation_id == operation_id)
+        .order_by(col(User.username))
+    ).all()
+    return [(member, user) for member, user in rows]
+
+
+def member_json(member: OperationMember, user: User, names: dict[int, str]) -> dict[str, Any]:
+    """One member of an operation."""
+    return {
+        "username": user.username,
+        "added_by": names.get(member.added_by, ""),
+        "added_at": rfc3339(member.added_at),
+    }
+
+
+def officers_of(session: Session, authorization_id: int) -> list[str]:
+    """The usernames an authorization names, sorted."""
+    rows = session.exec(
+        select(User.username)
+        .join(AuthorizationOfficer, col(AuthorizationOfficer.user_id) == User.id)
+        .where(AuthorizationOfficer.authorization_id == authorization_id)
+        .order_by(col(User.username))
+    ).all()
+    return list(rows)
+
+
+def documents_of(session: Session, authorization_id: int) -> list[AuthorizationDocument]:
+    """The documents attached to an authorization, oldest first."""
+    return list(
+        session.exec(
+            select(AuthorizationDocument)
+            .where(AuthorizationDocument.authorization_id == authorization_id)
+            .order_by(col(AuthorizationDocument.id))
+        ).all()
+    )
+
+
+def document_json(document: AuthorizationDocument, names: dict[int, str]) -> dict[str, Any]:
+    """An order document's record."""
+    return {
+        "id": document.id,
+        "authorization_id": document.authorization_id,
+        "kind": document.kind,
+        "filename": document.filename,
+        "sha256": document.sha256,
+        "size": document.size,
+        "media_type": document.media_type,
+        "uploaded_by": names.get(document.uploaded_by, ""),
+        "uploaded_at": rfc3339(document.uploaded_at),
+    }
+
+
+def authorization_json(session: Session, authorization: Authorization, now: datetime) -> dict[str, Any]:
+    """Every field of an authorization, its status now, officers, documents and place in the chain."""
+    documents = documents_of(session, authorization.id)  # type: ignore[arg-type]
+    names = usernames(session, {authorization.registered_by, *(d.uploaded_by for d in documents)})
+    newer = successor(session, authorization.id)  # type: ignore[arg-type]
+    return {
+        "id": authorization.id,
+        "operation_id": authorization.operation_id,
+        "reference": authorization.reference,
+        "kind": authorization.kind,
+        "authority": authorization.authority,
+        "issuer_name": authorization.issuer_name,
+        "legal_basis": authorization.legal_basis,
+        "offence": authorization.offence,
+        "suspect_description": authorization.suspect_description,
+        "justification": authorization.justification,
+        "method": authorization.method,
+        "issued_on": authorization.issued_on.isoformat() if authorization.issued_on else None,
+        "valid_from": rfc3339(authorization.valid_from),
+        "valid_until": rfc3339(authorization.valid_until),
+        "review_interval_days": authorization.review_interval_days,
+        "platforms": list(authorization.platforms),
+        "persona_constraints": authorization.persona_constraints,
+        "may_initiate_contact": authorization.may_initiate_contact,
+        "max_profiles": authorization.max_profiles,
+        "officers": officers_of(session, authorization.id),  # type: ignore[arg-type]
+        "conditions": authorization.conditions,
+        "written_order_due": rfc3339(authorization.written_order_due),
+        "written_order_overdue": written_order_overdue(session, authorization, now),
+        "supersedes_id": authorization.supersedes_id,
+        "superseded_by": newer.id if newer else None,
+        "status": authorization_status(session, authorization, now),
+        "documents": [document_json(document, names) for document in documents],
+        "registered_by": names.get(authorization.registered_by, ""),
+        "registered_at": rfc3339(authorization.registered_at),
+    }
+
+
+def authorizations_of(
+    session: Session, operation_id: int, *, after: int | None = None, limit: int | None = None
+) -> list[Authorization]:
+    """An operation's authorizations by id."""
+    query = (
+        select(Authorization)
+        .where(Authorization.operation_id == operation_id)
+        .order_by(col(Authorization.id))
+    )
+    if after is not None:
+        query = query.where(col(Authorization.id) > after)
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.exec(query).all())
+
+
+def profiles_of(
+    session: Session, operation_id: int, *, after: int | None = None, limit: int | None = None
+) -> list[Profile]:
+    """An operation's profiles by id."""
+    query = select(Profile).where(Profile.operation_id == operation_id).order_by(col(Profile.id))
+    if after is not None:
+        query = query.where(col(Profile.id) > after)
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.exec(query).all())
+
+
+def transitions_of(session: Session, profile_id: int) -> list[ProfileTransition]:
+    """A profile's history, oldest first."""
+    return list(
+        session.exec(
+            select(ProfileTransition)
+            .where(ProfileTransition.profile_id == profile_id)
+            .order_by(col(ProfileTransition.id))
+        ).all()
+    )
+
+
+def transition_json(transition: ProfileTransition) -> dict[str, Any]:
+    """One step of a profile's history."""
+    return {
+        "from_status": transition.from_status,
+        "to_status": transition.to_status,
+        "actor": transition.actor,
+        "reason": transition.reason,
+        "at": rfc3339(transition.at),
+    }
+
+
+def profile_json(profile: Profile, names: dict[int, str]) -> dict[str, Any]:
+    """A profile's record (without its history)."""
+    return {
+        "id": profile.id,
+        "operation_id": profile.operation_id,
+        "authorization_id": profile.authorization_id,
+        "platform": profile.platform,
+        "handle": profile.handle,
+        "persona": profile.persona,
+        "status": profile.status,
+        "proposed_by": names.get(profile.proposed_by, ""),
+        "proposed_at": rfc3339(profile.proposed_at),
+        "approved_by": names.get(profile.approved_by, "") if profile.approved_by else None,
+        "approved_at": rfc3339(profile.approved_at),
+    }
+
+
+@dataclass(frozen=True)
+class RecordRow:
+    """One line of the central record: an authorization, its operation and its status now."""
+
+    authorization: Authorization
+    operation: Operation
+    status: str
+    written_order_overdue: bool
+
+
+def central_record(session: Session, now: datetime, query: str = "", status: str = "") -> list[RecordRow]:
+    """Every authorization of every operation, newest first, optionally searched and filtered by status.
+
+    The search matches reference, operation name, authority, issuer, legal basis and offence
+    (case-insensitive). Only legal officers may be shown this; the caller checks.
+    """
+    statement = select(Authorization, Operation).join(
+        Operation, col(Operation.id) == Authorization.operation_id
+    )
+    words = query.strip()
+    if words:
+        pattern = "%" + words.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        columns = (
+            Authorization.reference,
+            Operation.name,
+            Authorization.authority,
+            Authorization.issuer_name,
+            Authorization.legal_basis,
+            Authorization.offence,
+        )
+        statement = statement.where(
+            or_(*(cast(column, String).ilike(pattern, escape="\\") for column in columns))
+        )
+    statement = statement.order_by(col(Authorization.registered_at).desc(), col(Authorization.id).desc())
+    rows = []
+    for authorization, operation in session.exec(statement).all():
+        current = authorization_status(session, authorization, now)
+        if status and current != status:
+            continue
+        rows.append(
+            RecordRow(authorization, operation, current, written_order_overdue(session, authorization, now))
+        )
+    return rows
