@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlmodel import Session, col, select
 
 from ..models import FLAGS, Authorization, Message, Profile, ProfileStatus
-
-
-def _rules() -> Any:
-    # The operations feature owns these rules; importing them late keeps the two packages independent.
-    from ..operations import services
-
-    return services
+from ..operations.rules import (
+    current_authorization,
+    governing_authorization,
+    named_officer_ids,
+    platform_permitted,
+    written_order_overdue,
+)
 
 
 def ordered(flags: set[str]) -> list[str]:
@@ -22,46 +21,17 @@ def ordered(flags: set[str]) -> list[str]:
     return [flag for flag in FLAGS if flag in flags]
 
 
-def authorization_chain(session: Session, authorization_id: int) -> list[Authorization]:
-    """The profile's authorization followed by every authorization that superseded it, oldest first."""
-    newest = _rules().current_authorization(session, authorization_id)
-    chain: list[Authorization] = []
-    current = session.get(Authorization, authorization_id)
-    while current is not None:
-        chain.append(current)
-        if current.id == newest.id or len(chain) > 1000:
-            break
-        current = session.exec(
-            select(Authorization)
-            .where(Authorization.supersedes_id == current.id)
-            .order_by(col(Authorization.id).desc())
-        ).first()
-    return chain
-
-
-def governing_authorization(session: Session, profile: Profile, moment: datetime) -> Authorization | None:
-    """The newest authorization of the profile's chain that was valid at ``moment``, or None."""
-    for authorization in reversed(authorization_chain(session, profile.authorization_id)):
-        if _rules().authorization_valid_at(authorization, moment):
-            return authorization
-    return None
-
-
-def _platform_permitted(authorization: Authorization, platform: str) -> bool:
-    permitted = {name.strip().casefold() for name in authorization.platforms}
-    return platform.strip().casefold() in permitted
-
-
 def _situation(session: Session, profile: Profile, moment: datetime) -> tuple[set[str], Authorization]:
     """Flags that depend on the profile and the moment only, and the authorization the rest are judged by."""
     flags: set[str] = set()
-    authorization = governing_authorization(session, profile, moment)
-    if authorization is None:
+    governing = governing_authorization(session, profile.authorization_id, moment)
+    # An urgent oral order whose written order is overdue no longer covers what happens after the due day.
+    if governing is None or written_order_overdue(session, governing, moment):
         flags.add("outside_authorization")
-        authorization = _rules().current_authorization(session, profile.authorization_id)
+    authorization = governing or current_authorization(session, profile.authorization_id)
     if profile.status != ProfileStatus.active.value:
         flags.add("profile_not_active")
-    if not _platform_permitted(authorization, profile.platform):
+    if not platform_permitted(authorization, profile.platform):
         flags.add("platform_not_permitted")
     return flags, authorization
 
@@ -91,7 +61,7 @@ def message_flags(
     if direction == "out":
         if not authorization.may_initiate_contact and not _incoming_before(session, contact_id, sent_at):
             flags.add("decoy_initiated")
-        if recorder_id not in _rules().named_officer_ids(session, authorization.id):
+        if recorder_id not in named_officer_ids(session, authorization.id):
             flags.add("officer_not_named")
     return ordered(flags)
 

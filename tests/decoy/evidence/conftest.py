@@ -11,16 +11,7 @@ import pytest
 from decoy.audit_bridge import get_store
 from decoy.db import session_scope
 from tests.conftest import START
-
-try:
-    from tests.factories import make_authorization, make_operation, make_profile
-except ImportError:  # Until the operations factories land (issue 4): a local stand-in, else skip.
-    try:
-        from ._interim import install, make_authorization, make_operation, make_profile
-
-        install()
-    except ImportError:
-        pytest.skip("waiting for tests/factories.py (issue 4)", allow_module_level=True)
+from tests.factories import make_authorization, make_operation, make_profile
 
 PLATFORM = "chatsite"
 

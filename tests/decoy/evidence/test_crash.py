@@ -23,14 +23,6 @@ from decoy import create_app
 from .conftest import authorization_terms, make_authorization, make_operation, make_profile
 
 DECOY = [sys.executable, "-c", "from decoy.cli import main; main()"]
-try:  # INTERIM, not committed
-    import tests.factories  # noqa: F401
-except ImportError:
-    DECOY = [
-        sys.executable,
-        "-c",
-        "from tests.decoy.evidence._interim import install; install(); from decoy.cli import main; main()",
-    ]
 PASSWORD = "correct horse battery staple"
 
 
