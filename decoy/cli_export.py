@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import click
@@ -58,7 +59,7 @@ def export_command(operation_id: int, output: Path, username: str | None) -> Non
         publish_checkpoint(plan.checkpoint)
     temporary = output.with_name(output.name + ".partial")
     with click.progressbar(
-        length=int(contacts) + 3, label="exporting", file=click.get_text_stream("stderr")
+        length=int(contacts) + 3, label="exporting", file=sys.stderr
     ) as bar:
         with temporary.open("wb") as handle:
             for chunk in iter_bundle(app, plan, progress=lambda _step: bar.update(1)):

@@ -14,13 +14,7 @@ from pypdf import PdfReader
 
 from audit.bundle import verify_bundle
 from decoy.cli import main
-
-factories = pytest.importorskip("tests.factories", reason="the operations factories land with issue 4")
-make_authorization, make_operation, make_profile = (
-    factories.make_authorization,
-    factories.make_operation,
-    factories.make_profile,
-)
+from tests.factories import make_authorization, make_operation, make_profile
 
 
 def _bearer(factory, username):
