@@ -30,7 +30,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from ..text_display import visible
+from ..evidence.display import visible_plain as visible
 
 FLAG_COLOUR = colors.HexColor("#8a1111")
 FLAG_BACKGROUND = colors.HexColor("#fde8e8")
