@@ -153,7 +153,7 @@ def propose_profile(
     return profile
 
 
-def approval_refusal(session: Session, actor: Any, profile: Profile) -> str | None:
+def approval_refusal(session: Session, actor: Any, profile: Profile, *, lock: bool = False) -> str | None:
     """Why ``actor`` may not approve ``profile`` now (naming the rule), or None when every rule holds."""
     if not actor.has_role(Role.supervisor.value) or not access.is_member(
         session, actor, profile.operation_id
@@ -176,12 +176,10 @@ def approval_refusal(session: Session, actor: Any, profile: Profile) -> str | No
             f"platform rule: authorization {authorization.reference} does not permit the platform "
             f"{profile.platform}"
         )
-    # Serialise approvals under one chain so that two at once cannot pass the maximum together.
-    session.exec(
-        select(Authorization.id)
-        .where(Authorization.id == chain(session, authorization.id)[0].id)
-        .with_for_update()
-    ).first()
+    if lock:
+        # Serialise approvals under one chain so that two at once cannot pass the maximum together.
+        root_id = chain(session, authorization.id)[0].id  # type: ignore[arg-type]
+        session.exec(select(Authorization.id).where(Authorization.id == root_id).with_for_update()).first()
     if active_profile_count(session, authorization.id) >= authorization.max_profiles:
         return (
             f"maximum rule: authorization {authorization.reference} allows at most "
@@ -199,7 +197,7 @@ def approve_profile(*, session: Session, actor: Any, profile_id: int) -> Profile
         raise RuleViolation("four-eyes rule: only a supervisor may approve a profile")
     operation = session.get(Operation, profile.operation_id)
     require_open(operation)  # type: ignore[arg-type]
-    refusal = approval_refusal(session, actor, profile)
+    refusal = approval_refusal(session, actor, profile, lock=True)
     if refusal is not None:
         raise RuleViolation(refusal)
     governing = governing_authorization(session, profile.authorization_id, clock.now())

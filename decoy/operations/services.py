@@ -20,7 +20,7 @@ from ..models import Operation, OperationMember, OperationStatus, Role
 from .authorizations import attach_order_document, register_authorization
 from .guards import clean as _clean
 from .guards import require_open, require_supervisor_member
-from .profiles import approve_profile, propose_profile, retire_profile, suspend_profile
+from .profiles import approval_refusal, approve_profile, propose_profile, retire_profile, suspend_profile
 from .rules import (
     active_profile_count,
     authorization_status,
@@ -36,6 +36,7 @@ from .rules import (
 __all__ = [
     "active_profile_count",
     "add_member",
+    "approval_refusal",
     "approve_profile",
     "attach_order_document",
     "authorization_status",

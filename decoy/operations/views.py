@@ -1,5 +1,311 @@
-"""Pages of operations, authorizations and profiles."""
+"""Pages of operations, authorizations and profiles: the list, the overview and a form for each action."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from .. import access, clock
+from ..auth.principal import require_roles
+from ..db import get_session
+from ..errors import InvalidInput, NotFound, RuleViolation, TooLarge
+from ..formatting import zone
+from ..models import Authorization, Operation, Profile
+from . import records, rules, services
+from .forms import (
+    ActionForm,
+    DocumentForm,
+    MemberForm,
+    OperationForm,
+    ProfileForm,
+    ReasonForm,
+    StatusForm,
+)
 
 bp = Blueprint("operations", __name__)
+READERS = ("detective", "supervisor", "legal")
+ID = "int"
+MAX_ID = 2_147_483_647
+#: Refusals a form shows beside itself, with their status; NotFound and Forbidden go to the error page.
+SHOWN = (InvalidInput, RuleViolation, TooLarge)
+
+
+def _id(value: int, what: str) -> int:
+    if value > MAX_ID:
+        raise NotFound(f"no such {what}")
+    return value
+
+
+def parse_local(value: str | None, zone_name: str, field: str) -> datetime:
+    """A date and time typed in the operation's zone (an explicit offset is honoured too)."""
+    text = (value or "").strip().replace("T", " ")
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as error:
+        raise InvalidInput(_("Enter a date and time as YYYY-MM-DD HH:MM."), field=field) from error
+    if not datetime(1970, 1, 2) <= moment.replace(tzinfo=None) <= datetime(2199, 12, 31):
+        raise InvalidInput(_("The date is out of range."), field=field)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone(zone_name))
+    return moment
+
+
+def split_list(value: str | None) -> list[str]:
+    """Comma- or line-separated items, trimmed, empty ones dropped."""
+    return [item.strip() for item in (value or "").replace("\n", ",").split(",") if item.strip()]
+
+
+def _may_supervise(session: Any, operation: Operation) -> bool:
+    return bool(current_user.has_role("supervisor") and access.is_member(session, current_user, operation.id))
+
+
+def render_overview(operation: Operation, status: int = 200, error: str | None = None, **forms: Any) -> Any:
+    """The operation overview with every form the caller's role allows."""
+    session = get_session()
+    now = clock.now()
+    authorizations = records.authorizations_of(session, operation.id)  # type: ignore[arg-type]
+    cards = [records.authorization_json(session, a, now) for a in authorizations]
+    open_ones = [card for card in cards if card["superseded_by"] is None]
+    profiles = records.profiles_of(session, operation.id)  # type: ignore[arg-type]
+    members = records.member_rows(session, operation.id)  # type: ignore[arg-type]
+    names = records.usernames(
+        session,
+        {p.proposed_by for p in profiles} | {p.approved_by for p in profiles} | {operation.created_by},
+    )
+    histories = {p.id: records.transitions_of(session, p.id) for p in profiles}  # type: ignore[arg-type]
+    profile_form = forms.get("profile_form") or ProfileForm(formdata=None)
+    profile_form.authorization_id.choices = [(str(c["id"]), c["reference"]) for c in open_ones]
+    supervise = _may_supervise(session, operation)
+    html = render_template(
+        "operations/overview.html",
+        operation=operation,
+        cards=cards,
+        pairs=list(zip(authorizations, cards, strict=True)),
+        references={a.id: a.reference for a in authorizations},
+        profiles=profiles,
+        histories=histories,
+        members=members,
+        names=names,
+        now=now,
+        error=error,
+        may_supervise=supervise and operation.status != "closed",
+        may_status=supervise,
+        is_legal=current_user.has_role("legal"),
+        member_form=forms.get("member_form") or MemberForm(formdata=None),
+        status_form=forms.get("status_form") or StatusForm(formdata=None),
+        profile_form=profile_form,
+        document_form=DocumentForm(formdata=None),
+        reason_form=ReasonForm(formdata=None),
+        action_form=ActionForm(formdata=None),
+        approval_refusals={
+            p.id: services.approval_refusal(session, current_user, p)
+            for p in profiles
+            if p.status in ("pending_approval", "suspended") and supervise
+        },
+    )
+    return html, status
+
+
+def _visible(operation_id: int) -> Operation:
+    return access.visible_operation(get_session(), current_user, _id(operation_id, "operation"))
+
+
+def _refused(operation: Operation, error: Any, **forms: Any) -> Any:
+    get_session().rollback()
+    return render_overview(operation, error.status, error.message, **forms)
+
+
+@bp.route("/operations", methods=["GET", "POST"])
+@require_roles(*READERS)
+def operation_list() -> Any:
+    """The caller's operations, and the form to open one (supervisors)."""
+    session = get_session()
+    form = OperationForm()
+    status, error = 200, None
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                operation = services.create_operation(
+                    session=session,
+                    actor=current_user,
+                    name=form.name.data or "",
+                    team=form.team.data or "",
+                    timezone=form.timezone.data or None,
+                    description=form.description.data or "",
+                )
+                session.commit()
+            except SHOWN as refusal:
+                session.rollback()
+                status, error = refusal.status, refusal.message
+            else:
+                flash(_("Operation %(name)s opened.", name=operation.name))
+                return redirect(url_for("operations.overview", operation_id=operation.id))
+        else:
+            status = 400
+    elif not form.timezone.data:
+        form.timezone.data = zone().key
+    operations = services.visible_operations(session, current_user)
+    html = render_template(
+        "operations/list.html",
+        operations=operations,
+        form=form,
+        error=error,
+        may_create=current_user.has_role("supervisor"),
+    )
+    return html, status
+
+
+@bp.route(f"/operations/<{ID}:operation_id>")
+@require_roles(*READERS)
+def overview(operation_id: int) -> Any:
+    """Authorizations with their status and chain, profiles with their history, members, forms."""
+    return render_overview(_visible(operation_id))
+
+
+@bp.route(f"/operations/<{ID}:operation_id>/members", methods=["POST"])
+@require_roles(*READERS)
+def add_member(operation_id: int) -> Any:
+    """Assign a person (a supervisor member)."""
+    operation = _visible(operation_id)
+    form = MemberForm()
+    if not form.validate_on_submit():
+        return render_overview(operation, 400, _("Enter a username."), member_form=form)
+    try:
+        services.add_member(
+            session=get_session(),
+            actor=current_user,
+            operation_id=operation_id,
+            username=form.username.data or "",
+        )
+        get_session().commit()
+    except SHOWN as refusal:
+        return _refused(operation, refusal, member_form=form)
+    flash(_("%(name)s assigned to the operation.", name=form.username.data))
+    return redirect(url_for("operations.overview", operation_id=operation_id, _anchor="members"))
+
+
+@bp.route(f"/operations/<{ID}:operation_id>/status", methods=["POST"])
+@require_roles(*READERS)
+def change_status(operation_id: int) -> Any:
+    """Move the operation to another status (a supervisor member)."""
+    operation = _visible(operation_id)
+    form = StatusForm()
+    if not form.validate_on_submit():
+        return render_overview(operation, 400, _("Choose a status."), status_form=form)
+    try:
+        services.change_operation_status(
+            session=get_session(),
+            actor=current_user,
+            operation_id=operation_id,
+            status=form.status.data or "",
+        )
+        get_session().commit()
+    except SHOWN as refusal:
+        return _refused(operation, refusal, status_form=form)
+    flash(_("The operation is now %(status)s.", status=form.status.data))
+    return redirect(url_for("operations.overview", operation_id=operation_id))
+
+
+@bp.route(f"/operations/<{ID}:operation_id>/profiles", methods=["POST"])
+@require_roles(*READERS)
+def propose_profile(operation_id: int) -> Any:
+    """Propose a decoy profile (a supervisor member)."""
+    operation = _visible(operation_id)
+    form = ProfileForm()
+    if not form.validate_on_submit():
+        return render_overview(operation, 400, _("Complete the profile form."), profile_form=form)
+    choice = form.authorization_id.data or ""
+    try:
+        profile = services.propose_profile(
+            session=get_session(),
+            actor=current_user,
+            operation_id=operation_id,
+            authorization_id=int(choice) if choice.isdigit() and len(choice) < 11 else -1,
+            platform=form.platform.data or "",
+            handle=form.handle.data or "",
+            persona=form.persona.data or "",
+        )
+        get_session().commit()
+    except SHOWN as refusal:
+        return _refused(operation, refusal, profile_form=form)
+    flash(_("Profile %(handle)s proposed; a colleague must approve it.", handle=profile.handle))
+    return redirect(url_for("operations.overview", operation_id=operation_id, _anchor="profiles"))
+
+
+def _profile_action(profile_id: int, action: str) -> Any:
+    session = get_session()
+    profile = access.require_visible(
+        session, current_user, session.get(Profile, _id(profile_id, "profile")), "profile"
+    )
+    operation = session.get(Operation, profile.operation_id)
+    form = ReasonForm() if action != "approve" else ActionForm()
+    if not form.validate_on_submit():
+        return render_overview(operation, 400, _("The form expired; try again."))  # type: ignore[arg-type]
+    try:
+        if action == "approve":
+            services.approve_profile(session=session, actor=current_user, profile_id=profile_id)
+        elif action == "suspend":
+            services.suspend_profile(
+                session=session, actor=current_user, profile_id=profile_id, reason=form.reason.data or ""
+            )
+        else:
+            services.retire_profile(
+                session=session, actor=current_user, profile_id=profile_id, reason=form.reason.data or ""
+            )
+        session.commit()
+    except SHOWN as refusal:
+        return _refused(operation, refusal)  # type: ignore[arg-type]
+    flash(_("Profile %(handle)s is now %(status)s.", handle=profile.handle, status=profile.status))
+    return redirect(
+        url_for("operations.overview", operation_id=profile.operation_id, _anchor=f"profile-{profile.id}")
+    )
+
+
+@bp.route(f"/profiles/<{ID}:profile_id>/approve", methods=["POST"])
+@require_roles(*READERS)
+def approve_profile(profile_id: int) -> Any:
+    """Approve a colleague's proposal (four eyes); a broken rule is shown with its reason."""
+    return _profile_action(profile_id, "approve")
+
+
+@bp.route(f"/profiles/<{ID}:profile_id>/suspend", methods=["POST"])
+@require_roles(*READERS)
+def suspend_profile(profile_id: int) -> Any:
+    """Suspend an active profile, with a reason."""
+    return _profile_action(profile_id, "suspend")
+
+
+@bp.route(f"/profiles/<{ID}:profile_id>/retire", methods=["POST"])
+@require_roles(*READERS)
+def retire_profile(profile_id: int) -> Any:
+    """Retire a profile for good."""
+    return _profile_action(profile_id, "retire")
+
+
+def visible_authorization(authorization_id: int) -> Authorization:
+    """The authorization if the caller may see its operation, else NotFound."""
+    session = get_session()
+    found = session.get(Authorization, _id(authorization_id, "authorization"))
+    return access.require_visible(session, current_user, found, "authorization")  # type: ignore[no-any-return]
+
+
+def status_label(status: str) -> str:
+    """The words for an authorization status (badges show colour and these words)."""
+    labels = {
+        "valid": _("valid"),
+        "expiring": _("expiring within 14 days"),
+        "lapsed": _("lapsed"),
+        "not_yet_valid": _("not yet valid"),
+        "superseded": _("superseded"),
+    }
+    return labels.get(status, status)
+
+
+bp.add_app_template_global(status_label, "authorization_status_label")
+bp.add_app_template_global(rules.EXPIRING_WITHIN, "expiring_within")
+
+from . import authorization_views  # noqa: E402,F401  (routes of authorizations and the central record)

@@ -1,0 +1,152 @@
+"""Forms of the operations pages: operations, members, authorizations, order documents and profiles."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+LONG = 20_000
+
+
+class OperationForm(FlaskForm):
+    """A new operation."""
+
+    name = StringField(_l("Code name"), validators=[InputRequired(), Length(max=120)])
+    team = StringField(_l("Team"), validators=[Optional(), Length(max=120)])
+    timezone = StringField(_l("Time zone (e.g. Europe/Amsterdam)"), validators=[Optional(), Length(max=64)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=LONG)])
+
+
+class MemberForm(FlaskForm):
+    """Assign a person to an operation."""
+
+    username = StringField(_l("Username"), validators=[InputRequired(), Length(max=64)])
+
+
+class StatusForm(FlaskForm):
+    """Move an operation to another status."""
+
+    status = SelectField(
+        _l("New status"),
+        choices=[
+            SelectChoice("active", _l("active")),
+            SelectChoice("suspended", _l("suspended")),
+            SelectChoice("closed", _l("closed")),
+        ],
+        validators=[InputRequired()],
+    )
+
+
+class AuthorizationForm(FlaskForm):
+    """An order or ruling with every field of the central record; times are in the operation's zone."""
+
+    reference = StringField(_l("Reference number"), validators=[InputRequired(), Length(max=120)])
+    kind = SelectField(
+        _l("Kind"),
+        choices=[
+            SelectChoice("written_order", _l("Written order")),
+            SelectChoice("urgent_oral_order", _l("Urgent oral order")),
+            SelectChoice("court_ruling", _l("Court ruling")),
+        ],
+        validators=[InputRequired()],
+    )
+    authority = StringField(_l("Issuing authority"), validators=[InputRequired(), Length(max=200)])
+    issuer_name = StringField(_l("Issued by (name)"), validators=[Optional(), Length(max=200)])
+    legal_basis = StringField(
+        _l("Legal basis (e.g. art. 126j Sv)"), validators=[InputRequired(), Length(max=200)]
+    )
+    offence = TextAreaField(_l("Offence investigated"), validators=[Optional(), Length(max=LONG)])
+    suspect_description = TextAreaField(
+        _l("Suspect, or the best possible description"), validators=[Optional(), Length(max=LONG)]
+    )
+    justification = TextAreaField(
+        _l("Facts that justify the order"), validators=[Optional(), Length(max=LONG)]
+    )
+    method = TextAreaField(_l("Method of execution"), validators=[Optional(), Length(max=LONG)])
+    issued_on = DateField(_l("Date issued"), validators=[Optional()])
+    valid_from = StringField(
+        _l("Valid from (date and time in the operation's zone, YYYY-MM-DD HH:MM)"),
+        validators=[InputRequired()],
+    )
+    valid_until = StringField(
+        _l("Valid until (date and time in the operation's zone, YYYY-MM-DD HH:MM)"),
+        validators=[InputRequired()],
+    )
+    review_interval_days = IntegerField(
+        _l("Review interval (days)"), default=30, validators=[InputRequired(), NumberRange(min=1, max=3650)]
+    )
+    platforms = StringField(
+        _l("Permitted platforms (separated by commas)"), validators=[InputRequired(), Length(max=4000)]
+    )
+    persona_constraints = TextAreaField(
+        _l("Persona constraints (e.g. stated age)"), validators=[Optional(), Length(max=LONG)]
+    )
+    may_initiate_contact = BooleanField(_l("The decoy may initiate contact"))
+    max_profiles = IntegerField(
+        _l("Maximum number of profiles"),
+        default=1,
+        validators=[InputRequired(), NumberRange(min=1, max=1000)],
+    )
+    officers = StringField(
+        _l("Named officers (usernames, separated by commas)"), validators=[Optional(), Length(max=13_000)]
+    )
+    conditions = TextAreaField(_l("Conditions"), validators=[Optional(), Length(max=LONG)])
+    written_order_days = IntegerField(
+        _l("Urgent oral order: days until the written order is due"),
+        validators=[Optional(), NumberRange(min=1, max=30)],
+    )
+    supersedes_id = SelectField(_l("Extends or amends (supersedes)"), choices=[], validate_choice=False)
+    document = FileField(_l("Scanned order (PDF, optional)"))
+
+
+class DocumentForm(FlaskForm):
+    """The scanned order of an authorization."""
+
+    kind = SelectField(
+        _l("Document"),
+        choices=[SelectChoice("order", _l("Order")), SelectChoice("written_order", _l("Written order"))],
+        validators=[InputRequired()],
+    )
+    file = FileField(_l("PDF file"))
+
+
+class ProfileForm(FlaskForm):
+    """A proposed decoy profile."""
+
+    authorization_id = SelectField(_l("Runs under authorization"), choices=[], validate_choice=False)
+    platform = StringField(_l("Platform"), validators=[InputRequired(), Length(max=80)])
+    handle = StringField(_l("Handle"), validators=[InputRequired(), Length(max=200)])
+    persona = TextAreaField(_l("Persona description"), validators=[Optional(), Length(max=LONG)])
+
+
+class ReasonForm(FlaskForm):
+    """A reason for a suspension or retirement (required for a suspension)."""
+
+    reason = StringField(_l("Reason"), validators=[Optional(), Length(max=2000)])
+
+
+class ActionForm(FlaskForm):
+    """A button with nothing but its CSRF token (approve)."""
+
+
+class SearchForm(FlaskForm):
+    """Search the central record."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Search"), validators=[Optional(), Length(max=200)])
+    status = SelectField(
+        _l("Status"),
+        choices=[
+            SelectChoice("", _l("any")),
+            SelectChoice("valid", _l("valid")),
+            SelectChoice("expiring", _l("expiring")),
+            SelectChoice("lapsed", _l("lapsed")),
+            SelectChoice("not_yet_valid", _l("not yet valid")),
+            SelectChoice("superseded", _l("superseded")),
+        ],
+        validators=[Optional()],
+    )
