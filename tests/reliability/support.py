@@ -85,7 +85,10 @@ class PostgresServer:
 
     def _as_postgres(self, *command: str, timeout: float = 120) -> None:
         prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-        subprocess.run([*prefix, *command], check=True, capture_output=True, timeout=timeout)
+        done = subprocess.run([*prefix, *command], capture_output=True, text=True, timeout=timeout,
+                              check=False)
+        if done.returncode != 0:
+            raise RuntimeError(f"{' '.join(command)} failed: {done.stdout}{done.stderr}")
 
     def init(self) -> PostgresServer:
         """Create the cluster (user ``decoy``, trust on 127.0.0.1)."""
@@ -105,7 +108,7 @@ class PostgresServer:
 
     def stop(self, mode: str = "fast") -> None:
         """Stop the server (``immediate`` is a crash as far as clients can tell)."""
-        with contextlib.suppress(subprocess.CalledProcessError, subprocess.TimeoutExpired):
+        with contextlib.suppress(RuntimeError, subprocess.TimeoutExpired):
             self._as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "-t", "60",
                               "stop")
 
@@ -125,14 +128,23 @@ class PostgresServer:
 
 
 @contextlib.contextmanager
-def postgres_server(base: Path) -> Iterator[PostgresServer]:
-    """A running private PostgreSQL server, stopped (immediately) and removed on the way out."""
-    server = PostgresServer(base).init()
-    server.start()
+def postgres_server() -> Iterator[PostgresServer]:
+    """A running private PostgreSQL server, stopped (immediately) and removed on the way out.
+
+    Its folder is a fresh one under /tmp (as scripts/test does), which the `postgres` user can reach.
+    """
+    import tempfile
+
+    base = Path(tempfile.mkdtemp(prefix="decoy-pg.", dir="/tmp"))
     try:
-        yield server
+        server = PostgresServer(base).init()
+        server.start()
+        try:
+            yield server
+        finally:
+            server.stop("immediate")
     finally:
-        server.stop("immediate")
+        shutil.rmtree(base, ignore_errors=True)
 
 
 # ---------------------------------------------------------------- Decoy
@@ -172,12 +184,14 @@ class Server:
 
 
 def start_server(environment: Mapping[str, str], log: Path, *, workers: int = 2, wait: float = 60,
-                 preexec_fn: Callable[[], None] | None = None, port: int | None = None) -> Server:
-    """Start `decoy serve` in its own process group and wait for /healthz."""
+                 preexec_fn: Callable[[], None] | None = None, port: int | None = None,
+                 wrapper: list[str] | None = None) -> Server:
+    """Start `decoy serve` (behind the command prefix ``wrapper``) in a process group; wait for /healthz."""
     port = port or free_port()
     with log.open("ab") as sink:
         process = subprocess.Popen(  # noqa: S603
-            [DECOY, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
+            [*(wrapper or []), DECOY, "serve", "--host", "127.0.0.1", "--port", str(port),
+             "--workers", str(workers)],
             env=dict(environment), stdout=sink, stderr=subprocess.STDOUT,
             start_new_session=preexec_fn is None,
             preexec_fn=_new_session_then(preexec_fn) if preexec_fn else None,
