@@ -37,6 +37,12 @@ DEFAULTS: dict[str, Any] = {
     "ARGON2_MEMORY_COST": 65536,
     "REVIEW_EXPIRY_NOTICE_DAYS": 14,
     "REVIEW_GRACE_DAYS": 3,
+    "REVIEW_TRIGGERED_DUE_DAYS": 2,
+    "REVIEW_HORIZON_DAYS": 400,
+    "CHECKPOINT_NOTICE_HOUR": 7,
+    "OUTBOX_MAX_ATTEMPTS": 25,
+    "SMTP_TIMEOUT_SECONDS": 10,
+    "SCHEDULER_LOCK_WAIT_SECONDS": 60,
 }
 
 #: Environment variables read on top of every other source, without their ``DECOY_`` prefix.

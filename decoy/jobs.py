@@ -1,14 +1,102 @@
-"""APScheduler set-up; each job is a thin call into a service, run inside the application context."""
+"""APScheduler set-up; each job is a thin call into a service, run inside the application context.
+
+Only one scheduler acts at a time: on PostgreSQL it holds a session-level advisory lock on a connection
+of its own, on SQLite an exclusive lock on a file in the data directory. A second ``decoy scheduler``
+waits as standby until the lock is free; ``decoy scheduler --once`` waits a bounded time, then gives up.
+The jobs derive everything from the database, so whichever scheduler runs, and however late, each
+action happens once.
+"""
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import os
+import time
 from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+import click
 from flask import Flask
+from sqlalchemy import Connection
 
 log = logging.getLogger("decoy.jobs")
+
+#: The advisory lock key of the scheduler ("DecoySch").
+LOCK_KEY = 0x4465636F79536368
+STANDBY_POLL_SECONDS = 5.0
+VERIFY_EVERY = timedelta(hours=24)
+
+
+class SchedulerBusy(click.ClickException):
+    """Another scheduler holds the lock and did not let go in time."""
+
+
+class SchedulerLock:
+    """The one-scheduler-at-a-time lock: a PostgreSQL advisory lock, or a file lock on SQLite."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.engine = app.extensions["decoy.engine"]
+        self.connection: Connection | None = None
+        self.handle: int | None = None
+
+    @property
+    def postgres(self) -> bool:
+        """Whether the lock is an advisory lock."""
+        return bool(self.engine.dialect.name == "postgresql")
+
+    def try_acquire(self) -> bool:
+        """Take the lock if it is free; never blocks."""
+        if self.postgres:
+            if self.connection is None:
+                self.connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            got = self.connection.exec_driver_sql("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)).scalar()
+            return bool(got)
+        path = Path(self.app.config["DATA_DIR"]) / "scheduler.lock"
+        handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(handle)
+            return False
+        self.handle = handle
+        return True
+
+    def wait(self, seconds: float, poll: float = 0.5) -> bool:
+        """Take the lock, waiting up to ``seconds`` for another scheduler to let go."""
+        deadline = time.monotonic() + seconds
+        while not self.try_acquire():
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(poll)
+        return True
+
+    def alive(self) -> bool:
+        """Whether the lock is still held (the connection that holds it still answers)."""
+        if not self.postgres:
+            return self.handle is not None
+        try:
+            return self.connection is not None and self.connection.exec_driver_sql("SELECT 1").scalar() == 1
+        except Exception:  # a dropped connection lost the lock with it
+            return False
+
+    def release(self) -> None:
+        """Let go of the lock."""
+        if self.connection is not None:
+            try:
+                self.connection.exec_driver_sql("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
+            finally:
+                # Never hand a connection that may still hold the lock back to the pool.
+                self.connection.invalidate()
+                self.connection.close()
+                self.connection = None
+        if self.handle is not None:
+            fcntl.flock(self.handle, fcntl.LOCK_UN)
+            os.close(self.handle)
+            self.handle = None
 
 
 def job_checkpoint(app: Flask) -> str:
@@ -19,24 +107,53 @@ def job_checkpoint(app: Flask) -> str:
     return f"checkpoint at size {stored.size}"
 
 
+def job_reviews(app: Flask) -> str:
+    """Generate reviews, suspend under rule 2 and send the notices that are due."""
+    from .reviews.passes import review_pass
+
+    return review_pass(app)
+
+
+def job_outbox(app: Flask) -> str:
+    """Send the queued e-mails that are due."""
+    from .reviews.passes import outbox_pass
+
+    return outbox_pass(app)
+
+
 def job_verify(app: Flask) -> str:
-    """Verify the whole log."""
+    """Verify the whole log; raise the alarm to legal officers and admins when it is not intact."""
     from .audit_setup import run_verification
+    from .reviews.passes import alarm_pass
 
     run = run_verification(app, trigger="scheduler", actor="system")
     if not run.ok:
         log.error("audit log verification failed at %s: %s", run.first_bad_index, run.reason)
+        alarm_pass(app)
     return "intact" if run.ok else f"NOT INTACT at {run.first_bad_index}: {run.reason}"
 
 
-#: (name, function, trigger, trigger arguments) of every scheduled job.
+def verification_due(app: Flask) -> bool:
+    """Whether the last verification is older than a day (or there is none): `--once` then verifies."""
+    from . import clock
+    from .audit_setup import latest_verification
+    from .db import session_scope
+
+    with app.app_context(), session_scope(app) as session:
+        latest = latest_verification(session)
+        return latest is None or clock.now() - latest.finished_at >= VERIFY_EVERY
+
+
+#: (name, function, trigger, trigger arguments) of every scheduled job, in the order `--once` runs them.
 JOBS: list[tuple[str, Callable[[Flask], str], str, dict[str, Any]]] = [
     ("checkpoint", job_checkpoint, "interval", {"seconds": 30}),
+    ("reviews", job_reviews, "interval", {"seconds": 60}),
     ("verify", job_verify, "cron", {"hour": 2, "minute": 30}),
+    ("outbox", job_outbox, "interval", {"seconds": 30}),
 ]
 
-#: Jobs that `--once` skips because they are nightly, not "due" work.
-NIGHTLY = {"verify"}
+#: Jobs that `--once` runs only when due (the nightly verification: when the last is a day old).
+NIGHTLY = {"verify": verification_due}
 
 
 def _run(app: Flask, name: str, function: Callable[[Flask], str]) -> str:
@@ -48,19 +165,55 @@ def _run(app: Flask, name: str, function: Callable[[Flask], str]) -> str:
             return f"failed: {error}"
 
 
-def run_once(app: Flask) -> list[tuple[str, str]]:
-    """Run every due job once, in order, and return their outcomes."""
-    return [(name, _run(app, name, function)) for name, function, _t, _a in JOBS if name not in NIGHTLY]
+def run_jobs(app: Flask) -> list[tuple[str, str]]:
+    """Run every due job once, in order, without taking the lock (the caller holds it)."""
+    outcomes = []
+    for name, function, _trigger, _arguments in JOBS:
+        due = NIGHTLY.get(name)
+        if due is not None and not due(app):
+            continue
+        outcomes.append((name, _run(app, name, function)))
+    return outcomes
+
+
+def run_once(app: Flask, wait_seconds: float | None = None) -> list[tuple[str, str]]:
+    """Take the lock (waiting up to SCHEDULER_LOCK_WAIT_SECONDS), run every due job once, let go."""
+    lock = SchedulerLock(app)
+    wait = float(app.config["SCHEDULER_LOCK_WAIT_SECONDS"] if wait_seconds is None else wait_seconds)
+    if not lock.wait(wait):
+        raise SchedulerBusy(f"another scheduler holds the lock; gave up after {wait:g} s without running")
+    try:
+        return run_jobs(app)
+    finally:
+        lock.release()
 
 
 def run_scheduler(app: Flask) -> None:
-    """Run the scheduler in the foreground until interrupted."""
+    """Run the scheduler in the foreground until interrupted, as standby while another one acts."""
     from apscheduler.schedulers.blocking import BlockingScheduler
 
+    lock = SchedulerLock(app)
+    if not lock.try_acquire():
+        log.warning("another scheduler is active: waiting as standby")
+        click.echo("another scheduler is active: waiting as standby", err=True)
+        while not lock.try_acquire():
+            time.sleep(STANDBY_POLL_SECONDS)
     scheduler = BlockingScheduler(timezone="UTC")
     app.extensions["scheduler"] = scheduler
+
+    def _watch_lock() -> None:
+        if not lock.alive():
+            log.error("the scheduler lock was lost (database connection dropped): stopping")
+            scheduler.shutdown(wait=False)
+
     for name, function, trigger, arguments in JOBS:
         scheduler.add_job(_run, trigger, args=(app, name, function), id=name, name=name,
                           max_instances=1, coalesce=True, misfire_grace_time=3600, **arguments)
+    scheduler.add_job(_watch_lock, "interval", seconds=30, id="lock", name="lock", max_instances=1)
     log.info("scheduler started with %d jobs", len(JOBS))
-    scheduler.start()
+    try:
+        for name, outcome in run_jobs(app):  # catch up at once after downtime
+            log.info("%s: %s", name, outcome)
+        scheduler.start()
+    finally:
+        lock.release()

@@ -1,0 +1,1 @@
+"""Legal reviews: generation, decisions, automatic enforcement, notifications and the calendar feed."""
