@@ -1,0 +1,338 @@
+"""Every route × method × caller: nothing is answered that the access matrix does not allow.
+
+The matrix is data (EXPECTATIONS). A route that is not in it fails the test with a request to classify
+it, so that routes added later are covered automatically.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlmodel import select
+
+from decoy.auth import services as accounts
+from decoy.db import session_scope
+from tests.conftest import AuthActions
+from tests.factories import make_authorization, make_operation, make_profile
+
+ROLES = ("detective", "supervisor", "legal", "admin")
+#: Strings that appear only in the evidence of operation A; no denied caller may ever see one.
+MARKERS = ("MarkerOpAlpha", "marker_counterpart_q7", "MarkerBodyZ9", "marker_handle_k3",
+           "MARKER-ATTACHMENT-BYTES")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Who may use a route: ``allow`` must get through, ``maybe`` may, everyone else is refused.
+
+    ``scoped`` routes name an object of operation A: callers who are not its members get 404 (legal
+    officers read every operation), or the very answer they get for an object that does not exist, so
+    that nothing reveals the object. A refused caller gets 403 or 404, or a 400/409 when the request is
+    refused before anything is done. ``public`` routes need no authentication. ``listing`` routes answer
+    every role but filter: nothing of operation A reaches a non-member or an admin.
+    """
+
+    allow: frozenset[str] = frozenset()
+    maybe: frozenset[str] = frozenset()
+    scoped: bool = False
+    public: bool = False
+    listing: bool = False
+
+
+def rule(allow: str = "", maybe: str = "", **flags: bool) -> Rule:
+    """A Rule from space-separated role names."""
+    return Rule(frozenset(allow.split()), frozenset(maybe.split()), **flags)
+
+
+PUBLIC = rule(public=True)
+SIGNED_IN = rule("detective supervisor legal admin")
+READ = rule("detective supervisor legal", scoped=True)
+LOG = rule("detective", "supervisor", scoped=True)
+SUPERVISE = rule("supervisor", "legal", scoped=True)
+REGISTER = rule("legal", "supervisor", scoped=True)
+EXPORT = rule("legal", "supervisor detective", scoped=True)
+LISTING = rule("", "detective supervisor legal admin", listing=True)
+CREATE_OPERATION = rule("supervisor", "legal")
+LEGAL = rule("legal")
+ADMIN = rule("admin")
+
+EXPECTATIONS: dict[str, Rule] = {
+    # public and the sign-in flow
+    "main.healthz GET": PUBLIC,
+    "static GET": PUBLIC,
+    "api.openapi GET": PUBLIC,
+    "auth.login GET": PUBLIC,
+    "auth.login POST": PUBLIC,
+    "auth.second_factor GET": PUBLIC,
+    "auth.second_factor POST": PUBLIC,
+    "auth.enrol GET": PUBLIC,
+    "auth.enrol POST": PUBLIC,
+    "auth.language POST": PUBLIC,
+    # any signed-in account
+    "main.home GET": SIGNED_IN,
+    "api.me GET": SIGNED_IN,
+    "auth.tokens GET": SIGNED_IN,
+    "auth.tokens POST": SIGNED_IN,
+    "auth.revoke POST": rule("", "detective supervisor legal admin"),  # the owner's token only
+    "auth.logout POST": SIGNED_IN,
+    # account administration
+    "admin.users GET": ADMIN,
+    "admin.users POST": ADMIN,
+    "admin.activate POST": ADMIN,
+    "admin.deactivate POST": ADMIN,
+    "admin.reset_second_factor POST": ADMIN,
+    # the audit log and integrity
+    "api.audit_checkpoint GET": LEGAL,
+    "api.audit_entries GET": LEGAL,
+    "api.audit_inclusion_proof GET": LEGAL,
+    "api.audit_consistency_proof GET": LEGAL,
+    "integrity.overview GET": LEGAL,
+    "integrity.checkpoint POST": LEGAL,
+    "integrity.verify POST": LEGAL,
+    # operations
+    "api.list_operations GET": LISTING,
+    "api.create_operation POST": CREATE_OPERATION,
+    "api.get_operation GET": READ,
+    "api.change_status POST": SUPERVISE,
+    "api.add_member POST": SUPERVISE,
+    "api.list_authorizations GET": READ,
+    "api.register_authorization POST": REGISTER,
+    "api.central_record GET": LISTING,
+    "api.get_authorization GET": READ,
+    "api.attach_document POST": REGISTER,
+    "api.list_profiles GET": READ,
+    "api.propose_profile POST": SUPERVISE,
+    "api.get_profile GET": READ,
+    "api.approve_profile POST": SUPERVISE,
+    "api.suspend_profile POST": SUPERVISE,
+    "api.retire_profile POST": SUPERVISE,
+    # evidence
+    "api.list_contacts GET": READ,
+    "api.create_contact POST": LOG,
+    "api.get_contact GET": READ,
+    "api.list_messages GET": READ,
+    "api.log_message POST": LOG,
+    "api.get_message GET": READ,
+    "api.download_attachment GET": READ,
+    "api.search_evidence GET": LISTING,
+    "api.api_download GET": EXPORT,
+    "evidence.profile_contacts GET": READ,
+    "evidence.profile_contacts POST": LOG,
+    "evidence.contact GET": READ,
+    "evidence.log_message POST": LOG,
+    "evidence.message GET": READ,
+    "evidence.attachment GET": READ,
+    "evidence.search_page GET": LISTING,
+    "export.download GET": EXPORT,
+    # operation pages
+    "operations.operation_list GET": LISTING,
+    "operations.operation_list POST": CREATE_OPERATION,
+    "operations.overview GET": READ,
+    "operations.register_authorization GET": REGISTER,
+    "operations.register_authorization POST": REGISTER,
+    "operations.add_member POST": SUPERVISE,
+    "operations.propose_profile POST": SUPERVISE,
+    "operations.change_status POST": SUPERVISE,
+    "operations.approve_profile POST": SUPERVISE,
+    "operations.retire_profile POST": SUPERVISE,
+    "operations.suspend_profile POST": SUPERVISE,
+    "operations.central_record GET": LISTING,
+    "operations.central_record_csv GET": LISTING,
+    "operations.attach_document POST": REGISTER,
+    "operations.document GET": READ,
+}
+
+
+@dataclass
+class World:
+    """Operation A (dana, sol) with evidence, operation B (dirk, sam), and the ids routes need."""
+
+    arguments: dict[str, Any] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)
+    sessions: dict[str, Any] = field(default_factory=dict)
+
+
+#: Callers: (name, username or None, role, member of operation A, how they authenticate).
+CALLERS = [
+    ("detective, member", "dana", "detective", True),
+    ("detective, non-member", "dirk", "detective", False),
+    ("supervisor, member", "sol", "supervisor", True),
+    ("supervisor, non-member", "sam", "supervisor", False),
+    ("legal officer", "lena", "legal", False),
+    ("admin", "ada", "admin", False),
+]
+TOKENLESS = ["anonymous", "expired token", "revoked token"]
+
+
+@pytest.fixture
+def world(app: Any, factory: Any, clock: Any) -> World:
+    """The two operations, evidence with markers, tokens and signed-in sessions."""
+    for username, role in [("dana", "detective"), ("dirk", "detective"), ("sol", "supervisor"),
+                           ("sue", "supervisor"), ("sam", "supervisor"), ("lena", "legal"), ("ada", "admin"),
+                           ("vic", "detective")]:
+        factory.user(username, role)
+    alpha = make_operation(app, "sol", name="MarkerOpAlpha", members=["dana", "sue"])
+    make_operation(app, "sam", name="Bravo", members=["dirk"])
+    authorization = make_authorization(app, "lena", alpha, officers=["dana"])
+    profile = make_profile(app, alpha, authorization, "sol", approver="sue", handle="marker_handle_k3")
+    result = World()
+    result.tokens = {username: factory.token(username) for _name, username, _role, _member in CALLERS}
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {result.tokens['dana']}"}
+    answer = client.post(f"/api/v1/profiles/{profile}/contacts", headers=headers,
+                         json={"counterpart": "marker_counterpart_q7"})
+    assert answer.status_code == 201, answer.get_json()
+    contact = answer.get_json()["id"]
+    answer = client.post(f"/api/v1/contacts/{contact}/messages", headers=headers, data={
+        "direction": "in", "sent_at": "2026-03-02T10:00:00+01:00", "body": "MarkerBodyZ9",
+        "attachments": (io.BytesIO(b"MARKER-ATTACHMENT-BYTES"), "capture.txt")})
+    assert answer.status_code == 201, answer.get_json()
+    message = answer.get_json()["id"]
+    answer = client.post(f"/api/v1/authorizations/{authorization}/documents",
+                         headers={"Authorization": f"Bearer {result.tokens['lena']}"},
+                         data={"file": (io.BytesIO(b"%PDF-1.7 MarkerOpAlpha order"), "order.pdf")})
+    assert answer.status_code == 201, answer.get_json()
+    with app.app_context(), session_scope(app) as session:
+        from decoy.models import Attachment, AuthorizationDocument
+
+        attachment = session.exec(select(Attachment.id).where(Attachment.message_id == message)).one()
+        document = session.exec(select(AuthorizationDocument.id)
+                                .where(AuthorizationDocument.authorization_id == authorization)).one()
+        dana = accounts.find_user(session, "dana")
+        victim = accounts.find_user(session, "vic")
+        spare, _clear = accounts.create_token(session=session, user=dana, name="spare", days=30)
+        revoked, result.tokens["revoked token"] = accounts.create_token(session=session, user=dana,
+                                                                         name="revoked", days=30)
+        session.flush()
+        accounts.revoke_token(session=session, user=dana, token_id=revoked.id)
+        result.arguments = {"operation_id": alpha, "authorization_id": authorization, "profile_id": profile,
+                            "contact_id": contact, "message_id": message, "attachment_id": attachment,
+                            "user_id": victim.id, "token_id": spare.id, "filename": "css/decoy.css",
+                            "document_id": document}
+    from decoy.audit_setup import make_checkpoint
+
+    make_checkpoint(app)
+    clock.advance(timedelta(days=-3))
+    result.tokens["expired token"] = factory.token("dana", days=1)
+    clock.advance(timedelta(days=3))
+    for _name, username, _role, _member in CALLERS:
+        session_client = app.test_client()
+        AuthActions(session_client, factory, clock).login(username)
+        result.sessions[username] = session_client
+    return result
+
+
+def _key(endpoint: str, method: str) -> str:
+    return f"{endpoint} {method}"
+
+
+def _routes(app: Any) -> list[tuple[Any, str]]:
+    return sorted(((rule_, method) for rule_ in app.url_map.iter_rules()
+                   for method in rule_.methods - {"HEAD", "OPTIONS"}),
+                  key=lambda pair: (pair[0].endpoint == "auth.logout", pair[0].rule, pair[1]))
+
+
+def test_every_route_is_classified(app: Any) -> None:
+    """A new route must be added to EXPECTATIONS before it ships."""
+    unknown = sorted({_key(r.endpoint, m) for r, m in _routes(app)} - set(EXPECTATIONS))
+    assert not unknown, ("classify these routes in tests/access/test_access_matrix.py EXPECTATIONS "
+                         f"(who may call them): {unknown}")
+
+
+def _request(app: Any, world: World, caller: str, username: str | None, path: str, method: str) -> Any:
+    is_api = path.startswith("/api/")
+    if username is not None and not is_api:
+        client = world.sessions[username]
+        data = {"csrf_token": _csrf(client)} if method == "POST" else None
+        return client.open(path, method=method, data=data)
+    client = app.test_client()
+    headers = {}
+    token = world.tokens.get(username or caller)
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    return client.open(path, method=method, headers=headers, json={} if method == "POST" else None)
+
+
+def _csrf(client: Any) -> str:
+    from tests.conftest import csrf_from
+
+    return csrf_from(client.get("/account/tokens").get_data(as_text=True))
+
+
+REFUSALS = (400, 403, 404, 409)
+NOWHERE = 2_147_483_000  # an id no object has
+
+
+def _verdict(rule_: Rule, caller: str, role: str | None, member: bool, path: str, method: str,
+             answer: Any, nowhere: Any) -> str | None:
+    """Why ``answer`` breaks the matrix, or None."""
+    status = answer.status_code
+    body = answer.get_data().decode("utf-8", errors="replace")
+    leaked = [marker for marker in MARKERS if marker in body]
+    if status >= 500:
+        return f"server error {status}"
+    if rule_.public:
+        return None
+    is_api = path.startswith("/api/")
+    if role is None:  # anonymous, expired or revoked token
+        if leaked:
+            return f"leaks {leaked}"
+        if is_api:
+            return None if status == 401 else f"expected 401, got {status}"
+        if status == 302 and "/login" in answer.headers.get("Location", ""):
+            return None
+        if method == "POST" and status == 400:  # refused by CSRF protection before anything else
+            return None
+        return f"expected a redirect to /login, got {status}"
+    denied = role not in rule_.allow | rule_.maybe
+    non_member = rule_.scoped and not member and role in ("detective", "supervisor")
+    if non_member:
+        if status != 404 and status != nowhere().status_code:
+            return f"non-member expected 404 (or the answer for a missing object), got {status}"
+    elif denied:
+        if status not in REFUSALS:
+            return f"expected a refusal {REFUSALS}, got {status}"
+    elif role in rule_.allow and status in (401, 403, 404):
+        return f"expected to be let through, got {status}"
+    elif status == 401:
+        return "signed in, got 401"
+    may_read_alpha = role == "legal" or (member and role in ("detective", "supervisor"))
+    if leaked and not may_read_alpha:
+        return f"leaks {leaked} (status {status})"
+    return None
+
+
+def test_access_matrix(app: Any, world: World) -> None:
+    """Every route and method, for every role, member and non-member, anonymous, expired and revoked."""
+    adapter = app.url_map.bind("localhost")
+    failures: list[str] = []
+    checked = 0
+    callers = [(name, username, role, member) for name, username, role, member in CALLERS]
+    callers += [(name, None, None, False) for name in TOKENLESS]
+    for rule_object, method in _routes(app):
+        expectation = EXPECTATIONS.get(_key(rule_object.endpoint, method))
+        if expectation is None:
+            continue  # reported by test_every_route_is_classified
+        missing = [name for name in rule_object.arguments if name not in world.arguments]
+        if missing:
+            failures.append(f"{rule_object.rule}: no test value for {missing}; add it to the world fixture")
+            continue
+        values = {name: world.arguments[name] for name in rule_object.arguments}
+        path = adapter.build(rule_object.endpoint, values, method=method)
+        elsewhere = {name: NOWHERE if isinstance(value, int) else value for name, value in values.items()}
+        missing_path = adapter.build(rule_object.endpoint, elsewhere, method=method)
+        for caller, username, role, member in callers:
+            answer = _request(app, world, caller, username, path, method)
+            checked += 1
+            nowhere = functools.partial(_request, app, world, caller, username, missing_path, method)
+            problem = _verdict(expectation, caller, role, member, path, method, answer, nowhere)
+            answer.close()
+            if problem:
+                failures.append(f"{method} {path} as {caller}: {problem}")
+    assert checked > 300
+    assert not failures, "\n".join(failures)
