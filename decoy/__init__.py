@@ -97,6 +97,7 @@ def register_blueprints(app: Flask) -> None:
     from .integrity.views import bp as integrity_bp
     from .main.views import bp as main_bp
     from .operations.views import bp as operations_bp
+    from .reviews.views import bp as reviews_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
@@ -105,6 +106,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(evidence_bp)
     app.register_blueprint(integrity_bp)
     app.register_blueprint(export_bp)
+    app.register_blueprint(reviews_bp)
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp)
 

@@ -69,4 +69,4 @@ def _me_body() -> dict[str, Any]:
 
 
 # Feature modules attach their routes to ``bp`` when imported.
-from . import audit, evidence, operations  # noqa: E402,F401
+from . import audit, evidence, operations, reviews  # noqa: E402,F401

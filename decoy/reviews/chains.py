@@ -65,9 +65,16 @@ def load_chains(session: Session) -> Chains:
     open_operations = select(Operation.id).where(Operation.status != OperationStatus.closed.value)
     rows = session.exec(
         select(
-            Authorization.id, Authorization.operation_id, Authorization.reference, Authorization.kind,
-            Authorization.valid_from, Authorization.valid_until, Authorization.review_interval_days,
-            Authorization.written_order_due, Authorization.supersedes_id, Authorization.registered_at,
+            Authorization.id,
+            Authorization.operation_id,
+            Authorization.reference,
+            Authorization.kind,
+            Authorization.valid_from,
+            Authorization.valid_until,
+            Authorization.review_interval_days,
+            Authorization.written_order_due,
+            Authorization.supersedes_id,
+            Authorization.registered_at,
         ).where(col(Authorization.operation_id).in_(open_operations))
     ).all()
     return Chains([Terms(*row) for row in rows])
@@ -93,7 +100,7 @@ def insert_new(session: Session, model: type, rows: list[dict], returning: str =
     module = postgresql if dialect == "postgresql" else sqlite if dialect == "sqlite" else None
     created: list[tuple] = []
     for start in range(0, len(rows), 500):
-        chunk = rows[start:start + 500]
+        chunk = rows[start : start + 500]
         if module is None:
             statement = insert(table).values(chunk)
         else:

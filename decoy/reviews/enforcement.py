@@ -47,10 +47,13 @@ def profiles_under(session: Session, authorization_ids: list[int], decision: str
         statuses = [s.value for s in ProfileStatus if s != ProfileStatus.retired]
     else:
         return []
-    return list(session.exec(
-        select(Profile).where(col(Profile.authorization_id).in_(authorization_ids),
-                              col(Profile.status).in_(statuses)).order_by(col(Profile.id))
-    ).all())
+    return list(
+        session.exec(
+            select(Profile)
+            .where(col(Profile.authorization_id).in_(authorization_ids), col(Profile.status).in_(statuses))
+            .order_by(col(Profile.id))
+        ).all()
+    )
 
 
 def suspend_by_decision(session: Session, actor: Any, profile_id: int, reason: str) -> None:
@@ -68,46 +71,95 @@ def retire_by_decision(session: Session, actor: Any, profile_id: int, reason: st
     profile = session.exec(select(Profile).where(Profile.id == profile_id).with_for_update()).one()
     if profile.status == ProfileStatus.retired.value:
         return
-    transition = ProfileTransition(profile_id=profile_id, from_status=profile.status,
-                                   to_status=ProfileStatus.retired.value, actor=actor.username,
-                                   reason=reason, at=clock.now())
+    transition = ProfileTransition(
+        profile_id=profile_id,
+        from_status=profile.status,
+        to_status=ProfileStatus.retired.value,
+        actor=actor.username,
+        reason=reason,
+        at=clock.now(),
+    )
     session.add(transition)
     session.flush()
     profile.status = ProfileStatus.retired.value
     session.add(profile)
     session.flush()
     audit_bridge.record(
-        session, actor=actor.username, action="profile.retire", object_type="profile", object_id=profile_id,
+        session,
+        actor=actor.username,
+        action="profile.retire",
+        object_type="profile",
+        object_id=profile_id,
         operation_id=profile.operation_id,
-        details={"from": transition.from_status, "to": transition.to_status, "reason": reason,
-                 "platform": profile.platform, "handle": profile.handle},
+        details={
+            "from": transition.from_status,
+            "to": transition.to_status,
+            "reason": reason,
+            "platform": profile.platform,
+            "handle": profile.handle,
+        },
     )
 
 
-def _act(session: Session, *, key: str, rule: str, terms: Terms, chain_ids: list[int], reason: str,
-         now: datetime, review: Review | None = None, since: datetime) -> EnforcementAction | None:
+def _act(
+    session: Session,
+    *,
+    key: str,
+    rule: str,
+    terms: Terms,
+    chain_ids: list[int],
+    reason: str,
+    now: datetime,
+    review: Review | None = None,
+    since: datetime,
+) -> EnforcementAction | None:
     """Claim ``key``; if it is new, suspend the active profiles under the chain and record it."""
     targets = profiles_under(session, chain_ids, Decision.suspend.value)
-    claimed = insert_new(session, EnforcementAction, [{
-        "key": key, "rule": rule, "operation_id": terms.operation_id, "authorization_id": terms.id,
-        "review_id": review.id if review else None, "at": now, "profiles": [p.id for p in targets],
-    }])
+    claimed = insert_new(
+        session,
+        EnforcementAction,
+        [
+            {
+                "key": key,
+                "rule": rule,
+                "operation_id": terms.operation_id,
+                "authorization_id": terms.id,
+                "review_id": review.id if review else None,
+                "at": now,
+                "profiles": [p.id for p in targets],
+            }
+        ],
+    )
     if not claimed:
         return None
     action = session.get(EnforcementAction, claimed[0][0])
     suspended = []
     for profile in targets:
         try:
-            suspend_profile(session=session, actor=access.SYSTEM, profile_id=profile.id,  # type: ignore[arg-type]
-                            reason=reason)
+            suspend_profile(
+                session=session,
+                actor=access.SYSTEM,
+                profile_id=profile.id,  # type: ignore[arg-type]
+                reason=reason,
+            )
             suspended.append(profile.id)
         except RuleViolation:  # suspended or retired by someone in the meantime
             continue
     audit_bridge.record(
-        session, actor=audit_bridge.SYSTEM_ACTOR, action="enforcement.suspend", object_type="authorization",
-        object_id=terms.id, operation_id=terms.operation_id,
-        details={"rule": rule, "reason": reason, "key": key, "review_id": review.id if review else None,
-                 "due_since": since.isoformat(), "profiles": suspended},
+        session,
+        actor=audit_bridge.SYSTEM_ACTOR,
+        action="enforcement.suspend",
+        object_type="authorization",
+        object_id=terms.id,
+        operation_id=terms.operation_id,
+        details={
+            "rule": rule,
+            "reason": reason,
+            "key": key,
+            "review_id": review.id if review else None,
+            "due_since": since.isoformat(),
+            "profiles": suspended,
+        },
     )
     return action
 
@@ -127,10 +179,20 @@ def enforce_lapsed(session: Session, chains: Chains, now: datetime) -> list[Enfo
         key = f"lapsed:{lapsed.id}"
         if key in done:
             continue
-        reason = (f"rule 2: authorization {lapsed.reference} lapsed at {lapsed.valid_until.isoformat()} "
-                  "and no authorization of its chain is valid")
-        action = _act(session, key=key, rule=RULE_LAPSED, terms=lapsed, chain_ids=[m.id for m in members],
-                      reason=reason, now=now, since=lapsed.valid_until)
+        reason = (
+            f"rule 2: authorization {lapsed.reference} lapsed at {lapsed.valid_until.isoformat()} "
+            "and no authorization of its chain is valid"
+        )
+        action = _act(
+            session,
+            key=key,
+            rule=RULE_LAPSED,
+            terms=lapsed,
+            chain_ids=[m.id for m in members],
+            reason=reason,
+            now=now,
+            since=lapsed.valid_until,
+        )
         if action is not None:
             actions.append(action)
     return actions
@@ -140,12 +202,14 @@ def enforce_overdue(session: Session, chains: Chains, now: datetime, grace: Any)
     """Suspend the profiles under every review overdue past its grace period and still undecided."""
     open_operations = select(Operation.id).where(Operation.status != OperationStatus.closed.value)
     overdue = session.exec(
-        select(Review).where(
+        select(Review)
+        .where(
             col(Review.due_at) <= now - grace,
             col(Review.operation_id).in_(open_operations),
             ~exists().where(ReviewDecision.review_id == Review.id),
             ~exists().where(EnforcementAction.review_id == Review.id),
-        ).order_by(col(Review.id))
+        )
+        .order_by(col(Review.id))
     ).all()
     actions = []
     for review in overdue:
@@ -155,11 +219,21 @@ def enforce_overdue(session: Session, chains: Chains, now: datetime, grace: Any)
         if current is None:
             continue
         days = grace.total_seconds() / 86400
-        reason = (f"rule 2: review {review.id} ({review.kind}) due {review.due_at.isoformat()} is overdue "
-                  f"past the grace period of {days:g} days")
-        action = _act(session, key=f"overdue:{review.id}", rule=RULE_OVERDUE, terms=current,
-                      chain_ids=[m.id for m in chains.members(current.id)], reason=reason, now=now,
-                      review=review, since=review.due_at + grace)
+        reason = (
+            f"rule 2: review {review.id} ({review.kind}) due {review.due_at.isoformat()} is overdue "
+            f"past the grace period of {days:g} days"
+        )
+        action = _act(
+            session,
+            key=f"overdue:{review.id}",
+            rule=RULE_OVERDUE,
+            terms=current,
+            chain_ids=[m.id for m in chains.members(current.id)],
+            reason=reason,
+            now=now,
+            review=review,
+            since=review.due_at + grace,
+        )
         if action is not None:
             actions.append(action)
     return actions

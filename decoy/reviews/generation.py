@@ -46,9 +46,17 @@ def _days(name: str) -> timedelta:
 def _review(
     terms: Terms, key: str, kind: str, due_at: datetime, now: datetime, **extra: Any
 ) -> dict[str, Any]:
-    return {"key": key, "operation_id": terms.operation_id, "authorization_id": terms.id, "kind": kind,
-            "trigger": extra.get("trigger", ""), "contact_id": extra.get("contact_id"),
-            "flag": extra.get("flag", ""), "due_at": due_at, "created_at": now}
+    return {
+        "key": key,
+        "operation_id": terms.operation_id,
+        "authorization_id": terms.id,
+        "kind": kind,
+        "trigger": extra.get("trigger", ""),
+        "contact_id": extra.get("contact_id"),
+        "flag": extra.get("flag", ""),
+        "due_at": due_at,
+        "created_at": now,
+    }
 
 
 def scheduled_reviews(terms: Terms, now: datetime) -> list[dict[str, Any]]:
@@ -70,22 +78,35 @@ def scheduled_reviews(terms: Terms, now: datetime) -> list[dict[str, Any]]:
 
 def written_order_reviews(session: Session, chains: Chains, now: datetime) -> list[dict[str, Any]]:
     """A triggered review for each current urgent oral order past its deadline without its written order."""
-    late = [terms for terms in chains.current()
-            if terms.kind == AuthorizationKind.urgent_oral_order.value
-            and terms.written_order_due is not None and terms.written_order_due <= now]
+    late = [
+        terms
+        for terms in chains.current()
+        if terms.kind == AuthorizationKind.urgent_oral_order.value
+        and terms.written_order_due is not None
+        and terms.written_order_due <= now
+    ]
     if not late:
         return []
-    attached = set(session.exec(
-        select(AuthorizationDocument.authorization_id).where(
-            AuthorizationDocument.kind == "written_order",
-            col(AuthorizationDocument.authorization_id).in_([terms.id for terms in late]),
-        )
-    ).all())
+    attached = set(
+        session.exec(
+            select(AuthorizationDocument.authorization_id).where(
+                AuthorizationDocument.kind == "written_order",
+                col(AuthorizationDocument.authorization_id).in_([terms.id for terms in late]),
+            )
+        ).all()
+    )
     triggered = timedelta(days=float(current_app.config["REVIEW_TRIGGERED_DUE_DAYS"]))
     return [
-        _review(terms, f"written_order:{terms.id}", ReviewKind.triggered.value,
-                terms.written_order_due + triggered, now, trigger="written_order_overdue")  # type: ignore[operator]
-        for terms in late if terms.id not in attached
+        _review(
+            terms,
+            f"written_order:{terms.id}",
+            ReviewKind.triggered.value,
+            terms.written_order_due + triggered,
+            now,
+            trigger="written_order_overdue",
+        )  # type: ignore[operator]
+        for terms in late
+        if terms.id not in attached
     ]
 
 
@@ -109,14 +130,24 @@ def flagged_message_reviews(session: Session, chains: Chains, now: datetime) -> 
         terms = chains.by_id.get(chains.newest_of(authorization_id))
         if terms is None:
             continue
-        wanted.append(_review(terms, f"flag:{contact_id}:{flag}"[:120], ReviewKind.triggered.value,
-                              recorded_at + triggered, now, trigger="flagged_message",
-                              contact_id=contact_id, flag=flag[:40]))
+        wanted.append(
+            _review(
+                terms,
+                f"flag:{contact_id}:{flag}"[:120],
+                ReviewKind.triggered.value,
+                recorded_at + triggered,
+                now,
+                trigger="flagged_message",
+                contact_id=contact_id,
+                flag=flag[:40],
+            )
+        )
     return wanted
 
 
-def generate_reviews(session: Session, *, operation_id: int | None = None,
-                     chains: Chains | None = None) -> list[Review]:
+def generate_reviews(
+    session: Session, *, operation_id: int | None = None, chains: Chains | None = None
+) -> list[Review]:
     """Create every review that is due to exist and does not yet (all operations, or one); return the new.
 
     Each new review gets an audit entry by the system naming the rule that created it.
@@ -131,22 +162,36 @@ def generate_reviews(session: Session, *, operation_id: int | None = None,
     wanted.extend(flagged_message_reviews(session, chains, now))
     if operation_id is not None:
         wanted = [row for row in wanted if row["operation_id"] == operation_id]
-    existing = set(session.exec(select(Review.key).where(col(Review.key).in_([row["key"] for row in wanted])))
-                   .all()) if len(wanted) <= 2000 else set(session.exec(select(Review.key)).all())
+    existing = (
+        set(session.exec(select(Review.key).where(col(Review.key).in_([row["key"] for row in wanted]))).all())
+        if len(wanted) <= 2000
+        else set(session.exec(select(Review.key)).all())
+    )
     missing = [row for row in wanted if row["key"] not in existing]
     created_ids = [row_id for row_id, _key in insert_new(session, Review, missing)]
     if not created_ids:
         return []
-    created = list(session.exec(
-        select(Review).where(col(Review.id).in_(created_ids)).order_by(col(Review.id))).all())
+    created = list(
+        session.exec(select(Review).where(col(Review.id).in_(created_ids)).order_by(col(Review.id))).all()
+    )
     for review in created:
         audit_bridge.record(
-            session, actor=audit_bridge.SYSTEM_ACTOR, action="review.schedule", object_type="review",
-            object_id=review.id, operation_id=review.operation_id,
-            details={"key": review.key, "kind": review.kind, "trigger": review.trigger,
-                     "authorization_id": review.authorization_id, "due_at": review.due_at.isoformat(),
-                     "contact_id": review.contact_id, "flag": review.flag,
-                     "reason": RULES.get(review.trigger or review.kind, "")},
+            session,
+            actor=audit_bridge.SYSTEM_ACTOR,
+            action="review.schedule",
+            object_type="review",
+            object_id=review.id,
+            operation_id=review.operation_id,
+            details={
+                "key": review.key,
+                "kind": review.kind,
+                "trigger": review.trigger,
+                "authorization_id": review.authorization_id,
+                "due_at": review.due_at.isoformat(),
+                "contact_id": review.contact_id,
+                "flag": review.flag,
+                "reason": RULES.get(review.trigger or review.kind, ""),
+            },
         )
     return created
 

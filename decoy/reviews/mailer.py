@@ -54,10 +54,16 @@ def claim(app: Flask) -> list[Outgoing]:
     """Lease the e-mails due now, in a transaction of their own."""
     now = clock.now()
     with session_scope(app) as session:
-        query = (select(OutboxEmail)
-                 .where(col(OutboxEmail.sent_at).is_(None), col(OutboxEmail.next_attempt_at) <= now,
-                        col(OutboxEmail.attempts) < int(app.config["OUTBOX_MAX_ATTEMPTS"]))
-                 .order_by(col(OutboxEmail.id)).limit(BATCH))
+        query = (
+            select(OutboxEmail)
+            .where(
+                col(OutboxEmail.sent_at).is_(None),
+                col(OutboxEmail.next_attempt_at) <= now,
+                col(OutboxEmail.attempts) < int(app.config["OUTBOX_MAX_ATTEMPTS"]),
+            )
+            .order_by(col(OutboxEmail.id))
+            .limit(BATCH)
+        )
         if session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
         rows = list(session.exec(query).all())

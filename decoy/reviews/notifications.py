@@ -43,16 +43,22 @@ REVIEW_NOTICES = (
     ("reminder_1d", timedelta(0), timedelta(days=1)),
 )
 TEMPLATES = {
-    "reminder_7d": "emails/review_reminder.txt", "reminder_1d": "emails/review_reminder.txt",
-    "escalation": "emails/review_escalation.txt", "suspension": "emails/suspension.txt",
-    "checkpoint": "emails/checkpoint.txt", "verification_failed": "emails/verification_failed.txt",
+    "reminder_7d": "emails/review_reminder.txt",
+    "reminder_1d": "emails/review_reminder.txt",
+    "escalation": "emails/review_escalation.txt",
+    "suspension": "emails/suspension.txt",
+    "checkpoint": "emails/checkpoint.txt",
+    "verification_failed": "emails/verification_failed.txt",
 }
 
 
 def review_kind_label(kind: str) -> str:
     """A review kind in words."""
-    return {ReviewKind.periodic.value: _("periodic review"), ReviewKind.before_expiry.value:
-            _("review before expiry"), ReviewKind.triggered.value: _("triggered review")}.get(kind, kind)
+    return {
+        ReviewKind.periodic.value: _("periodic review"),
+        ReviewKind.before_expiry.value: _("review before expiry"),
+        ReviewKind.triggered.value: _("triggered review"),
+    }.get(kind, kind)
 
 
 def subject(kind: str, params: dict[str, Any]) -> str:
@@ -71,22 +77,36 @@ def subject(kind: str, params: dict[str, Any]) -> str:
 
 def body(kind: str, params: dict[str, Any]) -> str:
     """The text of a notice, from its template under templates/emails/."""
-    return render_template(TEMPLATES[kind], kind=kind, p=params,
-                           review_kind=review_kind_label(str(params.get("review_kind", ""))))
+    return render_template(
+        TEMPLATES[kind],
+        kind=kind,
+        p=params,
+        review_kind=review_kind_label(str(params.get("review_kind", ""))),
+    )
 
 
 def active_with_role(session: Session, *roles: str) -> list[User]:
     """Active accounts holding any of ``roles``."""
     holders = select(UserRole.user_id).where(col(UserRole.role).in_(roles))
-    return list(session.exec(select(User).where(col(User.id).in_(holders), col(User.is_active).is_(True))
-                             .order_by(col(User.id))).all())
+    return list(
+        session.exec(
+            select(User)
+            .where(col(User.id).in_(holders), col(User.is_active).is_(True))
+            .order_by(col(User.id))
+        ).all()
+    )
 
 
 def _members_with_role(session: Session, operation_id: int, role: str) -> list[User]:
     members = select(OperationMember.user_id).where(OperationMember.operation_id == operation_id)
     holders = select(UserRole.user_id).where(UserRole.role == role)
-    return list(session.exec(select(User).where(col(User.id).in_(members), col(User.id).in_(holders),
-                                                col(User.is_active).is_(True))).all())
+    return list(
+        session.exec(
+            select(User).where(
+                col(User.id).in_(members), col(User.id).in_(holders), col(User.is_active).is_(True)
+            )
+        ).all()
+    )
 
 
 def responsible(session: Session, operation_id: int, *, every_legal_officer: bool = False) -> list[User]:
@@ -96,13 +116,32 @@ def responsible(session: Session, operation_id: int, *, every_legal_officer: boo
     return people + (legal or active_with_role(session, Role.legal.value))
 
 
-def notify(session: Session, *, key: str, kind: str, users: list[User], params: dict[str, Any], link: str,
-           operation_id: int | None = None) -> list[Notification]:
+def notify(
+    session: Session,
+    *,
+    key: str,
+    kind: str,
+    users: list[User],
+    params: dict[str, Any],
+    link: str,
+    operation_id: int | None = None,
+) -> list[Notification]:
     """Create the notice ``key`` for each of ``users`` who does not have it yet, and queue its e-mails."""
     now = clock.now()
     unique = {user.id: user for user in users}
-    rows = [{"key": key, "user_id": user_id, "kind": kind, "operation_id": operation_id, "params": params,
-             "link": link, "created_at": now, "read_at": None} for user_id in unique]
+    rows = [
+        {
+            "key": key,
+            "user_id": user_id,
+            "kind": kind,
+            "operation_id": operation_id,
+            "params": params,
+            "link": link,
+            "created_at": now,
+            "read_at": None,
+        }
+        for user_id in unique
+    ]
     created = insert_new(session, Notification, rows, returning="user_id")
     mail = bool(current_app.config.get("SMTP_URL"))
     for notification_id, user_id in created:
@@ -112,13 +151,26 @@ def notify(session: Session, *, key: str, kind: str, users: list[User], params: 
         with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
             text = body(kind, params)
             title = subject(kind, params)
-        session.add(OutboxEmail(notification_id=notification_id, recipient=user.email, subject=title[:300],
-                                body=text, created_at=now, next_attempt_at=now))
+        session.add(
+            OutboxEmail(
+                notification_id=notification_id,
+                recipient=user.email,
+                subject=title[:300],
+                body=text,
+                created_at=now,
+                next_attempt_at=now,
+            )
+        )
     if created:
-        audit_bridge.record(session, actor=audit_bridge.SYSTEM_ACTOR, action="notification.create",
-                            object_type="notification", object_id=key, operation_id=operation_id,
-                            details={"kind": kind,
-                                     "recipients": sorted(unique[u].username for _i, u in created)})
+        audit_bridge.record(
+            session,
+            actor=audit_bridge.SYSTEM_ACTOR,
+            action="notification.create",
+            object_type="notification",
+            object_id=key,
+            operation_id=operation_id,
+            details={"kind": kind, "recipients": sorted(unique[u].username for _i, u in created)},
+        )
     return [session.get(Notification, notification_id) for notification_id, _u in created]  # type: ignore[misc]
 
 
@@ -128,9 +180,15 @@ def _not_notified(prefix: str, column: Any) -> Any:
 
 def _review_params(review: Review, name: str, zone: str) -> dict[str, Any]:
     local = review.due_at.astimezone(ZoneInfo(zone))
-    return {"operation": name, "review_id": review.id, "review_kind": review.kind,
-            "due_local": local.strftime("%Y-%m-%d %H:%M %Z"), "timezone": zone,
-            "due_at": review.due_at.isoformat(), "link": f"/reviews/{review.id}"}
+    return {
+        "operation": name,
+        "review_id": review.id,
+        "review_kind": review.kind,
+        "due_local": local.strftime("%Y-%m-%d %H:%M %Z"),
+        "timezone": zone,
+        "due_at": review.due_at.isoformat(),
+        "link": f"/reviews/{review.id}",
+    }
 
 
 def review_notices(session: Session, now: datetime) -> int:
@@ -146,8 +204,12 @@ def review_notices(session: Session, now: datetime) -> int:
         query = (
             select(Review, Operation.name, Operation.timezone)
             .join(Operation, col(Operation.id) == Review.operation_id)
-            .where(Operation.status != OperationStatus.closed.value, col(Review.due_at) <= until,
-                   ~exists().where(ReviewDecision.review_id == Review.id), _not_notified(kind, Review.id))
+            .where(
+                Operation.status != OperationStatus.closed.value,
+                col(Review.due_at) <= until,
+                ~exists().where(ReviewDecision.review_id == Review.id),
+                _not_notified(kind, Review.id),
+            )
             .order_by(col(Review.id))
         )
         if after is not None:
@@ -156,9 +218,17 @@ def review_notices(session: Session, now: datetime) -> int:
             if review.kind != ReviewKind.triggered.value and review.authorization_id in replaced:
                 continue
             users = responsible(session, review.operation_id, every_legal_officer=kind == "escalation")
-            count += len(notify(session, key=f"{kind}:{review.id}", kind=kind, users=users,
-                                params=_review_params(review, name, zone), link=f"/reviews/{review.id}",
-                                operation_id=review.operation_id))
+            count += len(
+                notify(
+                    session,
+                    key=f"{kind}:{review.id}",
+                    kind=kind,
+                    users=users,
+                    params=_review_params(review, name, zone),
+                    link=f"/reviews/{review.id}",
+                    operation_id=review.operation_id,
+                )
+            )
     return count
 
 
@@ -167,17 +237,31 @@ def suspension_notices(session: Session) -> int:
     rows = session.exec(
         select(EnforcementAction, Operation.name)
         .join(Operation, col(Operation.id) == EnforcementAction.operation_id)
-        .where(_not_notified("suspension", EnforcementAction.id)).order_by(col(EnforcementAction.id))
+        .where(_not_notified("suspension", EnforcementAction.id))
+        .order_by(col(EnforcementAction.id))
     ).all()
     count = 0
     for action, name in rows:
         if not action.profiles and action.rule != "authorization_lapsed":
             continue
-        params = {"operation": name, "rule": action.rule, "profiles": len(action.profiles),
-                  "review_id": action.review_id, "link": f"/operations/{action.operation_id}/reviews"}
-        count += len(notify(session, key=f"suspension:{action.id}", kind="suspension",
-                            users=responsible(session, action.operation_id), params=params,
-                            link=params["link"], operation_id=action.operation_id))
+        params = {
+            "operation": name,
+            "rule": action.rule,
+            "profiles": len(action.profiles),
+            "review_id": action.review_id,
+            "link": f"/operations/{action.operation_id}/reviews",
+        }
+        count += len(
+            notify(
+                session,
+                key=f"suspension:{action.id}",
+                kind="suspension",
+                users=responsible(session, action.operation_id),
+                params=params,
+                link=params["link"],
+                operation_id=action.operation_id,
+            )
+        )
     return count
 
 
@@ -193,8 +277,16 @@ def checkpoint_notice(session: Session, now: datetime) -> int:
     if stored is None:
         return 0
     params = {"size": stored.size, "note": stored.note, "link": "/integrity/"}
-    return len(notify(session, key=key, kind="checkpoint", users=active_with_role(session, Role.legal.value),
-                      params=params, link="/integrity/"))
+    return len(
+        notify(
+            session,
+            key=key,
+            kind="checkpoint",
+            users=active_with_role(session, Role.legal.value),
+            params=params,
+            link="/integrity/",
+        )
+    )
 
 
 def verification_alarm(session: Session) -> int:
@@ -202,15 +294,31 @@ def verification_alarm(session: Session) -> int:
     run = session.exec(select(VerificationRun).order_by(col(VerificationRun.id).desc()).limit(1)).first()
     if run is None or run.ok:
         return 0
-    params = {"run_id": run.id, "first_bad_index": run.first_bad_index, "trigger": run.trigger,
-              "link": "/integrity/"}
+    params = {
+        "run_id": run.id,
+        "first_bad_index": run.first_bad_index,
+        "trigger": run.trigger,
+        "link": "/integrity/",
+    }
     users = active_with_role(session, Role.legal.value, Role.admin.value)
-    return len(notify(session, key=f"verification_failed:{run.id}", kind="verification_failed", users=users,
-                      params=params, link="/integrity/"))
+    return len(
+        notify(
+            session,
+            key=f"verification_failed:{run.id}",
+            kind="verification_failed",
+            users=users,
+            params=params,
+            link="/integrity/",
+        )
+    )
 
 
 def send_notices(session: Session) -> int:
     """Every notice that is due now; return how many were created."""
     now = clock.now()
-    return (review_notices(session, now) + suspension_notices(session) + checkpoint_notice(session, now)
-            + verification_alarm(session))
+    return (
+        review_notices(session, now)
+        + suspension_notices(session)
+        + checkpoint_notice(session, now)
+        + verification_alarm(session)
+    )

@@ -26,8 +26,10 @@ def review_pass(app: Flask) -> str:
             suspended = sum(len(action.profiles) for action in actions)
         with session_scope(app) as session:
             notices = send_notices(session)
-    return (f"{created} reviews created, {len(actions)} enforcement actions "
-            f"({suspended} profiles suspended), {notices} notifications")
+    return (
+        f"{created} reviews created, {len(actions)} enforcement actions "
+        f"({suspended} profiles suspended), {notices} notifications"
+    )
 
 
 def outbox_pass(app: Flask) -> str:

@@ -62,13 +62,24 @@ class ReviewState:
         """The API shape of the review; times RFC 3339 in the operation's zone."""
         review, decision = self.review, self.decision
         return {
-            "id": review.id, "operation_id": review.operation_id, "operation": self.operation_name,
-            "authorization_id": review.authorization_id, "authorization_reference": self.reference,
-            "kind": review.kind, "trigger": review.trigger or None, "flag": review.flag or None,
-            "contact_id": review.contact_id, "due_at": self.local(review.due_at).isoformat(),
-            "status": self.status, "timezone": self.timezone,
-            "decision": None if decision is None else {
-                "decision": decision.decision, "rationale": decision.rationale, "decided_by": self.decided_by,
+            "id": review.id,
+            "operation_id": review.operation_id,
+            "operation": self.operation_name,
+            "authorization_id": review.authorization_id,
+            "authorization_reference": self.reference,
+            "kind": review.kind,
+            "trigger": review.trigger or None,
+            "flag": review.flag or None,
+            "contact_id": review.contact_id,
+            "due_at": self.local(review.due_at).isoformat(),
+            "status": self.status,
+            "timezone": self.timezone,
+            "decision": None
+            if decision is None
+            else {
+                "decision": decision.decision,
+                "rationale": decision.rationale,
+                "decided_by": self.decided_by,
                 "decided_at": self.local(decision.decided_at).isoformat(),
                 "profiles": list(decision.profiles),
             },
@@ -81,28 +92,48 @@ def states(session: Session, reviews: list[Review], now: datetime | None = None)
         return []
     now = now or clock.now()
     ids = [review.id for review in reviews]
-    decisions = {d.review_id: d for d in session.exec(
-        select(ReviewDecision).where(col(ReviewDecision.review_id).in_(ids))).all()}
+    decisions = {
+        d.review_id: d
+        for d in session.exec(select(ReviewDecision).where(col(ReviewDecision.review_id).in_(ids))).all()
+    }
     decided_by = {d.decided_by for d in decisions.values()}
-    deciders = {user_id: name for user_id, name in session.exec(
-        select(User.id, User.username).where(col(User.id).in_(decided_by))).all()}
-    operations = {op_id: (name, zone) for op_id, name, zone in session.exec(
-        select(Operation.id, Operation.name, Operation.timezone)
-        .where(col(Operation.id).in_({r.operation_id for r in reviews}))).all()}
-    references = dict(session.exec(select(Authorization.id, Authorization.reference).where(
-        col(Authorization.id).in_({r.authorization_id for r in reviews}))).all())
+    deciders = {
+        user_id: name
+        for user_id, name in session.exec(
+            select(User.id, User.username).where(col(User.id).in_(decided_by))
+        ).all()
+    }
+    operations = {
+        op_id: (name, zone)
+        for op_id, name, zone in session.exec(
+            select(Operation.id, Operation.name, Operation.timezone).where(
+                col(Operation.id).in_({r.operation_id for r in reviews})
+            )
+        ).all()
+    }
+    references = dict(
+        session.exec(
+            select(Authorization.id, Authorization.reference).where(
+                col(Authorization.id).in_({r.authorization_id for r in reviews})
+            )
+        ).all()
+    )
     replaced = superseded_ids(session)
     result = []
     for review in reviews:
         decision = decisions.get(review.id)  # type: ignore[arg-type]
         name, zone = operations[review.operation_id]
-        result.append(ReviewState(
-            review=review, decision=decision,
-            status=status_of(review, decision, now, review.authorization_id in replaced),
-            decided_by=deciders.get(decision.decided_by) if decision else None,
-            operation_name=name, timezone=zone or current_app.config["TIMEZONE"],
-            reference=references.get(review.authorization_id, ""),
-        ))
+        result.append(
+            ReviewState(
+                review=review,
+                decision=decision,
+                status=status_of(review, decision, now, review.authorization_id in replaced),
+                decided_by=deciders.get(decision.decided_by) if decision else None,
+                operation_name=name,
+                timezone=zone or current_app.config["TIMEZONE"],
+                reference=references.get(review.authorization_id, ""),
+            )
+        )
     return result
 
 
@@ -124,8 +155,12 @@ def reviews_of_operation(
         anchor = session.get(Review, after)
         if anchor is None or anchor.operation_id != operation_id:
             raise InvalidInput("after names no review of this operation", field="after")
-        query = query.where(or_(col(Review.due_at) > anchor.due_at,
-                                and_(col(Review.due_at) == anchor.due_at, col(Review.id) > after)))
+        query = query.where(
+            or_(
+                col(Review.due_at) > anchor.due_at,
+                and_(col(Review.due_at) == anchor.due_at, col(Review.id) > after),
+            )
+        )
     rows = list(session.exec(query.order_by(col(Review.due_at), col(Review.id)).limit(limit + 1)).all())
     following = rows[limit - 1].id if len(rows) > limit else None
     return rows[:limit], following
@@ -140,8 +175,11 @@ def decide_review(*, session: Session, actor: Any, review_id: int, decision: Any
     if isinstance(review_id, bool) or not isinstance(review_id, int):
         raise NotFound("no such review")
     review: Review = access.require_visible(
-        session, actor, session.exec(select(Review).where(Review.id == review_id).with_for_update()).first(),
-        "review")
+        session,
+        actor,
+        session.exec(select(Review).where(Review.id == review_id).with_for_update()).first(),
+        "review",
+    )
     if not actor.has_role(Role.legal.value) or actor.id is None:
         raise Forbidden("only a legal officer may decide a review")
     if not isinstance(decision, str) or decision not in DECISIONS:
@@ -156,8 +194,14 @@ def decide_review(*, session: Session, actor: Any, review_id: int, decision: Any
     chain_ids = [link.id for link in chain(session, review.authorization_id)]
     targets = profiles_under(session, chain_ids, decision)
     now = clock.now()
-    record = ReviewDecision(review_id=review.id, decision=decision, rationale=rationale,  # type: ignore[arg-type]
-                            decided_by=actor.id, decided_at=now, profiles=[p.id for p in targets])
+    record = ReviewDecision(
+        review_id=review.id,
+        decision=decision,
+        rationale=rationale,  # type: ignore[arg-type]
+        decided_by=actor.id,
+        decided_at=now,
+        profiles=[p.id for p in targets],
+    )
     try:
         with session.begin_nested():
             session.add(record)
@@ -165,10 +209,19 @@ def decide_review(*, session: Session, actor: Any, review_id: int, decision: Any
     except IntegrityError as error:
         raise RuleViolation("this review was decided at the same moment by someone else; reload") from error
     audit_bridge.record(
-        session, actor=actor.username, action="review.decide", object_type="review", object_id=review.id,
+        session,
+        actor=actor.username,
+        action="review.decide",
+        object_type="review",
+        object_id=review.id,
         operation_id=review.operation_id,
-        details={"decision": decision, "rationale": rationale, "kind": review.kind, "key": review.key,
-                 "profiles": record.profiles},
+        details={
+            "decision": decision,
+            "rationale": rationale,
+            "kind": review.kind,
+            "key": review.key,
+            "profiles": record.profiles,
+        },
     )
     reason = f"review {review.id} ({review.kind}) decided {decision} by legal officer {actor.username}"
     for profile in targets:

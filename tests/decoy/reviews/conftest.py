@@ -107,8 +107,11 @@ class Team:
     def statuses(self) -> dict[int, str]:
         """The status of every profile of the operation, by id."""
         with self.app.app_context(), session_scope(self.app) as session:
-            rows = session.exec(select(Profile.id, Profile.status).where(
-                Profile.operation_id == self.operation_id).order_by(col(Profile.id))).all()
+            rows = session.exec(
+                select(Profile.id, Profile.status)
+                .where(Profile.operation_id == self.operation_id)
+                .order_by(col(Profile.id))
+            ).all()
             return {int(profile_id): status for profile_id, status in rows}
 
     def run(self, times: int = 1) -> list[str]:
@@ -121,10 +124,11 @@ def build_team(app: Any, client: Any, factory: Any, **authorization: Any) -> Tea
     for name, roles in PEOPLE.items():
         factory.user(name, *roles, email=f"{name}@example.test")
     team = Team(app=app, client=client)
-    team.tokens = {name: factory.token(name) for name in PEOPLE}
+    team.tokens = {name: factory.token(name, days=366) for name in PEOPLE}
     team.operation_id = make_operation(app, "sam", members=("sol", "dana", "lena"))
     team.authorization_id = make_authorization(
-        app, "lena", team.operation_id, officers=["dana"], **authorization)
+        app, "lena", team.operation_id, officers=["dana"], **authorization
+    )
     team.profile_ids = [
         make_profile(app, team.operation_id, team.authorization_id, "sam", approver="sol", handle=handle)
         for handle in ("sunny_day", "quiet_reader")

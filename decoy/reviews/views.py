@@ -1,0 +1,198 @@
+"""Review pages: the compliance dashboard, an operation's reviews, the review form and the calendar feed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlmodel import col, select
+
+from .. import access, clock
+from ..audit_setup import latest_verification
+from ..auth import services as accounts
+from ..auth.principal import principal_for, require_roles
+from ..db import get_session
+from ..errors import Forbidden, InvalidInput, NotAuthenticated, NotFound
+from ..models import ApiToken, Authorization, Profile, Role
+from ..operations.rules import chain
+from . import calendar
+from .compliance import dashboard, deadlines
+from .forms import CalendarTokenForm, DecisionForm
+from .generation import generate_reviews
+from .services import decide_review, get_review, reviews_of_operation, states
+
+bp = Blueprint("reviews", __name__)
+
+MAX_ID = 2_147_483_647
+CALENDAR_PURPOSE = "calendar"
+
+
+def _id(value: int, what: str) -> int:
+    if value > MAX_ID:
+        raise NotFound(f"no such {what}")
+    return value
+
+
+@bp.route("/compliance")
+@require_roles(Role.legal.value)
+def compliance() -> str:
+    """Every operation's authorization status, reviews due and overdue, flagged messages."""
+    session = get_session()
+    now = clock.now()
+    return render_template(
+        "reviews/compliance.html",
+        lines=dashboard(session, now),
+        now=now,
+        verification=latest_verification(session),
+    )
+
+
+@bp.route("/operations/<int:operation_id>/reviews")
+@require_roles()
+def operation_reviews(operation_id: int) -> str:
+    """The reviews of one operation, by due time (created on the spot if the scheduler has not yet)."""
+    session = get_session()
+    operation = access.visible_operation(session, current_user, _id(operation_id, "operation"))
+    if generate_reviews(session, operation_id=operation.id):  # type: ignore[arg-type]
+        session.commit()
+    reviews, _following = reviews_of_operation(session, current_user, operation.id, limit=1000)  # type: ignore[arg-type]
+    return render_template(
+        "reviews/operation_reviews.html", operation=operation, states=states(session, reviews)
+    )
+
+
+def _profiles(session: Any, authorization_id: int) -> list[Profile]:
+    ids = [link.id for link in chain(session, authorization_id)]
+    return list(
+        session.exec(
+            select(Profile).where(col(Profile.authorization_id).in_(ids)).order_by(col(Profile.id))
+        ).all()
+    )
+
+
+@bp.route("/reviews/<int:review_id>", methods=["GET", "POST"])
+@require_roles()
+def review(review_id: int) -> Any:
+    """One review; a legal officer decides it here."""
+    session = get_session()
+    found = get_review(session, current_user, _id(review_id, "review"))
+    form = DecisionForm()
+    status = 200
+    error = None
+    if request.method == "POST":
+        if not current_user.has_role(Role.legal.value):
+            raise Forbidden(_("Only a legal officer may decide a review."))
+        status = 400
+        if form.validate_on_submit():
+            try:
+                decide_review(
+                    session=session,
+                    actor=current_user,
+                    review_id=found.id,
+                    decision=form.decision.data,
+                    rationale=form.rationale.data,
+                )
+            except InvalidInput as refusal:
+                session.rollback()
+                error = refusal.message
+            else:
+                session.commit()
+                flash(_("Decision recorded: %(decision)s.", decision=form.decision.data))
+                return redirect(url_for("reviews.review", review_id=found.id))
+    state = states(session, [found])[0]
+    authorization = session.get(Authorization, found.authorization_id)
+    return render_template(
+        "reviews/review.html",
+        state=state,
+        review=found,
+        form=form,
+        error=error,
+        authorization=authorization,
+        profiles=_profiles(session, found.authorization_id),
+        may_decide=current_user.has_role(Role.legal.value),
+    ), status
+
+
+def _feed_user() -> Any:
+    """The caller of the feed: a calendar token in the URL, a bearer token, or the session."""
+    db = get_session()
+    given = request.args.get("token")
+    if given is not None:
+        user = accounts.user_for_token(db, given.strip(), purpose=CALENDAR_PURPOSE)
+        if user is None:
+            raise NotAuthenticated(_("invalid, expired or revoked calendar token"))
+        return principal_for(user)
+    header = request.headers.get("Authorization", "")
+    if header:
+        scheme, _sep, token = header.partition(" ")
+        user = accounts.user_for_token(db, token.strip()) if scheme.lower() == "bearer" else None
+        if user is None:
+            raise NotAuthenticated(_("invalid, expired or revoked token"))
+        return principal_for(user)
+    if current_user.is_authenticated:
+        return current_user
+    raise NotAuthenticated(_("authentication required: a calendar token, a bearer token or a session"))
+
+
+@bp.route("/reviews.ics")
+def calendar_feed() -> Response:
+    """The caller's review deadlines as iCalendar, each in its operation's time zone."""
+    actor = _feed_user()
+    now = clock.now()
+    text = calendar.render(
+        deadlines(get_session(), actor, now),
+        now=now,
+        host=request.host.split(":")[0],
+        base_url=request.host_url.rstrip("/"),
+    )
+    response = Response(text, mimetype="text/calendar")
+    response.headers["Content-Disposition"] = 'inline; filename="reviews.ics"'
+    return response
+
+
+@bp.route("/account/calendar", methods=["GET", "POST"])
+@login_required
+def calendar_tokens() -> Any:
+    """Create and revoke the tokens that let a calendar program read the feed."""
+    db = get_session()
+    form = CalendarTokenForm()
+    created = None
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.validate_on_submit():
+            _token, clear = accounts.create_token(
+                session=db,
+                user=current_user.user,
+                name=form.name.data or "",
+                days=form.days.data,
+                purpose=CALENDAR_PURPOSE,
+            )
+            db.commit()
+            created = url_for("reviews.calendar_feed", token=clear, _external=True)
+            status = 201
+    tokens = [
+        token for token in accounts.tokens_of(db, current_user.user) if token.purpose == CALENDAR_PURPOSE
+    ]
+    return render_template(
+        "reviews/calendar_tokens.html", form=form, created=created, tokens=tokens, now=clock.now()
+    ), status
+
+
+@bp.route("/account/calendar/<int:token_id>/revoke", methods=["POST"])
+@login_required
+def revoke_calendar_token(token_id: int) -> Response:
+    """Revoke one of the caller's calendar tokens."""
+    db = get_session()
+    token = db.get(ApiToken, _id(token_id, "token"))
+    if token is None or token.purpose != CALENDAR_PURPOSE:
+        raise NotFound(_("no such token"))
+    accounts.revoke_token(session=db, user=current_user.user, token_id=token_id)
+    db.commit()
+    flash(_("Calendar token revoked."))
+    return redirect(url_for("reviews.calendar_tokens"))
+
+
+from . import notification_views  # noqa: E402,F401  (the /notifications routes on this blueprint)
