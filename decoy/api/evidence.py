@@ -125,6 +125,10 @@ def _message_input() -> tuple[dict[str, Any], list[services.Upload]]:
 @bp.route(f"/contacts/<{ID}:contact_id>/messages", methods=["POST"])
 def log_message(contact_id: int) -> tuple[Response, int, dict[str, str]]:
     """Record one message (JSON, or multipart with files in ``attachments``); 201 means durable."""
+    session = get_session()
+    # End the token check's transaction: on SQLite every transaction holds the write lock, which
+    # should be held for the recording itself only, not while the request body is read and parsed.
+    session.rollback()
     data, files = _message_input()
     direction = data.get("direction")
     if direction is None:
@@ -132,7 +136,6 @@ def log_message(contact_id: int) -> tuple[Response, int, dict[str, str]]:
     if data.get("sent_at") is None:
         raise InvalidInput("sent_at is required", field="sent_at")
     sent_at = parse_timestamp(data["sent_at"], "sent_at")
-    session = get_session()
     message = services.log_message(
         session=session,
         actor=current_user,
@@ -143,7 +146,7 @@ def log_message(contact_id: int) -> tuple[Response, int, dict[str, str]]:
         corrects_id=data.get("corrects"),
         files=files,
     )
-    attachments = services.attachments_of(session, [message.id])[message.id]  # type: ignore[index,list-item]
+    attachments = services.attachments_of(session, [message.id])[message.id] if files else []  # type: ignore[index,list-item]
     session.commit()
     body = {
         "id": message.id,

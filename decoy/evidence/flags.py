@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Protocol
 
 from sqlmodel import Session, col, select
 
-from ..models import FLAGS, Authorization, Message, Profile, ProfileStatus
+from ..models import FLAGS, Authorization, Message, ProfileStatus
 from ..operations.rules import (
     current_authorization,
     governing_authorization,
@@ -16,12 +17,20 @@ from ..operations.rules import (
 )
 
 
+class ProfileFacts(Protocol):
+    """What the flags need of a profile (a Profile, or the facts read with a contact)."""
+
+    authorization_id: int
+    status: str
+    platform: str
+
+
 def ordered(flags: set[str]) -> list[str]:
     """The flags in the order the specification lists them."""
     return [flag for flag in FLAGS if flag in flags]
 
 
-def _situation(session: Session, profile: Profile, moment: datetime) -> tuple[set[str], Authorization]:
+def _situation(session: Session, profile: ProfileFacts, moment: datetime) -> tuple[set[str], Authorization]:
     """Flags that depend on the profile and the moment only, and the authorization the rest are judged by."""
     flags: set[str] = set()
     governing = governing_authorization(session, profile.authorization_id, moment)
@@ -36,7 +45,7 @@ def _situation(session: Session, profile: Profile, moment: datetime) -> tuple[se
     return flags, authorization
 
 
-def contact_flags(session: Session, profile: Profile, first_seen_at: datetime) -> list[str]:
+def contact_flags(session: Session, profile: ProfileFacts, first_seen_at: datetime) -> list[str]:
     """The flags of a new contact, as of its first sighting and the profile's status now."""
     flags, _authorization = _situation(session, profile, first_seen_at)
     return ordered(flags)
@@ -45,7 +54,7 @@ def contact_flags(session: Session, profile: Profile, first_seen_at: datetime) -
 def message_flags(
     session: Session,
     *,
-    profile: Profile,
+    profile: ProfileFacts,
     contact_id: int,
     direction: str,
     sent_at: datetime,

@@ -5,16 +5,18 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import BinaryIO
 
 from flask import current_app
+from sqlalchemy import bindparam, exists, insert
 from sqlmodel import Session, col, select
 
 from .. import access, audit_bridge, blobstore, clock
 from ..access import Actor
 from ..errors import Forbidden, InvalidInput, NotFound, TooLarge
-from ..models import Attachment, Contact, Message, Profile
+from ..models import Attachment, Contact, Message, OperationMember, Profile
 from .fingerprint import columns, contact_fingerprint, message_fingerprint, text_sha256
 from .flags import contact_flags, message_flags
 
@@ -61,19 +63,66 @@ def storable_filename(name: str | None) -> str:
     return name[:MAX_FILENAME_CHARS]
 
 
-def require_logger(session: Session, actor: Actor, operation_id: int) -> None:
-    """Only detectives and supervisors assigned to the operation record evidence (legal officers read)."""
-    access.visible_operation(session, actor, operation_id)
-    if not actor.has_role("detective", "supervisor") or not access.is_member(session, actor, operation_id):
+def _may_record(actor: Actor, member: bool) -> None:
+    """NotFound for an operation the actor may not see, Forbidden for one they may only read."""
+    sees = access.sees_evidence(actor)
+    if not (sees and (member or access.reads_everything(actor))):
+        raise NotFound("no such operation")
+    if not member or not actor.has_role("detective", "supervisor"):
         raise Forbidden("only detectives and supervisors assigned to this operation record evidence")
 
 
-def _loggable_contact(session: Session, actor: Actor, contact_id: int) -> Contact:
-    contact = session.get(Contact, contact_id) if 0 < contact_id <= MAX_ID else None
-    access.require_visible(session, actor, contact, "contact")
-    assert contact is not None  # noqa: S101 - narrowed by require_visible
-    require_logger(session, actor, contact.operation_id)
-    return contact
+def require_logger(session: Session, actor: Actor, operation_id: int) -> None:
+    """Only detectives and supervisors assigned to the operation record evidence (legal officers read)."""
+    _may_record(actor, access.sees_evidence(actor) and access.is_member(session, actor, operation_id))
+
+
+@dataclass(frozen=True)
+class Recording:
+    """What recording a message into a contact needs to know, read in one query."""
+
+    contact_id: int
+    operation_id: int
+    profile_id: int
+    authorization_id: int
+    platform: str
+    status: str
+
+
+_contact = Contact.__table__  # type: ignore[attr-defined]
+_profile = Profile.__table__  # type: ignore[attr-defined]
+_member = OperationMember.__table__  # type: ignore[attr-defined]
+_message = Message.__table__  # type: ignore[attr-defined]
+_attachment = Attachment.__table__  # type: ignore[attr-defined]
+_RECORDING = (
+    select(
+        _contact.c.id,
+        _contact.c.operation_id,
+        _contact.c.profile_id,
+        _profile.c.authorization_id,
+        _profile.c.platform,
+        _profile.c.status,
+        exists()
+        .where(_member.c.operation_id == _contact.c.operation_id, _member.c.user_id == bindparam("user"))
+        .label("member"),
+    )
+    .join_from(_contact, _profile, _profile.c.id == _contact.c.profile_id)
+    .where(_contact.c.id == bindparam("contact"))
+)
+
+
+def _recording(session: Session, actor: Actor, contact_id: int) -> Recording:
+    """The contact and its profile, if ``actor`` may record into it (NotFound or Forbidden otherwise)."""
+    row = None
+    if 0 < contact_id <= MAX_ID:
+        row = session.connection().execute(_RECORDING, {"contact": contact_id, "user": actor.id}).first()
+    if row is None:
+        raise NotFound("no such contact")
+    try:
+        _may_record(actor, bool(row.member))
+    except NotFound as hidden:
+        raise NotFound("no such contact") from hidden
+    return Recording(*row[:6])
 
 
 def create_contact(
@@ -145,7 +194,7 @@ def _check_uploads(files: Sequence[Upload], limit: int) -> None:
 
 def _validate_message(
     session: Session,
-    contact: Contact,
+    contact_id: int,
     direction: str,
     sent_at: datetime,
     body: str,
@@ -161,7 +210,7 @@ def _validate_message(
         raise InvalidInput("a message needs a text or an attachment", field="body")
     if corrects_id is not None:
         corrected = session.get(Message, corrects_id) if 0 < corrects_id <= MAX_ID else None
-        if corrected is None or corrected.contact_id != contact.id:
+        if corrected is None or corrected.contact_id != contact_id:
             raise InvalidInput("corrects must name a message of the same contact", field="corrects")
     return body
 
@@ -184,8 +233,8 @@ def log_message(
     written. The session must hold no pending changes: its read transaction ends before the upload.
     """
     uploads = list(files)
-    contact = _loggable_contact(session, actor, contact_id)
-    body = _validate_message(session, contact, direction, sent_at, body, corrects_id, bool(uploads))
+    recording = _recording(session, actor, contact_id)
+    body = _validate_message(session, contact_id, direction, sent_at, body, corrects_id, bool(uploads))
     limit = _limit()
     _check_uploads(uploads, limit)
     blobs: list[tuple[blobstore.StoredBlob, str]] = []
@@ -193,64 +242,62 @@ def log_message(
         session.rollback()
         for stream, filename in uploads:
             blobs.append((blobstore.store_stream(stream, max_bytes=limit), storable_filename(filename)))
-        contact = _loggable_contact(session, actor, contact_id)
-    profile = session.get(Profile, contact.profile_id)
-    if profile is None:
-        raise NotFound("no such profile")
+        recording = _recording(session, actor, contact_id)
     now = clock.now()
     flags = message_flags(
         session,
-        profile=profile,
-        contact_id=contact.id,
+        profile=recording,
+        contact_id=contact_id,
         direction=direction,
         sent_at=sent_at,
         recorder_id=actor.id,
     )
-    body_sha256 = text_sha256(body)
-    message = Message(
-        operation_id=contact.operation_id,
-        contact_id=contact.id,
-        direction=direction,
-        sent_at=sent_at,
-        sent_offset_minutes=_offset_minutes(sent_at),
-        recorded_at=now,
-        recorded_by=actor.id,
-        body=body,
-        body_sha256=body_sha256,
-        corrects_id=corrects_id,
-        flags=flags,
-    )
-    session.add(message)
-    session.flush()
-    attachments = [
-        Attachment(
-            message_id=message.id,
-            operation_id=contact.operation_id,
-            sha256=blob.sha256,
-            size=blob.size,
-            media_type=blob.media_type,
-            filename=filename,
-            recorded_at=now,
-        )
-        for blob, filename in blobs
-    ]
-    session.add_all(attachments)
-    session.flush()
+    values = {
+        "operation_id": recording.operation_id,
+        "contact_id": contact_id,
+        "direction": direction,
+        "sent_at": sent_at,
+        "sent_offset_minutes": _offset_minutes(sent_at),
+        "recorded_at": now,
+        "recorded_by": actor.id,
+        "body": body,
+        "body_sha256": text_sha256(body),
+        "corrects_id": corrects_id,
+        "flags": flags,
+    }
+    # Core statements on the hot path: one round trip each, without the unit of work's bookkeeping.
+    connection = session.connection()
+    message_id = connection.execute(insert(_message).values(values).returning(_message.c.id)).scalar_one()
+    attachments = []
+    for blob, filename in blobs:
+        row = {
+            "message_id": message_id,
+            "operation_id": recording.operation_id,
+            "sha256": blob.sha256,
+            "size": blob.size,
+            "media_type": blob.media_type,
+            "filename": filename,
+            "recorded_at": now,
+        }
+        row["id"] = connection.execute(
+            insert(_attachment).values(row).returning(_attachment.c.id)
+        ).scalar_one()
+        attachments.append(row)
     audit_bridge.record(
         session,
         actor=actor.username,
         action="message.create",
         object_type="message",
-        object_id=message.id,
-        operation_id=contact.operation_id,
+        object_id=message_id,
+        operation_id=recording.operation_id,
         evidence={
-            "body_sha256": body_sha256,
-            "attachments": [attachment.sha256 for attachment in attachments],
-            "row_sha256": message_fingerprint(columns(message), [columns(a) for a in attachments]),
+            "body_sha256": values["body_sha256"],
+            "attachments": [attachment["sha256"] for attachment in attachments],
+            "row_sha256": message_fingerprint({"id": message_id, **values}, attachments),
         },
-        details={"contact": contact.id, "direction": direction, "flags": flags, "corrects": corrects_id},
+        details={"contact": contact_id, "direction": direction, "flags": flags, "corrects": corrects_id},
     )
-    return message
+    return Message(id=message_id, **values)
 
 
 def _limit() -> int:

@@ -37,7 +37,11 @@ class Message(SQLModel, table=True):
     """One event of a conversation, verbatim; a correction is a new message referencing the old one."""
 
     __tablename__ = "message"
-    __table_args__ = (Index("ix_message_contact_order", "contact_id", "sent_at", "id"),)
+    __table_args__ = (
+        Index("ix_message_contact_order", "contact_id", "sent_at", "id"),
+        # Whether an incoming message precedes a moment (the decoy_initiated flag), in O(log n).
+        Index("ix_message_contact_direction", "contact_id", "direction", "sent_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     operation_id: int = Field(foreign_key="operation.id", index=True)

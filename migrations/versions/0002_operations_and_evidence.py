@@ -227,6 +227,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('message', schema=None) as batch_op:
         batch_op.create_index('ix_message_contact_order', ['contact_id', 'sent_at', 'id'], unique=False)
+        batch_op.create_index('ix_message_contact_direction', ['contact_id', 'direction', 'sent_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_message_operation_id'), ['operation_id'], unique=False)
 
     op.create_table('attachment',
@@ -271,6 +272,7 @@ def downgrade() -> None:
     op.drop_table('attachment')
     with op.batch_alter_table('message', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_message_operation_id'))
+        batch_op.drop_index('ix_message_contact_direction')
         batch_op.drop_index('ix_message_contact_order')
 
     op.drop_table('message')
