@@ -21,4 +21,6 @@ def home() -> Response | str:
     """Each role's starting page."""
     if current_user.has_role("admin"):
         return redirect(url_for("admin.users"))
-    return render_template("main/home.html")
+    from ..operations.home import home_data
+
+    return render_template("main/home.html", **home_data(current_user))

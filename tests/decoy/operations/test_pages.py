@@ -241,3 +241,19 @@ def test_the_central_record_is_for_legal_officers_only(team, auth):
     auth.login("sam")
     assert team.client.get("/authorizations").status_code == 403
     assert team.client.get("/authorizations.csv").status_code == 403
+
+
+def test_home_pages_list_operations_approvals_and_the_records_alarms(team, auth, clock):
+    make_profile(team.app, team.operation_id, team.authorization_id, "sam", handle="waiting_one")
+    make_authorization(team.app, "lena", team.operation_id, reference="SOON-1",
+                       valid_until=clock.now() + timedelta(days=3))
+    auth.login("sol")
+    html = team.client.get("/").get_data(as_text=True)
+    assert "Operation Lantern" in html and "waiting_one" in html
+    auth.logout()
+    auth.login("sam")
+    assert "waiting_one" not in team.client.get("/").get_data(as_text=True)  # one's own proposal
+    auth.logout()
+    auth.login("lena")
+    html = team.client.get("/").get_data(as_text=True)
+    assert "SOON-1" in html and "expiring within 14 days" in html and "/authorizations" in html
