@@ -3,13 +3,14 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, RadioField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange
 
 DECISION_CHOICES = [
-    ("continue", _l("Continue: the operation stays within its authorization")),
-    ("amend", _l("Amend: the authorization or its conditions must be amended")),
-    ("suspend", _l("Suspend: suspend every active profile under this authorization now")),
-    ("terminate", _l("Terminate: retire every profile under this authorization now")),
+    SelectChoice("continue", _l("Continue: the operation stays within its authorization")),
+    SelectChoice("amend", _l("Amend: the authorization or its conditions must be amended")),
+    SelectChoice("suspend", _l("Suspend: suspend every active profile under this authorization now")),
+    SelectChoice("terminate", _l("Terminate: retire every profile under this authorization now")),
 ]
 
 
