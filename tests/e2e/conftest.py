@@ -139,6 +139,7 @@ class Site:
     port: int
     factory: Factory
     last_step: dict[str, int] = field(default_factory=dict)
+    sessions: dict[str, Any] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def user(self, username: str, *roles: str, **kwargs: Any) -> Any:
@@ -197,13 +198,20 @@ class Browsing:
         self.site = site
         self.opened: list[tuple[Any, Guard]] = []
 
-    def page(self, language: str = "en", *, bypass_csp: bool = False) -> Any:
-        """A new page in a fresh context (its own cookies) whose browser prefers ``language``."""
+    def page(self, language: str = "en", *, axe: bool = False, storage_state: Any = None) -> Any:
+        """A new page in a fresh context (its own cookies) whose browser prefers ``language``.
+
+        With ``axe``, the context bypasses the CSP and loads axe-core into every page, for the
+        accessibility checks only; the journeys run under the real CSP.
+        """
         context = self.browser.new_context(
             base_url=self.site.url, locale=LOCALES[language], viewport=VIEWPORT,
-            bypass_csp=bypass_csp, accept_downloads=True, timezone_id="Europe/Amsterdam",
+            bypass_csp=axe, accept_downloads=True, timezone_id="Europe/Amsterdam",
+            storage_state=storage_state,
         )
         context.set_default_timeout(15_000)
+        if axe:
+            context.add_init_script(path=str(AXE))
         guard = Guard(self.site.port)
         context.route("**/*", guard.route)
         page = context.new_page()
@@ -236,10 +244,21 @@ class Browsing:
         page.wait_for_load_state()
         assert not urlsplit(page.url).path.startswith("/login"), f"{username} was not signed in: {page.url}"
 
-    def signed_in(self, username: str, language: str = "en", *, bypass_csp: bool = False) -> Any:
-        """A new page of ``username``, signed in."""
-        page = self.page(language, bypass_csp=bypass_csp)
+    def signed_in(self, username: str, language: str = "en", *, axe: bool = False,
+                  fresh: bool = False) -> Any:
+        """A new page of ``username``, signed in.
+
+        The first time, through the forms; later in the module, with the cookies of that sign-in, since
+        Decoy accepts each TOTP step once and a third sign-in within 30 seconds would have to wait.
+        """
+        saved = None if fresh else self.site.sessions.get(username)
+        page = self.page(language, axe=axe, storage_state=saved)
+        if saved is not None:
+            page.goto("/")
+            if not path_of(page).startswith("/login"):
+                return page
         self.login(page, username)
+        self.site.sessions[username] = page.context.storage_state()
         return page
 
     def close(self) -> list[str]:
@@ -270,8 +289,9 @@ def save_screenshot(page: Any, journey: str) -> Path:
 
 
 def axe_violations(page: Any) -> list[dict[str, Any]]:
-    """Run axe-core on the page (in a context that bypasses the CSP); return serious and critical findings."""
-    page.add_script_tag(path=str(AXE))
+    """Run axe-core on a page opened with ``axe=True``; return the serious and critical findings."""
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.add_script_tag(path=str(AXE))
     found = page.evaluate(
         """async () => {
           const result = await axe.run(document, {resultTypes: ["violations"]});
