@@ -42,6 +42,7 @@ class SchedulerLock:
         self.engine = app.extensions["decoy.engine"]
         self.connection: Connection | None = None
         self.handle: int | None = None
+        self.held = False
 
     @property
     def postgres(self) -> bool:
@@ -54,7 +55,8 @@ class SchedulerLock:
             if self.connection is None:
                 self.connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
             got = self.connection.exec_driver_sql("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)).scalar()
-            return bool(got)
+            self.held = bool(got)
+            return self.held
         path = Path(self.app.config["DATA_DIR"]) / "scheduler.lock"
         handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
@@ -87,8 +89,10 @@ class SchedulerLock:
         """Let go of the lock."""
         if self.connection is not None:
             try:
-                self.connection.exec_driver_sql("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
+                if self.held:
+                    self.connection.exec_driver_sql("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
             finally:
+                self.held = False
                 # Never hand a connection that may still hold the lock back to the pool.
                 self.connection.invalidate()
                 self.connection.close()
@@ -181,6 +185,7 @@ def run_once(app: Flask, wait_seconds: float | None = None) -> list[tuple[str, s
     lock = SchedulerLock(app)
     wait = float(app.config["SCHEDULER_LOCK_WAIT_SECONDS"] if wait_seconds is None else wait_seconds)
     if not lock.wait(wait):
+        lock.release()  # closes the connection it polled on
         raise SchedulerBusy(f"another scheduler holds the lock; gave up after {wait:g} s without running")
     try:
         return run_jobs(app)
@@ -207,8 +212,17 @@ def run_scheduler(app: Flask) -> None:
             scheduler.shutdown(wait=False)
 
     for name, function, trigger, arguments in JOBS:
-        scheduler.add_job(_run, trigger, args=(app, name, function), id=name, name=name,
-                          max_instances=1, coalesce=True, misfire_grace_time=3600, **arguments)
+        scheduler.add_job(
+            _run,
+            trigger,
+            args=(app, name, function),
+            id=name,
+            name=name,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=3600,
+            **arguments,
+        )
     scheduler.add_job(_watch_lock, "interval", seconds=30, id="lock", name="lock", max_instances=1)
     log.info("scheduler started with %d jobs", len(JOBS))
     try:

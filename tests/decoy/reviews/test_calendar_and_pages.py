@@ -29,8 +29,9 @@ def events(body: bytes) -> dict[str, Any]:
 
 def test_feed_holds_the_due_times_in_each_operations_zone(team: Any, clock: Any) -> None:
     other = make_operation(team.app, "sam", name="Operation Harbour", timezone="America/New_York")
-    make_authorization(team.app, "lena", other, valid_until=clock.now() + timedelta(days=300),
-                       review_interval_days=60)
+    make_authorization(
+        team.app, "lena", other, valid_until=clock.now() + timedelta(days=300), review_interval_days=60
+    )
     team.run()
     answer = team.client.get("/reviews.ics", headers=team.headers("sam"))
     assert answer.status_code == 200
@@ -47,8 +48,11 @@ def test_feed_holds_the_due_times_in_each_operations_zone(team: Any, clock: Any)
         assert start == review.due_at
         assert start.utcoffset() == review.due_at.astimezone(ZoneInfo(zones[review.operation_id])).utcoffset()
     # New York deadlines in May and in December: -04:00 and -05:00, the zone's rules rather than one offset.
-    offsets = {found[f"review-{r.id}@localhost"]["DTSTART"].dt.utcoffset() for r in reviews
-               if r.operation_id == other}
+    offsets = {
+        found[f"review-{r.id}@localhost"]["DTSTART"].dt.utcoffset()
+        for r in reviews
+        if r.operation_id == other
+    }
     assert offsets == {timedelta(hours=-4), timedelta(hours=-5)}
     calendar = icalendar.Calendar.from_ical(answer.data)
     assert {str(tz["TZID"]) for tz in calendar.walk("VTIMEZONE")} == {"Europe/Amsterdam", "America/New_York"}
@@ -58,8 +62,10 @@ def test_feed_by_calendar_token_and_revocation(team: Any, auth: Any) -> None:
     team.run()
     auth.login("lena")
     page = team.client.get("/account/calendar")
-    created = team.client.post("/account/calendar", data={
-        "name": "Office calendar", "days": 30, "csrf_token": csrf_from(page.get_data(as_text=True))})
+    created = team.client.post(
+        "/account/calendar",
+        data={"name": "Office calendar", "days": 30, "csrf_token": csrf_from(page.get_data(as_text=True))},
+    )
     assert created.status_code == 201
     html = created.get_data(as_text=True)
     url = html.split('id="feed-url" class="secret">')[1].split("<")[0].replace("&amp;", "&")
@@ -72,7 +78,9 @@ def test_feed_by_calendar_token_and_revocation(team: Any, auth: Any) -> None:
     auth.login("lena")
     listing = team.client.get("/account/calendar").get_data(as_text=True)
     token_id = listing.split("/account/calendar/")[1].split("/revoke")[0]
-    revoked = team.client.post(f"/account/calendar/{token_id}/revoke", data={"csrf_token": csrf_from(listing)})
+    revoked = team.client.post(
+        f"/account/calendar/{token_id}/revoke", data={"csrf_token": csrf_from(listing)}
+    )
     assert revoked.status_code == 302
     auth.logout()
     assert team.client.get(f"/reviews.ics?token={token}").status_code == 401

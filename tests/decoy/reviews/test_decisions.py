@@ -1,4 +1,4 @@
-"""Decisions: only a legal officer decides; suspend and terminate act on the profiles at once; bad input 400."""
+"""Decisions: only a legal officer decides; suspend and terminate act on the profiles at once."""
 
 from __future__ import annotations
 
@@ -54,13 +54,16 @@ def test_continue_decision_leaves_the_profiles(team: Any) -> None:
     assert again.status_code == 409
 
 
-@pytest.mark.parametrize(("username", "status"), [
-    ("sam", 403),    # supervisor, member
-    ("dana", 403),   # detective, member
-    ("nina", 404),   # detective, not a member
-    ("adam", 404),   # admin: sees no evidence
-    ("lars", 200),   # legal officer, not a member: legal officers read every operation
-])
+@pytest.mark.parametrize(
+    ("username", "status"),
+    [
+        ("sam", 403),  # supervisor, member
+        ("dana", 403),  # detective, member
+        ("nina", 404),  # detective, not a member
+        ("adam", 404),  # admin: sees no evidence
+        ("lars", 200),  # legal officer, not a member: legal officers read every operation
+    ],
+)
 def test_only_a_legal_officer_decides(team: Any, username: str, status: int) -> None:
     review_id = review_ids(team)[0]
     answer = decide(team, review_id, username, decision="continue", rationale="Fine.")
@@ -69,15 +72,18 @@ def test_only_a_legal_officer_decides(team: Any, username: str, status: int) -> 
     assert read.status_code == (404 if status == 404 else 200)
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"rationale": "no decision"}, "decision"),
-    ({"decision": "approve", "rationale": "x"}, "decision"),
-    ({"decision": 3, "rationale": "x"}, "decision"),
-    ({"decision": "continue"}, "rationale"),
-    ({"decision": "continue", "rationale": "   "}, "rationale"),
-    ({"decision": "continue", "rationale": ["a"]}, "rationale"),
-    ({"decision": "continue", "rationale": "x" * 10_001}, "rationale"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"rationale": "no decision"}, "decision"),
+        ({"decision": "approve", "rationale": "x"}, "decision"),
+        ({"decision": 3, "rationale": "x"}, "decision"),
+        ({"decision": "continue"}, "rationale"),
+        ({"decision": "continue", "rationale": "   "}, "rationale"),
+        ({"decision": "continue", "rationale": ["a"]}, "rationale"),
+        ({"decision": "continue", "rationale": "x" * 10_001}, "rationale"),
+    ],
+)
 def test_bad_decision_input_names_the_field(team: Any, body: dict[str, Any], field: str) -> None:
     review_id = review_ids(team)[0]
     answer = decide(team, review_id, **body)
@@ -104,8 +110,10 @@ def test_decision_form_with_csrf(team: Any, auth: Any) -> None:
     assert "Record the decision" in html
     missing = team.client.post(f"/reviews/{review_id}", data={"decision": "continue", "rationale": "x"})
     assert missing.status_code == 400  # no CSRF token
-    answer = team.client.post(f"/reviews/{review_id}", data={
-        "decision": "suspend", "rationale": "Stop now.", "csrf_token": csrf_from(html)})
+    answer = team.client.post(
+        f"/reviews/{review_id}",
+        data={"decision": "suspend", "rationale": "Stop now.", "csrf_token": csrf_from(html)},
+    )
     assert answer.status_code == 302
     assert set(team.statuses().values()) == {"suspended"}
     shown = team.client.get(f"/reviews/{review_id}").get_data(as_text=True)
@@ -119,8 +127,9 @@ def test_supervisor_sees_the_review_page_without_the_form(team: Any, auth: Any) 
     assert page.status_code == 200
     assert "Only a legal officer decides" in page.get_data(as_text=True)
     token = csrf_from(team.client.get("/notifications").get_data(as_text=True))
-    posted = team.client.post(f"/reviews/{review_id}", data={
-        "decision": "continue", "rationale": "x", "csrf_token": token})
+    posted = team.client.post(
+        f"/reviews/{review_id}", data={"decision": "continue", "rationale": "x", "csrf_token": token}
+    )
     assert posted.status_code == 403
 
 

@@ -1,4 +1,4 @@
-"""Rule 2 across its boundaries: expiry and overdue reviews suspend once; late written orders raise a review."""
+"""Rule 2 across its boundaries: expiry and overdue reviews suspend once; late written orders too."""
 
 from __future__ import annotations
 
@@ -34,7 +34,9 @@ def reviews(app: Any) -> list[Review]:
 def suspensions(app: Any) -> list[ProfileTransition]:
     """Every transition to suspended."""
     with app.app_context(), session_scope(app) as session:
-        return list(session.exec(select(ProfileTransition).where(ProfileTransition.to_status == "suspended")).all())
+        return list(
+            session.exec(select(ProfileTransition).where(ProfileTransition.to_status == "suspended")).all()
+        )
 
 
 def valid_until(app: Any, authorization_id: int) -> Any:
@@ -48,11 +50,17 @@ def test_reviews_are_generated_once_with_due_times_from_the_authorization(team: 
     found = reviews(team.app)
     keys = [review.key for review in found]
     authorization = team.authorization_id
-    assert keys == [f"periodic:{authorization}:1", f"periodic:{authorization}:2",
-                    f"periodic:{authorization}:3", f"expiry:{authorization}"]
+    assert keys == [
+        f"periodic:{authorization}:1",
+        f"periodic:{authorization}:2",
+        f"periodic:{authorization}:3",
+        f"expiry:{authorization}",
+    ]
     start = clock.now() - timedelta(days=1)  # valid_from; valid_until is 90 days from now
     assert [review.due_at for review in found] == [
-        start + timedelta(days=30), start + timedelta(days=60), start + timedelta(days=90),
+        start + timedelta(days=30),
+        start + timedelta(days=60),
+        start + timedelta(days=90),
         clock.now() + timedelta(days=90 - 14),
     ]
     assert len(audit_entries(team.app, "review.schedule")) == 4
@@ -79,7 +87,9 @@ def test_expired_authorization_suspends_profiles(team: Any, clock: Any) -> None:
     assert all("rule 2" in entry["details"]["reason"] for entry in profile_entries)
 
 
-def test_overdue_review_suspends_only_after_grace(app_factory: Any, client: Any, factory: Any, clock: Any) -> None:
+def test_overdue_review_suspends_only_after_grace(
+    app_factory: Any, client: Any, factory: Any, clock: Any
+) -> None:
     team = build_team(app_factory(), client, factory, valid_until=clock.now() + timedelta(days=365))
     team.run()
     first = reviews(team.app)[0]
@@ -100,22 +110,33 @@ def test_decided_review_does_not_suspend(app_factory: Any, client: Any, factory:
     team.run()
     first = reviews(team.app)[0]
     clock.set(first.due_at + timedelta(days=1))
-    answer = team.api("POST", f"/reviews/{first.id}/decision",
-                      json={"decision": "continue", "rationale": "Within the order."})
+    answer = team.api(
+        "POST",
+        f"/reviews/{first.id}/decision",
+        json={"decision": "continue", "rationale": "Within the order."},
+    )
     assert answer.status_code == 200, answer.get_json()
     clock.set(first.due_at + timedelta(days=10))
     team.run()
     assert set(team.statuses().values()) == {"active"}
 
 
-def test_extension_supersedes_undecided_reviews(app_factory: Any, client: Any, factory: Any, clock: Any) -> None:
+def test_extension_supersedes_undecided_reviews(
+    app_factory: Any, client: Any, factory: Any, clock: Any
+) -> None:
     from tests.factories import make_authorization
 
     team = build_team(app_factory(), client, factory)
     team.run()
     end = valid_until(team.app, team.authorization_id)
-    extension = make_authorization(team.app, "lena", team.operation_id, supersedes_id=team.authorization_id,
-                                   valid_from=end, valid_until=end + timedelta(days=180))
+    extension = make_authorization(
+        team.app,
+        "lena",
+        team.operation_id,
+        supersedes_id=team.authorization_id,
+        valid_from=end,
+        valid_until=end + timedelta(days=180),
+    )
     clock.set(end + timedelta(days=1))
     team.run()
     assert set(team.statuses().values()) == {"active"}
@@ -133,8 +154,9 @@ def test_oral_order_past_deadline_raises_triggered_review(
     clock.advance(days=3)
     team.run(2)
     triggered = [r for r in reviews(team.app) if r.kind == "triggered"]
-    assert [(r.trigger, r.key) for r in triggered] == [("written_order_overdue",
-                                                        f"written_order:{team.authorization_id}")]
+    assert [(r.trigger, r.key) for r in triggered] == [
+        ("written_order_overdue", f"written_order:{team.authorization_id}")
+    ]
     scheduled = [e for e in audit_entries(team.app, "review.schedule") if e["details"]["kind"] == "triggered"]
     assert scheduled[0]["actor"] == "system"
     assert "written order" in scheduled[0]["details"]["reason"]
@@ -144,8 +166,9 @@ def test_three_weeks_of_downtime_are_caught_up_once(
     app_factory: Any, client: Any, factory: Any, clock: Any, mail_server: Any
 ) -> None:
     mail_server.start()
-    team = build_team(app_factory(), client, factory, valid_until=clock.now() + timedelta(days=20),
-                      review_interval_days=7)
+    team = build_team(
+        app_factory(), client, factory, valid_until=clock.now() + timedelta(days=20), review_interval_days=7
+    )
     mailing = app_factory(SMTP_URL=mail_server.url)
     team.app = mailing
     team.run()

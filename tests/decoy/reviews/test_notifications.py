@@ -50,7 +50,10 @@ def test_reminder_is_received_exactly_once(
     received = mail_server.handler.messages
     # The supervisors and the legal officer who is a member; not lars (another legal officer), not dana.
     assert sorted(m["X-Envelope-To"] for m in received) == [
-        "lena@example.test", "sam@example.test", "sol@example.test"]
+        "lena@example.test",
+        "sam@example.test",
+        "sol@example.test",
+    ]
     message = received[0]
     assert message["Subject"] == "Review due in 7 days: Operation Lantern"
     content = message.get_content()
@@ -92,7 +95,12 @@ def test_escalation_reaches_every_legal_officer(
     clock.set(first_review(team.app).due_at)
     team.run(2)
     overdue = [m["X-Envelope-To"] for m in mail_server.handler.messages if m["Subject"].startswith("OVERDUE")]
-    assert sorted(overdue) == ["lars@example.test", "lena@example.test", "sam@example.test", "sol@example.test"]
+    assert sorted(overdue) == [
+        "lars@example.test",
+        "lena@example.test",
+        "sam@example.test",
+        "sol@example.test",
+    ]
 
 
 def test_flagged_message_review_mails_no_counterpart_text(
@@ -102,17 +110,25 @@ def test_flagged_message_review_mails_no_counterpart_text(
     team = mailing_team(app_factory, client, factory, mail_server)
     with team.app.app_context(), session_scope(team.app) as session:
         dana = actor_for(session, "dana")
-        contact = create_contact(session=session, actor=dana, profile_id=team.profile_ids[0],
-                                 counterpart="counterpart_handle_77")
+        contact = create_contact(
+            session=session, actor=dana, profile_id=team.profile_ids[0], counterpart="counterpart_handle_77"
+        )
         contact_id = contact.id
     with team.app.app_context(), session_scope(team.app) as session:
-        log_message(session=session, actor=actor_for(session, "dana"), contact_id=contact_id, direction="out",
-                    sent_at=clock.now(), body="very distinctive words 4411")
+        log_message(
+            session=session,
+            actor=actor_for(session, "dana"),
+            contact_id=contact_id,
+            direction="out",
+            sent_at=clock.now(),
+            body="very distinctive words 4411",
+        )
     team.run()
     with team.app.app_context(), session_scope(team.app) as session:
         triggered = session.exec(select(Review).where(Review.kind == "triggered")).all()
         assert [(r.trigger, r.flag, r.contact_id) for r in triggered] == [
-            ("flagged_message", "decoy_initiated", contact_id)]
+            ("flagged_message", "decoy_initiated", contact_id)
+        ]
         assert triggered[0].due_at == clock.now() + timedelta(days=2)
     clock.advance(days=2)
     team.run()
@@ -146,15 +162,28 @@ def test_failed_verification_alarms_legal_officers_and_admins(
     mail_server.start()
     team = mailing_team(app_factory, client, factory, mail_server)
     with team.app.app_context(), session_scope(team.app) as session:
-        session.add(VerificationRun(started_at=clock.now(), finished_at=clock.now(), ok=False, entries=10,
-                                    checkpoints=1, first_bad_index=4, reason="leaf 4 does not match",
-                                    trigger="scheduler", actor="system"))
+        session.add(
+            VerificationRun(
+                started_at=clock.now(),
+                finished_at=clock.now(),
+                ok=False,
+                entries=10,
+                checkpoints=1,
+                first_bad_index=4,
+                reason="leaf 4 does not match",
+                trigger="scheduler",
+                actor="system",
+            )
+        )
     assert alarm_pass(team.app) == 3
     assert alarm_pass(team.app) == 0
     outbox_pass(team.app)
     alarms = [m for m in mail_server.handler.messages if m["Subject"].startswith("ALARM")]
     assert sorted(m["X-Envelope-To"] for m in alarms) == [
-        "adam@example.test", "lars@example.test", "lena@example.test"]
+        "adam@example.test",
+        "lars@example.test",
+        "lena@example.test",
+    ]
     assert "4" in alarms[0].get_content()
 
 
@@ -172,7 +201,9 @@ def test_notifications_page_lists_and_marks_read(team: Any, auth: Any, clock: An
         sams = [n for n in mine if n.user_id == actor_for(session, "sam").id]
         others = [n for n in mine if n.user_id != actor_for(session, "sam").id]
     token = auth.csrf("/notifications")
-    assert team.client.post(f"/notifications/{others[0].id}/read", data={"csrf_token": token}).status_code == 404
+    assert (
+        team.client.post(f"/notifications/{others[0].id}/read", data={"csrf_token": token}).status_code == 404
+    )
     answer = team.client.post(f"/notifications/{sams[0].id}/read", data={"csrf_token": token})
     assert answer.status_code == 302
     with team.app.app_context(), session_scope(team.app) as session:

@@ -22,8 +22,15 @@ def counts(app: Any) -> dict[str, int]:
         return {
             model.__name__: int(session.exec(select(func.count()).select_from(model)).one())
             for model in (Review, EnforcementAction, Notification, OutboxEmail)
-        } | {"suspensions": int(session.exec(select(func.count()).select_from(ProfileTransition).where(
-            ProfileTransition.to_status == "suspended")).one())}
+        } | {
+            "suspensions": int(
+                session.exec(
+                    select(func.count())
+                    .select_from(ProfileTransition)
+                    .where(ProfileTransition.to_status == "suspended")
+                ).one()
+            )
+        }
 
 
 def test_scheduler_once_runs_every_due_job(team: Any, runner: Any) -> None:
@@ -49,10 +56,15 @@ def test_once_gives_up_while_another_scheduler_holds_the_lock(app_factory: Any, 
         assert answer.exit_code == 1
         assert "another scheduler holds the lock; gave up after 0.3 s" in answer.output
         assert counts(team.app)["Review"] == 0  # it did nothing
-        assert not SchedulerLock(other).try_acquire()
+        second = SchedulerLock(other)
+        assert not second.try_acquire()
+        second.release()
     finally:
         holder.release()
-    assert [name for name, _outcome in run_once(app_factory(), wait_seconds=0)][:2] == ["checkpoint", "reviews"]
+    assert [name for name, _outcome in run_once(app_factory(), wait_seconds=0)][:2] == [
+        "checkpoint",
+        "reviews",
+    ]
 
 
 def test_standby_takes_over_when_the_active_scheduler_stops(app_factory: Any, team: Any) -> None:
@@ -90,8 +102,9 @@ def test_two_schedulers_at_once_act_once(
     app_factory: Any, client: Any, factory: Any, clock: Any, mail_server: Any
 ) -> None:
     mail_server.start()
-    team = build_team(app_factory(), client, factory, valid_until=clock.now() + timedelta(days=20),
-                      review_interval_days=7)
+    build_team(
+        app_factory(), client, factory, valid_until=clock.now() + timedelta(days=20), review_interval_days=7
+    )
     one, two = app_factory(SMTP_URL=mail_server.url), app_factory(SMTP_URL=mail_server.url)
     clock.advance(days=21)
     results = _together(lambda: run_once(one), lambda: run_once(two))
@@ -103,17 +116,23 @@ def test_two_schedulers_at_once_act_once(
     run_once(two)
     assert counts(one) == after
     # Each queued e-mail (its Message-ID names its outbox row) arrived exactly once.
-    outbox_ids = [m["Message-ID"].split("decoy-outbox-")[1].split("@")[0] for m in mail_server.handler.messages]
+    outbox_ids = [
+        m["Message-ID"].split("decoy-outbox-")[1].split("@")[0] for m in mail_server.handler.messages
+    ]
     assert sorted(outbox_ids) == sorted({*outbox_ids}) and len(outbox_ids) == after["OutboxEmail"] > 0
 
 
-@pytest.mark.skipif(not PG_URL, reason="SQLite serialises every write transaction (BEGIN IMMEDIATE), so two "
-                    "passes cannot overlap there; the lock test above covers SQLite's file lock")
+@pytest.mark.skipif(
+    not PG_URL,
+    reason="SQLite serialises every write transaction (BEGIN IMMEDIATE), so two "
+    "passes cannot overlap there; the lock test above covers SQLite's file lock",
+)
 def test_two_passes_without_the_lock_still_act_once_on_postgresql(
     app_factory: Any, client: Any, factory: Any, clock: Any
 ) -> None:
-    team = build_team(app_factory(), client, factory, valid_until=clock.now() + timedelta(days=20),
-                      review_interval_days=7)
+    team = build_team(
+        app_factory(), client, factory, valid_until=clock.now() + timedelta(days=20), review_interval_days=7
+    )
     one, two = app_factory(), app_factory()
     clock.advance(days=21)
     results = _together(lambda: run_jobs(one), lambda: run_jobs(two))
