@@ -12,9 +12,19 @@ import unicodedata
 from datetime import datetime
 from functools import lru_cache
 
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
 from ..api.parsing import with_offset
+
+#: What each flag means, shown beside its name on every screen.
+FLAG_TEXTS = {
+    "outside_authorization": _l("no valid authorization at the platform time"),
+    "profile_not_active": _l("the profile was not active (suspended, retired or never approved)"),
+    "decoy_initiated": _l("the decoy wrote first and the authorization does not allow it"),
+    "officer_not_named": _l("recorded by an officer the authorization does not name"),
+    "platform_not_permitted": _l("the authorization does not permit this platform"),
+}
 
 #: Shown as themselves: line breaks and tabs lay the text out but hide nothing.
 KEPT = frozenset("\n\t")
@@ -56,6 +66,12 @@ def visible(text: str | None) -> Markup:
 def visible_plain(text: str | None) -> str:
     """``text`` with hidden characters replaced by plain-text markers (for titles and exports)."""
     return "".join(marker(c) if is_hidden(c) else c for c in (text or ""))
+
+
+def flag_text(name: str) -> str:
+    """The explanation of a flag in the user's language."""
+    text = FLAG_TEXTS.get(name)
+    return "" if text is None else str(text)
 
 
 def platform_time(moment: datetime, offset_minutes: int) -> str:

@@ -27,6 +27,7 @@ PAGE = 100
 bp.add_app_template_filter(display.visible, "visible")
 bp.add_app_template_filter(display.visible_plain, "visible_plain")
 bp.add_app_template_global(display.platform_time, "platform_time")
+bp.add_app_template_global(display.flag_text, "flag_text")
 
 
 def _optional_int(name: str, minimum: int = 1) -> int | None:
