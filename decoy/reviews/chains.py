@@ -97,14 +97,12 @@ def insert_new(session: Session, model: type, rows: list[dict], returning: str =
         return []
     table = model.__table__  # type: ignore[attr-defined]
     dialect = session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite if dialect == "sqlite" else None
-    created: list[tuple] = []
-    for start in range(0, len(rows), 500):
-        chunk = rows[start : start + 500]
-        if module is None:
-            statement = insert(table).values(chunk)
-        else:
-            statement = module.insert(table).values(chunk).on_conflict_do_nothing()
-        result = session.execute(statement.returning(table.c.id, table.c[returning]))
-        created.extend(tuple(row) for row in result.all())
-    return created
+    if dialect == "postgresql":
+        statement = postgresql.insert(table).on_conflict_do_nothing()
+    elif dialect == "sqlite":
+        statement = sqlite.insert(table).on_conflict_do_nothing()
+    else:
+        statement = insert(table)
+    # One cached statement executed for many rows (SQLAlchemy batches them as INSERT … VALUES … RETURNING).
+    result = session.execute(statement.returning(table.c.id, table.c[returning]), rows)
+    return [tuple(row) for row in result.all()]

@@ -125,8 +125,8 @@ def notify(
     params: dict[str, Any],
     link: str,
     operation_id: int | None = None,
-) -> list[Notification]:
-    """Create the notice ``key`` for each of ``users`` who does not have it yet, and queue its e-mails."""
+) -> int:
+    """Create the notice ``key`` for each of ``users`` who lacks it, queue its e-mails; return how many."""
     now = clock.now()
     unique = {user.id: user for user in users}
     rows = [
@@ -171,7 +171,7 @@ def notify(
             operation_id=operation_id,
             details={"kind": kind, "recipients": sorted(unique[u].username for _i, u in created)},
         )
-    return [session.get(Notification, notification_id) for notification_id, _u in created]  # type: ignore[misc]
+    return len(created)
 
 
 def _not_notified(prefix: str, column: Any) -> Any:
@@ -199,6 +199,7 @@ def review_notices(session: Session, now: datetime) -> int:
     replaced = superseded_ids(session)
     windows = [(kind, now + low, now + high) for kind, low, high in REVIEW_NOTICES]
     windows.append(("escalation", None, now))
+    people: dict[tuple[int, bool], list[User]] = {}
     count = 0
     for kind, after, until in windows:
         query = (
@@ -217,17 +218,20 @@ def review_notices(session: Session, now: datetime) -> int:
         for review, name, zone in session.exec(query).all():
             if review.kind != ReviewKind.triggered.value and review.authorization_id in replaced:
                 continue
-            users = responsible(session, review.operation_id, every_legal_officer=kind == "escalation")
-            count += len(
-                notify(
-                    session,
-                    key=f"{kind}:{review.id}",
-                    kind=kind,
-                    users=users,
-                    params=_review_params(review, name, zone),
-                    link=f"/reviews/{review.id}",
-                    operation_id=review.operation_id,
+            everyone = kind == "escalation"
+            users = people.get((review.operation_id, everyone))
+            if users is None:
+                users = people[review.operation_id, everyone] = responsible(
+                    session, review.operation_id, every_legal_officer=everyone
                 )
+            count += notify(
+                session,
+                key=f"{kind}:{review.id}",
+                kind=kind,
+                users=users,
+                params=_review_params(review, name, zone),
+                link=f"/reviews/{review.id}",
+                operation_id=review.operation_id,
             )
     return count
 
@@ -251,16 +255,14 @@ def suspension_notices(session: Session) -> int:
             "review_id": action.review_id,
             "link": f"/operations/{action.operation_id}/reviews",
         }
-        count += len(
-            notify(
-                session,
-                key=f"suspension:{action.id}",
-                kind="suspension",
-                users=responsible(session, action.operation_id),
-                params=params,
-                link=params["link"],
-                operation_id=action.operation_id,
-            )
+        count += notify(
+            session,
+            key=f"suspension:{action.id}",
+            kind="suspension",
+            users=responsible(session, action.operation_id),
+            params=params,
+            link=params["link"],
+            operation_id=action.operation_id,
         )
     return count
 
@@ -277,15 +279,13 @@ def checkpoint_notice(session: Session, now: datetime) -> int:
     if stored is None:
         return 0
     params = {"size": stored.size, "note": stored.note, "link": "/integrity/"}
-    return len(
-        notify(
-            session,
-            key=key,
-            kind="checkpoint",
-            users=active_with_role(session, Role.legal.value),
-            params=params,
-            link="/integrity/",
-        )
+    return notify(
+        session,
+        key=key,
+        kind="checkpoint",
+        users=active_with_role(session, Role.legal.value),
+        params=params,
+        link="/integrity/",
     )
 
 
@@ -301,15 +301,13 @@ def verification_alarm(session: Session) -> int:
         "link": "/integrity/",
     }
     users = active_with_role(session, Role.legal.value, Role.admin.value)
-    return len(
-        notify(
-            session,
-            key=f"verification_failed:{run.id}",
-            kind="verification_failed",
-            users=users,
-            params=params,
-            link="/integrity/",
-        )
+    return notify(
+        session,
+        key=f"verification_failed:{run.id}",
+        kind="verification_failed",
+        users=users,
+        params=params,
+        link="/integrity/",
     )
 
 
