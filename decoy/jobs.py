@@ -199,10 +199,10 @@ def run_scheduler(app: Flask) -> None:
 
     lock = SchedulerLock(app)
     if not lock.try_acquire():
-        log.warning("another scheduler is active: waiting as standby")
         click.echo("another scheduler is active: waiting as standby", err=True)
         while not lock.try_acquire():
             time.sleep(STANDBY_POLL_SECONDS)
+        click.echo("the other scheduler stopped: this one is now active", err=True)
     scheduler = BlockingScheduler(timezone="UTC")
     app.extensions["scheduler"] = scheduler
 
