@@ -138,3 +138,16 @@ def test_decisions_are_append_only(team: Any) -> None:
     assert decide(team, review_id, decision="continue", rationale="Fine.").status_code == 200
     with get_engine(team.app).connect() as connection, pytest.raises(Exception, match="append-only"):
         connection.execute(text("UPDATE review_decision SET decision = 'terminate'"))
+
+
+def test_operation_records_carry_the_decisions_for_bundles(team: Any) -> None:
+    from decoy.db import session_scope
+    from decoy.reviews.services import operation_records
+
+    review_id = review_ids(team)[0]
+    assert decide(team, review_id, decision="amend", rationale="Platforms to be added.").status_code == 200
+    with team.app.app_context(), session_scope(team.app) as session:
+        records = operation_records(session, team.operation_id)
+    assert [record["id"] for record in records][0] == review_id
+    assert records[0]["decision"]["decision"] == "amend" and records[0]["status"] == "done"
+    assert {record["status"] for record in records[1:]} == {"pending"}
