@@ -227,6 +227,7 @@ class Browsing:
         page.locator("#username").fill(username)
         page.locator("#password").fill(password)
         page.locator("main form button[type=submit]").click()
+        page.wait_for_load_state()
 
     def login(self, page: Any, username: str, password: str = PASSWORD) -> None:
         """Sign in with both factors, enrolling from the secret shown on the page at first login."""
@@ -290,6 +291,7 @@ def save_screenshot(page: Any, journey: str) -> Path:
 
 def axe_violations(page: Any) -> list[dict[str, Any]]:
     """Run axe-core on a page opened with ``axe=True``; return the serious and critical findings."""
+    page.wait_for_load_state()  # a form just submitted may still be loading its answer
     if not page.evaluate("() => typeof window.axe === 'object'"):
         page.add_script_tag(path=str(AXE))
     found = page.evaluate(

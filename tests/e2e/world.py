@@ -2,7 +2,8 @@
 
 Two operations: "Operation Lantern" (supervisors sam and sol, detective dana) with an active profile
 and a conversation, and "Operation Harbour" (supervisor sol, detective nina) that dana may not see.
-Legal officer lena reads both; admin adam reads neither. All text is neutral and invented.
+Legal officer lena reads both; admin adam reads neither. The scheduler's review pass has run, so
+both operations have their reviews. All text is neutral and invented.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from decoy import clock
 from decoy.db import session_scope
 from decoy.evidence import services as evidence
+from decoy.reviews.passes import review_pass
 from tests.factories import actor_for, make_authorization, make_operation, make_profile
 
 from .conftest import Site
@@ -97,5 +99,6 @@ def build_world(site: Site) -> World:
     other_profile = make_profile(app, other_id, other_authorization, "sol", approver="sam",
                                  handle="quiet_reader")
     other_contact = contact_with_messages(app, "nina", other_profile, "blue_kite_12")
+    review_pass(app)  # the scheduler's pass: plans the reviews the authorizations and flags call for
     return World(operation_id, authorization_id, profile_id, contact_id,
                  other_id, other_profile, other_contact)

@@ -1,0 +1,54 @@
+"""The supervisors' journey: one proposes a decoy profile, a colleague approves it (four eyes)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.e2e.conftest import Browsing, Site, save_screenshot
+from tests.factories import make_authorization, make_operation
+
+
+@pytest.fixture(scope="module")
+def operation_id(site: Site) -> Iterator[int]:
+    """An operation of supervisors sam and sol with one authorization registered by lena."""
+    for username, role in {"sam": "supervisor", "sol": "supervisor", "lena": "legal"}.items():
+        site.user(username, role)
+    created = make_operation(site.app, "sam", name="Operation Lantern", members=("sol",))
+    make_authorization(site.app, "lena", created, reference="OvJ-2026-0042", platforms=["chatapp"])
+    yield created
+
+
+def test_supervisor_proposes_a_profile_and_a_colleague_approves_it(
+    site: Site, browsing: Browsing, operation_id: int
+) -> None:
+    """The proposer cannot approve their own profile; the second supervisor can, and it becomes active."""
+    sam = browsing.signed_in("sam")
+    sam.goto("/")
+    sam.get_by_role("link", name="Operation Lantern").first.click()
+    assert sam.get_by_role("heading", level=1).inner_text().startswith("Operation Lantern")
+    sam.locator("#authorization_id").select_option(label="OvJ-2026-0042")
+    sam.locator("#platform").fill("chatapp")
+    sam.locator("#handle").fill("evening_walk")
+    sam.locator("#persona").fill("a quiet reader who likes long walks")
+    sam.get_by_role("button", name="Propose profile").click()
+    assert "evening_walk proposed" in sam.get_by_role("status").inner_text()
+    row = sam.locator("table.profiles tbody tr", has_text="evening_walk").first
+    assert "pending approval" in row.inner_text()
+    assert row.get_by_role("button", name="Approve").count() == 0
+    assert "cannot approve" in row.inner_text()
+    save_screenshot(sam, "supervisor-proposes-profile")
+
+    sol = browsing.signed_in("sol")
+    sol.goto(f"/operations/{operation_id}")
+    row = sol.locator("table.profiles tbody tr", has_text="evening_walk").first
+    row.get_by_role("button", name="Approve").click()
+    assert "evening_walk is now active" in sol.get_by_role("status").inner_text()
+    row = sol.locator("table.profiles tbody tr", has_text="evening_walk").first
+    assert "active" in row.locator(".profile-status").inner_text()
+    assert "sol" in row.inner_text() and "sam" in row.inner_text()
+    history = sol.locator("tr.history-row details").first
+    history.locator("summary").click()
+    assert "pending approval → active" in history.inner_text()
+    save_screenshot(sol, "supervisor-approves-profile")

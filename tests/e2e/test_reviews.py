@@ -1,0 +1,67 @@
+"""The legal officer's journey: the compliance dashboard, deciding a review, downloading an export."""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Iterator
+
+import pytest
+
+from tests.e2e.conftest import Browsing, Site, path_of, save_screenshot
+from tests.e2e.world import World, build_world
+
+
+@pytest.fixture(scope="module")
+def world(site: Site) -> Iterator[World]:
+    """Two operations with conversations, flags and planned reviews."""
+    yield build_world(site)
+
+
+def test_legal_officer_decides_a_review(site: Site, browsing: Browsing, world: World) -> None:
+    """From the dashboard to the operation's reviews to a decision with its rationale."""
+    page = browsing.signed_in("lena")
+    page.goto("/compliance")
+    row = page.locator("#compliance tbody tr", has_text="Operation Lantern")
+    assert row.count() == 1
+    save_screenshot(page, "legal-compliance-dashboard")
+    row.get_by_role("link", name="Operation Lantern").click()
+    assert path_of(page) == f"/operations/{world.operation_id}/reviews"
+    pending = page.locator('#reviews tbody tr[data-status="pending"]').first
+    pending.locator("td a").first.click()
+    assert path_of(page).startswith("/reviews/")
+
+    page.get_by_label("Continue: the operation stays within its authorization").check()
+    page.locator("#rationale").fill("The profiles keep within the order; the conversations were checked.")
+    page.get_by_role("button", name="Record the decision").click()
+    assert "Decision recorded: continue" in page.get_by_role("status").inner_text()
+    decision = page.locator("#decision")
+    assert "continue" in decision.inner_text()
+    assert "lena" in decision.inner_text()
+    assert "conversations were checked" in decision.inner_text()
+    save_screenshot(page, "legal-decides-review")
+
+
+def test_detective_cannot_decide_a_review(site: Site, browsing: Browsing, world: World) -> None:
+    """A detective of the operation sees the review but no decision form."""
+    page = browsing.signed_in("dana")
+    page.goto(f"/operations/{world.operation_id}/reviews")
+    page.locator('#reviews tbody tr[data-status="pending"] td a').first.click()
+    assert path_of(page).startswith("/reviews/")
+    assert page.locator("#rationale").count() == 0
+    assert "Only a legal officer decides" in page.locator("main").inner_text()
+
+
+def test_legal_officer_downloads_an_export(site: Site, browsing: Browsing, world: World) -> None:
+    """The export link of an operation gives the evidence bundle, a ZIP with its manifest."""
+    page = browsing.signed_in("lena")
+    page.goto(f"/operations/{world.operation_id}")
+    link = page.locator(f'a[href$="/operations/{world.operation_id}/export"]')
+    if link.count() == 0:
+        pytest.skip("no export link on the operation page yet (operations pages, issue 4)")
+    with page.expect_download() as download_info:
+        link.first.click()
+    path = download_info.value.path()
+    assert path is not None
+    with zipfile.ZipFile(path) as bundle:
+        names = bundle.namelist()
+    assert any("manifest" in name.lower() for name in names), names
