@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from .. import clock
 from ..api.parsing import with_offset
 from ..models import (
     Attachment,
@@ -243,47 +242,11 @@ def message_record(
 def review_records(
     session: Session, operation_id: int, names: Usernames, zone: ZoneInfo
 ) -> list[dict[str, Any]]:
-    """The operation's legal reviews, their decisions and the automatic enforcement actions."""
-    from ..models.reviews import EnforcementAction, Review, ReviewDecision
+    """The operation's legal reviews with their decisions, then the automatic enforcement actions."""
+    from ..models.reviews import EnforcementAction
+    from ..reviews.services import operation_records
 
-    now = clock.now()
-    decisions = {
-        decision.review_id: decision
-        for decision in session.exec(
-            select(ReviewDecision)
-            .join(Review, col(Review.id) == ReviewDecision.review_id)
-            .where(Review.operation_id == operation_id)
-        ).all()
-    }
-    records: list[dict[str, Any]] = []
-    for review in session.exec(
-        select(Review).where(Review.operation_id == operation_id).order_by(col(Review.due_at), col(Review.id))
-    ).all():
-        decision = decisions.get(review.id or 0)
-        status = "done" if decision else ("overdue" if review.due_at < now else "pending")
-        records.append(
-            {
-                "id": review.id,
-                "kind": review.kind,
-                "trigger": review.trigger,
-                "authorization_id": review.authorization_id,
-                "contact_id": review.contact_id,
-                "flag": review.flag,
-                "due_at": iso(review.due_at),
-                "due_local": local(review.due_at, zone),
-                "created_at": iso(review.created_at),
-                "status": status,
-                "decision": None
-                if decision is None
-                else {
-                    "decision": decision.decision,
-                    "rationale": decision.rationale,
-                    "decided_by": names(decision.decided_by),
-                    "decided_at": iso(decision.decided_at),
-                    "profiles": list(decision.profiles),
-                },
-            }
-        )
+    records = operation_records(session, operation_id)
     for action in session.exec(
         select(EnforcementAction)
         .where(EnforcementAction.operation_id == operation_id)
@@ -296,14 +259,13 @@ def review_records(
                 "trigger": action.rule,
                 "authorization_id": action.authorization_id,
                 "review_id": action.review_id,
-                "due_at": iso(action.at),
-                "due_local": local(action.at, zone),
+                "due_at": local(action.at, zone),
                 "status": "done",
                 "decision": {
                     "decision": "suspend",
                     "rationale": f"automatic: {action.rule}",
                     "decided_by": "system",
-                    "decided_at": iso(action.at),
+                    "decided_at": local(action.at, zone),
                     "profiles": list(action.profiles),
                 },
             }

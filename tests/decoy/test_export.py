@@ -235,3 +235,28 @@ def test_only_legal_officers_export_and_unknown_operations_are_404(client, facto
     response = client.get(f"/api/v1/operations/{operation}/export", headers=_bearer(factory, "lena"))
     assert response.status_code == 200 and response.mimetype == "application/zip"
     assert zipfile.ZipFile(io.BytesIO(response.get_data())).testzip() is None
+
+
+def test_reviews_and_decisions_are_in_the_bundle_and_report(
+    client, runner, factory, clock, two_operations, tmp_path
+):
+    operation = two_operations[0]
+    clock.advance(days=31)
+    assert runner.invoke(main, ["scheduler", "--once"]).exit_code == 0
+    headers = _bearer(factory, "lena")
+    reviews = client.get(f"/api/v1/operations/{operation}/reviews", headers=headers).get_json()["items"]
+    assert reviews, "the scheduler generated the periodic review"
+    decided = client.post(
+        f"/api/v1/reviews/{reviews[0]['id']}/decision",
+        headers=headers,
+        json={"decision": "continue", "rationale": "within the ruling, checked the log"},
+    )
+    assert decided.status_code == 200, decided.get_data(as_text=True)
+    bundle = _export(runner, operation, tmp_path / "lantern.zip")
+    assert verify_bundle(bundle).ok
+    with zipfile.ZipFile(bundle) as archive:
+        records = json.loads(archive.read("reviews.json"))
+        report = "".join(p.extract_text() for p in PdfReader(io.BytesIO(archive.read("report.pdf"))).pages)
+    done = [r for r in records if r["id"] == reviews[0]["id"]]
+    assert done and done[0]["decision"]["rationale"] == "within the ruling, checked the log"
+    assert "within the ruling, checked the log" in report
