@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterable, Sequence
 
 __all__ = [
     "EMPTY_ROOT",
     "HASH_SIZE",
     "Frontier",
     "Tree",
+    "TreeCache",
     "leaf_hash",
     "node_hash",
     "root_from_leaf_hashes",
@@ -129,6 +131,40 @@ class Frontier:
         hashes.append(leaf)
         self._size += 1
 
+    def extend(self, leaves: Iterable[bytes]) -> None:
+        """Append many leaf hashes (in place); the same as appending them one by one, about twice as fast.
+
+        The leaves are taken in perfect blocks aligned to the tree, each hashed level by level.
+        """
+        leaves = list(leaves)
+        if not (set(map(type, leaves)) <= {bytes} and set(map(len, leaves)) <= {HASH_SIZE}):
+            if not all(map(_is_hash, leaves)):
+                raise ValueError("a leaf hash is 32 bytes")
+        sha256 = _sha256
+        position, total = 0, len(leaves)
+        while position < total:
+            block = 1 << ((total - position).bit_length() - 1)
+            if self._size:
+                block = min(block, self._size & -self._size)
+            level = leaves[position : position + block]
+            while len(level) > 1:
+                pairs = iter(level)  # a block has an even number of nodes below its top
+                level = [
+                    sha256(b"\x01" + left + right).digest() for left, right in zip(pairs, pairs, strict=False)
+                ]
+            self._push(level[0], block.bit_length() - 1)
+            position += block
+
+    def _push(self, subtree: bytes, height: int) -> None:
+        """Append the root of a perfect subtree of 2**height leaves; the size is a multiple of that."""
+        hashes = self._hashes
+        carry = self._size >> height
+        while carry & 1:
+            subtree = _sha256(b"\x01" + hashes.pop() + subtree).digest()
+            carry >>= 1
+        hashes.append(subtree)
+        self._size += 1 << height
+
     def root(self) -> bytes:
         """Return the tree's root hash."""
         hashes = self._hashes
@@ -148,6 +184,26 @@ class Frontier:
         return Frontier(self._size, list(self._hashes))
 
 
+def _grow_levels(levels: list[list[bytes]]) -> None:
+    """Complete every level above the leaves after leaves were added to ``levels[0]`` (in place).
+
+    levels[k][j] is the root of the perfect subtree of leaves [j * 2**k, (j + 1) * 2**k); nodes
+    already present are never changed, so a tree viewing fewer leaves stays valid.
+    """
+    sha256 = _sha256
+    k = 0
+    while len(levels[k]) > 1 or k + 1 < len(levels):
+        below = levels[k]
+        if k + 1 == len(levels):
+            levels.append([])
+        above = levels[k + 1]
+        above.extend(
+            sha256(b"\x01" + below[i] + below[i + 1]).digest()
+            for i in range(2 * len(above), len(below) - 1, 2)
+        )
+        k += 1
+
+
 class Tree:
     """A tree over a fixed list of leaf hashes, with every perfect subtree kept for fast proofs."""
 
@@ -155,14 +211,20 @@ class Tree:
         if not all(map(_is_hash, leaf_hashes)):
             raise ValueError("leaf hashes are 32 bytes")
         levels = [list(leaf_hashes)]
-        while len(levels[-1]) > 1:
-            below = levels[-1]
-            levels.append([node_hash(below[i], below[i + 1]) for i in range(0, len(below) - 1, 2)])
-        # levels[k][j] is the root of the perfect subtree of leaves [j * 2**k, (j + 1) * 2**k).
+        _grow_levels(levels)
         self._levels = levels
+        self._size = len(levels[0])
+
+    @classmethod
+    def _view(cls, levels: list[list[bytes]], size: int) -> Tree:
+        """A tree of the first ``size`` leaves of ``levels``, which may hold more (see TreeCache)."""
+        tree = cls.__new__(cls)
+        tree._levels = levels
+        tree._size = size
+        return tree
 
     def __len__(self) -> int:
-        return len(self._levels[0])
+        return self._size
 
     def _check_size(self, size: int) -> None:
         if type(size) is not int or not 0 <= size <= len(self):
@@ -236,6 +298,42 @@ class Tree:
                 complete = False
         proof.reverse()
         return proof
+
+
+class TreeCache:
+    """The levels of a growing log's tree, kept between proof requests (see AuditStore.tree).
+
+    A log only grows, so the tree of a larger size reuses every node of a smaller one: extending the
+    cache hashes only the new leaves. The store checks the cache against the head's root on every use
+    and rebuilds it when they differ (a rolled-back append, another database), so a cache never serves
+    a tree the current head does not commit to. Safe to share between threads.
+    """
+
+    def __init__(self) -> None:
+        self._levels: list[list[bytes]] = [[]]
+        self.lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._levels[0])
+
+    def clear(self) -> None:
+        """Forget every leaf."""
+        self._levels = [[]]
+
+    def extend(self, leaf_hashes: Sequence[bytes]) -> None:
+        """Add leaf hashes at the end."""
+        if not all(map(_is_hash, leaf_hashes)):
+            raise ValueError("leaf hashes are 32 bytes")
+        self._levels[0].extend(leaf_hashes)
+        _grow_levels(self._levels)
+
+    def tree(self, size: int | None = None) -> Tree:
+        """Return the tree of the first ``size`` cached leaves (all when None)."""
+        if size is None:
+            size = len(self)
+        if type(size) is not int or not 0 <= size <= len(self):
+            raise ValueError(f"tree size {size!r} out of range 0..{len(self)}")
+        return Tree._view(self._levels, size)
 
 
 def verify_inclusion(index: int, size: int, leaf_hash: bytes, proof: Sequence[bytes], root: bytes) -> bool:

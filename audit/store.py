@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -33,7 +34,7 @@ from sqlalchemy import (
 from audit.checkpoint import Checkpoint, CheckpointError, Signer, split_note
 from audit.entry import EntryInput, encode_entry, format_time
 from audit.errors import InconsistentLogError
-from audit.merkle import EMPTY_ROOT, Frontier, Tree, leaf_hash, verify_consistency
+from audit.merkle import EMPTY_ROOT, HASH_SIZE, Frontier, Tree, TreeCache, leaf_hash
 from audit.triggers import drop_triggers, install_trigger_sql
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "HeadRow",
     "InconsistentLogError",
     "StoredCheckpoint",
+    "TreeCache",
     "define_tables",
     "drop_triggers",
     "install_triggers",
@@ -166,6 +168,16 @@ def _placeholder(connection: Connection) -> str:
     return "?" if connection.dialect.paramstyle == "qmark" else "%s"
 
 
+def _fetch_all(connection: Connection, sql: str, parameters: tuple[Any, ...]) -> list[Any]:
+    """Run a raw statement and return the driver's own rows (plain tuples: half the cost of Rows)."""
+    result = connection.exec_driver_sql(sql, parameters)
+    try:
+        rows = result.cursor.fetchall()
+        return rows if type(rows) is list else list(rows)
+    finally:
+        result.close()
+
+
 class AuditStore:
     """Appends, reads, proofs and checkpoints of the audit log, each on a connection the caller owns."""
 
@@ -239,11 +251,26 @@ class AuditStore:
         mark = _placeholder(conn)
         sql = f"SELECT idx, entry, leaf_hash FROM audit_entry WHERE idx >= {mark} ORDER BY idx LIMIT {mark}"  # noqa: S608 - fixed text
         while True:
-            rows = conn.exec_driver_sql(sql, (start, chunk)).fetchall()
+            rows = _fetch_all(conn, sql, (start, chunk))
             if not rows:
                 return
-            yield rows  # type: ignore[misc]
+            yield rows
             start = rows[-1][0] + 1
+
+    def _leaf_hash_chunks(self, conn: Connection, start: int, end: int) -> Iterator[list[bytes]]:
+        """Yield the stored leaf hashes of indexes [start, end) in chunks; InconsistentLogError on a gap."""
+        mark = _placeholder(conn)
+        sql = f"SELECT idx, leaf_hash FROM audit_entry WHERE idx >= {mark} AND idx < {mark} ORDER BY idx"  # noqa: S608
+        while start < end:
+            rows = _fetch_all(conn, sql, (start, min(start + _CHUNK, end)))
+            # Indexes are unique and ascending: the first and the last tell whether one is missing.
+            if not rows or rows[0][0] != start or rows[-1][0] != start + len(rows) - 1:
+                missing = next(
+                    (start + i for i, row in enumerate(rows) if row[0] != start + i), start + len(rows)
+                )
+                raise InconsistentLogError(f"audit entry {missing} is missing")
+            yield [bytes(digest) for _, digest in rows]
+            start += len(rows)
 
     def leaf_hashes(self, conn: Connection, size: int | None = None) -> list[bytes]:
         """Return the first ``size`` stored leaf hashes (all when None), read in chunks."""
@@ -252,37 +279,56 @@ class AuditStore:
             size = head_size
         if type(size) is not int or not 0 <= size <= head_size:
             raise ValueError(f"size {size!r} out of range 0..{head_size}")
-        mark = _placeholder(conn)
-        sql = f"SELECT idx, leaf_hash FROM audit_entry WHERE idx >= {mark} AND idx < {mark} ORDER BY idx"  # noqa: S608
         hashes: list[bytes] = []
-        while len(hashes) < size:
-            start = len(hashes)
-            rows = conn.exec_driver_sql(sql, (start, min(start + _CHUNK, size))).fetchall()
-            for index, digest in rows:
-                if index != len(hashes):
-                    raise InconsistentLogError(f"audit entry {len(hashes)} is missing")
-                hashes.append(bytes(digest))
-            if len(hashes) == start:
-                raise InconsistentLogError(f"audit entry {start} is missing")
+        for chunk in self._leaf_hash_chunks(conn, 0, size):
+            hashes.extend(chunk)
         return hashes
 
-    def tree(self, conn: Connection, size: int | None = None) -> Tree:
-        """Return a Merkle tree over the first ``size`` stored leaves."""
+    def tree(self, conn: Connection, size: int | None = None, cache: TreeCache | None = None) -> Tree:
+        """Return a Merkle tree over the first ``size`` stored leaves (all when None).
+
+        With a ``cache`` (a TreeCache the caller keeps between calls), only leaves appended since the
+        cache was last used are read and hashed; the cache is checked against the head's root first
+        and rebuilt from the stored leaves if it differs.
+        """
+        if cache is None:
+            return Tree(self.leaf_hashes(conn, size))
+        head = self.head_row(conn)
+        if size is None:
+            size = head.size
+        if type(size) is not int or not 0 <= size <= head.size:
+            raise ValueError(f"size {size!r} out of range 0..{head.size}")
+        with cache.lock:
+            for attempt in range(2):
+                if attempt or len(cache) > head.size and cache.tree(head.size).root() != head.root:
+                    cache.clear()
+                for chunk in self._leaf_hash_chunks(conn, len(cache), head.size):
+                    if not all(len(digest) == HASH_SIZE for digest in chunk):
+                        raise InconsistentLogError("a stored leaf hash is not 32 bytes")
+                    cache.extend(chunk)
+                if cache.tree(head.size).root() == head.root:
+                    return cache.tree(size)
+            # The stored leaves do not reproduce the head: serve them uncached, as without a cache.
+            cache.clear()
         return Tree(self.leaf_hashes(conn, size))
 
-    def inclusion_proof(self, conn: Connection, index: int, size: int) -> list[bytes]:
+    def inclusion_proof(
+        self, conn: Connection, index: int, size: int, cache: TreeCache | None = None
+    ) -> list[bytes]:
         """Return the inclusion proof of ``index`` in the tree of ``size``; ValueError if out of range."""
         head_size = self.size(conn)
         if type(index) is not int or type(size) is not int or not 0 <= index < size <= head_size:
             raise ValueError(f"need 0 <= index < size <= {head_size}")
-        return self.tree(conn, size).inclusion_proof(index, size)
+        return self.tree(conn, size, cache).inclusion_proof(index, size)
 
-    def consistency_proof(self, conn: Connection, first: int, second: int) -> list[bytes]:
+    def consistency_proof(
+        self, conn: Connection, first: int, second: int, cache: TreeCache | None = None
+    ) -> list[bytes]:
         """Return the consistency proof between two sizes; ValueError if out of range."""
         head_size = self.size(conn)
         if type(first) is not int or type(second) is not int or not 0 <= first <= second <= head_size:
             raise ValueError(f"need 0 <= first <= second <= {head_size}")
-        return self.tree(conn, second).consistency_proof(first, second)
+        return self.tree(conn, second, cache).consistency_proof(first, second)
 
     def _checkpoint_rows(self, conn: Connection, latest_only: bool) -> list[StoredCheckpoint]:
         table = self.tables.checkpoint
@@ -328,15 +374,28 @@ class AuditStore:
                 raise InconsistentLogError(
                     f"log has {head.size} entries, fewer than checkpoint {latest.id} ({latest.size})"
                 )
-        tree = self.tree(conn, head.size)
-        if tree.root() != head.root:
+        # One pass over the stored leaf hashes gives the root at the previous checkpoint's size and at
+        # the head's: when both match, the head's tree extends the checkpointed one (its first
+        # latest.size leaves are the same), which is what a consistency proof would show.
+        frontier = Frontier.empty()
+        previous_root = EMPTY_ROOT
+        mark = latest.size if latest is not None else 0
+        try:
+            for chunk in self._leaf_hash_chunks(conn, 0, head.size):
+                if frontier.size < mark <= frontier.size + len(chunk):
+                    split = mark - frontier.size
+                    frontier.extend(chunk[:split])
+                    previous_root = frontier.root()
+                    chunk = chunk[split:]  # noqa: PLW2901
+                frontier.extend(chunk)
+        except ValueError as exc:
+            raise InconsistentLogError(f"stored leaf hashes are malformed: {exc}") from exc
+        if frontier.root() != head.root:
             raise InconsistentLogError("stored leaves do not reproduce the head root")
-        if latest is not None:
-            proof = tree.consistency_proof(latest.size, head.size)
-            if not verify_consistency(latest.size, head.size, latest.root, head.root, proof):
-                raise InconsistentLogError(
-                    f"log is not consistent with checkpoint {latest.id} of size {latest.size}"
-                )
+        if latest is not None and previous_root != latest.root:
+            raise InconsistentLogError(
+                f"log is not consistent with checkpoint {latest.id} of size {latest.size}"
+            )
         note = signer.sign(Checkpoint(origin, head.size, head.root))
         table = self.tables.checkpoint
         result = conn.execute(

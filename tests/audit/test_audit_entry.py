@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from audit.checkpoint import Checkpoint, Signer
-from audit.entry import EntryInput, canonical_json, decode_entry, encode_entry
+from audit.entry import EntryInput, canonical_json, decode_entries, decode_entry, encode_entry
 from audit.merkle import Tree, leaf_hash
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "evidence-format.md"
@@ -189,3 +189,122 @@ def test_documented_vectors_match() -> None:
     assert _documented("verifier key") == signer.verifier_key_text()
     note = signer.sign(Checkpoint("decoy.example/audit", 3, tree.root()))
     assert _documented("signature line") == note.rstrip("\n").split("\n")[-1]
+
+
+def _one_by_one(rows: list[bytes]) -> tuple[list[dict[str, Any]], str | None]:
+    decoded = []
+    for row in rows:
+        try:
+            decoded.append(decode_entry(row))
+        except ValueError as exc:
+            return decoded, str(exc)
+    return decoded, None
+
+
+def _batch(rows: list[bytes]) -> tuple[list[dict[str, Any]], str | None]:
+    decoded, error = decode_entries(rows)
+    return decoded, None if error is None else str(error)
+
+
+# Every kind of non-canonical or invalid entry decode_entry refuses, as a change of valid bytes.
+TAMPERING = [
+    lambda s: s.replace(b'"v":1}', b'"v":1 }'),
+    lambda s: s.replace(b'"v":1}', b'"v":2}'),
+    lambda s: s.replace(b'"v":1}', b'"v":true}'),
+    lambda s: s.replace(b'"v":1}', b'"v":1,"v":1}'),
+    lambda s: s.replace(b'"v":1}', b'"v":1,"w":1}'),
+    lambda s: s.replace(b'"index":', b'"index":-'),
+    lambda s: s.replace(b'"index":', b'"index":0'),
+    lambda s: s.replace(b'"index":', b'"index":1.5,"x":'),
+    lambda s: s.replace(b'"index":', b'"index":99999999999999999999,"x":'),
+    lambda s: s.replace(b'"actor":"', b'"actor":"\\u0061'),
+    lambda s: s.replace(b'"actor":"', b'"actor":"\\ud800'),
+    lambda s: s.replace(b'"actor":"', b'"actor":"\xff'),
+    lambda s: s.replace(b'"actor":"', b'"actor":"\\/'),
+    lambda s: s.replace(b'"actor":"', b'"actor":"\x7f\xe2\x80\xa8\x09'),
+    lambda s: s.replace(b'"actor":"', b'"actor":"","x":"'),
+    lambda s: s.replace(b'"request":"', b'"request":7,"y":"'),
+    lambda s: s.replace(b'"request":"', b'"request":["'),
+    lambda s: s.replace(b'"operation":', b'"operation":false,"p":'),
+    lambda s: s.replace(b'"operation":', b'"operation":-0,"p":'),
+    lambda s: s.replace(b'"object":{"id":', b'"object":{"id":true,"z":'),
+    lambda s: s.replace(b'"object":{"id":', b'"object":{"type":"m","id":'),
+    lambda s: s.replace(b'"type":"', b'"type":"","q":"'),
+    lambda s: s.replace(b'"details":{', b'"details":{"a":1.0,'),
+    lambda s: s.replace(b'"details":{', b'"details":{"b":1,"a":1,'),
+    lambda s: s.replace(b'"details":{', b'"details":{"a":NaN,'),
+    lambda s: s.replace(b'"details":{', b'"details":{"a":-9223372036854775809,'),
+    lambda s: s.replace(b'"details":{', b'"details":{"a":9223372036854775807,'),  # valid: the largest
+    lambda s: s.replace(b'"details":{', b'"details":[{'),
+    lambda s: s.replace(b'"evidence":{', b'"evidence":{"a":"' + b"A" * 64 + b'",'),
+    lambda s: s.replace(b'"evidence":{', b'"evidence":{"a":[],'),  # valid: an empty list
+    lambda s: s.replace(b'"evidence":{', b'"evidence":{"":"' + b"a" * 64 + b'",'),
+    lambda s: s.replace(b'"evidence":{', b'"evidence":{"a":["' + b"a" * 63 + b'"],'),
+    lambda s: s.replace(b"T", b"T24:", 1) if b"T" in s else s,
+    lambda s: s.replace(b'"time":"2026-', b'"time":"2026-02-30T00:00:00.000000Z","x":"'),
+    lambda s: s.replace(b'"time":"2026-', b'"time":"2028-02-29T23:59:59.999999Z","time2":"'),
+    lambda s: s.replace(b'Z","v"', b'+00:00","v"'),
+    lambda s: s.replace(b'Z","v"', b'Z ","v"'),
+    lambda s: s[:-1],
+    lambda s: s + b",{}",
+    lambda s: s + b"]",
+    lambda s: b"[" + s,
+    lambda s: b" " + s,
+    lambda s: b"1",
+    lambda s: b"",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    numbers=st.lists(st.integers(0, 1 << 20), min_size=1, max_size=12),
+    details=st.dictionaries(st.text(max_size=6), json_values, max_size=3),
+    data=st.data(),
+)
+def test_decoding_many_entries_is_decoding_each(
+    numbers: list[int], details: dict[str, Any], data: st.DataObject
+) -> None:
+    """decode_entries takes a shortcut; whatever the rows, its answer is decode_entry's, row by row."""
+    rows = [encode_entry(entry(details=details if n % 2 else {}, request=f"r{n}"), n) for n in numbers]
+    assert _batch(rows) == _one_by_one(rows)
+    k = data.draw(st.integers(0, len(rows) - 1))
+    how = data.draw(st.sampled_from(["mutate", "flip", "split", "merge"]))
+    if how == "mutate":
+        rows[k] = data.draw(st.sampled_from(TAMPERING))(rows[k])
+    elif how == "flip":
+        bit = data.draw(st.integers(0, 8 * len(rows[k]) - 1))
+        changed = bytearray(rows[k])
+        changed[bit // 8] ^= 1 << (bit % 8)
+        rows[k] = bytes(changed)
+    elif how == "split":  # move a row boundary: the joined bytes stay the same
+        cut = data.draw(st.integers(1, len(rows[k]) - 1))
+        rows[k : k + 1] = [rows[k][:cut], rows[k][cut:]]
+        if k + 2 < len(rows):
+            rows[k + 1 : k + 3] = [rows[k + 1] + b"," + rows[k + 2]]
+    else:  # two entries in one row, a lone comma between them in the joined bytes
+        if k + 1 < len(rows):
+            rows[k : k + 2] = [rows[k] + b"," + rows[k + 1], b""]
+    assert _batch(rows) == _one_by_one(rows)
+
+
+def test_decoding_many_entries_refuses_what_decode_entry_refuses() -> None:
+    valid = encode_entry(entry(details={"n": 5, "s": "é\u2028\x7f"}, evidence={"b": DIGEST}), 2)
+    for mutate in TAMPERING:
+        rows = [valid, mutate(valid), valid]
+        assert _batch(rows) == _one_by_one(rows), mutate(valid)
+    assert _batch([]) == ([], None)
+    assert decode_entries([bytearray(valid)])[0] == [decode_entry(valid)]
+
+
+def test_valid_entries_take_the_shortcut(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only rows that fail the shortcut's checks are decoded one by one."""
+    import audit.entry
+
+    rows = [encode_entry(vector, index) for index, vector in enumerate(VECTOR_ENTRIES)]
+    expected = [decode_entry(row) for row in rows]
+
+    def refuse(data: bytes) -> dict[str, Any]:
+        raise AssertionError("decoded one by one")
+
+    monkeypatch.setattr(audit.entry, "decode_entry", refuse)
+    assert decode_entries(rows) == (expected, None)

@@ -14,6 +14,7 @@ from audit.merkle import (
     EMPTY_ROOT,
     Frontier,
     Tree,
+    TreeCache,
     leaf_hash,
     node_hash,
     root_from_leaf_hashes,
@@ -289,3 +290,47 @@ def test_tree_refuses_out_of_range_requests() -> None:
         tree.consistency_proof(5, 4)
     with pytest.raises(ValueError):
         tree.root(11)
+
+
+@settings(max_examples=60, deadline=None)
+@given(first=st.integers(0, 300), more=st.lists(st.integers(0, 130), max_size=4))
+def test_frontier_extend_equals_appending_one_by_one(first: int, more: list[int]) -> None:
+    total = first + sum(more)
+    leaves = [leaf_hash(i.to_bytes(4, "big")) for i in range(total)]
+    extended = Frontier.from_leaf_hashes(leaves[:first])
+    appended = extended.copy()
+    position = first
+    for count in more:
+        extended.extend(leaves[position : position + count])
+        position += count
+    for leaf in leaves[first:]:
+        appended.append(leaf)
+    assert extended.size == appended.size == total
+    assert extended.to_bytes() == appended.to_bytes()
+    assert extended.root() == root_from_leaf_hashes(leaves)
+    with pytest.raises(ValueError):
+        extended.extend([bytes(31)])
+
+
+@settings(max_examples=40, deadline=None)
+@given(steps=st.lists(st.integers(0, 70), min_size=1, max_size=5), data=st.data())
+def test_a_tree_cache_grows_into_the_same_tree(steps: list[int], data: st.DataObject) -> None:
+    leaves = [leaf_hash(i.to_bytes(4, "big")) for i in range(sum(steps))]
+    cache = TreeCache()
+    views = []
+    for count in steps:
+        cache.extend(leaves[len(cache) : len(cache) + count])
+        views.append(cache.tree())
+    for view in views:  # a tree handed out earlier keeps its size and its answers
+        size = len(view)
+        whole = Tree(leaves[:size])
+        assert view.root() == whole.root()
+        if size:
+            index = data.draw(st.integers(0, size - 1))
+            first = data.draw(st.integers(0, size))
+            assert view.inclusion_proof(index, size) == whole.inclusion_proof(index, size)
+            assert view.consistency_proof(first, size) == whole.consistency_proof(first, size)
+    with pytest.raises(ValueError):
+        cache.tree(len(cache) + 1)
+    cache.clear()
+    assert len(cache) == 0 and cache.tree().root() == EMPTY_ROOT

@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from audit.checkpoint import Signer
 from audit.entry import decode_entry
 from audit.errors import InconsistentLogError
-from audit.merkle import EMPTY_ROOT, Tree, leaf_hash, verify_consistency, verify_inclusion
+from audit.merkle import EMPTY_ROOT, Tree, TreeCache, leaf_hash, verify_consistency, verify_inclusion
 from audit.store import AuditStore, AuditTables, drop_triggers, install_triggers
 from audit.verify import verify_store
 
@@ -89,6 +89,82 @@ def test_proofs_from_the_store_verify(engine: Engine, store: AuditStore) -> None
         for bad in [(5, 14), (6, 5), (-1, 3)]:
             with pytest.raises(ValueError):
                 store.consistency_proof(connection, *bad)
+
+
+def test_proofs_from_a_tree_cache_are_the_same(engine: Engine, store: AuditStore) -> None:
+    cache = TreeCache()
+    fill(engine, store, 9)
+    for grown in (9, 14, 30):
+        fill(engine, store, grown - len(rows(engine)), start=len(rows(engine)))
+        with engine.begin() as connection:
+            for size in (1, grown // 2, grown):
+                assert store.tree(connection, size, cache).root() == store.tree(connection, size).root()
+                for index in (0, size // 2, size - 1):
+                    assert store.inclusion_proof(connection, index, size, cache) == store.inclusion_proof(
+                        connection, index, size
+                    )
+                assert store.consistency_proof(connection, size // 2, size, cache) == store.consistency_proof(
+                    connection, size // 2, size
+                )
+            assert len(store.tree(connection, None, cache)) == grown
+            with pytest.raises(ValueError):
+                store.inclusion_proof(connection, 0, grown + 1, cache)
+    assert len(cache) == 30
+
+
+def test_a_tree_cache_forgets_a_rolled_back_append(engine: Engine, store: AuditStore) -> None:
+    cache = TreeCache()
+    fill(engine, store, 5)
+    with pytest.raises(RuntimeError), engine.begin() as connection:
+        store.append(connection, make_entry(100))
+        store.append(connection, make_entry(101))
+        assert len(store.tree(connection, 7, cache)) == 7
+        raise RuntimeError("roll the appends back")
+    assert len(cache) == 7  # holds two leaves that never were
+    fill(engine, store, 3, start=5)  # other entries now sit at indexes 5 and 6
+    with engine.begin() as connection:
+        for size in (5, 6, 7, 8):
+            assert store.tree(connection, size, cache).root() == store.tree(connection, size).root()
+            assert store.inclusion_proof(connection, size - 1, size, cache) == store.inclusion_proof(
+                connection, size - 1, size
+            )
+
+
+def test_a_tree_cache_only_serves_the_tree_the_head_commits_to(engine: Engine, store: AuditStore) -> None:
+    warm = TreeCache()
+    fill(engine, store, 6)
+    with engine.begin() as connection:
+        _, root = store.head(connection)
+        store.tree(connection, 6, warm)
+        drop_triggers(connection)
+        connection.execute(text("UPDATE audit_entry SET leaf_hash = :h WHERE idx = 1"), {"h": bytes(32)})
+    with engine.begin() as connection:
+        # The leaves read before the change still reproduce the head: the cache keeps serving them.
+        assert store.tree(connection, 6, warm).root() == root
+        # A cache filled now cannot reproduce the head: it serves the stored leaves, as with no cache.
+        cold = TreeCache()
+        assert store.tree(connection, 6, cold).root() == store.tree(connection, 6).root() != root
+        assert store.inclusion_proof(connection, 0, 6, cold) == store.inclusion_proof(connection, 0, 6)
+        assert len(cold) == 0
+
+
+def test_checkpoint_is_refused_when_a_leaf_hash_was_changed_below_the_last_checkpoint(
+    engine: Engine, store: AuditStore, signer: Signer
+) -> None:
+    fill(engine, store, 6)
+    with engine.begin() as connection:
+        store.checkpoint(connection, signer, ORIGIN, NOW)
+    fill(engine, store, 3, start=6)
+    with engine.begin() as connection:
+        drop_triggers(connection)
+        connection.execute(text("UPDATE audit_entry SET leaf_hash = :h WHERE idx = 7"), {"h": bytes(31)})
+    with pytest.raises(InconsistentLogError, match="malformed"), engine.begin() as connection:
+        store.checkpoint(connection, signer, ORIGIN, NOW)
+    with engine.begin() as connection:
+        drop_triggers(connection)
+        connection.execute(text("DELETE FROM audit_entry WHERE idx = 7"))
+    with pytest.raises(InconsistentLogError, match="missing"), engine.begin() as connection:
+        store.checkpoint(connection, signer, ORIGIN, NOW)
 
 
 @pytest.mark.parametrize(

@@ -35,9 +35,17 @@ def build(engine: Engine, store: AuditStore, signer: Signer, size: int, checkpoi
             store.checkpoint(connection, signer, ORIGIN, NOW)
 
 
-def verify(engine: Engine, store: AuditStore, signer: Signer) -> VerifyReport:
+def verify(engine: Engine, store: AuditStore, signer: Signer, workers: int = 0) -> VerifyReport:
     with engine.begin() as connection:
-        return verify_store(connection, signer.verifier(), store)
+        return verify_store(connection, signer.verifier(), store, workers=workers)
+
+
+@pytest.fixture
+def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Blocks of 3 rows, so that small logs cross block boundaries (and worker results arrive out of turn)."""
+    import audit.verify
+
+    monkeypatch.setattr(audit.verify, "_BLOCK", 3)
 
 
 def flip(data: bytes, bit: int) -> bytes:
@@ -57,7 +65,10 @@ def test_an_empty_log_verifies(engine: Engine, store: AuditStore, signer: Signer
     assert verify(engine, store, signer).ok
 
 
-def test_the_evidence_check_can_fail_an_entry(engine: Engine, store: AuditStore, signer: Signer) -> None:
+@pytest.mark.parametrize("workers", [0, 2])
+def test_the_evidence_check_can_fail_an_entry(
+    engine: Engine, store: AuditStore, signer: Signer, small_blocks: None, workers: int
+) -> None:
     build(engine, store, signer, 6, None)
     seen: list[int] = []
 
@@ -66,7 +77,7 @@ def test_the_evidence_check_can_fail_an_entry(engine: Engine, store: AuditStore,
         return "attachment file is missing" if index == 4 else None
 
     with engine.begin() as connection:
-        report = verify_store(connection, signer.verifier(), store, evidence_check)
+        report = verify_store(connection, signer.verifier(), store, evidence_check, workers=workers)
     assert not report.ok and report.first_bad_index == 4 and "attachment file is missing" in report.reason
     assert seen == [0, 1, 2, 3, 4]
 
@@ -97,14 +108,14 @@ OPERATIONS = [
 ]
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=FIXTURES)
-@given(
-    operation=st.sampled_from(OPERATIONS),
-    size=st.integers(2, 24),
-    data=st.data(),
-)
-def test_tampering_is_detected_at_the_first_bad_index(
-    engine: Engine, store: AuditStore, signer: Signer, operation: str, size: int, data: st.DataObject
+def tamper_and_verify(
+    engine: Engine,
+    store: AuditStore,
+    signer: Signer,
+    operation: str,
+    size: int,
+    data: st.DataObject,
+    workers: int,
 ) -> None:
     checkpoint_at = data.draw(st.none() | st.integers(0, size), label="checkpoint_at")
     k = data.draw(st.integers(0, size - 1), label="k")
@@ -138,9 +149,85 @@ def test_tampering_is_detected_at_the_first_bad_index(
         assume(checkpoint_at is not None and checkpoint_at > k)
         stored = stored[:k]
     rewrite(engine, stored, move_head=move_head)
-    report = verify(engine, store, signer)
+    report = verify(engine, store, signer, workers)
     assert not report.ok
     assert report.first_bad_index == k, report.reason
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=FIXTURES)
+@given(
+    operation=st.sampled_from(OPERATIONS),
+    size=st.integers(2, 24),
+    data=st.data(),
+)
+def test_tampering_is_detected_at_the_first_bad_index(
+    engine: Engine, store: AuditStore, signer: Signer, operation: str, size: int, data: st.DataObject
+) -> None:
+    tamper_and_verify(engine, store, signer, operation, size, data, workers=0)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=FIXTURES)
+@given(
+    operation=st.sampled_from(OPERATIONS),
+    size=st.integers(2, 24),
+    data=st.data(),
+)
+def test_tampering_is_detected_at_the_first_bad_index_by_worker_processes(
+    engine: Engine,
+    store: AuditStore,
+    signer: Signer,
+    small_blocks: None,
+    operation: str,
+    size: int,
+    data: st.DataObject,
+) -> None:
+    tamper_and_verify(engine, store, signer, operation, size, data, workers=2)
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_every_kind_of_invalid_entry_is_named(
+    engine: Engine, store: AuditStore, signer: Signer, small_blocks: None, workers: int
+) -> None:
+    """An entry whose leaf hash matches but whose bytes are not a valid canonical entry is named."""
+    from test_audit_entry import TAMPERING
+
+    build(engine, store, signer, 8, None)
+    original = rows(engine)
+    for number, mutate in enumerate(TAMPERING):
+        stored = list(original)
+        k = number % 8
+        changed = mutate(stored[k][1])
+        try:
+            decode_entry(changed)
+            continue  # still a valid entry (the tampering list has a few)
+        except ValueError as exc:
+            reason = str(exc)
+        stored[k] = (k, changed, leaf_hash(changed))
+        rewrite(engine, stored, move_head=True)
+        report = verify(engine, store, signer, workers)
+        assert not report.ok and report.first_bad_index == k, report.reason
+        assert report.reason == f"entry {k}: {reason}"
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_a_large_log_verifies_in_blocks(
+    engine: Engine, store: AuditStore, signer: Signer, small_blocks: None, workers: int
+) -> None:
+    build(engine, store, signer, 40, 17)
+    with engine.begin() as connection:
+        store.checkpoint(connection, signer, ORIGIN, NOW)
+    seen: list[int] = []
+
+    def evidence_check(index: int, entry: dict[str, object]) -> str | None:
+        assert entry == decode_entry(stored[index][1])
+        seen.append(index)
+        return None
+
+    stored = rows(engine)
+    with engine.begin() as connection:
+        report = verify_store(connection, signer.verifier(), store, evidence_check, workers=workers)
+    assert report.ok and report.entries == 40 and report.checkpoints == 2, report.reason
+    assert seen == list(range(40))
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=FIXTURES)
@@ -184,3 +271,49 @@ def test_rows_beyond_the_head_are_named(
     report = verify(engine, store, signer)
     assert not report.ok and report.first_bad_index == 4
     assert decode_entry(stored[4][1])["index"] == 4
+
+
+def test_workers_are_spawned_when_other_threads_run(
+    engine: Engine, store: AuditStore, signer: Signer, small_blocks: None
+) -> None:
+    """With other threads about, fork is unsafe: the pool is spawned, and the answers are the same."""
+    import threading
+
+    build(engine, store, signer, 10, 4)
+    stored = rows(engine)
+    stored[6] = (6, flip(stored[6][1], 3), stored[6][2])
+    rewrite(engine, stored, move_head=False)
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        report = verify(engine, store, signer, workers=2)
+    finally:
+        release.set()
+        other.join()
+    assert not report.ok and report.first_bad_index == 6, report.reason
+
+
+def test_a_worker_that_dies_leaves_the_checks_to_this_process(
+    engine: Engine, store: AuditStore, signer: Signer, small_blocks: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    import audit.verify
+
+    build(engine, store, signer, 12, 5)
+    stored = rows(engine)
+    stored[9] = (9, flip(stored[9][1], 20), stored[9][2])
+    rewrite(engine, stored, move_head=False)
+    parent = os.getpid()
+    check_block = audit.verify._check_block
+
+    def dying(*arguments: object) -> object:
+        if os.getpid() != parent:
+            os._exit(1)
+        return check_block(*arguments)  # type: ignore[arg-type]
+
+    dying.__module__, dying.__qualname__ = check_block.__module__, check_block.__qualname__
+    monkeypatch.setattr(audit.verify, "_check_block", dying)
+    report = verify(engine, store, signer, workers=2)
+    assert not report.ok and report.first_bad_index == 9, report.reason
