@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Flask, g, request, session
 from flask_babel import get_locale
+from werkzeug.routing import IntegerConverter
 
 from . import config as configuration
 from . import db
@@ -24,6 +25,17 @@ CONTENT_SECURITY_POLICY = (
     "form-action 'self'; frame-ancestors 'none'"
 )
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+#: The largest row id (a 32-bit INTEGER primary key on PostgreSQL).
+MAX_ID = 2_147_483_647
+
+
+class IdConverter(IntegerConverter):
+    """Route ids: non-negative integers within the range of an id column."""
+
+    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -49,6 +61,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     configuration.finalise(app.config)
 
     app.extensions["clock"] = app.config.get("CLOCK") or SystemClock()
+    # Every <int:…> in a route is a row id: one past the column's range is simply not found (404).
+    app.url_map.converters["int"] = IdConverter
     register_extensions(app)
     register_blueprints(app)
     register_request_hooks(app)

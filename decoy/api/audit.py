@@ -20,7 +20,7 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
 
-def _int_argument(name: str, default: int | None = None, minimum: int = 0, maximum: int | None = None) -> int:
+def _int_argument(name: str, default: int | None = None, minimum: int = 0, maximum: int = 2**62) -> int:
     raw = request.args.get(name)
     if raw is None or raw == "":
         if default is None:
@@ -30,7 +30,7 @@ def _int_argument(name: str, default: int | None = None, minimum: int = 0, maxim
         value = int(raw)
     except ValueError as error:
         raise InvalidInput(f"{name} must be an integer", field=name) from error
-    if value < minimum or (maximum is not None and value > maximum):
+    if value < minimum or value > maximum:
         raise InvalidInput(f"{name} must be between {minimum} and {maximum}", field=name)
     return value
 

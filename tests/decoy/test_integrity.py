@@ -178,3 +178,15 @@ def test_integrity_page_shows_checkpoint_and_verification(client, factory, auth)
     page = client.get("/integrity/").get_data(as_text=True)
     assert "\u2014 decoy.invalid/audit" in page
     assert "intact" in page
+
+
+def test_ids_and_positions_beyond_any_column_are_refused_cleanly(client, factory):
+    factory.user("lena", "legal")
+    headers = {"Authorization": f"Bearer {factory.token('lena')}"}
+    huge = "99999999999999999999"
+    assert client.get(f"/api/v1/operations/{huge}/export", headers=headers).status_code == 404
+    assert client.get(f"/api/v1/operations/{2**31}/export", headers=headers).status_code == 404
+    response = client.get(f"/api/v1/audit/entries?start={huge}", headers=headers)
+    assert response.status_code == 400 and response.get_json()["error"]["field"] == "start"
+    response = client.get(f"/api/v1/audit/proofs/inclusion?index={2**40}&size={2**41}", headers=headers)
+    assert response.status_code == 400
