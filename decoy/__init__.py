@@ -8,7 +8,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, request, session
+from flask import Flask, g, has_request_context, request, session
 from flask_babel import get_locale
 from werkzeug.routing import IntegerConverter
 
@@ -76,7 +76,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def select_locale() -> str | None:
-    """The chosen language, else the browser's preference."""
+    """The chosen language, else the browser's preference; the default outside a request (CLI, scheduler)."""
+    if not has_request_context():
+        return None
     chosen = session.get("lang")
     if chosen:
         return str(chosen)
