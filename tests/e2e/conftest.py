@@ -165,8 +165,8 @@ class Site:
 
 
 @pytest.fixture(scope="module")
-def site(template_dir: tuple[Path, str | None], tmp_path_factory: pytest.TempPathFactory,
-         browser: Any) -> Iterator[Site]:
+def site(browser: Any, template_dir: tuple[Path, str | None],
+         tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """A fresh copy of the migrated database, an app on the real clock, served on 127.0.0.1."""
     source, template_db = template_dir
     data_dir = tmp_path_factory.mktemp("e2e") / "instance"

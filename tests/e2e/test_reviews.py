@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import zipfile
 from collections.abc import Iterator
 
@@ -52,16 +54,24 @@ def test_detective_cannot_decide_a_review(site: Site, browsing: Browsing, world:
 
 
 def test_legal_officer_downloads_an_export(site: Site, browsing: Browsing, world: World) -> None:
-    """The export link of an operation gives the evidence bundle, a ZIP with its manifest."""
+    """The operation page's export button gives the evidence bundle, which verifies with no Decoy."""
     page = browsing.signed_in("lena")
     page.goto(f"/operations/{world.operation_id}")
-    link = page.locator(f'a[href$="/operations/{world.operation_id}/export"]')
-    if link.count() == 0:
-        pytest.skip("no export link on the operation page yet (operations pages, issue 4)")
+    button = page.get_by_role("link", name="Export evidence bundle")
+    assert button.get_attribute("href") == f"/operations/{world.operation_id}/export"
+    save_screenshot(page, "legal-exports-bundle")
     with page.expect_download() as download_info:
-        link.first.click()
-    path = download_info.value.path()
+        button.click()
+    download = download_info.value
+    assert download.suggested_filename.endswith(".zip")
+    path = download.path()
     assert path is not None
     with zipfile.ZipFile(path) as bundle:
         names = bundle.namelist()
+        contents = b"".join(bundle.read(name) for name in names)
     assert any("manifest" in name.lower() for name in names), names
+    assert b"river_fox_88" in contents
+    assert b"blue_kite_12" not in contents, "another operation's counterpart is in the bundle"
+    checked = subprocess.run([sys.executable, "-m", "audit", "verify", str(path)],
+                             capture_output=True, text=True, timeout=120, check=False)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
