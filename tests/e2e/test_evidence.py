@@ -35,7 +35,10 @@ def test_detective_logs_a_contact_and_a_message_with_a_screenshot(
 ) -> None:
     """The contact is recorded from the profile's page; the message keeps its text and its image."""
     page = browsing.signed_in("dana")
-    page.goto(f"/profiles/{world.profile_id}/contacts")
+    page.goto("/")
+    page.get_by_role("link", name="Operation Lantern").first.click()
+    page.locator("table.profiles").get_by_role("link", name="sunny_day").click()
+    assert path_of(page) == f"/profiles/{world.profile_id}/contacts"
     assert "sunny_day" in page.get_by_role("heading", level=1).inner_text()
     page.locator("#counterpart").fill("green_lake_41")
     page.get_by_role("button", name="Record contact").click()

@@ -23,7 +23,8 @@ def operation_id(site: Site) -> Iterator[int]:
 def test_supervisor_proposes_a_profile_and_a_colleague_approves_it(
     site: Site, browsing: Browsing, operation_id: int
 ) -> None:
-    """The proposer cannot approve their own profile; the second supervisor can, and it becomes active."""
+    """The proposer cannot approve their own profile; the second supervisor finds it on their home page,
+    approves it, and it becomes active."""
     sam = browsing.signed_in("sam")
     sam.goto("/")
     sam.get_by_role("link", name="Operation Lantern").first.click()
@@ -41,7 +42,10 @@ def test_supervisor_proposes_a_profile_and_a_colleague_approves_it(
     save_screenshot(sam, "supervisor-proposes-profile")
 
     sol = browsing.signed_in("sol")
-    sol.goto(f"/operations/{operation_id}")
+    sol.goto("/")
+    awaiting = sol.locator("section", has=sol.get_by_role("heading", name="Profiles awaiting your approval"))
+    awaiting.get_by_role("link", name="evening_walk").click()
+    assert f"/operations/{operation_id}" in sol.url
     row = sol.locator("table.profiles tbody tr", has_text="evening_walk").first
     row.get_by_role("button", name="Approve").click()
     assert "evening_walk is now active" in sol.get_by_role("status").inner_text()
