@@ -2,8 +2,9 @@
 
 Each role signs in and walks the site: a list of known pages, then every same-site link found on
 them (downloads excepted). A serious or critical axe finding fails the test, and so does any page
-that answers 500. The sign-in, enrolment, recovery-code and code pages, and pages showing form
-errors, are checked on the way in.
+that answers 500 or carries inline script or style (which the CSP would block; these pages are
+opened with the CSP bypassed so that axe can be injected). The sign-in, enrolment, recovery-code
+and code pages, and pages showing form errors, are checked on the way in.
 """
 
 from __future__ import annotations
@@ -25,6 +26,11 @@ DOWNLOADS = re.compile(
     r"^/(attachments|authorization-documents|api|static)/|/export$|\.(ics|csv|json|zip|pdf)$"
 )
 MAX_PAGES_PER_ROLE = 60
+#: Markup the strict CSP would block: inline scripts, style elements, style attributes, event handlers.
+INLINE_SELECTOR = ("script:not([src]), style, [style], [onclick], [onload], [onsubmit], [onchange], "
+                   "a[href^='javascript:']")
+INLINE_CODE = (f'() => [...document.querySelectorAll("{INLINE_SELECTOR}")]'
+               ".slice(0, 5).map(e => e.outerHTML.slice(0, 120))")
 #: Pages visited first, whether or not a link leads there yet; ids come from the world.
 KNOWN_PAGES = (
     "/",
@@ -60,6 +66,10 @@ class Report:
         """Run axe on the page and remember every serious or critical finding."""
         where = f"[{self.language}] {who} {label or page.url}"
         self.checked.append(where)
+        page.wait_for_load_state()
+        inline = page.evaluate(INLINE_CODE)
+        if inline:
+            self.findings.append(f"{where}: inline script or style (the CSP forbids it): {inline}")
         for violation in axe_violations(page):
             nodes = "\n      ".join(violation["nodes"])
             self.findings.append(f"{where}: {violation['impact']} {violation['id']} ({violation['help']})"
@@ -228,12 +238,15 @@ def test_every_page_has_no_serious_accessibility_violations(
 
 
 def test_the_check_catches_a_violation(site: Site, browsing: Browsing) -> None:
-    """The harness itself: an unlabelled field added to a page is reported, so a pass means something."""
+    """The harness itself: an unlabelled field with an inline style, planted in a page, is reported."""
     page = browsing.page(axe=True)
     page.goto("/login")
+    assert page.evaluate(INLINE_CODE) == []
     page.evaluate("""() => {
       const field = document.createElement("input");
       field.type = "text";
+      field.setAttribute("style", "color: red");
       document.querySelector("main form").append(field);
     }""")
     assert "label" in {violation["id"] for violation in axe_violations(page)}
+    assert page.evaluate(INLINE_CODE) == ['<input type="text" style="color: red">']
