@@ -117,7 +117,10 @@ def written_order_overdue(session: Session, authorization: Authorization, now: d
         return False
     attached = session.exec(
         select(AuthorizationDocument.id)
-        .where(AuthorizationDocument.authorization_id == authorization.id)
+        .where(
+            AuthorizationDocument.authorization_id == authorization.id,
+            AuthorizationDocument.kind == "written_order",
+        )
         .limit(1)
     ).first()
     return attached is None

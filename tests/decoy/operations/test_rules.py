@@ -148,3 +148,38 @@ def test_a_suspension_needs_a_reason_and_an_active_profile(team):
     _approve(team, profile_id)
     missing = team.api("POST", f"/profiles/{profile_id}/suspend", "sam", json={})
     assert missing.status_code == 400 and missing.get_json()["error"]["field"] == "reason"
+
+
+def test_an_urgent_oral_order_needs_its_written_order_not_just_any_document(team, clock):
+    import io
+
+    from decoy.operations import services
+    from tests.factories import actor_for
+
+    oral = make_authorization(
+        team.app,
+        "lena",
+        team.operation_id,
+        reference="OvJ-ORAL-1",
+        kind="urgent_oral_order",
+        written_order_days=3,
+    )
+    pdf = b"%PDF-1.4\n% neutral test document\n"
+
+    def attach(kind):
+        with team.app.app_context(), session_scope(team.app) as session:
+            services.attach_order_document(
+                session=session,
+                actor=actor_for(session, "lena"),
+                authorization_id=oral,
+                stream=io.BytesIO(pdf + kind.encode()),
+                filename=f"{kind}.pdf",
+                kind=kind,
+            )
+
+    attach("order")
+    clock.advance(days=4)
+    profile_id = make_profile(team.app, team.operation_id, oral, "sam")
+    _refused(team, profile_id, "written order")
+    attach("written_order")
+    assert _approve(team, profile_id).status_code == 200
