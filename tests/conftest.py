@@ -183,7 +183,8 @@ class AuthActions:
         """Submit a second-factor code on the enrolment or code page."""
         page = self.client.get(path or "/login/code", follow_redirects=True)
         target = page.request.path
-        return self.client.post(target, data={"code": code, "csrf_token": csrf_from(page.get_data(as_text=True))})
+        token = csrf_from(page.get_data(as_text=True))
+        return self.client.post(target, data={"code": code, "csrf_token": token})
 
     def login(self, username: str, password: str = PASSWORD) -> Any:
         """Log in with both factors (enrolling on first login); moves the clock one TOTP step."""
