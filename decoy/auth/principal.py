@@ -8,6 +8,7 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import Flask, current_app, g, redirect, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response
 
@@ -108,10 +109,10 @@ def require_roles(*roles: str) -> Callable[[F], F]:
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             if not current_user.is_authenticated:
                 if request.path.startswith("/api/"):
-                    raise NotAuthenticated("authentication required")
+                    raise NotAuthenticated(_("authentication required"))
                 return login_manager.unauthorized()
             if roles and not current_user.has_role(*roles):
-                raise Forbidden("your role does not allow this")
+                raise Forbidden(_("your role does not allow this"))
             return view(*args, **kwargs)
 
         return wrapped  # type: ignore[return-value]

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
+from flask_babel import gettext as _
 from sqlmodel import Session, col, delete, func, select
 
 from .. import audit_bridge, clock, keys
@@ -41,12 +42,12 @@ def _dummy_hash() -> str:
 def validate_roles(roles: list[str]) -> list[str]:
     """Check the role names and the rule that admin excludes the others."""
     if not roles:
-        raise InvalidInput("at least one role is required", field="roles")
+        raise InvalidInput(_("at least one role is required"), field="roles")
     unknown = sorted(set(roles) - {role.value for role in Role})
     if unknown:
-        raise InvalidInput(f"unknown role: {', '.join(unknown)}", field="roles")
+        raise InvalidInput(_("unknown role: %(roles)s", roles=', '.join(unknown)), field="roles")
     if Role.admin.value in roles and len(set(roles)) > 1:
-        raise InvalidInput("the admin role excludes every other role", field="roles")
+        raise InvalidInput(_("the admin role excludes every other role"), field="roles")
     return sorted(set(roles))
 
 
@@ -83,15 +84,17 @@ def create_user(
     username = username.strip().lower()
     if not USERNAME_PATTERN.match(username):
         raise InvalidInput(
-            "username: 2-64 characters, lower-case letters, digits, '.', '_' or '-'", field="username"
+            _("username: 2-64 characters, lower-case letters, digits, '.', '_' or '-'"), field="username"
         )
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(f"password: at least {MIN_PASSWORD_LENGTH} characters", field="password")
+        raise InvalidInput(
+            _("password: at least %(count)s characters", count=MIN_PASSWORD_LENGTH), field="password"
+        )
     if email is not None and email != "" and not re.fullmatch(r"[^@\s]+@[^@\s]+", email):
-        raise InvalidInput("email address is malformed", field="email")
+        raise InvalidInput(_("email address is malformed"), field="email")
     roles = validate_roles(roles)
     if find_user(session, username) is not None:
-        raise InvalidInput("this username is taken", field="username")
+        raise InvalidInput(_("this username is taken"), field="username")
     secret = totp.new_secret()
     user = User(
         username=username,
@@ -239,7 +242,7 @@ def confirm_enrolment(session: Session, user: User) -> list[str]:
     session.exec(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     hasher = password_hasher()
     codes = []
-    for _ in range(RECOVERY_CODE_COUNT):
+    for _index in range(RECOVERY_CODE_COUNT):
         raw = secrets.token_hex(5)
         codes.append(f"{raw[:5]}-{raw[5:]}")
         session.add(RecoveryCode(user_id=user.id, code_hash=hasher.hash(raw)))
@@ -253,7 +256,7 @@ def reset_second_factor(*, session: Session, actor: str, user_id: int) -> NewAcc
     """Replace the account's TOTP secret; the person enrols again at the next login."""
     user = session.get(User, user_id)
     if user is None:
-        raise NotFound("no such account")
+        raise NotFound(_("no such account"))
     secret = totp.new_secret()
     user.totp_secret = totp.encrypt_secret(secret, keys.secrets_key(), user.username)
     user.totp_confirmed = False
@@ -271,9 +274,9 @@ def set_active(*, session: Session, actor: str, user_id: int, active: bool) -> U
     """Deactivate or reactivate an account; deactivation ends its sessions and tokens."""
     user = session.get(User, user_id)
     if user is None:
-        raise NotFound("no such account")
+        raise NotFound(_("no such account"))
     if user.username == actor and not active:
-        raise Forbidden("you cannot deactivate your own account")
+        raise Forbidden(_("you cannot deactivate your own account"))
     user.is_active = active
     user.session_epoch += 1
     session.add(user)
@@ -294,10 +297,10 @@ def create_token(
     """Issue a bearer token; only its hash is stored, the clear token is returned once."""
     name = name.strip()
     if not name or len(name) > 100:
-        raise InvalidInput("token name: 1-100 characters", field="name")
+        raise InvalidInput(_("token name: 1-100 characters"), field="name")
     days = current_app.config["TOKEN_DEFAULT_DAYS"] if days is None else days
     if not 1 <= days <= 366:
-        raise InvalidInput("expiry: between 1 and 366 days", field="expires")
+        raise InvalidInput(_("expiry: between 1 and 366 days"), field="expires")
     clear = TOKEN_PREFIX + secrets.token_urlsafe(32)
     now = clock.now()
     token = ApiToken(
@@ -317,7 +320,7 @@ def revoke_token(*, session: Session, user: User, token_id: int) -> ApiToken:
     """Revoke one of the user's own tokens."""
     token = session.get(ApiToken, token_id)
     if token is None or token.user_id != user.id:
-        raise NotFound("no such token")
+        raise NotFound(_("no such token"))
     if token.revoked_at is None:
         token.revoked_at = clock.now()
         session.add(token)

@@ -177,10 +177,10 @@ def document(document_id: int) -> Response:
     session = get_session()
     found = session.get(AuthorizationDocument, _id(document_id, "document"))
     if found is None:
-        raise NotFound("no such document")
+        raise NotFound(_("no such document"))
     authorization = visible_authorization(found.authorization_id)
     if not blobstore.exists(found.sha256):
-        raise NotFound("the file of this document is missing from the store; run `decoy audit verify`")
+        raise NotFound(_("the file of this document is missing from the store; run `decoy audit verify`"))
     audit_bridge.record(
         session,
         actor=current_user.username,

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, BinaryIO
 
 from flask import current_app, has_app_context
+from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -30,28 +31,36 @@ def require_legal(session: Session, actor: Any, operation_id: int) -> None:
     """NotFound when ``actor`` may not see the operation; Forbidden unless a legal officer."""
     access.visible_operation(session, actor, operation_id)
     if not actor.has_role(Role.legal.value) or actor.id is None:
-        raise Forbidden("only a legal officer may register authorizations and their documents")
+        raise Forbidden(_("only a legal officer may register authorizations and their documents"))
 
 
 def _moment(value: Any, field: str) -> datetime:
     if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
-        raise InvalidInput(f"{field} needs a date, a time and an offset", field=field)
+        raise InvalidInput(_("%(field)s needs a date, a time and an offset", field=field), field=field)
     return value
 
 
 def _whole(value: Any, field: str, *, minimum: int, maximum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidInput(f"{field} must be a whole number", field=field)
+        raise InvalidInput(_("%(field)s must be a whole number", field=field), field=field)
     if not minimum <= value <= maximum:
-        raise InvalidInput(f"{field} must be between {minimum} and {maximum}", field=field)
+        raise InvalidInput(
+            _(
+                "%(field)s must be between %(minimum)s and %(maximum)s",
+                field=field,
+                minimum=minimum,
+                maximum=maximum,
+            ),
+            field=field,
+        )
     return value
 
 
 def _platforms(value: Any) -> list[str]:
     if not isinstance(value, list | tuple) or not value:
-        raise InvalidInput("name at least one permitted platform", field="platforms")
+        raise InvalidInput(_("name at least one permitted platform"), field="platforms")
     if len(value) > MAX_PLATFORMS:
-        raise InvalidInput(f"at most {MAX_PLATFORMS} platforms", field="platforms")
+        raise InvalidInput(_("at most %(count)s platforms", count=MAX_PLATFORMS), field="platforms")
     names: list[str] = []
     for item in value:
         name = clean(item, "platforms", max_length=80, required=True)
@@ -62,17 +71,24 @@ def _platforms(value: Any) -> list[str]:
 
 def _officers(session: Session, value: Any) -> list[User]:
     if not isinstance(value, list | tuple) or len(value) > MAX_OFFICERS:
-        raise InvalidInput(f"officers must be a list of at most {MAX_OFFICERS} usernames", field="officers")
+        raise InvalidInput(
+            _("officers must be a list of at most %(count)s usernames", count=MAX_OFFICERS), field="officers"
+        )
     users: dict[int, User] = {}
     for item in value:
         username = clean(item, "officers", max_length=64, required=True)
         user = accounts.find_user(session, username)
         if user is None:
-            raise InvalidInput(f"no account named {username}", field="officers")
+            raise InvalidInput(_("no account named %(username)s", username=username), field="officers")
         if Role.admin.value in accounts.user_roles(session, user):
-            raise InvalidInput(f"{user.username} is an administrator and cannot be named", field="officers")
+            raise InvalidInput(
+                _("%(username)s is an administrator and cannot be named", username=user.username),
+                field="officers",
+            )
         if not user.is_active:
-            raise InvalidInput(f"the account {user.username} is deactivated", field="officers")
+            raise InvalidInput(
+                _("the account %(username)s is deactivated", username=user.username), field="officers"
+            )
         users[user.id] = user  # type: ignore[index]
     return sorted(users.values(), key=lambda user: user.username)
 
@@ -81,13 +97,19 @@ def _supersedes(session: Session, operation_id: int, supersedes_id: Any) -> int 
     if supersedes_id is None:
         return None
     if isinstance(supersedes_id, bool) or not isinstance(supersedes_id, int):
-        raise InvalidInput("supersedes_id must be the id of an authorization", field="supersedes_id")
+        raise InvalidInput(_("supersedes_id must be the id of an authorization"), field="supersedes_id")
     previous = session.get(Authorization, supersedes_id)
     if previous is None or previous.operation_id != operation_id:
-        raise InvalidInput("supersedes_id names no authorization of this operation", field="supersedes_id")
+        raise InvalidInput(_("supersedes_id names no authorization of this operation"), field="supersedes_id")
     newer = successor(session, supersedes_id)
     if newer is not None:
-        raise RuleViolation(f"authorization {previous.reference} is already superseded by {newer.reference}")
+        raise RuleViolation(
+            _(
+                "authorization %(reference)s is already superseded by %(newer)s",
+                reference=previous.reference,
+                newer=newer.reference,
+            )
+        )
     return supersedes_id
 
 
@@ -129,7 +151,7 @@ def register_authorization(
     require_legal(session, actor, operation_id)
     reference = clean(reference, "reference", max_length=120, required=True)
     if kind not in {member.value for member in AuthorizationKind}:
-        raise InvalidInput("kind must be written_order, urgent_oral_order or court_ruling", field="kind")
+        raise InvalidInput(_("kind must be written_order, urgent_oral_order or court_ruling"), field="kind")
     texts = {
         "authority": clean(authority, "authority", max_length=200, required=True),
         "issuer_name": clean(issuer_name, "issuer_name", max_length=200),
@@ -147,13 +169,13 @@ def register_authorization(
     valid_from = _moment(valid_from, "valid_from")
     valid_until = _moment(valid_until, "valid_until")
     if valid_until <= valid_from:
-        raise InvalidInput("valid_until must be after valid_from", field="valid_until")
+        raise InvalidInput(_("valid_until must be after valid_from"), field="valid_until")
     review_interval_days = _whole(review_interval_days, "review_interval_days", minimum=1, maximum=3650)
     max_profiles = _whole(max_profiles, "max_profiles", minimum=1, maximum=1000)
     if not isinstance(may_initiate_contact, bool):
-        raise InvalidInput("may_initiate_contact must be true or false", field="may_initiate_contact")
+        raise InvalidInput(_("may_initiate_contact must be true or false"), field="may_initiate_contact")
     if issued_on is not None and (not isinstance(issued_on, date) or isinstance(issued_on, datetime)):
-        raise InvalidInput("issued_on must be a date", field="issued_on")
+        raise InvalidInput(_("issued_on must be a date"), field="issued_on")
     platform_names = _platforms(platforms)
     named = _officers(session, officers)
     supersedes_id = _supersedes(session, operation_id, supersedes_id)
@@ -164,7 +186,7 @@ def register_authorization(
     ).first()
     if taken is not None:
         raise InvalidInput(
-            "this operation already has an authorization with this reference", field="reference"
+            _("this operation already has an authorization with this reference"), field="reference"
         )
     now = clock.now()
     due = None
@@ -194,7 +216,7 @@ def register_authorization(
     except IntegrityError as error:
         # Another legal officer registered the same reference or extension at the same moment.
         raise RuleViolation(
-            "this reference or extension was registered at the same moment; reload"
+            _("this reference or extension was registered at the same moment; reload")
         ) from error
     for officer in named:
         session.add(AuthorizationOfficer(authorization_id=authorization.id, user_id=officer.id))  # type: ignore[arg-type]
@@ -257,14 +279,14 @@ def attach_order_document(
     """Store a scanned order (PDF only, by its content) with the authorization; a legal officer may."""
     authorization = session.get(Authorization, authorization_id)
     if authorization is None:
-        raise NotFound("no such authorization")
+        raise NotFound(_("no such authorization"))
     access.require_visible(session, actor, authorization, "authorization")
     require_legal(session, actor, authorization.operation_id)
     if kind not in DOCUMENT_KINDS:
-        raise InvalidInput("kind must be order or written_order", field="kind")
+        raise InvalidInput(_("kind must be order or written_order"), field="kind")
     head = stream.read(len(PDF_MAGIC))
     if head != PDF_MAGIC:
-        raise InvalidInput("only PDF documents are accepted", field="file")
+        raise InvalidInput(_("only PDF documents are accepted"), field="file")
     try:
         stored = blobstore.store_stream(_Prefixed(head, stream))  # type: ignore[arg-type]
     except TooLarge as error:

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlmodel import Session, col, select
 
 from .. import access, audit_bridge, clock
 from ..errors import Forbidden, InvalidInput, NotFound, RuleViolation
 from ..models import Authorization, Operation, Profile, ProfileStatus, ProfileTransition, Role
+from . import labels
 from .guards import clean, require_open, require_supervisor_member
 from .rules import (
     active_profile_count,
@@ -53,11 +56,11 @@ def _transition(
 
 def _locked_profile(session: Session, actor: Any, profile_id: int) -> Profile:
     if isinstance(profile_id, bool) or not isinstance(profile_id, int):
-        raise NotFound("no such profile")
+        raise NotFound(_("no such profile"))
     profile = session.exec(select(Profile).where(Profile.id == profile_id).with_for_update()).first()
     if actor is access.SYSTEM:
         if profile is None:
-            raise NotFound("no such profile")
+            raise NotFound(_("no such profile"))
         return profile
     return access.require_visible(session, actor, profile, "profile")  # type: ignore[no-any-return]
 
@@ -97,11 +100,11 @@ def propose_profile(
     operation = require_supervisor_member(session, actor, operation_id)
     require_open(operation)
     if isinstance(authorization_id, bool) or not isinstance(authorization_id, int):
-        raise InvalidInput("authorization_id must be the id of an authorization", field="authorization_id")
+        raise InvalidInput(_("authorization_id must be the id of an authorization"), field="authorization_id")
     authorization = session.get(Authorization, authorization_id)
     if authorization is None or authorization.operation_id != operation_id:
         raise InvalidInput(
-            "authorization_id names no authorization of this operation", field="authorization_id"
+            _("authorization_id names no authorization of this operation"), field="authorization_id"
         )
     platform = clean(platform, "platform", max_length=80, required=True)
     handle = clean(handle, "handle", max_length=200, required=True)
@@ -116,7 +119,7 @@ def propose_profile(
     ).first()
     if clash is not None:
         raise InvalidInput(
-            "this operation already runs a profile with this handle on this platform", field="handle"
+            _("this operation already runs a profile with this handle on this platform"), field="handle"
         )
     now = clock.now()
     profile = Profile(
@@ -158,32 +161,44 @@ def approval_refusal(session: Session, actor: Any, profile: Profile, *, lock: bo
     if not actor.has_role(Role.supervisor.value) or not access.is_member(
         session, actor, profile.operation_id
     ):
-        return "four-eyes rule: only a supervisor assigned to the operation may approve a profile"
+        return _("four-eyes rule: only a supervisor assigned to the operation may approve a profile")
     if profile.proposed_by == actor.id:
-        return "four-eyes rule: the supervisor who proposed a profile may not approve it"
+        return _("four-eyes rule: the supervisor who proposed a profile may not approve it")
     now = clock.now()
     authorization = governing_authorization(session, profile.authorization_id, now)
     if authorization is None:
         newest = chain(session, profile.authorization_id)[-1]
-        when = "is not yet valid" if now < newest.valid_from else "has lapsed"
-        return f"authorization rule: authorization {newest.reference} {when}; no authorization is valid now"
+        if now < newest.valid_from:
+            return _(
+                "authorization rule: authorization %(reference)s is not yet valid; "
+                "no authorization is valid now",
+                reference=newest.reference,
+            )
+        return _(
+            "authorization rule: authorization %(reference)s has lapsed; no authorization is valid now",
+            reference=newest.reference,
+        )
     if written_order_overdue(session, authorization, now):
-        return (
-            f"authorization rule: the written order of urgent oral order {authorization.reference} is overdue"
+        return _(
+            "authorization rule: the written order of urgent oral order %(reference)s is overdue",
+            reference=authorization.reference,
         )
     if not platform_permitted(authorization, profile.platform):
-        return (
-            f"platform rule: authorization {authorization.reference} does not permit the platform "
-            f"{profile.platform}"
+        return _(
+            "platform rule: authorization %(reference)s does not permit the platform %(platform)s",
+            reference=authorization.reference,
+            platform=profile.platform,
         )
     if lock:
         # Serialise approvals under one chain so that two at once cannot pass the maximum together.
         root_id = chain(session, authorization.id)[0].id  # type: ignore[arg-type]
         session.exec(select(Authorization.id).where(Authorization.id == root_id).with_for_update()).first()
     if active_profile_count(session, authorization.id) >= authorization.max_profiles:
-        return (
-            f"maximum rule: authorization {authorization.reference} allows at most "
-            f"{authorization.max_profiles} active profiles"
+        return ngettext(
+            "maximum rule: authorization %(reference)s allows at most %(num)d active profile",
+            "maximum rule: authorization %(reference)s allows at most %(num)d active profiles",
+            authorization.max_profiles,
+            reference=authorization.reference,
         )
     return None
 
@@ -192,9 +207,11 @@ def approve_profile(*, session: Session, actor: Any, profile_id: int) -> Profile
     """Make a pending (or suspended) profile active; RuleViolation naming the rule when one is broken."""
     profile = _locked_profile(session, actor, profile_id)
     if profile.status not in APPROVABLE:
-        raise RuleViolation(f"a profile that is {profile.status} cannot be approved")
+        raise RuleViolation(
+            _("a profile that is %(status)s cannot be approved", status=labels.profile_status(profile.status))
+        )
     if actor is access.SYSTEM:
-        raise RuleViolation("four-eyes rule: only a supervisor may approve a profile")
+        raise RuleViolation(_("four-eyes rule: only a supervisor may approve a profile"))
     operation = session.get(Operation, profile.operation_id)
     require_open(operation)  # type: ignore[arg-type]
     refusal = approval_refusal(session, actor, profile, lock=True)
@@ -223,10 +240,17 @@ def suspend_profile(*, session: Session, actor: Any, profile_id: int, reason: st
         if not actor.has_role(Role.supervisor.value) or not access.is_member(
             session, actor, profile.operation_id
         ):
-            raise Forbidden("only a supervisor of the operation, a legal officer or the system may suspend")
+            raise Forbidden(
+                _("only a supervisor of the operation, a legal officer or the system may suspend")
+            )
     reason = clean(reason, "reason", max_length=2000, required=True)
     if profile.status != ProfileStatus.active.value:
-        raise RuleViolation(f"only an active profile can be suspended; this one is {profile.status}")
+        raise RuleViolation(
+            _(
+                "only an active profile can be suspended; this one is %(status)s",
+                status=labels.profile_status(profile.status),
+            )
+        )
     transition = _transition(session, profile, ProfileStatus.suspended.value, actor, reason)
     _record(session, actor, "profile.suspend", profile, transition)
     return profile
@@ -238,7 +262,9 @@ def retire_profile(*, session: Session, actor: Any, profile_id: int, reason: str
     require_supervisor_member(session, actor, profile.operation_id)
     reason = clean(reason or "", "reason", max_length=2000)
     if profile.status not in RETIRABLE:
-        raise RuleViolation(f"a profile that is {profile.status} cannot be retired")
+        raise RuleViolation(
+            _("a profile that is %(status)s cannot be retired", status=labels.profile_status(profile.status))
+        )
     transition = _transition(session, profile, ProfileStatus.retired.value, actor, reason)
     _record(session, actor, "profile.retire", profile, transition)
     return profile

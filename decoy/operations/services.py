@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app, has_app_context
+from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -17,6 +18,7 @@ from .. import access, audit_bridge, clock
 from ..auth import services as accounts
 from ..errors import Forbidden, InvalidInput, RuleViolation
 from ..models import Operation, OperationMember, OperationStatus, Role
+from . import labels
 from .authorizations import attach_order_document, register_authorization
 from .guards import clean as _clean
 from .guards import require_open, require_supervisor_member
@@ -78,7 +80,7 @@ def _timezone(value: str | None) -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as error:
-        raise InvalidInput(f"unknown time zone: {name}", field="timezone") from error
+        raise InvalidInput(_("unknown time zone: %(name)s", name=name), field="timezone") from error
     return name
 
 
@@ -93,14 +95,14 @@ def create_operation(
 ) -> Operation:
     """Open a new operation (planned); only a supervisor may, and becomes its first member."""
     if not actor.has_role(Role.supervisor.value) or actor.id is None:
-        raise Forbidden("only a supervisor may create an operation")
+        raise Forbidden(_("only a supervisor may create an operation"))
     name = _clean(name, "name", max_length=120, required=True)
     team = _clean(team, "team", max_length=120)
     description = _clean(description, "description", max_length=20_000)
     zone = _timezone(timezone)
     taken = session.exec(select(Operation.id).where(col(Operation.name) == name)).first()
     if taken is not None:
-        raise InvalidInput("an operation with this name exists", field="name")
+        raise InvalidInput(_("an operation with this name exists"), field="name")
     now = clock.now()
     operation = Operation(
         name=name,
@@ -116,7 +118,7 @@ def create_operation(
             session.add(operation)
             session.flush()
     except IntegrityError as error:
-        raise InvalidInput("an operation with this name exists", field="name") from error
+        raise InvalidInput(_("an operation with this name exists"), field="name") from error
     session.add(OperationMember(operation_id=operation.id, user_id=actor.id, added_by=actor.id, added_at=now))
     audit_bridge.record(
         session,
@@ -137,13 +139,15 @@ def add_member(*, session: Session, actor: Any, operation_id: int, username: str
     username = _clean(username, "username", max_length=64, required=True)
     user = accounts.find_user(session, username)
     if user is None:
-        raise InvalidInput(f"no account named {username}", field="username")
+        raise InvalidInput(_("no account named %(username)s", username=username), field="username")
     if not user.is_active:
-        raise InvalidInput(f"the account {user.username} is deactivated", field="username")
+        raise InvalidInput(
+            _("the account %(username)s is deactivated", username=user.username), field="username"
+        )
     if Role.admin.value in accounts.user_roles(session, user):
-        raise InvalidInput("an administrator cannot be assigned to an operation", field="username")
+        raise InvalidInput(_("an administrator cannot be assigned to an operation"), field="username")
     if session.get(OperationMember, (operation_id, user.id)) is not None:
-        raise RuleViolation(f"{user.username} is already a member of this operation")
+        raise RuleViolation(_("%(username)s is already a member of this operation", username=user.username))
     member = OperationMember(
         operation_id=operation_id,
         user_id=user.id,  # type: ignore[arg-type]
@@ -167,9 +171,15 @@ def change_operation_status(*, session: Session, actor: Any, operation_id: int, 
     """Move an operation along planned → active ⇄ suspended → closed; a supervisor member may."""
     operation = require_supervisor_member(session, actor, operation_id)
     if status not in OPERATION_TRANSITIONS:
-        raise InvalidInput("status must be one of planned, active, suspended, closed", field="status")
+        raise InvalidInput(_("status must be one of planned, active, suspended, closed"), field="status")
     if status not in OPERATION_TRANSITIONS[operation.status]:
-        raise RuleViolation(f"an operation cannot go from {operation.status} to {status}")
+        raise RuleViolation(
+            _(
+                "an operation cannot go from %(from_status)s to %(status)s",
+                from_status=labels.operation_status(operation.status),
+                status=labels.operation_status(status),
+            )
+        )
     previous = operation.status
     operation.status = status
     session.add(operation)

@@ -15,7 +15,7 @@ from ..db import get_session
 from ..errors import InvalidInput, NotFound, RuleViolation, TooLarge
 from ..formatting import zone
 from ..models import Authorization, Operation, Profile
-from . import records, rules, services
+from . import labels, records, rules, services
 from .forms import (
     ActionForm,
     DocumentForm,
@@ -36,7 +36,7 @@ SHOWN = (InvalidInput, RuleViolation, TooLarge)
 
 def _id(value: int, what: str) -> int:
     if value > MAX_ID:
-        raise NotFound(f"no such {what}")
+        raise NotFound(_("no such %(what)s", what=what))
     return value
 
 
@@ -206,7 +206,7 @@ def change_status(operation_id: int) -> Any:
         get_session().commit()
     except SHOWN as refusal:
         return _refused(operation, refusal, status_form=form)
-    flash(_("The operation is now %(status)s.", status=form.status.data))
+    flash(_("The operation is now %(status)s.", status=labels.operation_status(form.status.data or "")))
     return redirect(url_for("operations.overview", operation_id=operation_id))
 
 
@@ -259,7 +259,13 @@ def _profile_action(profile_id: int, action: str) -> Any:
         session.commit()
     except SHOWN as refusal:
         return _refused(operation, refusal)  # type: ignore[arg-type]
-    flash(_("Profile %(handle)s is now %(status)s.", handle=profile.handle, status=profile.status))
+    flash(
+        _(
+            "Profile %(handle)s is now %(status)s.",
+            handle=profile.handle,
+            status=labels.profile_status(profile.status),
+        )
+    )
     return redirect(
         url_for("operations.overview", operation_id=profile.operation_id, _anchor=f"profile-{profile.id}")
     )
@@ -295,17 +301,21 @@ def visible_authorization(authorization_id: int) -> Authorization:
 
 def status_label(status: str) -> str:
     """The words for an authorization status (badges show colour and these words)."""
-    labels = {
+    words = {
         "valid": _("valid"),
         "expiring": _("expiring within 14 days"),
         "lapsed": _("lapsed"),
         "not_yet_valid": _("not yet valid"),
         "superseded": _("superseded"),
     }
-    return labels.get(status, status)
+    return words.get(status, status)
 
 
 bp.add_app_template_global(status_label, "authorization_status_label")
+bp.add_app_template_global(labels.operation_status, "operation_status_label")
+bp.add_app_template_global(labels.profile_status, "profile_status_label")
+bp.add_app_template_global(labels.document_kind, "document_kind_label")
+bp.add_app_template_global(labels.roles, "role_labels")
 bp.add_app_template_global(rules.EXPIRING_WITHIN, "expiring_within")
 
 from . import authorization_views  # noqa: E402,F401  (routes of authorizations and the central record)

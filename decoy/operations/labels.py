@@ -1,0 +1,52 @@
+"""The words pages show for stored status and kind values (translated through an explicit mapping)."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+
+
+def operation_status(status: str) -> str:
+    """An operation's status in the reader's language."""
+    labels = {
+        "planned": _("planned"),
+        "active": _("active"),
+        "suspended": _("suspended"),
+        "closed": _("closed"),
+    }
+    return labels.get(status, status)
+
+
+def profile_status(status: str | None) -> str:
+    """A decoy profile's status in the reader's language ("—" for none)."""
+    if not status:
+        return "—"
+    labels = {
+        "draft": _("draft"),
+        "pending_approval": _("pending approval"),
+        "active": _("active"),
+        "suspended": _("suspended"),
+        "retired": _("retired"),
+    }
+    return labels.get(status, status)
+
+
+def document_kind(kind: str) -> str:
+    """The kind of an authorization's document."""
+    labels = {"order": _("order"), "written_order": _("written order")}
+    return labels.get(kind, kind)
+
+
+def role(name: str) -> str:
+    """A role's name in the reader's language."""
+    labels = {
+        "detective": _("detective"),
+        "supervisor": _("supervisor"),
+        "legal": _("legal officer"),
+        "admin": _("administrator"),
+    }
+    return labels.get(name, name)
+
+
+def roles(names: object) -> str:
+    """Several roles, sorted by their stored name, joined by commas."""
+    return ", ".join(role(str(name)) for name in sorted(names))  # type: ignore[call-overload]
