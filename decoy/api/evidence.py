@@ -126,9 +126,10 @@ def _message_input() -> tuple[dict[str, Any], list[services.Upload]]:
 def log_message(contact_id: int) -> tuple[Response, int, dict[str, str]]:
     """Record one message (JSON, or multipart with files in ``attachments``); 201 means durable."""
     session = get_session()
-    # End the token check's transaction: on SQLite every transaction holds the write lock, which
-    # should be held for the recording itself only, not while the request body is read and parsed.
-    session.rollback()
+    if session.get_bind().dialect.name == "sqlite":
+        # End the token check's transaction: on SQLite every transaction holds the write lock, which
+        # should be held for the recording itself only, not while the request body is read and parsed.
+        session.rollback()
     data, files = _message_input()
     direction = data.get("direction")
     if direction is None:
