@@ -21,12 +21,13 @@ from audit.checkpoint import (
     read_published,
     write_private_key,
 )
-from audit.entry import EntryInput, canonical_json, decode_entry, encode_entry
+from audit.entry import EntryInput, canonical_json, decode_entries, decode_entry, encode_entry
 from audit.errors import AuditError, CheckpointError, InconsistentLogError, KeyFileError
 from audit.merkle import (
     EMPTY_ROOT,
     Frontier,
     Tree,
+    TreeCache,
     leaf_hash,
     node_hash,
     root_from_leaf_hashes,
@@ -62,9 +63,11 @@ __all__ = [
     "Signer",
     "StoredCheckpoint",
     "Tree",
+    "TreeCache",
     "Verifier",
     "VerifyReport",
     "canonical_json",
+    "decode_entries",
     "decode_entry",
     "define_tables",
     "drop_triggers",
