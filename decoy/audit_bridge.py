@@ -9,6 +9,7 @@ from flask import Flask, current_app, g, has_request_context
 from sqlmodel import Session
 
 from audit.entry import EntryInput
+from audit.merkle import TreeCache
 from audit.store import Appended, AuditStore
 
 from . import clock
@@ -20,11 +21,18 @@ SYSTEM_ACTOR = "system"
 def init_app(app: Flask) -> None:
     """Attach the audit store to the application."""
     app.extensions["audit.store"] = AuditStore(AUDIT_TABLES)
+    # The tree's levels, kept between proof requests of this process (checked against the head each time).
+    app.extensions["audit.tree_cache"] = TreeCache()
 
 
 def get_store(app: Flask | None = None) -> AuditStore:
     """The application's audit store."""
     return (app or current_app).extensions["audit.store"]  # type: ignore[no-any-return]
+
+
+def tree_cache(app: Flask | None = None) -> TreeCache:
+    """The process's cache of the log's tree, for proofs."""
+    return (app or current_app).extensions["audit.tree_cache"]  # type: ignore[no-any-return]
 
 
 def record(

@@ -73,10 +73,10 @@ def audit_inclusion_proof() -> Response:
     connection = get_session().connection()
     store = audit_bridge.get_store()
     try:
-        path = store.inclusion_proof(connection, index, size)
+        path = store.inclusion_proof(connection, index, size, cache=audit_bridge.tree_cache())
     except ValueError as error:
         raise InvalidInput(str(error), field="index" if index >= size else "size") from error
-    tree = store.tree(connection, size)
+    tree = store.tree(connection, size, cache=audit_bridge.tree_cache())
     return jsonify({
         "index": index, "size": size, "leaf_hash": _b64(store.entries(connection, index, 1)[0][2]),
         "root": _b64(tree.root(size)), "path": [_b64(node) for node in path],
@@ -92,10 +92,10 @@ def audit_consistency_proof() -> Response:
     connection = get_session().connection()
     store = audit_bridge.get_store()
     try:
-        path = store.consistency_proof(connection, first, second)
+        path = store.consistency_proof(connection, first, second, cache=audit_bridge.tree_cache())
     except ValueError as error:
         raise InvalidInput(str(error), field="first" if first > second else "second") from error
-    tree = store.tree(connection, second)
+    tree = store.tree(connection, second, cache=audit_bridge.tree_cache())
     return jsonify({
         "first": first, "second": second, "first_root": _b64(tree.root(first)),
         "second_root": _b64(tree.root(second)), "path": [_b64(node) for node in path],
