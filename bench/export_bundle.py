@@ -28,14 +28,13 @@ sys.path.insert(0, str(ROOT))
 def seed(data_dir: Path, messages: int, attachment_bytes: int, files: int) -> int:
     """Create accounts, one operation with one profile and contact, the messages and attachments."""
     os.environ["DECOY_DATA_DIR"] = str(data_dir)
-    from tests.factories import make_authorization, make_operation, make_profile
-
     from decoy import create_app
     from decoy.auth import services as accounts
     from decoy.auth.principal import Principal
     from decoy.cli import initialise
     from decoy.db import session_scope
     from decoy.evidence import services as evidence
+    from tests.factories import make_authorization, make_operation, make_profile
 
     app = create_app({"ENV": "development", "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024,
                       "MAX_ATTACHMENT_BYTES": 1 << 40})
