@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, false, true
 from sqlmodel import Session, select
 
@@ -59,18 +60,34 @@ def can_see(session: Session, actor: Actor, operation_id: int) -> bool:
     return reads_everything(actor) or is_member(session, actor, operation_id)
 
 
+def not_found(what: str) -> str:
+    """The refusal for an object that does not exist or may not be seen, in the reader's language."""
+    messages = {
+        "operation": _("no such operation"),
+        "authorization": _("no such authorization"),
+        "profile": _("no such profile"),
+        "contact": _("no such contact"),
+        "message": _("no such message"),
+        "attachment": _("no such attachment"),
+        "document": _("no such document"),
+        "review": _("no such review"),
+        "token": _("no such token"),
+    }
+    return messages.get(what, _("no such %(what)s", what=what))
+
+
 def visible_operation(session: Session, actor: Actor, operation_id: int) -> Operation:
     """The operation, or NotFound when it does not exist or ``actor`` may not see it."""
     operation = session.get(Operation, operation_id)
     if operation is None or not can_see(session, actor, operation_id):
-        raise NotFound("no such operation")
+        raise NotFound(not_found("operation"))
     return operation
 
 
 def require_visible(session: Session, actor: Actor, obj: Any, what: str) -> Any:
     """Return ``obj`` (which has an ``operation_id``) if ``actor`` may see it, else raise NotFound."""
     if obj is None or not can_see(session, actor, obj.operation_id):
-        raise NotFound(f"no such {what}")
+        raise NotFound(not_found(what))
     return obj
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
+from flask_babel import gettext as _
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
@@ -93,6 +94,28 @@ def _answer(status: int, code: str, message: str, field: str | None = None) -> t
     return render_template("errors/error.html", status=status, message=message, field=field), status
 
 
+def page_message(error: HTTPException) -> str:
+    """The explanation an HTML error page shows for an HTTP error, in the reader's language.
+
+    Werkzeug's standard explanations are replaced; a view's own description is kept.
+    """
+    if error.code == 400 and type(error).__name__ == "CSRFError":
+        return _("The form expired; try again.")
+    if error.description != type(error).description:
+        return str(error.description or error.name)
+    messages = {
+        400: _("The request is malformed."),
+        401: _("Sign in to continue."),
+        403: _("Your role does not allow this."),
+        404: _("The page does not exist, or you may not see it."),
+        405: _("This address does not accept this kind of request."),
+        413: _("The upload is too large."),
+        429: _("Too many requests; wait a moment and try again."),
+        500: _("Something went wrong on the server; the error is logged."),
+    }
+    return messages.get(error.code or 0, error.description or error.name)
+
+
 def register_error_handlers(app: Flask) -> None:
     """Map domain errors, HTTP errors and database outages to answers in one place."""
 
@@ -105,7 +128,8 @@ def register_error_handlers(app: Flask) -> None:
         if error.code is None or error.code < 400:
             return error
         code = (error.name or "error").lower().replace(" ", "_")
-        answer = _answer(error.code, code, error.description or error.name)
+        message = (error.description or error.name) if wants_json() else page_message(error)
+        answer = _answer(error.code, code, message)
         if error.code == 405 and isinstance(answer[0], Response):
             answer[0].headers["Allow"] = ", ".join(error.valid_methods or [])  # type: ignore[attr-defined]
         return answer
@@ -114,5 +138,8 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(PoolTimeoutError)
     def _database_down(error: Exception) -> tuple[Response | str, int]:
         app.logger.error("database unavailable: %s", error)
-        response = _answer(503, "unavailable", "The database is unavailable; try again shortly.")
+        message = "The database is unavailable; try again shortly."
+        if not wants_json():
+            message = _("The database is unavailable; try again shortly.")
+        response = _answer(503, "unavailable", message)
         return response

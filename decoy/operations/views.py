@@ -36,7 +36,7 @@ SHOWN = (InvalidInput, RuleViolation, TooLarge)
 
 def _id(value: int, what: str) -> int:
     if value > MAX_ID:
-        raise NotFound(_("no such %(what)s", what=what))
+        raise NotFound(access.not_found(what))
     return value
 
 

@@ -186,8 +186,18 @@ def test_refusal_and_error_page_in_dutch(dutch: Any, factory: Any, auth: Any, ap
     auth.login("sara")
     html = _text(dutch.get("/operations/999999"))
     assert "Niet gevonden" in html
+    assert "deze operatie bestaat niet" in html
     assert "Terug naar de startpagina" in html
     _assert_no_english(html, "Back to the start page")
+    assert "no such operation" not in html
+    # Werkzeug's and Flask-WTF's English explanations are replaced on HTML pages.
+    html = _text(dutch.get("/no-such-page"))
+    assert "De pagina bestaat niet" in html and "requested URL" not in html
+    html = _text(dutch.post("/logout"))
+    assert "Het formulier is verlopen" in html and "CSRF" not in html
+    # The API keeps its English explanation.
+    answer = dutch.get("/api/no-such-thing", headers={"Accept": "application/json"})
+    assert "requested URL" in answer.get_json()["error"]["message"]
 
 
 def test_service_refusals_stay_english_for_an_english_caller(client: Any, factory: Any, auth: Any,
