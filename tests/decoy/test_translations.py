@@ -228,3 +228,17 @@ def test_times_show_the_operations_zone_in_both_languages(app: Any, language: st
         assert localtime(summer, "America/Curacao") == "2026-07-15 08:00:00 AST"
         assert localtime(winter, "Europe/Amsterdam", with_zone=False) == "2026-01-15 13:00:00"
         assert localtime(None) == "—"
+
+
+def test_emails_are_extracted_and_render_in_dutch(app: Any) -> None:
+    from types import SimpleNamespace
+
+    from flask import render_template
+    from flask_babel import force_locale
+
+    p = SimpleNamespace(operation="Lantaarn", due_local="2026-03-09 10:00:00 CET",
+                        timezone="Europe/Amsterdam", link="https://decoy.example/reviews/1")
+    with app.app_context(), force_locale("nl"):
+        text = render_template("emails/review_reminder.txt", p=p, review_kind="periodieke toetsing")
+    assert "Een juridische toetsing van operatie Lantaarn moet worden uitgevoerd." in text
+    assert "Openen in Decoy" in text and "Open in Decoy" not in text
