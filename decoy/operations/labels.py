@@ -50,3 +50,10 @@ def role(name: str) -> str:
 def roles(names: object) -> str:
     """Several roles, sorted by their stored name, joined by commas."""
     return ", ".join(role(str(name)) for name in sorted(names))  # type: ignore[call-overload]
+
+
+def transition_reason(reason: str) -> str:
+    """The reason of a profile's status change: the words the system records are translated, text typed
+    by a person (a suspension's reason) or recorded by the scheduler is shown as recorded."""
+    labels = {"proposed": _("proposed"), "approved": _("approved")}
+    return labels.get(reason, reason)

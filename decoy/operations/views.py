@@ -316,6 +316,7 @@ bp.add_app_template_global(labels.operation_status, "operation_status_label")
 bp.add_app_template_global(labels.profile_status, "profile_status_label")
 bp.add_app_template_global(labels.document_kind, "document_kind_label")
 bp.add_app_template_global(labels.roles, "role_labels")
+bp.add_app_template_global(labels.transition_reason, "transition_reason_label")
 bp.add_app_template_global(rules.EXPIRING_WITHIN, "expiring_within")
 
 from . import authorization_views  # noqa: E402,F401  (routes of authorizations and the central record)

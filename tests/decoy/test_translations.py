@@ -177,6 +177,7 @@ def test_operation_page_in_dutch(dutch: Any, factory: Any, auth: Any, app: Any) 
     _assert_no_english(html, "Authorizations", "Written order", "valid", "Decoy profiles",
                        "pending approval", "pending_approval", "Members", "planned", "Approve")
     assert "four-eyes rule" not in html
+    assert "wacht op goedkeuring · voorgesteld" in html and "· proposed" not in html
     # 2026-03-01 09:00 UTC is 10:00 in Amsterdam, in winter time.
     assert "2026-03-01 10:00:00 CET" in html
 
