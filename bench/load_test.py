@@ -22,6 +22,7 @@ import multiprocessing
 import os
 import random
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -202,6 +203,7 @@ def main() -> int:
         print(f"messages answered 201: {len(answered)}; missing from the database: {len(missing)}")
         verified = run_decoy(["audit", "verify"], environment, timeout=600)
         print(f"decoy audit verify: exit {verified.returncode}: {verified.stdout.strip()}")
+    shutil.rmtree(work, ignore_errors=True)
     return 0 if not missing and verified.returncode == 0 and not failures else 1
 
 
