@@ -134,6 +134,15 @@ def register_error_handlers(app: Flask) -> None:
             answer[0].headers["Allow"] = ", ".join(error.valid_methods or [])  # type: ignore[attr-defined]
         return answer
 
+    @app.errorhandler(OSError)
+    def _storage_unavailable(error: OSError) -> tuple[Response | str, int]:
+        # Receiving an upload spools it to a temporary file: a full or failing disk is the server's
+        # condition, not the client's mistake, and nothing has been recorded.
+        app.logger.error("storage unavailable: %s", error)
+        reason = error.strerror or "input/output error"
+        message = f"The server cannot store data right now ({reason}); try again later."
+        return _answer(503, "unavailable", message)
+
     @app.errorhandler(OperationalError)
     @app.errorhandler(PoolTimeoutError)
     def _database_down(error: Exception) -> tuple[Response | str, int]:

@@ -124,3 +124,21 @@ def test_every_role_reaches_only_its_pages(client, factory, auth, path, allowed,
     auth.login("person")
     status = client.get(path, follow_redirects=True).status_code
     assert status == (200 if role in allowed else 403)
+
+
+def test_a_full_disk_while_receiving_is_a_clear_503(app_factory):
+    import errno
+
+    app = app_factory()
+
+    @app.route("/spool-test", methods=["POST"])
+    def spool_test():
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    client = app.test_client()
+    answer = client.post("/spool-test", headers={"Accept": "application/json"})
+    assert answer.status_code == 503
+    assert answer.get_json()["error"]["code"] == "unavailable"
+    assert "No space left on device" in answer.get_json()["error"]["message"]
+    page = client.post("/spool-test")
+    assert page.status_code == 503 and "No space left on device" in page.get_data(as_text=True)

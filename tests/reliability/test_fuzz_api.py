@@ -16,12 +16,7 @@ from tests.factories import make_authorization, make_operation, make_profile  # 
 
 MAX_EXAMPLES = 25
 #: Operations left out, each with the bug that keeps it out (reported to its owner).
-EXCLUDED: dict[str, str] = {
-    # On PostgreSQL an id above 2**31-1 reaches the INTEGER column and answers 500 (DataError,
-    # integer out of range): the route is <int:operation_id> without max=2147483647, unlike the
-    # evidence routes. Same for the page /operations/<id>/export.
-    "GET /operations/{operation_id}/export": "500 on PostgreSQL for ids >= 2**31 (reported)",
-}
+EXCLUDED: dict[str, str] = {}
 
 
 @pytest.fixture
