@@ -131,14 +131,14 @@ def test_a_full_disk_while_receiving_is_a_clear_503(app_factory):
 
     app = app_factory()
 
-    @app.route("/spool-test", methods=["POST"])
+    @app.route("/spool-test")
     def spool_test():
         raise OSError(errno.ENOSPC, "No space left on device")
 
     client = app.test_client()
-    answer = client.post("/spool-test", headers={"Accept": "application/json"})
+    answer = client.get("/spool-test", headers={"Accept": "application/json"})
     assert answer.status_code == 503
     assert answer.get_json()["error"]["code"] == "unavailable"
     assert "No space left on device" in answer.get_json()["error"]["message"]
-    page = client.post("/spool-test")
+    page = client.get("/spool-test")
     assert page.status_code == 503 and "No space left on device" in page.get_data(as_text=True)
