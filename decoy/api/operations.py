@@ -39,6 +39,12 @@ def _id(value: int, what: str) -> int:
     return value
 
 
+def _require(*roles: str) -> None:
+    """Refuse a caller without any of ``roles`` before reading the request (403, not a 400 about input)."""
+    if not current_user.has_role(*roles):
+        raise Forbidden("your role does not allow this")
+
+
 def _body() -> dict[str, Any]:
     request.max_content_length = JSON_LIMIT
     return json_body()
@@ -86,6 +92,7 @@ def list_operations() -> Response:
 @bp.route("/operations", methods=["POST"])
 def create_operation() -> Answer:
     """Open an operation (supervisors)."""
+    _require("supervisor")
     data = _body()
     session = get_session()
     operation = services.create_operation(
@@ -118,6 +125,7 @@ def add_member(operation_id: int) -> Answer:
     """Assign a person to the operation (a supervisor member)."""
     session = get_session()
     access.visible_operation(session, current_user, _id(operation_id, "operation"))
+    _require("supervisor")
     data = _body()
     member = services.add_member(
         session=session,
@@ -139,6 +147,7 @@ def change_status(operation_id: int) -> Response:
     """Move the operation to another status (a supervisor member)."""
     session = get_session()
     access.visible_operation(session, current_user, _id(operation_id, "operation"))
+    _require("supervisor")
     data = _body()
     operation = services.change_operation_status(
         session=session,
@@ -214,6 +223,7 @@ def register_authorization(operation_id: int) -> Answer:
     session = get_session()
     operation_id = _id(operation_id, "operation")
     access.visible_operation(session, current_user, operation_id)
+    _require("legal")
     data = _body()
     authorization = services.register_authorization(
         session=session, actor=current_user, operation_id=operation_id, **authorization_terms(data)
@@ -275,6 +285,7 @@ def propose_profile(operation_id: int) -> Answer:
     session = get_session()
     operation_id = _id(operation_id, "operation")
     access.visible_operation(session, current_user, operation_id)
+    _require("supervisor")
     data = _body()
     profile = services.propose_profile(
         session=session,
