@@ -32,6 +32,7 @@ from reportlab.platypus import (
 
 from ..evidence.display import visible_plain as visible
 
+TABLE_ROWS = 40
 FLAG_COLOUR = colors.HexColor("#8a1111")
 FLAG_BACKGROUND = colors.HexColor("#fde8e8")
 
@@ -129,11 +130,23 @@ def conversation(contact: dict[str, Any], messages: list[dict[str, Any]], zone: 
     if contact["flags"]:
         story.append(_flags(contact["flags"]))
     width = A4[0] - 30 * mm
-    rows: list[list[Any]] = [
-        [_p("<b>#</b>"), _p("<b>Direction, times, officer</b>"), _p("<b>Text and attachments</b>")]
-    ]
-    flagged_rows = []
-    for number, message in enumerate(messages, start=1):
+    header = [_p("<b>#</b>"), _p("<b>Direction, times, officer</b>"), _p("<b>Text and attachments</b>")]
+    rows: list[list[Any]] = [header]
+    flagged_rows: list[int] = []
+
+    def close_table() -> None:
+        # Tables of bounded length: reportlab splits a long table across pages in quadratic time.
+        table = _table(rows, [12 * mm, 52 * mm, width - 64 * mm])
+        for row in flagged_rows:
+            table.setStyle(TableStyle([("BACKGROUND", (0, row), (-1, row), FLAG_BACKGROUND)]))
+        story.append(table)
+
+    for message in messages:
+        if len(rows) > TABLE_ROWS:
+            close_table()
+            rows[:] = [header]
+            flagged_rows.clear()
+        number = len(rows)
         direction = "incoming" if message["direction"] == "in" else "outgoing (decoy)"
         meta = (
             f"{direction}<br/>platform: {escape(message['sent_at'])}<br/>"
@@ -153,10 +166,7 @@ def conversation(contact: dict[str, Any], messages: list[dict[str, Any]], zone: 
             cells[2] = [_p(body), _flags(message["flags"])]
             flagged_rows.append(number)
         rows.append(cells)
-    table = _table(rows, [12 * mm, 52 * mm, width - 64 * mm])
-    for row in flagged_rows:
-        table.setStyle(TableStyle([("BACKGROUND", (0, row), (-1, row), FLAG_BACKGROUND)]))
-    story.append(table)
+    close_table()
     return story
 
 
