@@ -7,8 +7,10 @@ characters are shown as markers, so nothing a counterpart wrote can format or hi
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from functools import cache
+from itertools import chain
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -121,31 +123,60 @@ def _flags(flags: list[str]) -> Paragraph:
     return _p("FLAGGED: " + ", ".join(escape(flag) for flag in flags), "flag")
 
 
-def conversation(contact: dict[str, Any], messages: list[dict[str, Any]], zone: ZoneInfo) -> list[Any]:
+class LazyStory(list):  # type: ignore[type-arg]
+    """A platypus story filled from an iterator as the document consumes it, so memory stays flat.
+
+    reportlab's build loop takes flowables from the front of the list; this list tops itself up
+    from ``source`` whenever it is asked for its length or its first item.
+    """
+
+    def __init__(self, source: Iterable[Any]) -> None:
+        super().__init__()
+        self._source = iter(source)
+
+    def _fill(self) -> None:
+        while super().__len__() < 4:
+            item = next(self._source, None)
+            if item is None:
+                return
+            super().append(item)
+
+    def __len__(self) -> int:
+        self._fill()
+        return super().__len__()
+
+    def __getitem__(self, index: Any) -> Any:
+        self._fill()
+        return super().__getitem__(index)
+
+
+def conversation(
+    contact: dict[str, Any], messages: Iterable[dict[str, Any]], zone: ZoneInfo
+) -> Iterator[Any]:
     """Flowables of one conversation: header and every message with both times, officer and flags."""
-    story: list[Any] = [
-        _p(f"Contact {contact['id']}: {text(contact['counterpart'])}", "h3"),
-        _p(f"First seen {when(contact['first_seen_at'], zone)}; recorded by {text(contact['recorded_by'])}."),
-    ]
+    yield _p(f"Contact {contact['id']}: {text(contact['counterpart'])}", "h3")
+    yield _p(
+        f"First seen {when(contact['first_seen_at'], zone)}; recorded by {text(contact['recorded_by'])}."
+    )
     if contact["flags"]:
-        story.append(_flags(contact["flags"]))
+        yield _flags(contact["flags"])
     width = A4[0] - 30 * mm
     header = [_p("<b>#</b>"), _p("<b>Direction, times, officer</b>"), _p("<b>Text and attachments</b>")]
     rows: list[list[Any]] = [header]
     flagged_rows: list[int] = []
 
-    def close_table() -> None:
+    def close_table() -> Table:
         # Tables of bounded length: reportlab splits a long table across pages in quadratic time.
         table = _table(rows, [12 * mm, 52 * mm, width - 64 * mm])
         for row in flagged_rows:
             table.setStyle(TableStyle([("BACKGROUND", (0, row), (-1, row), FLAG_BACKGROUND)]))
-        story.append(table)
+        return table
 
     for message in messages:
         if len(rows) > TABLE_ROWS:
-            close_table()
-            rows[:] = [header]
-            flagged_rows.clear()
+            yield close_table()
+            rows = [header]
+            flagged_rows = []
         number = len(rows)
         direction = "incoming" if message["direction"] == "in" else "outgoing (decoy)"
         meta = (
@@ -166,11 +197,10 @@ def conversation(contact: dict[str, Any], messages: list[dict[str, Any]], zone: 
             cells[2] = [_p(body), _flags(message["flags"])]
             flagged_rows.append(number)
         rows.append(cells)
-    close_table()
-    return story
+    yield close_table()
 
 
-def _document(story: list[Any], title: str) -> bytes:
+def _document(story: Iterable[Any], title: str) -> bytes:
     buffer = io.BytesIO()
     document = SimpleDocTemplate(
         buffer,
@@ -190,20 +220,21 @@ def _document(story: list[Any], title: str) -> bytes:
         canvas.drawString(15 * mm, 8 * mm, f"{title} — page {doc.page}")
         canvas.restoreState()
 
-    document.build(story, onFirstPage=footer, onLaterPages=footer)
+    document.build(LazyStory(story), onFirstPage=footer, onLaterPages=footer)
     return buffer.getvalue()
 
 
 def contact_report(contact: dict[str, Any], messages: list[dict[str, Any]], zone: ZoneInfo) -> bytes:
     """The PDF transcript of one conversation."""
     _fonts()
-    story = [
+    heading = [
         _p(f"Transcript of contact {contact['id']}", "h1"),
         _p(f"Times in {escape(str(zone))}; the platform's own time is shown with its offset.", "small"),
         Spacer(0, 4 * mm),
-        *conversation(contact, messages, zone),
     ]
-    return _document(story, f"Decoy transcript, contact {contact['id']}")
+    return _document(
+        chain(heading, conversation(contact, messages, zone)), f"Decoy transcript, contact {contact['id']}"
+    )
 
 
 def operation_report(
@@ -304,12 +335,12 @@ def operation_report(
     else:
         story.append(_p("No reviews recorded."))
     story.append(_p("Conversations", "h2"))
-    for contact in contacts:
-        story.extend(conversation(contact, contact["messages"], zone))
-        story.append(Spacer(0, 4 * mm))
     if not contacts:
         story.append(_p("No contacts recorded."))
-    story += [
+    conversations = chain.from_iterable(
+        chain(conversation(contact, contact["messages"], zone), [Spacer(0, 4 * mm)]) for contact in contacts
+    )
+    closing = [
         _p("Integrity statement", "h2"),
         _p(
             f"This bundle holds {entries} audit entries of this operation, each with an RFC 9162 "
@@ -321,4 +352,6 @@ def operation_report(
         _p("Public key of the log:"),
         Preformatted(public_key, _fonts()["mono"]),
     ]
-    return _document(story, f"Decoy evidence report, operation {operation['id']}")
+    return _document(
+        chain(story, conversations, closing), f"Decoy evidence report, operation {operation['id']}"
+    )
