@@ -27,8 +27,14 @@ DEMO_ACCOUNTS = [
     ("lena", "Lena Legal", ["legal"]),
 ]
 
-#: Steps that add more demo objects, registered by the feature packages.
-DEMO_STEPS: list[Any] = []
+def _operations_step(app: Flask) -> None:
+    from .demo_data import load_demo_operations
+
+    load_demo_operations(app)
+
+
+#: Steps that add the demo's objects after its accounts.
+DEMO_STEPS: list[Any] = [_operations_step]
 
 
 class DemoRefused(RuntimeError):

@@ -1,0 +1,41 @@
+"""`decoy demo`: a living system with every kind of object, on a fresh data directory only."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from decoy.cli import main
+from decoy.db import get_engine
+from decoy.models import FLAGS
+
+
+def test_demo_fills_every_state_and_the_log_verifies(app, runner):
+    result = runner.invoke(main, ["demo"])
+    assert result.exit_code == 0, result.output
+    with app.app_context(), get_engine().connect() as connection:
+
+        def column(sql):
+            return {row[0] for row in connection.execute(text(sql))}
+
+        assert column("SELECT status FROM profile") == {"active", "pending_approval", "suspended", "retired"}
+        assert column("SELECT kind FROM legal_authorization") >= {
+            "court_ruling",
+            "written_order",
+            "urgent_oral_order",
+        }
+        assert column("SELECT supersedes_id FROM legal_authorization") - {None}
+        flags = set()
+        for (stored,) in connection.execute(text("SELECT flags FROM message")):
+            flags |= set(stored if isinstance(stored, list) else __import__("json").loads(stored))
+        assert flags == set(FLAGS)
+        assert column("SELECT count(*) FROM attachment") != {0}
+        assert column("SELECT count(*) FROM review_decision") != {0}
+        assert column("SELECT kind FROM review") >= {"periodic", "before_expiry", "triggered"}
+    assert runner.invoke(main, ["audit", "verify"]).exit_code == 0
+
+
+def test_demo_refuses_a_data_directory_with_accounts(runner, factory):
+    factory.user("dora", "detective")
+    result = runner.invoke(main, ["demo"])
+    assert result.exit_code != 0
+    assert "fresh data directory" in result.output
