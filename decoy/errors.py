@@ -141,6 +141,10 @@ def register_error_handlers(app: Flask) -> None:
         app.logger.error("storage unavailable: %s", error)
         reason = error.strerror or "input/output error"
         message = f"The server cannot store data right now ({reason}); try again later."
+        if not wants_json():
+            message = _(
+                "The server cannot store data right now (%(reason)s); try again later.", reason=reason
+            )
         return _answer(503, "unavailable", message)
 
     @app.errorhandler(OperationalError)
