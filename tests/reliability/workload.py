@@ -9,6 +9,7 @@ an audited change all the same, with a unique key per request.
 
 from __future__ import annotations
 
+import http.client
 import itertools
 import threading
 import time
@@ -147,7 +148,8 @@ class Workload:
                                       token=self.tokens[LEGAL], timeout=timeout)
                 detail = raw.decode(errors="replace")
                 ok = status == 200
-        except OSError as error:  # refused, reset, timed out: not confirmed
+        except (OSError, http.client.HTTPException, ValueError) as error:
+            # Refused, reset, timed out, or the answer cut off by the kill: not confirmed.
             outcome.note(type(error).__name__, time.monotonic() - started, None, str(error))
             return
         outcome.note(str(status), time.monotonic() - started, key if ok else None, detail)
