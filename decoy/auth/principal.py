@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -118,9 +117,3 @@ def require_roles(*roles: str) -> Callable[[F], F]:
         return wrapped  # type: ignore[return-value]
 
     return decorate
-
-
-def login_time() -> datetime | None:
-    """When the current session signed in."""
-    stamp = session.get("login_at")
-    return None if stamp is None else datetime.fromtimestamp(float(stamp), tz=clock.now().tzinfo)

@@ -6,7 +6,7 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -360,8 +360,3 @@ def all_users(session: Session) -> list[tuple[User, set[str]]]:
     for user_id, role in session.exec(select(UserRole.user_id, UserRole.role)).all():
         roles.setdefault(user_id, set()).add(role)
     return [(user, roles.get(user.id or 0, set())) for user in users]
-
-
-def seconds_until(moment: datetime) -> float:
-    """Seconds from now until ``moment`` (negative when past)."""
-    return (moment - clock.now()).total_seconds()
