@@ -9,9 +9,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError, validate_csrf
 from werkzeug.wrappers import Response
 
-from ..auth import services
-from ..auth.principal import principal_for
-from ..db import get_session
+from ..auth.principal import principal_for_token
 from ..errors import NotAuthenticated
 from .openapi import build_document
 
@@ -26,11 +24,11 @@ def _authenticate() -> None:
     header = request.headers.get("Authorization", "")
     if header:
         scheme, _, token = header.partition(" ")
-        user = services.user_for_token(get_session(), token.strip()) if scheme.lower() == "bearer" else None
-        if user is None:
+        principal = principal_for_token(token.strip()) if scheme.lower() == "bearer" else None
+        if principal is None:
             raise NotAuthenticated("invalid, expired or revoked token")
         # The token authenticates this request only: nothing is written to the session cookie.
-        g._login_user = principal_for(user)
+        g._login_user = principal
         g.api_token_auth = True
         return
     if request.endpoint == "api.openapi":

@@ -52,6 +52,47 @@ def principal_for(user: User) -> Principal:
     return Principal(user, services.user_roles(get_session(), user))
 
 
+class TokenPrincipal(Principal):
+    """A principal authenticated by a token: the account row is read only if a view needs it."""
+
+    def __init__(self, holder: services.TokenHolder) -> None:  # pylint: disable=super-init-not-called
+        self._user: User | None = None
+        self.id = holder.user_id
+        self.username = holder.username
+        self.roles = holder.roles
+
+    @property  # type: ignore[override]
+    def user(self) -> User:
+        """The account, read on first use."""
+        if self._user is None:
+            found = get_session().get(User, self.id)
+            if found is None:
+                raise NotAuthenticated(_("the account no longer exists"))
+            self._user = found
+        return self._user
+
+    @property
+    def is_active(self) -> bool:
+        """A token is accepted only for an active account."""
+        return True
+
+
+def principal_for_token(token: str, purpose: str = "api") -> Principal | None:
+    """The principal a valid bearer or calendar token stands for, read in one query (None if invalid)."""
+    session = get_session()
+    if session.in_transaction() or session.get_bind().dialect.name != "sqlite":
+        found = services.token_holder(session, token, purpose)
+    else:
+        # On SQLite every other transaction takes the write lock up front; the token is read in a
+        # deferred one instead, ended at once, so that checking a token never queues behind writers.
+        session.connection(execution_options={"decoy_snapshot": True})
+        try:
+            found = services.token_holder(session, token, purpose)
+        finally:
+            session.rollback()
+    return None if found is None else TokenPrincipal(found)
+
+
 @login_manager.user_loader
 def _load_user(user_id: str) -> Principal | None:
     user = get_session().get(User, int(user_id)) if user_id.isdigit() else None

@@ -12,6 +12,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, delete, func, select
 
 from .. import audit_bridge, clock, keys
@@ -330,18 +331,47 @@ def revoke_token(*, session: Session, user: User, token_id: int) -> ApiToken:
     return token
 
 
-def user_for_token(session: Session, clear: str, purpose: str = "api") -> User | None:
-    """The active user a valid, unexpired, unrevoked token belongs to."""
+_token = ApiToken.__table__  # type: ignore[attr-defined]
+_user = User.__table__  # type: ignore[attr-defined]
+_role = UserRole.__table__  # type: ignore[attr-defined]
+#: The token, its holder and the holder's roles in one round trip (one row per role).
+_TOKEN_HOLDER = (
+    select(  # type: ignore[call-overload]
+        _user.c.id, _user.c.username, _user.c.is_active,
+        _token.c.purpose, _token.c.revoked_at, _token.c.expires_at, _role.c.role,
+    )
+    .join_from(_token, _user, _user.c.id == _token.c.user_id)
+    .outerjoin(_role, _role.c.user_id == _user.c.id)
+    .where(_token.c.token_hash == bindparam("token_hash"))
+)
+
+
+@dataclass(frozen=True)
+class TokenHolder:
+    """Who a valid token stands for: the account's id and name, and its roles."""
+
+    user_id: int
+    username: str
+    roles: frozenset[str]
+
+
+def token_holder(session: Session, clear: str, purpose: str = "api") -> TokenHolder | None:
+    """The active account a valid, unexpired, unrevoked token belongs to, with its roles (one query)."""
     if not clear.startswith(TOKEN_PREFIX) or len(clear) > 200:
         return None
-    token = session.exec(select(ApiToken).where(ApiToken.token_hash == _token_hash(clear))).first()
-    now = clock.now()
-    if token is None or token.purpose != purpose or token.revoked_at is not None or token.expires_at <= now:
+    rows = session.connection().execute(_TOKEN_HOLDER, {"token_hash": _token_hash(clear)}).all()
+    if not rows:
         return None
-    user = session.get(User, token.user_id)
-    if user is None or not user.is_active:
+    user_id, username, is_active, token_purpose, revoked_at, expires_at, _first_role = rows[0]
+    if token_purpose != purpose or revoked_at is not None or expires_at <= clock.now() or not is_active:
         return None
-    return user
+    return TokenHolder(user_id, username, frozenset(row[6] for row in rows if row[6] is not None))
+
+
+def user_for_token(session: Session, clear: str, purpose: str = "api") -> User | None:
+    """The active user a valid, unexpired, unrevoked token belongs to."""
+    found = token_holder(session, clear, purpose)
+    return None if found is None else session.get(User, found.user_id)
 
 
 def tokens_of(session: Session, user: User) -> list[ApiToken]:

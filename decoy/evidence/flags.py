@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
+from sqlalchemy import Row
 from sqlmodel import Session, col, select
 
-from ..models import FLAGS, Authorization, Message, ProfileStatus
+from ..models import FLAGS, Message, ProfileStatus
 from ..operations.rules import (
-    current_authorization,
-    governing_authorization,
+    authorization_valid_at,
+    chain_facts,
     named_officer_ids,
     platform_permitted,
     written_order_overdue,
@@ -30,14 +31,17 @@ def ordered(flags: set[str]) -> list[str]:
     return [flag for flag in FLAGS if flag in flags]
 
 
-def _situation(session: Session, profile: ProfileFacts, moment: datetime) -> tuple[set[str], Authorization]:
+def _situation(session: Session, profile: ProfileFacts, moment: datetime) -> tuple[set[str], Row[Any]]:
     """Flags that depend on the profile and the moment only, and the authorization the rest are judged by."""
     flags: set[str] = set()
-    governing = governing_authorization(session, profile.authorization_id, moment)
+    links = chain_facts(session, profile.authorization_id)
+    if not links:
+        raise LookupError(f"no authorization {profile.authorization_id}")
+    governing = next((link for link in reversed(links) if authorization_valid_at(link, moment)), None)
     # An urgent oral order whose written order is overdue no longer covers what happens after the due day.
     if governing is None or written_order_overdue(session, governing, moment):
         flags.add("outside_authorization")
-    authorization = governing or current_authorization(session, profile.authorization_id)
+    authorization = governing or links[-1]
     if profile.status != ProfileStatus.active.value:
         flags.add("profile_not_active")
     if not platform_permitted(authorization, profile.platform):

@@ -5,8 +5,11 @@ These are read-only helpers, shared by the profile services and by the evidence 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
+from sqlalchemy import Row, bindparam
 from sqlmodel import Session, col, func, select
 
 from ..models import (
@@ -49,25 +52,55 @@ def current_authorization(session: Session, authorization_id: int) -> Authorizat
     return current
 
 
-def chain(session: Session, authorization_id: int) -> list[Authorization]:
-    """The whole supersede chain ``authorization_id`` belongs to, oldest first."""
-    first = session.get(Authorization, authorization_id)
+_authorization = Authorization.__table__  # type: ignore[attr-defined]
+#: The operation that an authorization belongs to (a supersede chain never leaves its operation).
+_OPERATION_OF = (
+    select(_authorization.c.operation_id)
+    .where(_authorization.c.id == bindparam("authorization"))
+    .scalar_subquery()
+)
+_OPERATION_AUTHORIZATIONS = select(Authorization).where(Authorization.operation_id == _OPERATION_OF)
+_OPERATION_AUTHORIZATION_ROWS = select(_authorization).where(_authorization.c.operation_id == _OPERATION_OF)
+
+Link = TypeVar("Link", Authorization, Row[Any])
+
+
+def _links(found: Sequence[Link], authorization_id: int) -> list[Link]:
+    """The chain through ``authorization_id`` among an operation's authorizations, oldest first."""
+    by_id = {authorization.id: authorization for authorization in found}
+    first = by_id.get(authorization_id)
     if first is None:
         return []
+    successors: dict[int, Link] = {}
+    for authorization in sorted(found, key=lambda link: link.id, reverse=True):
+        if authorization.supersedes_id is not None:
+            # The oldest successor wins, as in successor().
+            successors[authorization.supersedes_id] = authorization
     for _ in range(MAX_CHAIN):
-        if first.supersedes_id is None:
-            break
-        older = session.get(Authorization, first.supersedes_id)
+        older = by_id.get(first.supersedes_id) if first.supersedes_id is not None else None
         if older is None:
             break
         first = older
     links = [first]
     for _ in range(MAX_CHAIN):
-        newer = successor(session, links[-1].id)  # type: ignore[arg-type]
+        newer = successors.get(links[-1].id)
         if newer is None:
             break
         links.append(newer)
     return links
+
+
+def chain(session: Session, authorization_id: int) -> list[Authorization]:
+    """The whole supersede chain ``authorization_id`` belongs to, oldest first (one query)."""
+    found = session.exec(_OPERATION_AUTHORIZATIONS, params={"authorization": authorization_id}).all()  # type: ignore[call-overload]
+    return _links(found, authorization_id)
+
+
+def chain_facts(session: Session, authorization_id: int) -> list[Row[Any]]:
+    """The chain as plain rows with the same attributes (read-only; the evidence hot path)."""
+    parameters = {"authorization": authorization_id}
+    found = session.connection().execute(_OPERATION_AUTHORIZATION_ROWS, parameters).all()
+    return _links(found, authorization_id)
 
 
 def authorization_valid_at(authorization: Authorization, moment: datetime) -> bool:
