@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from audit.bundle import BUNDLE_CHECKS, VerifyReport, verify_bundle
 from audit.checkpoint import Checkpoint, CheckpointError, Verifier
-from audit.entry import decode_joined, parse_joined
+from audit.entry_batch import decode_joined, parse_joined
 from audit.merkle import EMPTY_ROOT, Frontier
 
 if TYPE_CHECKING:
