@@ -2,13 +2,16 @@
 
 A backup is a folder: the database (an SQLite copy made with the online backup API, or a
 ``pg_dump --format=custom`` archive), every attachment the database references (each re-hashed on
-the way), the key files (mode 0600), the published checkpoints and a ``manifest.json`` holding the
-SHA-256 of every file. The manifest is written last: a folder without one is not a backup.
+the way: a file of the file store is copied; chunks of the database store travel inside the database
+copy and are re-hashed in its snapshot), the key files (mode 0600), the published checkpoints and a
+``manifest.json`` holding the SHA-256 of every file. The manifest is written last: a folder without one
+is not a backup.
 
 Order matters for consistency. The published checkpoint file is copied before the database snapshot,
 so that every checkpoint it holds is also in the copied log (checkpoints are published after they
-commit). Attachments are written to the store before the row that references them commits, and are
-never changed, so every file the snapshot references exists and can be copied afterwards.
+commit). Attachments are written to the file store before the row that references them commits, and
+are never changed, so every file the snapshot references exists and can be copied afterwards; in the
+database store they commit with that row, so the snapshot holds them.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ from typing import Any
 
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import URL, Connection, make_url
+
+from .blobstore import database as database_store
 
 FORMAT = "decoy-backup/1"
 MANIFEST = "manifest.json"
@@ -128,6 +133,21 @@ def referenced_hashes(connection: Connection) -> set[str]:
     return hashes
 
 
+def held_in_database(connection: Connection, hashes: set[str]) -> set[str]:
+    """Which of ``hashes`` the database store holds in this snapshot, each re-hashed from its chunks.
+
+    :raises BackupError: naming the first stored copy whose chunks no longer hash to its name.
+    """
+    if "evidence_blob" not in inspect(connection).get_table_names():
+        return set()
+    held = database_store.stored_hashes(connection) & hashes
+    for sha256 in sorted(held):
+        problem = database_store.problem(connection, sha256)
+        if problem:
+            raise BackupError(f"attachment {sha256} in the database store: {problem}")
+    return held
+
+
 def audit_size(connection: Connection) -> int:
     """The number of entries in the audit log (0 when the schema has none)."""
     if "audit_head" not in inspect(connection).get_table_names():
@@ -195,8 +215,11 @@ def _engine_connection(url: str) -> Iterator[Connection]:
 # ---------------------------------------------------------------- backup
 
 
-def _snapshot_sqlite(url: str, target: Path) -> tuple[set[str], int]:
-    """Copy the live SQLite database with the online backup API; return its file hashes and log size."""
+def _snapshot_sqlite(url: str, target: Path) -> tuple[set[str], set[str], int]:
+    """Copy the live SQLite database with the online backup API.
+
+    Returns the file hashes it references, those its database store holds (verified) and the log size.
+    """
     source_path = _sqlite_path(url)
     if not source_path.is_file():
         raise BackupError(f"the database {source_path} does not exist")
@@ -214,11 +237,15 @@ def _snapshot_sqlite(url: str, target: Path) -> tuple[set[str], int]:
         source.close()
     os.chmod(copy_path, 0o600)
     with _engine_connection(f"sqlite:///{copy_path}") as connection:
-        return referenced_hashes(connection), audit_size(connection)
+        hashes = referenced_hashes(connection)
+        return hashes, held_in_database(connection, hashes), audit_size(connection)
 
 
-def _snapshot_postgresql(url: str, target: Path) -> tuple[set[str], int]:
-    """Dump the database with pg_dump in one exported snapshot, read the file hashes in the same one."""
+def _snapshot_postgresql(url: str, target: Path) -> tuple[set[str], set[str], int]:
+    """Dump the database with pg_dump in one exported snapshot, read the file hashes in the same one.
+
+    Returns the file hashes it references, those its database store holds (verified) and the log size.
+    """
     uri, environment = libpq_target(url)
     dump = target / PG_DUMP_FILE
     with _engine_connection(url) as connection:
@@ -230,8 +257,10 @@ def _snapshot_postgresql(url: str, target: Path) -> tuple[set[str], int]:
             # The exporting transaction stays open until pg_dump has imported the snapshot and finished.
             _run([pg_tool("pg_dump"), "--format=custom", "--no-owner", "--no-privileges",
                   f"--snapshot={snapshot}", f"--file={dump}", f"--dbname={uri}"], environment, "pg_dump")
+            # The chunks pg_dump copied, re-hashed in the same snapshot.
+            held = held_in_database(connection, hashes)
     os.chmod(dump, 0o600)
-    return hashes, size
+    return hashes, held, size
 
 
 def _other_files(data_dir: Path, database_files: set[Path]) -> Iterable[Path]:
@@ -262,13 +291,14 @@ def backup(*, data_dir: Path, database_url: str, target: Path) -> Summary:
         copy_verified(checkpoints, target / "checkpoints.txt")
     # 2. The database, as one snapshot.
     if kind == "sqlite":
-        hashes, size = _snapshot_sqlite(database_url, target)
+        hashes, held, size = _snapshot_sqlite(database_url, target)
         database_files = {_sqlite_path(database_url)}
     else:
-        hashes, size = _snapshot_postgresql(database_url, target)
+        hashes, held, size = _snapshot_postgresql(database_url, target)
         database_files = set()
-    # 3. Every attachment the snapshot references, verified against its name.
-    for sha256 in sorted(hashes):
+    # 3. Every attachment the snapshot references, verified against its name: those of the database
+    #    store were verified inside the snapshot, the others are copied from the file store.
+    for sha256 in sorted(hashes - held):
         source = attachment_path(data_dir / "attachments", sha256)
         if not source.is_file():
             raise BackupError(f"the database references attachment {sha256}, which the store does not hold")
@@ -287,6 +317,7 @@ def backup(*, data_dir: Path, database_url: str, target: Path) -> Summary:
         "database_file": SQLITE_FILE if kind == "sqlite" else PG_DUMP_FILE,
         "audit_size": size,
         "attachments": len(hashes),
+        "attachments_in_database": len(held),
         "files": files,
     }
     _write_private(target / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
@@ -378,6 +409,7 @@ def restore(*, source: Path, data_dir: Path, database_url: str | None) -> Summar
             continue
         copy_verified(source / name, data_dir / name, expected["sha256"])
         attachments += name.startswith("attachments/")
+    attachments += int(manifest.get("attachments_in_database", 0))
     _make_dirs(data_dir / "attachments")
     database_file = source / manifest["database_file"]
     if database_path is not None:

@@ -223,5 +223,9 @@ from .cli_backup import backup_command, restore_command  # noqa: E402
 main.add_command(backup_command)
 main.add_command(restore_command)
 
+from .cli_attachments import attachments_group  # noqa: E402
+
+main.add_command(attachments_group)
+
 if __name__ == "__main__":
     main()

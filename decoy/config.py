@@ -18,6 +18,9 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_FROM": "decoy@localhost",
     "ORIGIN": "decoy.invalid/audit",
     "MAX_ATTACHMENT_BYTES": 50 * 1024 * 1024,
+    # Where attachment content lives: "files" (DATA_DIR/attachments) or "database" (chunked rows,
+    # committed with the message; for several app servers on PostgreSQL). See docs/operations.md.
+    "ATTACHMENT_STORE": "files",
     "SESSION_IDLE_MINUTES": 30,
     "SESSION_ABSOLUTE_HOURS": 12,
     "LOCKOUT_THRESHOLD": 5,
@@ -56,11 +59,13 @@ ENVIRONMENT_KEYS = (
     "MAIL_FROM",
     "ORIGIN",
     "MAX_ATTACHMENT_BYTES",
+    "ATTACHMENT_STORE",
     "SESSION_COOKIE_SECURE",
 )
 
 _INTEGER_KEYS = {"MAX_ATTACHMENT_BYTES"}
 _BOOLEAN_KEYS = {"SESSION_COOKIE_SECURE"}
+ATTACHMENT_STORES = ("files", "database")
 
 
 class ConfigurationError(RuntimeError):
@@ -98,6 +103,12 @@ def finalise(config: dict[str, Any]) -> None:
             "DECOY_SECRET_KEY is not set and the data directory holds no session key: "
             "run `decoy init` or set DECOY_SECRET_KEY (DECOY_ENV=development allows the default)."
         )
+    store = str(config.get("ATTACHMENT_STORE") or "files").strip().lower()
+    if store not in ATTACHMENT_STORES:
+        raise ConfigurationError(
+            f"DECOY_ATTACHMENT_STORE must be one of {', '.join(ATTACHMENT_STORES)}, not {store!r}"
+        )
+    config["ATTACHMENT_STORE"] = store
     config["PERMANENT_SESSION_LIFETIME"] = config["SESSION_ABSOLUTE_HOURS"] * 3600
     config["BABEL_TRANSLATION_DIRECTORIES"] = str(resource_dir("translations"))
 

@@ -1,8 +1,8 @@
 """Evidence checkers for `decoy audit verify`: re-hash stored contacts, messages and files.
 
 Each checker compares what is stored now (rows read with Core queries, so that a long verification
-does not fill the session's identity map, and files re-hashed from the store) with the hashes the
-signed audit entry recorded when the evidence arrived.
+does not fill the session's identity map, and files re-hashed from whichever store holds them, a file
+or database chunks) with the hashes the signed audit entry recorded when the evidence arrived.
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ def check_message(session: Session, entry: dict[str, Any]) -> str | None:
     if [a["sha256"] for a in attachments] != evidence.get("attachments", []):
         return f"message {message_id}: the attachments differ from the recorded ones"
     for attachment in attachments:
-        problem = check_file(attachment["sha256"])
+        problem = check_file(attachment["sha256"], session)
         if problem:
             return f"message {message_id}, attachment {attachment['id']}: {problem}"
     if message_fingerprint(row, attachments) != evidence.get("row_sha256"):
@@ -70,16 +70,23 @@ def check_message(session: Session, entry: dict[str, Any]) -> str | None:
     return None
 
 
-def check_file(sha256: str) -> str | None:
-    """Whether the stored file with this name still has this content."""
+def check_file(sha256: str, session: Session | None = None) -> str | None:
+    """Whether the stored file with this name still has this content, in whichever store holds it.
+
+    With a session, database chunks are re-hashed in its transaction (the verification's snapshot).
+    """
     try:
-        actual = blobstore.hash_file(sha256)
+        return blobstore.problem(sha256, connection=session.connection() if session is not None else None)
     except ValueError:
         return f"file name {sha256!r} is not a SHA-256"
-    if actual is None:
-        return f"file {sha256} is missing from the evidence store"
-    if actual != sha256:
-        return f"file {sha256} has been altered (its content hashes to {actual})"
+
+
+def check_document(session: Session, entry: dict[str, Any]) -> str | None:
+    """An attached order document's file still has the content its audit entry recorded."""
+    for name, sha256 in sorted((entry.get("evidence") or {}).items()):
+        problem = check_file(str(sha256), session)
+        if problem:
+            return f"authorization {_object_id(entry)}, document {name!r}: {problem}"
     return None
 
 
@@ -87,6 +94,7 @@ def register() -> None:
     """Register the checkers for the actions that record evidence."""
     CHECKERS["contact.create"] = check_contact
     CHECKERS["message.create"] = check_message
+    CHECKERS["authorization.document_attach"] = check_document
 
 
 register()

@@ -228,7 +228,8 @@ def log_message(
 ) -> Message:
     """Record one message verbatim, with its attachments, flags and audit entry, in one transaction.
 
-    The files are stored first (outside any database transaction, so an upload holds no lock), then the
+    The files are received first, outside any database transaction (so an upload holds no lock): the
+    file store writes them then, the database store hashes them. Then the database store's chunks, the
     rows and the audit entry are written together; the caller commits. If a file is refused, no row is
     written. The session must hold no pending changes: its read transaction ends before the upload.
     """
@@ -240,9 +241,16 @@ def log_message(
     blobs: list[tuple[blobstore.StoredBlob, str]] = []
     if uploads:
         session.rollback()
-        for stream, filename in uploads:
-            blobs.append((blobstore.store_stream(stream, max_bytes=limit), storable_filename(filename)))
-        recording = _recording(session, actor, contact_id)
+        received: list[blobstore.Incoming] = []
+        try:
+            for stream, _filename in uploads:
+                received.append(blobstore.prepare(stream, max_bytes=limit))
+            recording = _recording(session, actor, contact_id)
+            saved = _save_files(session, received)
+        finally:
+            for incoming in received:
+                incoming.close()
+        blobs = list(zip(saved, [storable_filename(name) for _stream, name in uploads], strict=True))
     now = clock.now()
     flags = message_flags(
         session,
@@ -298,6 +306,20 @@ def log_message(
         details={"contact": contact_id, "direction": direction, "flags": flags, "corrects": corrects_id},
     )
     return Message(id=message_id, **values)
+
+
+def _save_files(session: Session, received: list[blobstore.Incoming]) -> list[blobstore.StoredBlob]:
+    """Store the received files in the session's transaction, in the order of their hashes.
+
+    One order for every writer means two messages that carry the same new files wait for each other on
+    the database store's unique key instead of deadlocking.
+    """
+    connection = session.connection()
+    order = sorted(range(len(received)), key=lambda index: received[index].blob.sha256)
+    saved: dict[int, blobstore.StoredBlob] = {}
+    for index in order:
+        saved[index] = blobstore.save(received[index], connection=connection)
+    return [saved[index] for index in range(len(received))]
 
 
 def _limit() -> int:

@@ -97,6 +97,8 @@ def iter_bundle(app: Flask, plan: ExportPlan, progress: Progress | None = None) 
     writer = BundleWriter(sink, clock.now())
     note = progress or (lambda _step: None)
     with app.app_context(), snapshot_session(app) as session:
+        # Attachments in the database store are read chunk by chunk in the same snapshot as the rows.
+        stored = session.connection()
         operation = session.get(Operation, plan.operation_id)
         assert operation is not None  # noqa: S101 - prepare_export checked it in a committed transaction
         zone = ZoneInfo(operation.timezone)
@@ -109,7 +111,10 @@ def iter_bundle(app: Flask, plan: ExportPlan, progress: Progress | None = None) 
         writer.add_bytes("authorizations.json", _json(authorizations))
         for document in {d["sha256"]: d for a in authorizations for d in a["documents"]}.values():
             yield from _drain_while(
-                writer.add_chunks(document["path"], blobstore.iter_blob(document["sha256"]), compress=False),
+                writer.add_chunks(
+                    document["path"], blobstore.iter_blob(document["sha256"], app, connection=stored),
+                    compress=False,
+                ),
                 sink,
             )
         profiles = content.profile_records(session, operation.id or 0, names)
@@ -126,7 +131,10 @@ def iter_bundle(app: Flask, plan: ExportPlan, progress: Progress | None = None) 
             summaries.append(summary)
             for sha256 in files - attachments_written:
                 yield from _drain_while(
-                    writer.add_chunks(f"attachments/{sha256}", blobstore.iter_blob(sha256), compress=False),
+                    writer.add_chunks(
+                        f"attachments/{sha256}", blobstore.iter_blob(sha256, app, connection=stored),
+                        compress=False,
+                    ),
                     sink,
                 )
             attachments_written |= files

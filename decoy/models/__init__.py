@@ -5,6 +5,7 @@ from sqlmodel import SQLModel
 from audit.store import define_tables
 
 from .accounts import ApiToken, LoginAttempt, RecoveryCode, Role, User, UserRole
+from .blobs import EvidenceBlob, EvidenceBlobChunk, EvidenceBlobRelease
 from .evidence import FLAGS, Attachment, Contact, Message
 from .integrity import VerificationRun
 from .operations import (
@@ -34,7 +35,8 @@ AUDIT_TABLES = define_tables(SQLModel.metadata)
 
 __all__ = [
     "AUDIT_TABLES", "FLAGS", "ApiToken", "Attachment", "Authorization", "AuthorizationDocument",
-    "AuthorizationKind", "AuthorizationOfficer", "Contact", "LoginAttempt", "Message", "Operation",
+    "AuthorizationKind", "AuthorizationOfficer", "Contact", "EvidenceBlob", "EvidenceBlobChunk",
+    "EvidenceBlobRelease", "LoginAttempt", "Message", "Operation",
     "OperationMember", "OperationStatus", "Profile", "ProfileStatus", "ProfileTransition", "RecoveryCode",
     "Role", "User", "UserRole", "VerificationRun",
     "Decision", "EnforcementAction", "Notification", "OutboxEmail", "Review", "ReviewDecision", "ReviewKind",

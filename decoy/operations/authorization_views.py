@@ -179,7 +179,7 @@ def document(document_id: int) -> Response:
     if found is None:
         raise NotFound(_("no such document"))
     authorization = visible_authorization(found.authorization_id)
-    if not blobstore.exists(found.sha256):
+    if not blobstore.exists(found.sha256, connection=session.connection()):
         raise NotFound(_("the file of this document is missing from the store; run `decoy audit verify`"))
     audit_bridge.record(
         session,

@@ -288,7 +288,9 @@ def attach_order_document(
     if head != PDF_MAGIC:
         raise InvalidInput(_("only PDF documents are accepted"), field="file")
     try:
-        stored = blobstore.store_stream(_Prefixed(head, stream))  # type: ignore[arg-type]
+        stored = blobstore.store_stream(  # in the database store: with this transaction's rows
+            _Prefixed(head, stream), connection=session.connection()  # type: ignore[arg-type]
+        )
     except TooLarge as error:
         raise TooLarge(error.message, field="file") from error
     document = AuthorizationDocument(

@@ -72,7 +72,7 @@ def _store_document(app: Any, content: bytes) -> str:
         )
         session.add(authorization)
         session.flush()
-        blob = blobstore.store_stream(io.BytesIO(content))
+        blob = blobstore.store_stream(io.BytesIO(content), connection=session.connection())
         session.add(AuthorizationDocument(authorization_id=authorization.id, filename="order.pdf",
                                           sha256=blob.sha256, size=blob.size, media_type=blob.media_type,
                                           uploaded_by=user.id, uploaded_at=clock.now()))
@@ -188,3 +188,49 @@ def test_backup_into_a_non_empty_folder_is_refused(runner: Any, tmp_path: Path) 
     result = runner.invoke(args=["backup", str(tmp_path / "old")])
     assert result.exit_code != 0
     assert "not empty" in result.output
+
+
+def test_a_backup_of_the_database_store_carries_the_chunks_and_restores_verified(app_factory: Any,
+                                                                                 tmp_path: Path) -> None:
+    """With ATTACHMENT_STORE=database the attachments travel inside the database copy, re-hashed."""
+    app = app_factory(ATTACHMENT_STORE="database")
+    content = b"%PDF-1.7 an order kept in the database " * 60_000
+    document = _store_document(app, content)
+    assert not blobstore.path_for(document, app).exists()
+    target = tmp_path / "backup"
+    result = app.test_cli_runner().invoke(args=["backup", str(target)])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((target / "manifest.json").read_text())
+    assert (manifest["attachments"], manifest["attachments_in_database"]) == (1, 1)
+    assert not any(name.startswith("attachments/") for name in manifest["files"])
+
+    data_dir, url = _restore_target(tmp_path)
+    try:
+        environment = decoy_env(data_dir, url, DECOY_ATTACHMENT_STORE="database")
+        done = run_decoy(["restore", str(target)], environment)
+        assert done.returncode == 0, done.stdout + done.stderr
+        verified = run_decoy(["audit", "verify"], environment)
+        assert verified.returncode == 0 and "intact" in verified.stdout, verified.stdout + verified.stderr
+        checked = run_decoy(["attachments", "check"], environment)
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+        assert "1 in the database store" in checked.stdout
+    finally:
+        _drop(url)
+
+
+def test_backup_refuses_a_damaged_chunk_naming_its_file(app_factory: Any, tmp_path: Path) -> None:
+    """A chunk whose bytes no longer match the file's hash stops the backup with the file's name."""
+    from decoy.db import get_engine
+
+    app = app_factory(ATTACHMENT_STORE="database")
+    sha256 = _store_document(app, b"%PDF-1.7 original order")
+    with app.app_context(), get_engine(app).begin() as connection:
+        if connection.dialect.name == "sqlite":
+            connection.execute(text("DROP TRIGGER evidence_blob_chunk_no_update"))
+        else:
+            connection.execute(text("ALTER TABLE evidence_blob_chunk DISABLE TRIGGER USER"))
+        connection.execute(text("UPDATE evidence_blob_chunk SET data = :data"), {"data": b"%PDF-1.7 altered"})
+    result = app.test_cli_runner().invoke(args=["backup", str(tmp_path / "backup")])
+    assert result.exit_code != 0
+    assert sha256 in result.output
+    assert not (tmp_path / "backup" / "manifest.json").exists()
