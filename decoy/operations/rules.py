@@ -63,6 +63,8 @@ _OPERATION_AUTHORIZATIONS = select(Authorization).where(Authorization.operation_
 _OPERATION_AUTHORIZATION_ROWS = select(_authorization).where(_authorization.c.operation_id == _OPERATION_OF)
 
 Link = TypeVar("Link", Authorization, Row[Any])
+#: An authorization as a model object or as a plain row of its table (same attribute names).
+AuthorizationFacts = Authorization | Row[Any]
 
 
 def _links(found: Sequence[Link], authorization_id: int) -> list[Link]:
@@ -103,7 +105,7 @@ def chain_facts(session: Session, authorization_id: int) -> list[Row[Any]]:
     return _links(found, authorization_id)
 
 
-def authorization_valid_at(authorization: Authorization, moment: datetime) -> bool:
+def authorization_valid_at(authorization: AuthorizationFacts, moment: datetime) -> bool:
     """Whether ``moment`` lies in the authorization's period (from inclusive, until exclusive)."""
     return authorization.valid_from <= moment < authorization.valid_until
 
@@ -139,7 +141,7 @@ def authorization_status(session: Session, authorization: Authorization, now: da
     return "valid"
 
 
-def written_order_overdue(session: Session, authorization: Authorization, now: datetime) -> bool:
+def written_order_overdue(session: Session, authorization: AuthorizationFacts, now: datetime) -> bool:
     """Whether an urgent oral order is past the day its written order had to be attached."""
     if (
         authorization.kind != AuthorizationKind.urgent_oral_order.value
@@ -159,7 +161,7 @@ def written_order_overdue(session: Session, authorization: Authorization, now: d
     return attached is None
 
 
-def platform_permitted(authorization: Authorization, platform: str) -> bool:
+def platform_permitted(authorization: AuthorizationFacts, platform: str) -> bool:
     """Whether the authorization names ``platform`` (compared without case or surrounding space)."""
     return platform.strip().casefold() in {name.strip().casefold() for name in authorization.platforms}
 
