@@ -109,6 +109,7 @@ _RECORDING = (
     .join_from(_contact, _profile, _profile.c.id == _contact.c.profile_id)
     .where(_contact.c.id == bindparam("contact"))
 )
+_INSERT_MESSAGE = insert(_message).returning(_message.c.id)
 
 
 def _recording(session: Session, actor: Actor, contact_id: int) -> Recording:
@@ -275,7 +276,7 @@ def log_message(
     }
     # Core statements on the hot path: one round trip each, without the unit of work's bookkeeping.
     connection = session.connection()
-    message_id = connection.execute(insert(_message).values(values).returning(_message.c.id)).scalar_one()
+    message_id = connection.execute(_INSERT_MESSAGE, values).scalar_one()
     attachments = []
     for blob, filename in blobs:
         row = {
