@@ -69,6 +69,7 @@ _APPEND_SQL = {
         "UPDATE audit_head SET size = %s, root = %s, frontier = %s WHERE id = 1 AND size = %s",
     ),
 }
+_PG_APPEND = "SELECT audit_append(%s, %s, %s, %s, %s)"
 
 
 @dataclass(frozen=True)
@@ -204,11 +205,17 @@ class AuditStore:
         data = encode_entry(entry, head.size)
         digest = leaf_hash(data)
         frontier.append(digest)
-        moved_to = (head.size + 1, frontier.root(), frontier.to_bytes(), head.size)
-        insert_sql, update_sql = _APPEND_SQL[_placeholder(conn)]
-        conn.exec_driver_sql(insert_sql, (head.size, data, digest))
-        moved = conn.exec_driver_sql(update_sql, moved_to)
-        if moved.rowcount != 1:
+        if conn.dialect.name == "postgresql":
+            # Entry row and head move in one round trip (audit_append, installed with the triggers).
+            moved = conn.exec_driver_sql(
+                _PG_APPEND, (head.size, data, digest, frontier.root(), frontier.to_bytes())
+            ).scalar_one()
+        else:
+            insert_sql, update_sql = _APPEND_SQL[_placeholder(conn)]
+            conn.exec_driver_sql(insert_sql, (head.size, data, digest))
+            update = (head.size + 1, frontier.root(), frontier.to_bytes(), head.size)
+            moved = conn.exec_driver_sql(update_sql, update).rowcount
+        if moved != 1:
             raise InconsistentLogError("audit_head moved during an append: appends are not serialised")
         return Appended(head.size, digest, data)
 
