@@ -9,9 +9,9 @@ from flask import current_app, jsonify, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from .. import access, clock
+from .. import MAX_ID, access, clock
 from ..db import get_session
-from ..errors import Forbidden, InvalidInput, NotFound
+from ..errors import Forbidden, InvalidInput
 from ..models import Authorization, Profile, User
 from ..operations import records, rules, services
 from ..operations.api_schema import describe
@@ -19,7 +19,6 @@ from . import bp
 from .parsing import boolean, integer, json_body, page_arguments, string_list, text, timestamp
 
 ID = "int"
-MAX_ID = 2_147_483_647
 JSON_LIMIT = 1024 * 1024
 LONG_TEXT = 20_000
 #: Room for the form fields and multipart framing beside the document itself.
@@ -30,13 +29,6 @@ Answer = tuple[Response, int, dict[str, str]]
 
 def _created(body: dict[str, Any], location: str) -> Answer:
     return jsonify(body), 201, {"Location": location}
-
-
-def _id(value: int, what: str) -> int:
-    # Ids past the database's integer range name nothing (and must not reach PostgreSQL as an overflow).
-    if value > MAX_ID:
-        raise NotFound(f"no such {what}")
-    return value
 
 
 def _require(*roles: str) -> None:
@@ -58,12 +50,12 @@ def _page(rows: list[Any], limit: int, endpoint: str, **values: Any) -> tuple[li
 
 
 def _visible_authorization(session: Any, authorization_id: int) -> Authorization:
-    authorization = session.get(Authorization, _id(authorization_id, "authorization"))
+    authorization = session.get(Authorization, authorization_id)
     return access.require_visible(session, current_user, authorization, "authorization")  # type: ignore[no-any-return]
 
 
 def _visible_profile(session: Any, profile_id: int) -> Profile:
-    profile = session.get(Profile, _id(profile_id, "profile"))
+    profile = session.get(Profile, profile_id)
     return access.require_visible(session, current_user, profile, "profile")  # type: ignore[no-any-return]
 
 
@@ -112,7 +104,7 @@ def create_operation() -> Answer:
 def get_operation(operation_id: int) -> Response:
     """One operation with its members."""
     session = get_session()
-    operation = access.visible_operation(session, current_user, _id(operation_id, "operation"))
+    operation = access.visible_operation(session, current_user, operation_id)
     members = records.member_rows(session, operation_id)
     names = records.usernames(session, {operation.created_by, *(m.added_by for m, _u in members)})
     body = records.operation_json(operation, names)
@@ -124,7 +116,7 @@ def get_operation(operation_id: int) -> Response:
 def add_member(operation_id: int) -> Answer:
     """Assign a person to the operation (a supervisor member)."""
     session = get_session()
-    access.visible_operation(session, current_user, _id(operation_id, "operation"))
+    access.visible_operation(session, current_user, operation_id)
     _require("supervisor")
     data = _body()
     member = services.add_member(
@@ -146,7 +138,7 @@ def add_member(operation_id: int) -> Answer:
 def change_status(operation_id: int) -> Response:
     """Move the operation to another status (a supervisor member)."""
     session = get_session()
-    access.visible_operation(session, current_user, _id(operation_id, "operation"))
+    access.visible_operation(session, current_user, operation_id)
     _require("supervisor")
     data = _body()
     operation = services.change_operation_status(
@@ -164,7 +156,7 @@ def list_authorizations(operation_id: int) -> Response:
     """The operation's authorizations with their status now, by id."""
     after, limit = page_arguments()
     session = get_session()
-    access.visible_operation(session, current_user, _id(operation_id, "operation"))
+    access.visible_operation(session, current_user, operation_id)
     rows = records.authorizations_of(session, operation_id, after=after, limit=limit + 1)
     rows, next_path = _page(rows, limit, "api.list_authorizations", operation_id=operation_id)
     now = clock.now()
@@ -221,7 +213,6 @@ def authorization_terms(data: dict[str, Any]) -> dict[str, Any]:
 def register_authorization(operation_id: int) -> Answer:
     """Register an order or ruling, or an extension that supersedes one (legal officers)."""
     session = get_session()
-    operation_id = _id(operation_id, "operation")
     access.visible_operation(session, current_user, operation_id)
     _require("legal")
     data = _body()
@@ -272,7 +263,7 @@ def list_profiles(operation_id: int) -> Response:
     """The operation's decoy profiles, by id."""
     after, limit = page_arguments()
     session = get_session()
-    access.visible_operation(session, current_user, _id(operation_id, "operation"))
+    access.visible_operation(session, current_user, operation_id)
     rows = records.profiles_of(session, operation_id, after=after, limit=limit + 1)
     rows, next_path = _page(rows, limit, "api.list_profiles", operation_id=operation_id)
     names = records.usernames(session, {p.proposed_by for p in rows} | {p.approved_by for p in rows})
@@ -283,7 +274,6 @@ def list_profiles(operation_id: int) -> Response:
 def propose_profile(operation_id: int) -> Answer:
     """Propose a decoy profile (a supervisor member); it waits for a colleague's approval."""
     session = get_session()
-    operation_id = _id(operation_id, "operation")
     access.visible_operation(session, current_user, operation_id)
     _require("supervisor")
     data = _body()
@@ -319,7 +309,7 @@ def approve_profile(profile_id: int) -> Response:
     """Approve a colleague's proposal; 409 naming the rule when it may not become active."""
     session = get_session()
     profile = services.approve_profile(
-        session=session, actor=current_user, profile_id=_id(profile_id, "profile")
+        session=session, actor=current_user, profile_id=profile_id
     )
     session.commit()
     return jsonify({"id": profile.id, "status": profile.status})
@@ -329,7 +319,6 @@ def approve_profile(profile_id: int) -> Response:
 def suspend_profile(profile_id: int) -> Response:
     """Suspend an active profile, with a reason."""
     session = get_session()
-    profile_id = _id(profile_id, "profile")
     _visible_profile(session, profile_id)
     data = _body()
     profile = services.suspend_profile(
@@ -346,7 +335,6 @@ def suspend_profile(profile_id: int) -> Response:
 def retire_profile(profile_id: int) -> Response:
     """Retire a profile for good (a supervisor member)."""
     session = get_session()
-    profile_id = _id(profile_id, "profile")
     _visible_profile(session, profile_id)
     data = _optional_body()
     profile = services.retire_profile(

@@ -6,23 +6,16 @@ from flask import jsonify, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from .. import access
+from .. import MAX_ID, access
 from ..db import get_session
-from ..errors import InvalidInput, NotFound
+from ..errors import InvalidInput
 from ..reviews.generation import generate_reviews
 from ..reviews.services import DECISIONS, decide_review, get_review, reviews_of_operation, states
 from . import bp
 from .openapi import SCHEMAS, error_responses, json_response, register
 from .parsing import json_body
 
-MAX_ID = 2_147_483_647
 JSON_LIMIT = 64 * 1024
-
-
-def _id(value: int, what: str) -> int:
-    if value > MAX_ID:
-        raise NotFound(f"no such {what}")
-    return value
 
 
 def _page_argument(name: str, default: int | None, minimum: int, maximum: int) -> int | None:
@@ -41,7 +34,7 @@ def _page_argument(name: str, default: int | None, minimum: int, maximum: int) -
 def operation_reviews(operation_id: int) -> Response:
     """The operation's reviews by due time: ``{items, next}``."""
     session = get_session()
-    operation = access.visible_operation(session, current_user, _id(operation_id, "operation"))
+    operation = access.visible_operation(session, current_user, operation_id)
     limit = _page_argument("limit", 100, 1, 500) or 100
     after = _page_argument("after", None, 1, MAX_ID)
     if generate_reviews(session, operation_id=operation.id):  # type: ignore[arg-type]
@@ -65,7 +58,7 @@ def operation_reviews(operation_id: int) -> Response:
 def review(review_id: int) -> Response:
     """One review with its status and decision."""
     session = get_session()
-    found = get_review(session, current_user, _id(review_id, "review"))
+    found = get_review(session, current_user, review_id)
     return jsonify(states(session, [found])[0].as_json())
 
 
@@ -74,7 +67,7 @@ def decide(review_id: int) -> Response:
     """A legal officer decides: ``{decision, rationale}`` → 200 with the review."""
     request.max_content_length = JSON_LIMIT
     session = get_session()
-    found = get_review(session, current_user, _id(review_id, "review"))
+    found = get_review(session, current_user, review_id)
     data = json_body()
     decide_review(
         session=session,
