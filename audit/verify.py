@@ -13,7 +13,7 @@ import operator
 import os
 import threading
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -116,6 +116,21 @@ def _check_block(first: int, blob: bytes, lengths: Sequence[int], keep: bool) ->
     return _BlockResult(kept if keep else None)
 
 
+def _parsed(blob: bytes, lengths: list[int], count: int) -> Iterator[dict[str, Any]]:
+    """The first ``count`` entries of a block a worker found valid, parsed a part at a time.
+
+    Each of those rows is the canonical encoding of its element, so parsing is decoding; parts keep
+    few entries alive at once (as _check_block does), which spares the garbage collector.
+    """
+    start = 0
+    for done in range(0, count, _PART):
+        part = lengths[done : min(count, done + _PART)]
+        end = start + sum(part) + len(part) - 1
+        values = parse_joined(blob[start:end], len(part))
+        yield from values if values is not None else decode_joined(blob[start:end], part)[0]
+        start = end + 1
+
+
 _SECOND = operator.itemgetter(1)
 _THIRD = operator.itemgetter(2)
 
@@ -211,14 +226,9 @@ def verify_store(  # noqa: C901, PLR0912, PLR0915 - one pass with its failure bo
         good = len(block.lengths) if result.bad is None else result.bad
         if evidence_check is not None:
             decoded = result.decoded
-            if decoded is None:
-                # Checked by a worker: every row before ``bad`` is the canonical form of its element.
-                decoded = parse_joined(block.blob, len(block.lengths))
-                if decoded is None:
-                    decoded = decode_joined(block.blob, block.lengths)[0]
-            for offset in range(good):
-                index = block.first + offset
-                problem = evidence_check(index, decoded[offset])
+            entries = iter(decoded) if decoded is not None else _parsed(block.blob, block.lengths, good)
+            for index, entry in zip(range(block.first, block.first + good), entries, strict=False):
+                problem = evidence_check(index, entry)
                 if problem is not None:
                     found = (index, index, f"entry {index}: {problem}")
                     checked = index
