@@ -10,6 +10,7 @@ upload with a fresh attachment and keep the id of every 201 for the check at the
 scripting makes impractical (no per-request bodies from files, no collected answers).
 
 Usage: python bench/load_test.py [--seconds 60] [--writers 32] [--readers 4] [--workers 5]
+                                [--store files|database]
 Needs Debian's postgresql package (server binaries); not run in CI.
 """
 
@@ -147,11 +148,14 @@ def main() -> int:
     parser.add_argument("--writers", type=int, default=32)
     parser.add_argument("--readers", type=int, default=4)
     parser.add_argument("--workers", type=int, default=max(2, 2 * (os.cpu_count() or 1) + 1))
+    parser.add_argument("--store", choices=("files", "database"), default="files",
+                        help="where attachments are kept (DECOY_ATTACHMENT_STORE)")
     options = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="decoy-load."))
     with postgres_server() as database:
-        environment = decoy_env(work / "data", database.create_database())
+        environment = decoy_env(work / "data", database.create_database(),
+                                DECOY_ATTACHMENT_STORE=options.store)
         tokens = initialise(environment, {**USERS, **dict(list(READERS.items())[:options.readers])})
         secrets = _totp_secrets(environment, list(READERS)[:options.readers])
         profile_id = seed_profile(environment)
@@ -175,7 +179,8 @@ def main() -> int:
                 for name in list(READERS)[:options.readers]]
             readers_may_see(environment, list(READERS)[:options.readers], profile_id)
             print(f"load: {options.writers} writers, {options.readers} readers, {options.workers} gunicorn "
-                  f"workers, {options.seconds:.0f} s, PostgreSQL on 127.0.0.1:{database.port}")
+                  f"workers, {options.seconds:.0f} s, PostgreSQL on 127.0.0.1:{database.port}, "
+                  f"attachments in {options.store}")
             started = time.monotonic()
             for process in processes:
                 process.start()
