@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlmodel import Session, col, select
 
 from .. import access
@@ -38,9 +39,11 @@ def like_pattern(query: str) -> str:
 def checked_query(query: object) -> str:
     """The search text, or InvalidInput naming ``q``."""
     if not isinstance(query, str) or not MIN_QUERY <= len(query.strip()) <= MAX_QUERY:
-        raise InvalidInput(f"q must hold {MIN_QUERY} to {MAX_QUERY} characters", field="q")
+        raise InvalidInput(
+            _("q must hold %(least)d to %(most)d characters", least=MIN_QUERY, most=MAX_QUERY), field="q"
+        )
     if "\x00" in query:
-        raise InvalidInput("q must not contain U+0000", field="q")
+        raise InvalidInput(_("q must not contain U+0000"), field="q")
     return query.strip()
 
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
@@ -64,7 +65,7 @@ def usernames(session: Session, user_ids: set[int]) -> dict[int, str]:
 def _anchor(session: Session, contact: Contact, message_id: int, name: str) -> Message:
     anchor = _get(session, Message, message_id)
     if anchor is None or anchor.contact_id != contact.id:
-        raise InvalidInput(f"{name} must name a message of this contact", field=name)
+        raise InvalidInput(_("%(field)s must name a message of this contact", field=name), field=name)
     return anchor  # type: ignore[no-any-return]
 
 
@@ -180,4 +181,4 @@ def record_read(
 def require_evidence_reader(actor: Actor) -> None:
     """Admins manage accounts and never read evidence: they get NotFound, as for a hidden operation."""
     if not access.sees_evidence(actor):
-        raise NotFound("not found")
+        raise NotFound(_("not found"))

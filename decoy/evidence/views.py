@@ -35,7 +35,7 @@ def _optional_int(name: str, minimum: int = 1) -> int | None:
     if value == "":
         return None
     if not value.isdigit() or not minimum <= int(value) <= services.MAX_ID:
-        raise InvalidInput(f"{name} must be a message number", field=name)
+        raise InvalidInput(_("%(field)s must be a message number", field=name), field=name)
     return int(value)
 
 

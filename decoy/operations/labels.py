@@ -57,3 +57,47 @@ def transition_reason(reason: str) -> str:
     by a person (a suspension's reason) or recorded by the scheduler is shown as recorded."""
     labels = {"proposed": _("proposed"), "approved": _("approved")}
     return labels.get(reason, reason)
+
+
+def authorization_status(status: str) -> str:
+    """The words for an authorization status (badges and charts show colour or pattern and these words)."""
+    words = {
+        "valid": _("valid"),
+        "expiring": _("expiring within 14 days"),
+        "lapsed": _("lapsed"),
+        "not_yet_valid": _("not yet valid"),
+        "superseded": _("superseded"),
+    }
+    return words.get(status, status)
+
+
+def review_status(status: str) -> str:
+    """A review's derived status in the reader's language."""
+    words = {
+        "pending": _("pending"),
+        "overdue": _("overdue"),
+        "done": _("done"),
+        "superseded": _("superseded"),
+    }
+    return words.get(status, status)
+
+
+def review_kind(kind: str) -> str:
+    """Why a review exists, in the reader's language."""
+    words = {
+        "periodic": _("periodic review"),
+        "before_expiry": _("review before expiry"),
+        "triggered": _("triggered review"),
+    }
+    return words.get(kind, kind)
+
+
+def decision(name: str) -> str:
+    """A review decision in the reader's language."""
+    words = {
+        "continue": _("continue"),
+        "amend": _("amend"),
+        "suspend": _("suspend"),
+        "terminate": _("terminate"),
+    }
+    return words.get(name, name)

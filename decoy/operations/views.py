@@ -15,7 +15,7 @@ from ..db import get_session
 from ..errors import InvalidInput, NotFound, RuleViolation, TooLarge
 from ..formatting import zone
 from ..models import Authorization, Operation, Profile
-from . import labels, records, rules, services
+from . import charts, labels, records, rules, services
 from .forms import (
     ActionForm,
     DocumentForm,
@@ -166,6 +166,27 @@ def overview(operation_id: int) -> Any:
     return render_overview(_visible(operation_id))
 
 
+@bp.route(f"/operations/<{ID}:operation_id>/activity")
+@require_roles(*READERS)
+def activity(operation_id: int) -> Any:
+    """Charts of the operation: contacts and messages per day, and the timeline; each with its tables."""
+    operation = _visible(operation_id)
+    session = get_session()
+    now = clock.now()
+    zone_name = zone(operation.timezone).key
+    days = charts.daily_activity(session, operation, zone_name)
+    line = charts.timeline(session, operation, now)
+    return render_template(
+        "operations/activity.html",
+        operation=operation,
+        zone_name=zone_name,
+        days=days,
+        line=line,
+        activity_chart=charts.activity_chart(days),
+        timeline_chart=charts.timeline_chart(line, zone_name),
+    )
+
+
 @bp.route(f"/operations/<{ID}:operation_id>/members", methods=["POST"])
 @require_roles(*READERS)
 def add_member(operation_id: int) -> Any:
@@ -299,24 +320,16 @@ def visible_authorization(authorization_id: int) -> Authorization:
     return access.require_visible(session, current_user, found, "authorization")  # type: ignore[no-any-return]
 
 
-def status_label(status: str) -> str:
-    """The words for an authorization status (badges show colour and these words)."""
-    words = {
-        "valid": _("valid"),
-        "expiring": _("expiring within 14 days"),
-        "lapsed": _("lapsed"),
-        "not_yet_valid": _("not yet valid"),
-        "superseded": _("superseded"),
-    }
-    return words.get(status, status)
-
-
-bp.add_app_template_global(status_label, "authorization_status_label")
+bp.add_app_template_global(labels.authorization_status, "authorization_status_label")
 bp.add_app_template_global(labels.operation_status, "operation_status_label")
 bp.add_app_template_global(labels.profile_status, "profile_status_label")
 bp.add_app_template_global(labels.document_kind, "document_kind_label")
 bp.add_app_template_global(labels.roles, "role_labels")
 bp.add_app_template_global(labels.transition_reason, "transition_reason_label")
 bp.add_app_template_global(rules.EXPIRING_WITHIN, "expiring_within")
+bp.add_app_template_global(charts.day_label, "day_label")
+bp.add_app_template_global(labels.review_status, "review_status_label")
+bp.add_app_template_global(labels.review_kind, "review_kind_label")
+bp.add_app_template_global(labels.decision, "decision_label")
 
 from . import authorization_views  # noqa: E402,F401  (routes of authorizations and the central record)

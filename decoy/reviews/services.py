@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import and_, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -140,7 +141,7 @@ def states(session: Session, reviews: list[Review], now: datetime | None = None)
 def get_review(session: Session, actor: Any, review_id: int) -> Review:
     """The review if ``actor`` may see its operation, else NotFound."""
     if isinstance(review_id, bool) or not isinstance(review_id, int):
-        raise NotFound("no such review")
+        raise NotFound(_("no such review"))
     review = session.get(Review, review_id)
     return access.require_visible(session, actor, review, "review")  # type: ignore[no-any-return]
 
@@ -154,7 +155,7 @@ def reviews_of_operation(
     if after is not None:
         anchor = session.get(Review, after)
         if anchor is None or anchor.operation_id != operation_id:
-            raise InvalidInput("after names no review of this operation", field="after")
+            raise InvalidInput(_("after names no review of this operation"), field="after")
         query = query.where(
             or_(
                 col(Review.due_at) > anchor.due_at,
@@ -173,7 +174,7 @@ def decide_review(*, session: Session, actor: Any, review_id: int, decision: Any
     ones, ``terminate`` retires every one not yet retired.
     """
     if isinstance(review_id, bool) or not isinstance(review_id, int):
-        raise NotFound("no such review")
+        raise NotFound(_("no such review"))
     review: Review = access.require_visible(
         session,
         actor,
@@ -181,16 +182,19 @@ def decide_review(*, session: Session, actor: Any, review_id: int, decision: Any
         "review",
     )
     if not actor.has_role(Role.legal.value) or actor.id is None:
-        raise Forbidden("only a legal officer may decide a review")
+        raise Forbidden(_("only a legal officer may decide a review"))
     if not isinstance(decision, str) or decision not in DECISIONS:
-        raise InvalidInput("decision must be one of continue, amend, suspend, terminate", field="decision")
+        raise InvalidInput(_("decision must be one of continue, amend, suspend, terminate"), field="decision")
     if not isinstance(rationale, str) or not rationale.strip():
-        raise InvalidInput("rationale is required", field="rationale")
+        raise InvalidInput(_("%(field)s is required", field="rationale"), field="rationale")
     rationale = rationale.strip()
     if len(rationale) > MAX_RATIONALE:
-        raise InvalidInput(f"rationale is longer than {MAX_RATIONALE} characters", field="rationale")
+        message = _(
+            "%(field)s is longer than %(max_length)s characters", field="rationale", max_length=MAX_RATIONALE
+        )
+        raise InvalidInput(message, field="rationale")
     if session.exec(select(ReviewDecision.id).where(ReviewDecision.review_id == review.id)).first():
-        raise RuleViolation("this review has already been decided")
+        raise RuleViolation(_("this review has already been decided"))
     chain_ids = [link.id for link in chain(session, review.authorization_id)]
     targets = profiles_under(session, chain_ids, decision)
     now = clock.now()
@@ -207,7 +211,8 @@ def decide_review(*, session: Session, actor: Any, review_id: int, decision: Any
             session.add(record)
             session.flush()
     except IntegrityError as error:
-        raise RuleViolation("this review was decided at the same moment by someone else; reload") from error
+        clash = _("this review was decided at the same moment by someone else; reload")
+        raise RuleViolation(clash) from error
     audit_bridge.record(
         session,
         actor=actor.username,

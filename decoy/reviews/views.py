@@ -31,7 +31,7 @@ CALENDAR_PURPOSE = "calendar"
 
 def _id(value: int, what: str) -> int:
     if value > MAX_ID:
-        raise NotFound(f"no such {what}")
+        raise NotFound(access.not_found(what))
     return value
 
 

@@ -135,6 +135,7 @@ EXPECTATIONS: dict[str, Rule] = {
     "operations.operation_list GET": LISTING,
     "operations.operation_list POST": CREATE_OPERATION,
     "operations.overview GET": READ,
+    "operations.activity GET": READ,
     "operations.register_authorization GET": REGISTER,
     "operations.register_authorization POST": REGISTER,
     "operations.add_member POST": SUPERVISE,
