@@ -332,6 +332,14 @@ def _text(x: float, y: float, words: str, css: str = "", anchor: str = "start") 
     )
 
 
+def _tick_label(x: float, y: float, words: str) -> Markup:
+    """A date under the axis, centred on its tick, or ending at the chart's right edge rather than cut off."""
+    half = len(words) * 3.5
+    if x + half > WIDTH - 4:
+        return _text(WIDTH - 4, y, words, anchor="end")
+    return _text(x, y, words, anchor="middle")
+
+
 def _mark(shape: str, tone: str, x: float, y: float, title: str = "") -> Markup:
     """A review's mark: circle (done), diamond (pending), triangle (overdue) or square (superseded)."""
     tip = Markup("<title>{}</title>").format(title) if title else Markup("")
@@ -438,7 +446,7 @@ def activity_chart(days: list[Day], chart_id: str = "activity-chart") -> Markup:
                 _n(x), _n(y - 14), _n(y - 8)
             )
         )
-        body.append(_text(x, y + 6, words, anchor="middle"))
+        body.append(_tick_label(x, y + 6, words))
     busiest = max(days, key=lambda day: (day.messages, day.contacts))
     description = _(
         "From %(first)s to %(last)s. Messages: %(messages)s; new contacts: %(contacts)s; days with activity: "
@@ -541,7 +549,7 @@ def timeline_chart(line: Timeline, zone_name: str, chart_id: str = "timeline-cha
             continue
         x = at(midnight)
         body.append(Markup('<line x1="{0}" y1="20" x2="{0}" y2="{1}" class="grid"/>').format(_n(x), _n(y)))
-        body.append(_text(x, y + 16, words, anchor="middle"))
+        body.append(_tick_label(x, y + 16, words))
     body.extend(lanes)
     now = at(line.now)
     body.append(Markup('<line x1="{0}" y1="14" x2="{0}" y2="{1}" class="now"/>').format(_n(now), _n(y)))

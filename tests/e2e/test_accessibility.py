@@ -41,6 +41,7 @@ KNOWN_PAGES = (
     "/admin/users",
     "/operations",
     "/operations/{operation_id}",
+    "/operations/{operation_id}/activity",
     "/operations/{operation_id}/authorizations/new",
     "/authorizations",
     "/profiles/{profile_id}/contacts",
@@ -235,6 +236,8 @@ def test_every_page_has_no_serious_accessibility_violations(
         _walk(page, site, report, username, [known.format(**ids) for known in KNOWN_PAGES])
         _form_errors(page, report, username, ids)
     assert not report.findings and not report.server_errors, report.failure()
+    checked = "\n".join(report.checked)
+    assert f"/operations/{world.operation_id}/activity (HTTP 200)" in checked, "the charts were not checked"
 
 
 def test_the_check_catches_a_violation(site: Site, browsing: Browsing) -> None:

@@ -1,4 +1,5 @@
-"""The legal officer's journey: the compliance dashboard, deciding a review, downloading an export."""
+"""The legal officer's journey: the compliance dashboard, deciding a review, the activity charts, downloading
+an export."""
 
 from __future__ import annotations
 
@@ -75,3 +76,21 @@ def test_legal_officer_downloads_an_export(site: Site, browsing: Browsing, world
     checked = subprocess.run([sys.executable, "-m", "audit", "verify", str(path)],
                              capture_output=True, text=True, timeout=120, check=False)
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_legal_officer_reads_the_activity_charts(site: Site, browsing: Browsing, world: World) -> None:
+    """From the operation page to its charts: two named images, and tables that give their numbers."""
+    page = browsing.signed_in("lena")
+    page.goto(f"/operations/{world.operation_id}")
+    page.get_by_role("link", name="Activity and timeline (charts)").click()
+    assert path_of(page) == f"/operations/{world.operation_id}/activity"
+    per_day = page.get_by_role("img", name="Contacts and messages per day")
+    timeline = page.get_by_role("img", name="Timeline of authorizations, reviews and profile states")
+    assert per_day.count() == 1 and timeline.count() == 1
+    page.get_by_text("Contacts and messages per day as a table").click()
+    # The world's conversation: three messages, one of them from 400 days ago, and a correction (not counted).
+    assert page.locator("#activity-table tfoot").inner_text().split() == ["Total", "1", "3"]
+    page.get_by_text("The timeline as tables").click()
+    assert "sunny_day" in page.locator("#timeline-profiles").inner_text()
+    assert "active" in page.locator("#timeline-profiles").inner_text()
+    save_screenshot(page, "legal-activity-charts")
