@@ -14,6 +14,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from flask_babel import gettext as _
+
 from ..errors import TooLarge, Unavailable
 
 CHUNK = 1024 * 1024
@@ -106,7 +108,8 @@ class Measure:
         """Account for the next chunk; raise TooLarge past the limit."""
         self.size += len(chunk)
         if self.limit is not None and self.size > self.limit:
-            raise TooLarge(f"the file exceeds the limit of {self.limit} bytes", field="attachments")
+            message = _("the file exceeds the limit of %(limit)d bytes", limit=self.limit)
+            raise TooLarge(message, field="attachments")
         if len(self.head) < HEAD:
             self.head += chunk[: HEAD - len(self.head)]
         self.digest.update(chunk)

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import BinaryIO
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import bindparam, exists, insert
 from sqlmodel import Session, col, select
 
@@ -38,11 +39,14 @@ def checked_text(value: object, field: str, *, max_chars: int, allow_empty: bool
     refused (400) rather than silently altered; the original export can be attached as a file instead.
     """
     if not isinstance(value, str):
-        raise InvalidInput(f"{field} must be a string", field=field)
+        raise InvalidInput(_("%(field)s must be a string", field=field), field=field)
     if len(value) > max_chars:
-        raise InvalidInput(f"{field} is longer than {max_chars} characters; attach it as a file", field=field)
+        raise InvalidInput(
+            _("%(field)s is longer than %(max)d characters; attach it as a file", field=field, max=max_chars),
+            field=field,
+        )
     if not allow_empty and not value.strip():
-        raise InvalidInput(f"{field} must not be empty", field=field)
+        raise InvalidInput(_("%(field)s must not be empty", field=field), field=field)
     if "\x00" in value:
         raise InvalidInput(
             f"{field} contains U+0000, which cannot be stored as text; attach it as a file", field=field
@@ -67,9 +71,9 @@ def _may_record(actor: Actor, member: bool) -> None:
     """NotFound for an operation the actor may not see, Forbidden for one they may only read."""
     sees = access.sees_evidence(actor)
     if not (sees and (member or access.reads_everything(actor))):
-        raise NotFound("no such operation")
+        raise NotFound(_("no such operation"))
     if not member or not actor.has_role("detective", "supervisor"):
-        raise Forbidden("only detectives and supervisors assigned to this operation record evidence")
+        raise Forbidden(_("only detectives and supervisors assigned to this operation record evidence"))
 
 
 def require_logger(session: Session, actor: Actor, operation_id: int) -> None:
@@ -118,11 +122,11 @@ def _recording(session: Session, actor: Actor, contact_id: int) -> Recording:
     if 0 < contact_id <= MAX_ID:
         row = session.connection().execute(_RECORDING, {"contact": contact_id, "user": actor.id}).first()
     if row is None:
-        raise NotFound("no such contact")
+        raise NotFound(_("no such contact"))
     try:
         _may_record(actor, bool(row.member))
     except NotFound as hidden:
-        raise NotFound("no such contact") from hidden
+        raise NotFound(_("no such contact")) from hidden
     return Recording(*row[:6])
 
 
@@ -141,7 +145,7 @@ def create_contact(
     require_logger(session, actor, profile.operation_id)
     counterpart = checked_text(counterpart, "counterpart", max_chars=MAX_COUNTERPART_CHARS, allow_empty=False)
     if first_seen_at is not None and first_seen_at.utcoffset() is None:
-        raise InvalidInput("first_seen_at needs an offset", field="first_seen_at")
+        raise InvalidInput(_("first_seen_at needs an offset"), field="first_seen_at")
     now = clock.now()
     first_seen = first_seen_at or now
     flags = contact_flags(session, profile, first_seen)
@@ -185,12 +189,14 @@ def _declared_size(stream: BinaryIO) -> int | None:
 
 def _check_uploads(files: Sequence[Upload], limit: int) -> None:
     if len(files) > MAX_FILES:
-        raise InvalidInput(f"at most {MAX_FILES} attachments per message", field="attachments")
+        message = _("at most %(count)d attachments per message", count=MAX_FILES)
+        raise InvalidInput(message, field="attachments")
     for stream, _name in files:
         size = _declared_size(stream)
         if size is not None and size > limit:
             # Refuse before anything is stored, so that a refused message leaves no file behind.
-            raise TooLarge(f"an attachment exceeds the limit of {limit} bytes", field="attachments")
+            message = _("an attachment exceeds the limit of %(limit)d bytes", limit=limit)
+            raise TooLarge(message, field="attachments")
 
 
 def _validate_message(
@@ -205,14 +211,14 @@ def _validate_message(
     if direction not in DIRECTIONS:
         raise InvalidInput('direction must be "in" or "out"', field="direction")
     if not isinstance(sent_at, datetime) or sent_at.utcoffset() is None:
-        raise InvalidInput("sent_at needs a date, a time and the platform's offset", field="sent_at")
+        raise InvalidInput(_("sent_at needs a date, a time and the platform's offset"), field="sent_at")
     body = checked_text(body, "body", max_chars=MAX_BODY_CHARS)
     if body == "" and not has_files:
-        raise InvalidInput("a message needs a text or an attachment", field="body")
+        raise InvalidInput(_("a message needs a text or an attachment"), field="body")
     if corrects_id is not None:
         corrected = session.get(Message, corrects_id) if 0 < corrects_id <= MAX_ID else None
         if corrected is None or corrected.contact_id != contact_id:
-            raise InvalidInput("corrects must name a message of the same contact", field="corrects")
+            raise InvalidInput(_("corrects must name a message of the same contact"), field="corrects")
     return body
 
 
