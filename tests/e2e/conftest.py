@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import threading
 import time
 import uuid
@@ -38,7 +39,9 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+#: Where journeys save their screenshots: a temporary folder, unless DECOY_SCREENSHOTS names one
+#: (`DECOY_SCREENSHOTS=docs/screenshots scripts/test tests/e2e` refreshes the user guide's pictures).
+SCREENSHOTS = Path(os.environ.get("DECOY_SCREENSHOTS") or Path(tempfile.gettempdir()) / "decoy-screenshots")
 AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
 VIEWPORT = {"width": 1280, "height": 860}
 LOCALES = {"en": "en-GB", "nl": "nl-NL"}
@@ -282,7 +285,7 @@ def browsing(browser: Any, site: Site) -> Iterator[Browsing]:
 
 
 def save_screenshot(page: Any, journey: str) -> Path:
-    """Save the page as docs/screenshots/<journey>.png for the user guide."""
+    """Save the page as <journey>.png in SCREENSHOTS (docs/screenshots when refreshing the user guide)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     target = SCREENSHOTS / f"{journey}.png"
     page.screenshot(path=str(target), full_page=True, animations="disabled")
