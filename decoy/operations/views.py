@@ -15,7 +15,7 @@ from ..db import get_session
 from ..errors import InvalidInput, NotFound, RuleViolation, TooLarge
 from ..formatting import zone
 from ..models import Authorization, Operation, Profile
-from . import charts, labels, records, rules, services
+from . import chart_svg, charts, labels, records, rules, services
 from .forms import (
     ActionForm,
     DocumentForm,
@@ -182,8 +182,8 @@ def activity(operation_id: int) -> Any:
         zone_name=zone_name,
         days=days,
         line=line,
-        activity_chart=charts.activity_chart(days),
-        timeline_chart=charts.timeline_chart(line, zone_name),
+        activity_chart=chart_svg.activity_chart(days),
+        timeline_chart=chart_svg.timeline_chart(line, zone_name),
     )
 
 
@@ -327,7 +327,7 @@ bp.add_app_template_global(labels.document_kind, "document_kind_label")
 bp.add_app_template_global(labels.roles, "role_labels")
 bp.add_app_template_global(labels.transition_reason, "transition_reason_label")
 bp.add_app_template_global(rules.EXPIRING_WITHIN, "expiring_within")
-bp.add_app_template_global(charts.day_label, "day_label")
+bp.add_app_template_global(chart_svg.day_label, "day_label")
 bp.add_app_template_global(labels.review_status, "review_status_label")
 bp.add_app_template_global(labels.review_kind, "review_kind_label")
 bp.add_app_template_global(labels.decision, "decision_label")
