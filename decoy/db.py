@@ -91,6 +91,17 @@ def get_session() -> Session:
     return g.db_session  # type: ignore[no-any-return]
 
 
+def before_reading_body(session: Session) -> None:
+    """End the session's transaction on SQLite before a request body is read.
+
+    On SQLite every writing transaction holds the single write lock from its first statement; a slow
+    client sending a large body must not hold it (every other writer would wait). Reads done so far (the
+    access check) are repeated by the service in the transaction that writes.
+    """
+    if session.get_bind().dialect.name == "sqlite" and not session.new and not session.dirty:
+        session.rollback()
+
+
 @contextmanager
 def session_scope(app: Flask | None = None) -> Iterator[Session]:
     """A Session for command-line and scheduler work: commits on success, rolls back on error."""

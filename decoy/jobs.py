@@ -9,18 +9,16 @@ action happens once.
 
 from __future__ import annotations
 
-import fcntl
 import logging
-import os
 import time
 from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import click
 from flask import Flask
-from sqlalchemy import Connection
+
+from .locks import ExclusiveLock
 
 log = logging.getLogger("decoy.jobs")
 
@@ -34,73 +32,11 @@ class SchedulerBusy(click.ClickException):
     """Another scheduler holds the lock and did not let go in time."""
 
 
-class SchedulerLock:
-    """The one-scheduler-at-a-time lock: a PostgreSQL advisory lock, or a file lock on SQLite."""
+class SchedulerLock(ExclusiveLock):
+    """The one-scheduler-at-a-time lock."""
 
     def __init__(self, app: Flask) -> None:
-        self.app = app
-        self.engine = app.extensions["decoy.engine"]
-        self.connection: Connection | None = None
-        self.handle: int | None = None
-        self.held = False
-
-    @property
-    def postgres(self) -> bool:
-        """Whether the lock is an advisory lock."""
-        return bool(self.engine.dialect.name == "postgresql")
-
-    def try_acquire(self) -> bool:
-        """Take the lock if it is free; never blocks."""
-        if self.postgres:
-            if self.connection is None:
-                self.connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-            got = self.connection.exec_driver_sql("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)).scalar()
-            self.held = bool(got)
-            return self.held
-        path = Path(self.app.config["DATA_DIR"]) / "scheduler.lock"
-        handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(handle)
-            return False
-        self.handle = handle
-        return True
-
-    def wait(self, seconds: float, poll: float = 0.5) -> bool:
-        """Take the lock, waiting up to ``seconds`` for another scheduler to let go."""
-        deadline = time.monotonic() + seconds
-        while not self.try_acquire():
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(poll)
-        return True
-
-    def alive(self) -> bool:
-        """Whether the lock is still held (the connection that holds it still answers)."""
-        if not self.postgres:
-            return self.handle is not None
-        try:
-            return self.connection is not None and self.connection.exec_driver_sql("SELECT 1").scalar() == 1
-        except Exception:  # a dropped connection lost the lock with it
-            return False
-
-    def release(self) -> None:
-        """Let go of the lock."""
-        if self.connection is not None:
-            try:
-                if self.held:
-                    self.connection.exec_driver_sql("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
-            finally:
-                self.held = False
-                # Never hand a connection that may still hold the lock back to the pool.
-                self.connection.invalidate()
-                self.connection.close()
-                self.connection = None
-        if self.handle is not None:
-            fcntl.flock(self.handle, fcntl.LOCK_UN)
-            os.close(self.handle)
-            self.handle = None
+        super().__init__(app, LOCK_KEY, "scheduler.lock")
 
 
 def job_checkpoint(app: Flask) -> str:

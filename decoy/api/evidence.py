@@ -8,7 +8,7 @@ from flask import current_app, jsonify, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from ..db import get_session
+from ..db import before_reading_body, get_session
 from ..errors import InvalidInput
 from ..evidence import downloads, search, services, transcript
 from ..evidence.api_schema import describe
@@ -126,10 +126,7 @@ def _message_input() -> tuple[dict[str, Any], list[services.Upload]]:
 def log_message(contact_id: int) -> tuple[Response, int, dict[str, str]]:
     """Record one message (JSON, or multipart with files in ``attachments``); 201 means durable."""
     session = get_session()
-    if session.get_bind().dialect.name == "sqlite":
-        # End the token check's transaction: on SQLite every transaction holds the write lock, which
-        # should be held for the recording itself only, not while the request body is read and parsed.
-        session.rollback()
+    before_reading_body(session)
     data, files = _message_input()
     direction = data.get("direction")
     if direction is None:

@@ -10,7 +10,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from .. import MAX_ID, access, clock
-from ..db import get_session
+from ..db import before_reading_body, get_session
 from ..errors import Forbidden, InvalidInput
 from ..models import Authorization, Profile, User
 from ..operations import records, rules, services
@@ -237,6 +237,7 @@ def attach_document(authorization_id: int) -> Answer:
     """Attach the scanned order (PDF, multipart field ``file``) to an authorization (legal officers)."""
     session = get_session()
     _visible_authorization(session, authorization_id)
+    before_reading_body(session)
     request.max_content_length = int(current_app.config["MAX_ATTACHMENT_BYTES"]) + FORM_ALLOWANCE
     request.max_form_memory_size = FORM_ALLOWANCE
     if request.mimetype != "multipart/form-data":

@@ -13,6 +13,7 @@ database store writes it then). :func:`store_stream` does both at once.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,8 +29,8 @@ from .database import BlobDamaged
 
 __all__ = [
     "CHUNK", "SIGNATURES", "STORES", "BlobDamaged", "BlobMismatch", "Incoming", "StoredBlob", "configured",
-    "exists", "hash_file", "iter_blob", "locate", "path_for", "prepare", "problem", "root", "save", "sniff",
-    "store_stream",
+    "copy_problem", "exists", "hash_file", "iter_blob", "locate", "path_for", "prepare", "problem", "root",
+    "save", "sniff", "store_stream",
 ]
 
 STORES = ("files", "database")
@@ -153,22 +154,37 @@ def iter_blob(
 
 
 def problem(sha256: str, app: Flask | None = None, *, connection: Connection | None = None) -> str | None:
-    """Why the stored file does not hold this content (missing, altered, a chunk lost); None when intact."""
+    """Why a stored copy does not hold this content (missing, altered, a chunk lost); None when intact.
+
+    Every copy is checked: while attachments move between stores, or servers are configured for
+    different stores, either copy may be the one served and exported.
+    """
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
-    where = locate(sha256, app=app, connection=connection)
-    if where is None:
+    held = [store for store in search_order(app) if _holds(store, sha256, app, connection)]
+    if not held:
         return f"file {sha256} is missing from the evidence store"
-    if where == "database":
+    for store in held:
+        found = copy_problem(store, sha256, app, connection)
+        if found:
+            return f"{found} (in the {store} store)" if len(held) > 1 else found
+    return None
+
+
+def copy_problem(store: str, sha256: str, app: Flask, connection: Connection | None = None) -> str | None:
+    """Why the copy in ``store`` does not hold this content; None when it does."""
+    if store == "database":
         if connection is not None:
             return database.problem(connection, sha256)
         with database.reading(app.extensions["decoy.engine"]) as reading:
             return database.problem(reading, sha256)
-    actual = hash_file(sha256, app, connection=connection)
-    if actual is None:
+    try:
+        digest = hashlib.sha256()
+        for chunk in files.iter_file(root(app), sha256):
+            digest.update(chunk)
+    except FileNotFoundError:
         return f"file {sha256} is missing from the evidence store"
-    if actual != sha256:
-        return f"file {sha256} has been altered (its content hashes to {actual})"
-    return None
+    actual = digest.hexdigest()
+    return None if actual == sha256 else f"file {sha256} has been altered (its content hashes to {actual})"
 
 
 def hash_file(sha256: str, app: Flask | None = None, *, connection: Connection | None = None) -> str | None:

@@ -7,13 +7,18 @@ that no row points to.
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import os
 import tempfile
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from ..errors import Unavailable
 from .content import CHUNK, BlobMismatch, Measure, StoredBlob, check_name
+
+log = logging.getLogger("decoy.evidence")
 
 
 def path_for(root: Path, sha256: str) -> Path:
@@ -49,9 +54,11 @@ def write(root: Path, chunks: Iterable[bytes], *, limit: int | None = None,
             raise BlobMismatch(expected, blob.sha256, "copy written to the file store")
         final = path_for(root, blob.sha256)
         final.parent.mkdir(parents=True, exist_ok=True)
-        if final.exists():
+        if final.exists() and _intact(final, blob.sha256):
             temporary.unlink()
         else:
+            if final.exists():
+                _quarantine(root, final)
             os.replace(temporary, final)
             _fsync_dir(final.parent)
     except OSError as error:
@@ -61,6 +68,26 @@ def write(root: Path, chunks: Iterable[bytes], *, limit: int | None = None,
         temporary.unlink(missing_ok=True)
         raise
     return blob
+
+
+def _intact(path: Path, sha256: str) -> bool:
+    """Whether the stored file still hashes to its name."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest() == sha256
+
+
+def _quarantine(root: Path, damaged: Path) -> None:
+    """Set a stored file that no longer matches its hash aside (for investigation) before it is replaced
+    by a fresh upload of the genuine content; the damage is logged, and was already reported by any
+    verification run in between."""
+    aside = root / "damaged" / f"{damaged.name}.{time.time_ns()}"
+    aside.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(damaged, aside)
+    log.error("stored file %s did not match its hash; set aside as %s and restored from a new upload",
+              damaged.name, aside)
 
 
 def _fsync_dir(path: Path) -> None:

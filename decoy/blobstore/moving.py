@@ -19,8 +19,9 @@ from sqlmodel import Session
 
 from .. import audit_bridge, clock
 from ..db import get_engine, session_scope
+from ..locks import ExclusiveLock
 from ..models import Attachment, AuthorizationDocument
-from . import database, files, root
+from . import copy_problem, database, files, root
 from .content import BlobMismatch, receive
 from .database import BlobDamaged
 
@@ -28,6 +29,8 @@ _attachment = Attachment.__table__  # type: ignore[attr-defined]
 _document = AuthorizationDocument.__table__  # type: ignore[attr-defined]
 
 Progress = Callable[[str], None]
+#: The advisory lock key of a move ("DecoyMov"): one move at a time, across every machine.
+MOVE_LOCK_KEY = 0x4465636F794D6F76
 
 
 class MoveRefused(RuntimeError):
@@ -77,17 +80,7 @@ def _holds(app: Flask, store: str, sha256: str) -> bool:
 
 def _problem(app: Flask, store: str, sha256: str) -> str | None:
     """Why the copy in ``store`` does not hold this content; None when it does."""
-    if store == "database":
-        with database.reading(get_engine(app)) as connection:
-            return database.problem(connection, sha256)
-    try:
-        digest = hashlib.sha256()
-        for chunk in files.iter_file(root(app), sha256):
-            digest.update(chunk)
-    except FileNotFoundError:
-        return f"file {sha256} is missing from the evidence store"
-    actual = digest.hexdigest()
-    return None if actual == sha256 else f"file {sha256} has been altered (its content hashes to {actual})"
+    return copy_problem(store, sha256, app)
 
 
 def _copy(app: Flask, sha256: str, destination: str) -> int:
@@ -118,8 +111,18 @@ def move(app: Flask, *, to: str, keep_source: bool = False, actor: str = "cli",
     """
     if to not in ("files", "database"):
         raise ValueError("the destination is files or database")
+    lock = ExclusiveLock(app, MOVE_LOCK_KEY, "attachments-move.lock")
+    if not lock.try_acquire():
+        lock.release()
+        raise MoveRefused("another attachments move is running; nothing was done")
+    try:
+        return _move(app, to, keep_source, actor, progress or (lambda _line: None))
+    finally:
+        lock.release()
+
+
+def _move(app: Flask, to: str, keep_source: bool, actor: str, note: Progress) -> MoveReport:
     source = _other(to)
-    note = progress or (lambda _line: None)
     with database.reading(get_engine(app)) as connection:
         hashes = referenced_hashes(connection)
     report = MoveReport(to, len(hashes))
@@ -149,26 +152,38 @@ def move(app: Flask, *, to: str, keep_source: bool = False, actor: str = "cli",
         if source == "database":
             now = clock.now()
             for sha256 in removable:
+                _still_verified(app, to, sha256)
                 database.release(session.connection(), sha256, actor=actor, now=now)
         _record(session, report, source, removable, hashes, actor, keep_source)
     if source == "files":
         # After the commit: a file is removed only once the move that verified its copy is recorded.
         for sha256 in removable:
+            _still_verified(app, to, sha256)
             files.remove(root(app), sha256)
     report.removed = len(removable)
     return report
 
 
+def _still_verified(app: Flask, destination: str, sha256: str) -> None:
+    """Check the destination copy once more right before its source copy goes."""
+    problem = _problem(app, destination, sha256)
+    if problem:
+        raise MoveRefused(f"{sha256}: the copy in the {destination} store no longer verifies ({problem}); "
+                          "its source copy was kept")
+
+
 def _record(session: Session, report: MoveReport, source: str, removable: list[str], hashes: list[str],
             actor: str, keep_source: bool) -> None:
-    listing = "".join(f"{sha256}\n" for sha256 in hashes).encode()
+    def listing(names: list[str]) -> str:
+        return hashlib.sha256("".join(f"{sha256}\n" for sha256 in names).encode()).hexdigest()
+
     audit_bridge.record(
         session,
         actor=actor,
         action="attachments.move",
         object_type="attachment_store",
         object_id=report.destination,
-        evidence={"verified_sha256_list": hashlib.sha256(listing).hexdigest()},
+        evidence={"verified_sha256_list": listing(hashes), "removed_sha256_list": listing(removable)},
         details={
             "from": source,
             "to": report.destination,

@@ -362,3 +362,58 @@ def test_a_corrupted_source_is_refused_naming_its_hash_and_nothing_is_removed(ap
     assert result.exit_code == 1 and intact in result.output
     assert not any(name == intact for name in _files(files_app))
     assert _blob_count(world.app) == 2
+
+
+def test_a_second_move_while_one_runs_is_refused_and_changes_nothing(world, runner):
+    """Two moves at once (in opposite directions) could each remove the copy the other verified."""
+    from decoy.blobstore.moving import MOVE_LOCK_KEY
+    from decoy.locks import ExclusiveLock
+
+    assert _post_files(world, world.contact(), (PNG, "screen.png")).status_code == 201
+    with world.app.app_context():
+        running = ExclusiveLock(world.app, MOVE_LOCK_KEY, "attachments-move.lock")
+        assert running.try_acquire()
+        try:
+            refused = runner.invoke(main, ["attachments", "move", "--to", "files"])
+        finally:
+            running.release()
+    assert refused.exit_code == 1 and "another attachments move is running" in refused.output
+    assert _files(world.app) == [] and _blob_count(world.app) == 1
+    assert entries_for(world.app, "attachments.move") == []
+    assert runner.invoke(main, ["attachments", "move", "--to", "files"]).exit_code == 0
+    assert len(_files(world.app)) == 1 and _blob_count(world.app) == 0
+
+
+def test_verify_checks_every_copy_of_a_file_in_both_stores(world, runner):
+    answer = _post_files(world, world.contact(), (PNG, "screen.png")).get_json()
+    sha256 = answer["attachments"][0]["sha256"]
+    kept = runner.invoke(main, ["attachments", "move", "--to", "files", "--keep-source"])
+    assert kept.exit_code == 0, kept.output
+    assert _files(world.app) == [sha256] and _blob_count(world.app) == 1
+    assert runner.invoke(main, ["audit", "verify"]).exit_code == 0
+    with world.app.app_context():
+        path = blobstore.path_for(sha256)
+    path.chmod(0o600)
+    path.write_bytes(PNG + b"!")
+    result = runner.invoke(main, ["audit", "verify"])
+    assert result.exit_code == 1
+    assert sha256 in result.output and "altered" in result.output and "in the files store" in result.output
+
+
+def test_a_genuine_upload_restores_a_damaged_file_and_sets_the_damaged_one_aside(app_factory, world, runner):
+    files_app = app_factory(ATTACHMENT_STORE="files")
+    in_files = dataclasses.replace(world, app=files_app, client=files_app.test_client())
+    contact_id = in_files.contact()
+    sha256 = _post_files(in_files, contact_id, (PNG, "screen.png")).get_json()["attachments"][0]["sha256"]
+    with files_app.app_context():
+        path = blobstore.path_for(sha256)
+        aside = blobstore.root() / "damaged"
+    path.chmod(0o600)
+    path.write_bytes(PNG + b"!")
+    again = _post_files(in_files, contact_id, (PNG, "screen again.png"))
+    assert again.status_code == 201 and again.get_json()["attachments"][0]["sha256"] == sha256
+    assert path.read_bytes() == PNG, "the fresh upload of the genuine content replaced the damaged copy"
+    kept = list(aside.iterdir())
+    assert len(kept) == 1 and kept[0].name.startswith(sha256) and kept[0].read_bytes() == PNG + b"!"
+    with files_app.app_context():
+        assert blobstore.problem(sha256) is None
