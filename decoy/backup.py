@@ -33,6 +33,7 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import URL, Connection, make_url
 
 from .blobstore import database as database_store
+from .blobstore.files import fsync_dir
 
 FORMAT = "decoy-backup/1"
 MANIFEST = "manifest.json"
@@ -62,14 +63,6 @@ class Summary:
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def _fsync_dir(path: Path) -> None:
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
 
 
 def _make_dirs(path: Path) -> None:
@@ -322,7 +315,7 @@ def backup(*, data_dir: Path, database_url: str, target: Path) -> Summary:
     }
     _write_private(target / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     for folder in {target, *((target / name).parent for name in files)}:
-        _fsync_dir(folder)
+        fsync_dir(folder)
     return Summary(target, kind, size, len(hashes), len(files))
 
 
@@ -418,5 +411,5 @@ def restore(*, source: Path, data_dir: Path, database_url: str | None) -> Summar
         _restore_postgresql(database_file, url)
     for folder in {data_dir, data_dir / "keys"}:
         if folder.is_dir():
-            _fsync_dir(folder)
+            fsync_dir(folder)
     return Summary(data_dir, kind, int(manifest["audit_size"]), attachments, len(manifest["files"]))

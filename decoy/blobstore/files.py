@@ -60,7 +60,7 @@ def write(root: Path, chunks: Iterable[bytes], *, limit: int | None = None,
             if final.exists():
                 _quarantine(root, final)
             os.replace(temporary, final)
-            _fsync_dir(final.parent)
+            fsync_dir(final.parent)
     except OSError as error:
         temporary.unlink(missing_ok=True)
         raise Unavailable(f"the evidence store could not write the file: {error.strerror}") from error
@@ -90,7 +90,8 @@ def _quarantine(root: Path, damaged: Path) -> None:
               damaged.name, aside)
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """Make a rename or unlink in ``path`` durable."""
     descriptor = os.open(path, os.O_RDONLY)
     try:
         os.fsync(descriptor)
@@ -117,5 +118,5 @@ def remove(root: Path, sha256: str) -> bool:
         path.unlink()
     except FileNotFoundError:
         return False
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
     return True
