@@ -93,6 +93,24 @@ class Recording:
     status: str
 
 
+@dataclass(frozen=True)
+class LoggedMessage:
+    """A message just recorded: its id and the values stored, as the message row holds them."""
+
+    id: int
+    operation_id: int
+    contact_id: int
+    direction: str
+    sent_at: datetime
+    sent_offset_minutes: int
+    recorded_at: datetime
+    recorded_by: int
+    body: str
+    body_sha256: str
+    corrects_id: int | None
+    flags: list[str]
+
+
 _contact = Contact.__table__  # type: ignore[attr-defined]
 _profile = Profile.__table__  # type: ignore[attr-defined]
 _member = OperationMember.__table__  # type: ignore[attr-defined]
@@ -232,7 +250,7 @@ def log_message(
     body: str,
     corrects_id: int | None = None,
     files: Iterable[Upload] = (),
-) -> Message:
+) -> LoggedMessage:
     """Record one message verbatim, with its attachments, flags and audit entry, in one transaction.
 
     The files are received first, outside any database transaction (so an upload holds no lock): the
@@ -312,7 +330,7 @@ def log_message(
         },
         details={"contact": contact_id, "direction": direction, "flags": flags, "corrects": corrects_id},
     )
-    return Message(id=message_id, **values)
+    return LoggedMessage(id=message_id, **values)
 
 
 def _save_files(session: Session, received: list[blobstore.Incoming]) -> list[blobstore.StoredBlob]:
