@@ -48,6 +48,12 @@ REVIEW_MARK = {
     "superseded": ("square", "muted"),
 }
 SERIES_STYLE = {"messages": ("solid", "brand"), "contacts": ("stripes", "brand")}
+#: The badge tone of each state in the tables beside the charts: the charts' own tones.
+TONES = {
+    state: tone
+    for styles in (AUTHORIZATION_STYLE, PROFILE_STYLE, REVIEW_MARK)
+    for state, (_pattern, tone) in styles.items()
+}
 
 
 # --- what the charts show -------------------------------------------------------------------------------

@@ -184,6 +184,7 @@ def activity(operation_id: int) -> Any:
         line=line,
         activity_chart=chart_svg.activity_chart(days),
         timeline_chart=chart_svg.timeline_chart(line, zone_name),
+        tones=chart_svg.TONES,
     )
 
 

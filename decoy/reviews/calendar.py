@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 
-from .notifications import review_kind_label
+from ..operations import labels
 
 PRODID = "-//Decoy//Review deadlines//EN"
 EVENT_MINUTES = 30
@@ -139,7 +139,7 @@ def render(deadlines: Iterable[Deadline], *, now: datetime, host: str, base_url:
         zone = ZoneInfo(item.timezone)
         local = item.due_at.astimezone(zone)
         end = (item.due_at + timedelta(minutes=EVENT_MINUTES)).astimezone(zone)
-        kind = review_kind_label(item.kind)
+        kind = labels.review_kind(item.kind)
         summary = _("%(kind)s due: %(operation)s", kind=kind, operation=item.operation)
         if item.status == "overdue":
             summary = _("OVERDUE") + " — " + summary

@@ -35,6 +35,7 @@ from ..models import (
     UserRole,
     VerificationRun,
 )
+from ..operations import labels
 from .chains import insert_new, superseded_ids
 
 #: (notice kind, lower bound, upper bound) of a review's due time relative to now, and who is told.
@@ -50,15 +51,6 @@ TEMPLATES = {
     "checkpoint": "emails/checkpoint.txt",
     "verification_failed": "emails/verification_failed.txt",
 }
-
-
-def review_kind_label(kind: str) -> str:
-    """A review kind in words."""
-    return {
-        ReviewKind.periodic.value: _("periodic review"),
-        ReviewKind.before_expiry.value: _("review before expiry"),
-        ReviewKind.triggered.value: _("triggered review"),
-    }.get(kind, kind)
 
 
 def subject(kind: str, params: dict[str, Any]) -> str:
@@ -81,7 +73,7 @@ def body(kind: str, params: dict[str, Any]) -> str:
         TEMPLATES[kind],
         kind=kind,
         p=params,
-        review_kind=review_kind_label(str(params.get("review_kind", ""))),
+        review_kind=labels.review_kind(str(params.get("review_kind", ""))),
     )
 
 
