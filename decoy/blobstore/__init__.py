@@ -29,8 +29,8 @@ from .database import BlobDamaged
 
 __all__ = [
     "CHUNK", "SIGNATURES", "STORES", "BlobDamaged", "BlobMismatch", "Incoming", "StoredBlob", "configured",
-    "copy_problem", "exists", "hash_file", "iter_blob", "locate", "path_for", "prepare", "problem", "root",
-    "save", "sniff", "store_stream",
+    "copy_problem", "exists", "hash_file", "holds", "iter_blob", "locate", "path_for", "prepare", "problem",
+    "root", "save", "sniff", "store_stream",
 ]
 
 STORES = ("files", "database")
@@ -105,7 +105,8 @@ def store_stream(stream: BinaryIO, *, max_bytes: int | None = None, app: Flask |
         incoming.close()
 
 
-def _holds(store: str, sha256: str, app: Flask, connection: Connection | None) -> bool:
+def holds(store: str, sha256: str, app: Flask, connection: Connection | None = None) -> bool:
+    """Whether ``store`` holds a copy of the file."""
     if store == "files":
         return files.exists(root(app), sha256)
     if connection is not None:
@@ -124,7 +125,7 @@ def locate(sha256: str, *, app: Flask | None = None, connection: Connection | No
     """Which store holds the file (the configured one first), or None."""
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
     for store in search_order(app):
-        if _holds(store, sha256, app, connection):
+        if holds(store, sha256, app, connection):
             return store
     return None
 
@@ -160,7 +161,7 @@ def problem(sha256: str, app: Flask | None = None, *, connection: Connection | N
     different stores, either copy may be the one served and exported.
     """
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
-    held = [store for store in search_order(app) if _holds(store, sha256, app, connection)]
+    held = [store for store in search_order(app) if holds(store, sha256, app, connection)]
     if not held:
         return f"file {sha256} is missing from the evidence store"
     for store in held:

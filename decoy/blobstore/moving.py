@@ -21,7 +21,7 @@ from .. import audit_bridge, clock
 from ..db import get_engine, session_scope
 from ..locks import ExclusiveLock
 from ..models import Attachment, AuthorizationDocument
-from . import copy_problem, database, files, root
+from . import copy_problem, database, files, holds, root
 from .content import BlobMismatch, receive
 from .database import BlobDamaged
 
@@ -71,18 +71,6 @@ def _other(store: str) -> str:
     return "files" if store == "database" else "database"
 
 
-def _holds(app: Flask, store: str, sha256: str) -> bool:
-    if store == "files":
-        return files.exists(root(app), sha256)
-    with database.reading(get_engine(app)) as connection:
-        return database.holds(connection, sha256)
-
-
-def _problem(app: Flask, store: str, sha256: str) -> str | None:
-    """Why the copy in ``store`` does not hold this content; None when it does."""
-    return copy_problem(store, sha256, app)
-
-
 def _copy(app: Flask, sha256: str, destination: str) -> int:
     """Copy one file to ``destination``, hashing on the way; returns its size."""
     try:
@@ -127,17 +115,17 @@ def _move(app: Flask, to: str, keep_source: bool, actor: str, note: Progress) ->
         hashes = referenced_hashes(connection)
     report = MoveReport(to, len(hashes))
     for number, sha256 in enumerate(hashes, start=1):
-        if _holds(app, to, sha256):
-            problem = _problem(app, to, sha256)
+        if holds(to, sha256, app):
+            problem = copy_problem(to, sha256, app)
             if problem:
                 raise MoveRefused(f"{sha256}: the copy already in the {to} store does not verify "
                                   f"({problem}); no source copy was removed")
             report.already_there += 1
             continue
-        if not _holds(app, source, sha256):
+        if not holds(source, sha256, app):
             raise MoveRefused(f"{sha256}: in neither store; no source copy was removed")
         size = _copy(app, sha256, to)
-        problem = _problem(app, to, sha256)  # read back from the destination, after the commit
+        problem = copy_problem(to, sha256, app)  # read back from the destination, after the commit
         if problem:
             raise MoveRefused(f"{sha256}: the new copy in the {to} store does not verify ({problem}); "
                               "no source copy was removed")
@@ -145,7 +133,7 @@ def _move(app: Flask, to: str, keep_source: bool, actor: str, note: Progress) ->
         report.bytes_copied += size
         if number % 100 == 0:
             note(f"{number}/{len(hashes)} verified in the {to} store")
-    removable = [] if keep_source else [sha256 for sha256 in hashes if _holds(app, source, sha256)]
+    removable = [] if keep_source else [sha256 for sha256 in hashes if holds(source, sha256, app)]
     if report.copied == 0 and not removable:
         return report
     with session_scope(app) as session:
@@ -166,7 +154,7 @@ def _move(app: Flask, to: str, keep_source: bool, actor: str, note: Progress) ->
 
 def _still_verified(app: Flask, destination: str, sha256: str) -> None:
     """Check the destination copy once more right before its source copy goes."""
-    problem = _problem(app, destination, sha256)
+    problem = copy_problem(destination, sha256, app)
     if problem:
         raise MoveRefused(f"{sha256}: the copy in the {destination} store no longer verifies ({problem}); "
                           "its source copy was kept")
@@ -205,14 +193,14 @@ def check(app: Flask) -> CheckReport:
         hashes = referenced_hashes(connection)
     report = CheckReport(configured(app), len(hashes))
     for sha256 in hashes:
-        places = [store for store in ("files", "database") if _holds(app, store, sha256)]
+        places = [store for store in ("files", "database") if holds(store, sha256, app)]
         report.in_files += "files" in places
         report.in_database += "database" in places
         report.outside_configured += bool(places) and report.configured not in places
         if not places:
             report.problems.append(f"file {sha256} is missing from both stores")
         for store in places:
-            problem = _problem(app, store, sha256)
+            problem = copy_problem(store, sha256, app)
             if problem:
                 report.problems.append(f"{store} store: {problem}")
     return report
