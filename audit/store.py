@@ -57,18 +57,13 @@ CHECKPOINT_LOCK_KEY = 0x6465636F79636B70
 _CHUNK = 50_000
 _PG_LOCK_HEAD = "SELECT size, root, frontier, pg_advisory_xact_lock(%s) FROM audit_head WHERE id = 1"
 _PG_LOCK_HEAD_FOR_UPDATE = _PG_LOCK_HEAD + " FOR UPDATE"
-# Raw driver statements by placeholder style: the append lock is held until commit, so every
-# statement compiled or round trip saved shortens the queue of writers.
-_APPEND_SQL = {
-    "?": (
-        "INSERT INTO audit_entry (idx, entry, leaf_hash) VALUES (?, ?, ?)",
-        "UPDATE audit_head SET size = ?, root = ?, frontier = ? WHERE id = 1 AND size = ?",
-    ),
-    "%s": (
-        "INSERT INTO audit_entry (idx, entry, leaf_hash) VALUES (%s, %s, %s)",
-        "UPDATE audit_head SET size = %s, root = %s, frontier = %s WHERE id = 1 AND size = %s",
-    ),
-}
+# Raw driver statements: the append lock is held until commit, so every statement compiled or round
+# trip saved shortens the queue of writers. SQLite writes the entry row, then moves the head; PostgreSQL
+# does both in one call of audit_append.
+_SQLITE_APPEND = (
+    "INSERT INTO audit_entry (idx, entry, leaf_hash) VALUES (?, ?, ?)",
+    "UPDATE audit_head SET size = ?, root = ?, frontier = ? WHERE id = 1 AND size = ?",
+)
 _PG_APPEND = "SELECT audit_append(%s, %s, %s, %s, %s)"
 
 
@@ -211,7 +206,7 @@ class AuditStore:
                 _PG_APPEND, (head.size, data, digest, frontier.root(), frontier.to_bytes())
             ).scalar_one()
         else:
-            insert_sql, update_sql = _APPEND_SQL[_placeholder(conn)]
+            insert_sql, update_sql = _SQLITE_APPEND
             conn.exec_driver_sql(insert_sql, (head.size, data, digest))
             update = (head.size + 1, frontier.root(), frontier.to_bytes(), head.size)
             moved = conn.exec_driver_sql(update_sql, update).rowcount
