@@ -368,12 +368,6 @@ def token_holder(session: Session, clear: str, purpose: str = "api") -> TokenHol
     return TokenHolder(user_id, username, frozenset(row[6] for row in rows if row[6] is not None))
 
 
-def user_for_token(session: Session, clear: str, purpose: str = "api") -> User | None:
-    """The active user a valid, unexpired, unrevoked token belongs to."""
-    found = token_holder(session, clear, purpose)
-    return None if found is None else session.get(User, found.user_id)
-
-
 def tokens_of(session: Session, user: User) -> list[ApiToken]:
     """The user's tokens, newest first."""
     return list(

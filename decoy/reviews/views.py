@@ -12,7 +12,7 @@ from sqlmodel import col, select
 from .. import access, clock
 from ..audit_setup import latest_verification
 from ..auth import services as accounts
-from ..auth.principal import principal_for, require_roles
+from ..auth.principal import principal_for_token, require_roles
 from ..db import get_session
 from ..errors import Forbidden, InvalidInput, NotAuthenticated, NotFound
 from ..models import ApiToken, Authorization, Profile, Role
@@ -117,20 +117,19 @@ def review(review_id: int) -> Any:
 
 def _feed_user() -> Any:
     """The caller of the feed: a calendar token in the URL, a bearer token, or the session."""
-    db = get_session()
     given = request.args.get("token")
     if given is not None:
-        user = accounts.user_for_token(db, given.strip(), purpose=CALENDAR_PURPOSE)
-        if user is None:
+        principal = principal_for_token(given.strip(), purpose=CALENDAR_PURPOSE)
+        if principal is None:
             raise NotAuthenticated(_("invalid, expired or revoked calendar token"))
-        return principal_for(user)
+        return principal
     header = request.headers.get("Authorization", "")
     if header:
         scheme, _sep, token = header.partition(" ")
-        user = accounts.user_for_token(db, token.strip()) if scheme.lower() == "bearer" else None
-        if user is None:
+        principal = principal_for_token(token.strip()) if scheme.lower() == "bearer" else None
+        if principal is None:
             raise NotAuthenticated(_("invalid, expired or revoked token"))
-        return principal_for(user)
+        return principal
     if current_user.is_authenticated:
         return current_user
     raise NotAuthenticated(_("authentication required: a calendar token, a bearer token or a session"))
