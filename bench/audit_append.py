@@ -63,6 +63,17 @@ def entry(writer: int, number: int) -> EntryInput:
     )
 
 
+def timed_appends(engine: Engine, store: AuditStore, writer: int, per_writer: int) -> list[float]:
+    """Append ``per_writer`` entries, one transaction each; the seconds each took."""
+    latencies = []
+    for number in range(per_writer):
+        begin = time.perf_counter()
+        with engine.begin() as connection:
+            store.append(connection, entry(writer, number))
+        latencies.append(time.perf_counter() - begin)
+    return latencies
+
+
 def run(engine: Engine, store: AuditStore, writers: int, per_writer: int) -> tuple[list[float], float]:
     """Writer threads sharing one engine."""
     latencies: list[float] = []
@@ -70,13 +81,8 @@ def run(engine: Engine, store: AuditStore, writers: int, per_writer: int) -> tup
     barrier = threading.Barrier(writers + 1)
 
     def write(writer: int) -> None:
-        mine = []
         barrier.wait()
-        for number in range(per_writer):
-            begin = time.perf_counter()
-            with engine.begin() as connection:
-                store.append(connection, entry(writer, number))
-            mine.append(time.perf_counter() - begin)
+        mine = timed_appends(engine, store, writer, per_writer)
         with lock:
             latencies.extend(mine)
 
@@ -102,13 +108,8 @@ def _process_writer(
     store = AuditStore(define_tables(MetaData()))
     with engine.connect():
         pass  # connect before the start line
-    mine = []
     barrier.wait()
-    for number in range(per_writer):
-        begin = time.perf_counter()
-        with engine.begin() as connection:
-            store.append(connection, entry(writer, number))
-        mine.append(time.perf_counter() - begin)
+    mine = timed_appends(engine, store, writer, per_writer)
     engine.dispose()
     results.put(mine)
 
