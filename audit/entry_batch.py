@@ -24,7 +24,15 @@ from types import ModuleType
 from typing import Any
 
 import audit.entry as entry_module
-from audit.entry import _DIGITS_AS_ZERO, _NINETEEN_DIGITS, _SHA256_HEX, ENTRY_FIELDS, FORMAT_VERSION
+from audit.entry import (
+    _DIGITS_AS_ZERO,
+    _INT_MAX,
+    _INT_MIN,
+    _NINETEEN_DIGITS,
+    _SHA256_HEX,
+    ENTRY_FIELDS,
+    FORMAT_VERSION,
+)
 from audit.entry import _fast_decoder as decoder
 from audit.entry import _verifying_encode as encode
 
@@ -40,7 +48,8 @@ _ID_TYPES = frozenset({str, int, _NONE})
 _TIME_PATTERN = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]\.[0-9]{6}Z"
 _TIME_OF_DAY = re.compile(_TIME_PATTERN + r"\Z")
 _TIMES = re.compile(rf"(?:{_TIME_PATTERN}\n)*{_TIME_PATTERN}\Z")
-_HEX = re.compile(r"[0-9a-f]*\Z")
+# Deleting these from ASCII bytes leaves nothing exactly when they are lowercase hexadecimal digits.
+_HEX_DIGITS = b"0123456789abcdef"
 _valid_days: set[str] = set()
 # Every valid entry's canonical encoding starts with its first key; in valid JSON these bytes can
 # only open an object whose first key is "action" (inside a string the quotes would be escaped).
@@ -140,7 +149,10 @@ def _digests_ok(evidence: Sequence[dict[str, Any]]) -> bool:
         digests = [item for digest in digests for item in (digest if type(digest) is list else (digest,))]
         if set(map(type, digests)) - {str}:
             return False
-    return set(map(len, digests)) <= {64} and _HEX.match("".join(digests)) is not None
+    joined = "".join(digests)
+    if set(map(len, digests)) - {64} or not joined.isascii():
+        return False
+    return not joined.encode().translate(None, _HEX_DIGITS)
 
 
 def _all_fields_ok(values: list[Any]) -> bool:  # noqa: PLR0911 - one check per field
@@ -155,13 +167,14 @@ def _all_fields_ok(values: list[Any]) -> bool:  # noqa: PLR0911 - one check per 
     version, index, time, actor, action, target, operation, request, evidence, details = columns
     if set(version) != {FORMAT_VERSION} or set(map(type, version)) != {int} or set(map(type, index)) != {int}:
         return False
-    if min(index) < 0 or not (all(actor) and all(action)):
+    if min(index) < 0 or max(index) > _INT_MAX or not (all(actor) and all(action)):
         return False
-    if set(map(type, actor)) | set(map(type, action)) | set(map(type, time)) != {str}:
+    if set(map(type, chain(actor, action, time))) != {str}:
         return False
-    if set(map(type, target)) | set(map(type, evidence)) | set(map(type, details)) != {dict}:
+    if set(map(type, chain(target, evidence, details))) != {dict}:
         return False
-    if set(map(type, operation)) - {int, _NONE} or set(map(type, request)) - {str, _NONE}:
+    operations = set(map(type, operation))
+    if operations - {int, _NONE} or set(map(type, request)) - {str, _NONE}:
         return False
     if set(map(len, target)) != {2}:
         return False
@@ -169,7 +182,13 @@ def _all_fields_ok(values: list[Any]) -> bool:  # noqa: PLR0911 - one check per 
         kinds, ids = zip(*map(_OBJECT_VALUES, target), strict=True)
     except KeyError:
         return False
-    if set(map(type, kinds)) != {str} or not all(kinds) or set(map(type, ids)) - _ID_TYPES:
+    identifiers = set(map(type, ids))
+    if set(map(type, kinds)) != {str} or not all(kinds) or identifiers - _ID_TYPES:
+        return False
+    # Integers in 64 signed bits (the standard-library path has shown it already; orjson has not).
+    if (int in operations and not _in_64_bits(operation, operations)) or (
+        int in identifiers and not _in_64_bits(ids, identifiers)
+    ):
         return False
     # Each time is 27 characters, so the lines of the joined text are exactly the times.
     if set(map(len, time)) != {27} or _TIMES.match("\n".join(time)) is None:
@@ -195,25 +214,37 @@ def parse_joined(blob: bytes, count: int) -> list[Any] | None:
     return parsed
 
 
-def _rows_are_entries(blob: bytes, lengths: Sequence[int]) -> bool:
-    """True if every row starts where an entry starts, there is no other entry start, and no run of
-    19 digits could be an integer beyond 64 bits."""
+def _rows_start_entries(blob: bytes, lengths: Sequence[int]) -> bool:
+    """True if every row starts where an entry starts and there is no other entry start."""
     count = len(lengths)
-    if blob.count(_ENTRY_START) != count or _LONG_NUMBER in blob.translate(_NUMBER_DIGITS):
+    if blob.count(_ENTRY_START) != count:
         return False
     starts = accumulate(chain((0,), map(operator.add, lengths[:-1], repeat(1))))
     return all(map(blob.startswith, repeat(_ENTRY_START, count), starts))
 
 
+def _rows_are_entries(blob: bytes, lengths: Sequence[int]) -> bool:
+    """True if every row starts where an entry starts, there is no other entry start, and no run of
+    19 digits could be an integer beyond 64 bits."""
+    return _LONG_NUMBER not in blob.translate(_NUMBER_DIGITS) and _rows_start_entries(blob, lengths)
+
+
+def _in_64_bits(numbers: Sequence[Any], kinds: set[type]) -> bool:
+    """True if every integer among ``numbers`` (of the types ``kinds``; others are ignored) fits in 64
+    signed bits."""
+    ints = numbers if kinds == {int} else [number for number in numbers if type(number) is int]
+    return not ints or (min(ints) >= _INT_MIN and max(ints) <= _INT_MAX)
+
+
 def _json_model_only(details: Sequence[dict[str, Any]]) -> bool:
-    """True if the objects hold only strings, integers, booleans, null, arrays and objects (no float),
-    nested at most _ORJSON_MAX_DEPTH levels; level by level, over all of them at once."""
+    """True if the objects hold only strings, integers of 64 signed bits, booleans, null, arrays and
+    objects (no float), nested at most _ORJSON_MAX_DEPTH levels; level by level, over all at once."""
     dicts: list[dict[str, Any]] = list(details)
     lists: list[list[Any]] = []
     for _ in range(_ORJSON_MAX_DEPTH):
         items = list(chain(chain.from_iterable(map(dict.values, dicts)), chain.from_iterable(lists)))
         kinds = set(map(type, items))
-        if kinds - _JSON_MODEL:
+        if kinds - _JSON_MODEL or (int in kinds and not _in_64_bits(items, kinds)):
             return False
         if dict not in kinds and list not in kinds:
             return True
@@ -227,7 +258,9 @@ def _orjson_block(blob: bytes, lengths: Sequence[int]) -> list[Any] | None:
 
     None never means that a row is invalid, only that the standard-library path must decide.
     """
-    if _orjson is None or not _rows_are_entries(blob, lengths):
+    # orjson parses integers up to 2**64 - 1 (and refuses larger ones); the range checks below refuse
+    # the unsigned ones, so the digit-run search of the standard-library path is not needed here.
+    if _orjson is None or not _rows_start_entries(blob, lengths):
         return None
     array = b"[" + blob + b"]"
     try:

@@ -18,6 +18,7 @@ __all__ = [
     "TreeCache",
     "leaf_hash",
     "node_hash",
+    "perfect_root",
     "root_from_leaf_hashes",
     "verify_consistency",
     "verify_inclusion",
@@ -69,6 +70,16 @@ def root_from_leaf_hashes(hashes: Sequence[bytes]) -> bytes:
         if len(level) % 2:
             paired.append(level[-1])
         level = paired
+    return level[0]
+
+
+def perfect_root(leaves: Sequence[bytes]) -> bytes:
+    """The root of the perfect subtree over ``leaves`` (a power of two of them), level by level."""
+    level = list(leaves)
+    sha256 = _sha256
+    while len(level) > 1:
+        pairs = iter(level)  # every level below the top has an even number of nodes
+        level = [sha256(b"\x01" + left + right).digest() for left, right in zip(pairs, pairs, strict=False)]
     return level[0]
 
 
@@ -140,20 +151,19 @@ class Frontier:
         if not (set(map(type, leaves)) <= {bytes} and set(map(len, leaves)) <= {HASH_SIZE}):
             if not all(map(_is_hash, leaves)):
                 raise ValueError("a leaf hash is 32 bytes")
-        sha256 = _sha256
         position, total = 0, len(leaves)
         while position < total:
             block = 1 << ((total - position).bit_length() - 1)
             if self._size:
                 block = min(block, self._size & -self._size)
-            level = leaves[position : position + block]
-            while len(level) > 1:
-                pairs = iter(level)  # a block has an even number of nodes below its top
-                level = [
-                    sha256(b"\x01" + left + right).digest() for left, right in zip(pairs, pairs, strict=False)
-                ]
-            self._push(level[0], block.bit_length() - 1)
+            self._push(perfect_root(leaves[position : position + block]), block.bit_length() - 1)
             position += block
+
+    def extend_perfect(self, root: bytes, count: int) -> None:
+        """Append ``count`` leaves (a power of two, dividing the size) given as their subtree's root."""
+        if not _is_hash(root) or count < 1 or count.bit_count() != 1 or self._size % count:
+            raise ValueError("not the root of a perfect subtree aligned to the tree")
+        self._push(root, count.bit_length() - 1)
 
     def _push(self, subtree: bytes, height: int) -> None:
         """Append the root of a perfect subtree of 2**height leaves; the size is a multiple of that."""

@@ -33,6 +33,7 @@ from sqlalchemy import (
 
 from audit.checkpoint import Checkpoint, CheckpointError, Signer, split_note
 from audit.entry import EntryInput, encode_entry, format_time
+from audit.entry_reader import ENTRY_ROWS_SQL, placeholder
 from audit.errors import InconsistentLogError
 from audit.merkle import EMPTY_ROOT, HASH_SIZE, Frontier, Tree, TreeCache, leaf_hash
 from audit.triggers import drop_triggers, install_trigger_sql
@@ -160,10 +161,6 @@ def _parse_time(value: str) -> datetime:
     return datetime.fromisoformat(value.removesuffix("Z")).replace(tzinfo=UTC)
 
 
-def _placeholder(connection: Connection) -> str:
-    return "?" if connection.dialect.paramstyle == "qmark" else "%s"
-
-
 def _fetch_all(connection: Connection, sql: str, parameters: tuple[Any, ...]) -> list[Any]:
     """Run a raw statement and return the driver's own rows (plain tuples: half the cost of Rows)."""
     result = connection.exec_driver_sql(sql, parameters)
@@ -250,8 +247,7 @@ class AuditStore:
         self, conn: Connection, start: int = 0, chunk: int = _CHUNK
     ) -> Iterator[list[tuple[int, bytes, bytes]]]:
         """Yield every stored row from ``start`` in index order, in chunks, with raw driver queries."""
-        mark = _placeholder(conn)
-        sql = f"SELECT idx, entry, leaf_hash FROM audit_entry WHERE idx >= {mark} ORDER BY idx LIMIT {mark}"  # noqa: S608 - fixed text
+        sql = ENTRY_ROWS_SQL.format(mark=placeholder(conn))
         while True:
             rows = _fetch_all(conn, sql, (start, chunk))
             if not rows:
@@ -261,7 +257,7 @@ class AuditStore:
 
     def _leaf_hash_chunks(self, conn: Connection, start: int, end: int) -> Iterator[list[bytes]]:
         """Yield the stored leaf hashes of indexes [start, end) in chunks; InconsistentLogError on a gap."""
-        mark = _placeholder(conn)
+        mark = placeholder(conn)
         sql = f"SELECT idx, leaf_hash FROM audit_entry WHERE idx >= {mark} AND idx < {mark} ORDER BY idx"  # noqa: S608
         while start < end:
             rows = _fetch_all(conn, sql, (start, min(start + _CHUNK, end)))

@@ -22,11 +22,12 @@ from typing import TYPE_CHECKING, Any
 from audit.bundle import BUNDLE_CHECKS, VerifyReport, verify_bundle
 from audit.checkpoint import Checkpoint, CheckpointError, Verifier
 from audit.entry_batch import decode_joined, parse_joined
-from audit.merkle import EMPTY_ROOT, Frontier
+from audit.merkle import EMPTY_ROOT, Frontier, perfect_root
 
 if TYPE_CHECKING:
-    from sqlalchemy import Connection
+    from sqlalchemy import Connection, Engine
 
+    from audit.entry_reader import EntryReader
     from audit.store import AuditStore, StoredCheckpoint
 
 __all__ = ["BUNDLE_CHECKS", "EvidenceCheck", "VerifyReport", "verify_bundle", "verify_store"]
@@ -83,19 +84,21 @@ def _displaced(conn: Connection, store: AuditStore, row: int, claimed: int, data
 @dataclass(frozen=True)
 class _BlockResult:
     """What checking the entries of one block found: the first row that is not a valid entry at its
-    index (``bad`` rows into the block), and why (``reason``) or which index it claims (``claimed``)."""
+    index (``bad`` rows into the block), and why (``reason``) or which index it claims (``claimed``,
+    with that row's bytes in ``data``)."""
 
     decoded: list[dict[str, Any]] | None
     bad: int | None = None
     reason: str | None = None
     claimed: int | None = None
+    data: bytes | None = None
 
 
 def _check_block(first: int, blob: bytes, lengths: Sequence[int], keep: bool) -> _BlockResult:
     """Decode and check the entries of rows ``first``.. (joined by commas in ``blob``), as decode_entry.
 
-    Runs in a worker process or in the caller's. Decodes a few hundred rows at a time: entries alive
-    together in their thousands would make the cyclic garbage collector scan them over and over.
+    Decodes a few hundred rows at a time: entries alive together in their thousands would make the
+    cyclic garbage collector scan them over and over.
     """
     kept: list[dict[str, Any]] = []
     done = start = 0
@@ -106,7 +109,10 @@ def _check_block(first: int, blob: bytes, lengths: Sequence[int], keep: bool) ->
         claims = [entry["index"] for entry in decoded]
         if claims != list(range(first + done, first + done + len(claims))):
             bad = next(offset for offset, claim in enumerate(claims) if claim != first + done + offset)
-            return _BlockResult(kept + decoded[:bad] if keep else None, done + bad, None, claims[bad])
+            row = done + bad
+            at = sum(lengths[:row]) + row
+            data = blob[at : at + lengths[row]]
+            return _BlockResult(kept + decoded[:bad] if keep else None, row, None, claims[bad], data)
         if error is not None:
             return _BlockResult(kept + decoded if keep else None, done + len(decoded), str(error))
         if keep:
@@ -114,6 +120,95 @@ def _check_block(first: int, blob: bytes, lengths: Sequence[int], keep: bool) ->
         done += len(part)
         start = end + 1
     return _BlockResult(kept if keep else None)
+
+
+@dataclass(frozen=True)
+class _Scan:
+    """One block of rows, read from index ``first`` on: the ``count`` leading rows that hold the
+    entries first.. with their stored leaf hashes, those leaf hashes (32 bytes each, recomputed) and,
+    for a whole aligned block, the root of their subtree (``top``); why the block ends after ``count``
+    rows if it ends early (``stop``), and the entry checks of those rows. ``blob`` and ``lengths``
+    (the entries joined by commas) come back only for the evidence check."""
+
+    first: int
+    read: int
+    count: int
+    digests: bytes
+    top: bytes | None
+    stop: str | None
+    result: _BlockResult
+    blob: bytes | None = None
+    lengths: list[int] | None = None
+
+
+def _scan(first: int, rows: Sequence[tuple[Any, Any, Any]], keep: bool) -> _Scan:
+    """Hash and check a block of rows (index, entry, stored leaf hash) meant to start at ``first``."""
+    count = len(rows)
+    stop: str | None = None
+    if count and (rows[0][0] != first or rows[-1][0] != first + count - 1):
+        # Indexes are unique and ascending, so the first and last tell whether one is missing.
+        count = next(offset for offset, row in enumerate(rows) if row[0] != first + offset)
+        stop = f"entry {first + count} is missing"
+    entries, hashes = list(map(_SECOND, rows[:count])), list(map(_THIRD, rows[:count]))
+    return _hashed(first, len(rows), entries, hashes, stop, keep)
+
+
+def _hashed(
+    first: int, read: int, entries: list[Any], hashes: list[Any], stop: str | None, keep: bool
+) -> _Scan:
+    """Hash and check the entries first.. of a block (with their stored leaf hashes)."""
+    datas, hashes = _as_bytes(entries), _as_bytes(hashes)
+    sha256 = hashlib.sha256
+    digests = [sha256(b"\x00" + data).digest() for data in datas]
+    if digests != hashes:
+        count = next(offset for offset, digest in enumerate(digests) if digest != hashes[offset])
+        stop = f"entry {first + count}: stored leaf hash does not match the entry bytes"
+        del datas[count:], digests[count:]
+    count = len(digests)
+    top = perfect_root(digests) if count == _BLOCK and count.bit_count() == 1 and first % count == 0 else None
+    blob = b",".join(datas)
+    lengths = [len(data) for data in datas]
+    result = _check_block(first, blob, lengths, False)
+    if not keep:
+        return _Scan(first, read, count, b"".join(digests), top, stop, result)
+    return _Scan(first, read, count, b"".join(digests), top, stop, result, blob, lengths)
+
+
+_reader: EntryReader | None = None
+
+
+def _worker_start(engine: Engine | None) -> None:
+    # A worker's objects all die with each block: the cyclic collector would only cost time.
+    gc.disable()
+    if engine is not None:
+        global _reader  # noqa: PLW0603 - one reader per worker process
+        from audit.entry_reader import EntryReader  # noqa: PLC0415 - SQLAlchemy only with a store
+
+        _reader = EntryReader(engine)
+
+
+def _read_and_scan(first: int, keep: bool) -> _Scan:
+    """In a worker that reads for itself: read the block of indexes from ``first`` on and scan it.
+
+    A block with an index missing (or the last, shorter one) is left to the verifying process.
+    """
+    assert _reader is not None  # noqa: S101 - set by _worker_start
+    rows = _reader.rows(first, first + _BLOCK)
+    if len(rows) < _BLOCK:
+        return _Scan(first, len(rows), 0, b"", None, None, _BlockResult(None))
+    return _hashed(first, len(rows), list(map(_FIRST, rows)), list(map(_SECOND, rows)), None, keep)
+
+
+_FIRST = operator.itemgetter(0)
+_SECOND = operator.itemgetter(1)
+_THIRD = operator.itemgetter(2)
+
+
+def _as_bytes(values: list[Any]) -> list[bytes]:
+    """The values as bytes (drivers may hand out memoryviews)."""
+    if set(map(type, values)) <= {bytes}:
+        return values
+    return [bytes(value) for value in values]
 
 
 def _parsed(blob: bytes, lengths: list[int], count: int) -> Iterator[dict[str, Any]]:
@@ -131,22 +226,6 @@ def _parsed(blob: bytes, lengths: list[int], count: int) -> Iterator[dict[str, A
         start = end + 1
 
 
-_SECOND = operator.itemgetter(1)
-_THIRD = operator.itemgetter(2)
-
-
-def _as_bytes(values: list[Any]) -> list[bytes]:
-    """The values as bytes (drivers may hand out memoryviews)."""
-    if set(map(type, values)) <= {bytes}:
-        return values
-    return [bytes(value) for value in values]
-
-
-def _worker_start() -> None:
-    # A worker's objects all die with each block: the cyclic collector would only cost time.
-    gc.disable()
-
-
 def _cpus() -> int:
     try:
         return len(os.sched_getaffinity(0))
@@ -154,27 +233,36 @@ def _cpus() -> int:
         return os.cpu_count() or 1
 
 
-def _start_pool(workers: int | None, size: int) -> Executor | None:
-    """A process pool for the entry checks, or None to check in this process."""
+def _start_pool(workers: int | None, size: int, conn: Connection) -> tuple[Executor | None, bool]:
+    """A process pool for the blocks (None: all in this process), and whether its workers read the rows.
+
+    Forked workers open connections of their own and read their blocks themselves; spawned ones (fork
+    is unsafe while other threads run) are handed the rows.
+    """
     # fork is safe (and 30 times quicker to start) only while no other thread may hold a lock.
     fork = threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods()
     if workers is None:
         workers = min(_cpus(), 4) if size >= (_POOL_MIN_FORK if fork else _POOL_MIN_SPAWN) else 0
     if workers < 2:
-        return None
+        return None, False
+    engine = None
+    if fork:
+        from audit.entry_reader import shareable_engine  # noqa: PLC0415 - SQLAlchemy only with a store
+
+        engine = shareable_engine(conn)
     try:
         context = multiprocessing.get_context("fork" if fork else "spawn")
-        return ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_start)
+        pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_start, initargs=(engine,))
     except (OSError, ValueError, RuntimeError):  # no processes here (a daemon, a sandbox): check inline
-        return None
+        return None, False
+    return pool, engine is not None
 
 
 @dataclass
 class _Block:
     first: int
-    blob: bytes
-    lengths: list[int]
-    future: Future[_BlockResult] | None
+    rows: Sequence[tuple[Any, Any, Any]] | None  # None: a worker reads them
+    future: Future[_Scan] | None
 
 
 def verify_store(  # noqa: C901, PLR0912, PLR0915 - one pass with its failure bookkeeping
@@ -187,10 +275,12 @@ def verify_store(  # noqa: C901, PLR0912, PLR0915 - one pass with its failure bo
 ) -> VerifyReport:
     """Recompute the log from the stored rows and check it against the head and every checkpoint.
 
-    The leaf hashes and the tree are recomputed here in one pass over the rows; the entries are
-    decoded and checked in blocks, by ``workers`` processes (default: one per CPU, up to 4, when the
-    log is large enough to gain; 0 checks in this process). ``evidence_check`` is called here, in
-    index order, with every entry before the first bad one.
+    The rows are read, hashed and checked in blocks, by ``workers`` processes (default: one per CPU,
+    up to 4, when the log is large enough to gain; 0 does all in this process), and taken here in
+    index order: the tree is extended with each block's leaf hashes, noting its root at every
+    checkpoint size. Forked workers read their blocks on connections of their own; any block they
+    find short, broken or bad is read again here, on ``conn``, which decides. ``evidence_check`` is
+    called here, in index order, with every entry before the first bad one.
     """
     head = store.head_row(conn)
     stored = store.checkpoints(conn)
@@ -206,94 +296,119 @@ def verify_store(  # noqa: C901, PLR0912, PLR0915 - one pass with its failure bo
     # A row claiming another index: (row, claimed index, entry bytes), resolved once checkpoints are known.
     claim: tuple[int, int, bytes] | None = None
     frontier = Frontier.empty()
-    sha256 = hashlib.sha256
     keep = evidence_check is not None
-    executor = pool = _start_pool(workers, head.size)
+    pool, workers_read = _start_pool(workers, head.size, conn)
+    executor = pool
     pending: deque[_Block] = deque()
+    chunks: Iterator[list[Any]] | None = None if workers_read else store.iter_entry_chunks(conn, 0, _BLOCK)
+    following = 0  # the first index of the next block to queue
     checked = 0  # rows whose entries passed every check (and the evidence check)
 
-    def resolve(block: _Block) -> bool:
-        """Take a block's result in index order; False once a problem was found."""
-        nonlocal found, claim, checked, pool
-        result: _BlockResult | None = None
+    def queue() -> bool:
+        """Queue the next block; False when there are no more rows."""
+        nonlocal pool, following
+        if chunks is None:
+            future = None
+            if pool is not None:
+                try:
+                    future = pool.submit(_read_and_scan, following, keep)
+                except (BrokenProcessPool, RuntimeError):
+                    pool = None  # the block is read here instead
+            pending.append(_Block(following, None, future))
+            following += _BLOCK
+            return True
+        rows = next(chunks, None)
+        if rows is None:
+            return False
+        future = None
+        if pool is not None:
+            try:
+                future = pool.submit(_scan, following, rows, keep)
+            except (BrokenProcessPool, RuntimeError):
+                pool = None
+        pending.append(_Block(following, rows, future))
+        following += len(rows)
+        return True
+
+    def scanned(block: _Block) -> _Scan | None:
+        """The block's scan; None if a worker's reading of it must be done again here."""
+        nonlocal pool
+        result: _Scan | None = None
         if block.future is not None:
             try:
                 result = block.future.result()
             except BrokenProcessPool:
-                pool = None  # a worker died: check this block and the rest here
-        if result is None:
-            result = _check_block(block.first, block.blob, block.lengths, keep)
-        good = len(block.lengths) if result.bad is None else result.bad
+                pool = None  # a worker died: the rest is read (and checked) here
+        if block.rows is None:
+            if result is None or result.read < _BLOCK or result.stop or result.result.bad is not None:
+                return None
+            return result
+        return result or _scan(block.first, block.rows, keep)
+
+    def take(scan: _Scan) -> bool:
+        """Take a block's scan in index order; False once a problem was found."""
+        nonlocal found, claim, checked
+        first, count, result = scan.first, scan.count, scan.result
+        if scan.top is not None and not (marks and marks[0] < first + count):
+            frontier.extend_perfect(scan.top, count)
+        else:
+            digests = scan.digests
+            leaves = [digests[at : at + 32] for at in range(0, 32 * count, 32)]
+            position = 0
+            while marks and marks[0] < first + count:
+                upto = marks.pop(0) - first
+                frontier.extend(leaves[position:upto])
+                position = upto
+                roots[first + upto] = frontier.root()
+            frontier.extend(leaves[position:])
+        if marks and marks[0] == first + count:
+            roots[marks.pop(0)] = frontier.root()
+        good = count if result.bad is None else result.bad
         if evidence_check is not None:
             decoded = result.decoded
-            entries = iter(decoded) if decoded is not None else _parsed(block.blob, block.lengths, good)
-            for index, entry in zip(range(block.first, block.first + good), entries, strict=False):
+            assert scan.blob is not None and scan.lengths is not None  # noqa: S101 - kept for the check
+            entries = iter(decoded) if decoded is not None else _parsed(scan.blob, scan.lengths, good)
+            for index, entry in zip(range(first, first + good), entries, strict=False):
                 problem = evidence_check(index, entry)
                 if problem is not None:
                     found = (index, index, f"entry {index}: {problem}")
                     checked = index
                     return False
-        checked = block.first + good
-        if result.bad is None:
-            return True
-        row = block.first + result.bad
-        if result.claimed is not None:
-            start = sum(block.lengths[: result.bad]) + result.bad
-            claim = (row, result.claimed, block.blob[start : start + block.lengths[result.bad]])
-            found = (row, row, "")
-        else:
-            found = (row, row, f"entry {row}: {result.reason}")
-        return False
+        checked = first + good
+        if result.bad is not None:
+            row = first + result.bad
+            if result.claimed is not None:
+                assert result.data is not None  # noqa: S101 - set with every claim
+                claim = (row, result.claimed, result.data)
+                found = (row, row, "")
+            else:
+                found = (row, row, f"entry {row}: {result.reason}")
+            return False
+        if scan.stop is not None:
+            found = (first + count, first + count, scan.stop)
+            return False
+        return True
 
     try:
-        expected = 0
-        for rows in store.iter_entry_chunks(conn, 0, _BLOCK):
-            count = len(rows)
-            stop: tuple[int, int, str] | None = None
-            if rows[0][0] != expected or rows[-1][0] != expected + count - 1:
-                # Indexes are unique and ascending, so the first and last tell whether one is missing.
-                count = next(offset for offset, row in enumerate(rows) if row[0] != expected + offset)
-                stop = (expected + count, expected + count, f"entry {expected + count} is missing")
-            datas = _as_bytes(list(map(_SECOND, rows[:count])))
-            digests = [sha256(b"\x00" + data).digest() for data in datas]
-            hashes = _as_bytes(list(map(_THIRD, rows[:count])))
-            if digests != hashes:
-                count = next(o for o, d in enumerate(digests) if d != hashes[o])
-                index = expected + count
-                stop = (index, index, f"entry {index}: stored leaf hash does not match the entry bytes")
-                del datas[count:], digests[count:]
-            # Extend the tree, noting its root at every checkpoint size on the way.
-            position = 0
-            while marks and marks[0] <= expected + count:
-                upto = marks.pop(0) - expected
-                frontier.extend(digests[position:upto])
-                position = upto
-                roots[expected + upto] = frontier.root()
-            frontier.extend(digests[position:])
-            if count:
-                blob = b",".join(datas)
-                lengths = [len(data) for data in datas]
-                future = None
-                if pool is not None:
-                    try:
-                        future = pool.submit(_check_block, expected, blob, lengths, False)
-                    except (BrokenProcessPool, RuntimeError):
-                        pool = None
-                pending.append(_Block(expected, blob, lengths, future))
-            expected += count
-            while pending and (
-                len(pending) > _MAX_PENDING or pending[0].future is None or pending[0].future.done()
-            ):
-                if not resolve(pending.popleft()):
-                    break
-            if found is not None or stop is not None:
-                if found is None:
-                    while pending and resolve(pending.popleft()):
-                        pass
-                found = found or stop
+        more = True
+        while found is None:
+            while more and len(pending) <= _MAX_PENDING:
+                more = queue()
+            if not pending:
                 break
-        while found is None and pending:
-            resolve(pending.popleft())
+            block = pending.popleft()
+            scan = scanned(block)
+            if scan is None:
+                # Read from here on in this process, on the verifying connection, which decides.
+                for later in pending:
+                    if later.future is not None:
+                        later.future.cancel()
+                pending.clear()
+                chunks = store.iter_entry_chunks(conn, block.first, _BLOCK)
+                following, more = block.first, True
+                continue
+            if not take(scan):
+                break
     finally:
         if executor is not None:
             executor.shutdown(wait=True, cancel_futures=True)

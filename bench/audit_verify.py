@@ -155,7 +155,7 @@ def measure(
         if single[index] >= goal:
             verdict = "reached in 1 process"
         elif default[index] >= goal:
-            verdict = f"reached only with {workers} worker processes beside the reading one"
+            verdict = f"reached only with {workers} worker processes (which read their own blocks)"
         else:
             unit = "{:,.0f}/s" if index == 0 else "{:.3f} of raw"
             shown = [unit.format(pair[index]) for pair in (single, default)]

@@ -180,13 +180,43 @@ def test_canonical_edge_cases_take_the_fast_path() -> None:
         b'"\\u001f"',
         b'"\\n"',
         b"-999999999999999999",
+        b"9223372036854775807",
+        b"-9223372036854775808",
         b"[" * 60 + b"]" * 60,
     ]:
         row = _with_details(raw)
         assert _orjson_block(row, [len(row)]) == [decode_entry(row)], raw
-    for raw in [b"1.0", b"[" * 100 + b"]" * 100, b"9223372036854775807", b'"\\u001F"', b'"\\u007f"']:
+    refused = [
+        b"1.0",
+        b"[" * 100 + b"]" * 100,
+        b"9223372036854775808",
+        b"18446744073709551615",
+        b"-9223372036854775809",
+        b'"\\u001F"',
+        b'"\\u007f"',
+    ]
+    for raw in refused:
         row = _with_details(raw)
         assert _orjson_block(row, [len(row)]) is None, raw
+
+
+def test_integers_beyond_64_bits_are_refused_in_every_field() -> None:
+    """orjson parses integers up to 2**64 - 1: the fast path must refuse the unsigned ones wherever they
+    are, so that the answer is decode_entry's (which refuses them)."""
+    valid = encode_entry(entry(details={"n": 5}), 0)
+    big = b"9223372036854775808"
+    rows = [
+        valid.replace(b'"index":0', b'"index":' + big),
+        valid.replace(b'"operation":null', b'"operation":' + big),
+        valid.replace(b'"object":{"id":7', b'"object":{"id":' + big),
+        valid.replace(b'"n":5', b'"n":[' + big + b"]"),
+    ]
+    for row in rows:
+        assert row != valid
+        assert _orjson_block(row, [len(row)]) is None, row
+        with pytest.raises(ValueError, match="64-bit"):
+            decode_entry(row)
+        _check([row])
 
 
 json_ish = st.recursive(

@@ -41,11 +41,13 @@ def verify(engine: Engine, store: AuditStore, signer: Signer, workers: int = 0) 
 
 
 @pytest.fixture
-def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Blocks of 3 rows, so that small logs cross block boundaries (and worker results arrive out of turn)."""
+def small_blocks(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
+    """Blocks of 3 rows (or the size given as parameter), so that small logs cross block boundaries
+    (and worker results arrive out of turn). With a power of two, whole blocks reach the tree as the
+    roots of their subtrees."""
     import audit.verify
 
-    monkeypatch.setattr(audit.verify, "_BLOCK", 3)
+    monkeypatch.setattr(audit.verify, "_BLOCK", getattr(request, "param", 3))
 
 
 def flip(data: bytes, bit: int) -> bytes:
@@ -166,6 +168,7 @@ def test_tampering_is_detected_at_the_first_bad_index(
     tamper_and_verify(engine, store, signer, operation, size, data, workers=0)
 
 
+@pytest.mark.parametrize("small_blocks", [3, 4], indirect=True)
 @settings(max_examples=60, deadline=None, suppress_health_check=FIXTURES)
 @given(
     operation=st.sampled_from(OPERATIONS),
@@ -209,6 +212,7 @@ def test_every_kind_of_invalid_entry_is_named(
         assert report.reason == f"entry {k}: {reason}"
 
 
+@pytest.mark.parametrize("small_blocks", [3, 4], indirect=True)
 @pytest.mark.parametrize("workers", [0, 2])
 def test_a_large_log_verifies_in_blocks(
     engine: Engine, store: AuditStore, signer: Signer, small_blocks: None, workers: int
@@ -317,3 +321,17 @@ def test_a_worker_that_dies_leaves_the_checks_to_this_process(
     monkeypatch.setattr(audit.verify, "_check_block", dying)
     report = verify(engine, store, signer, workers=2)
     assert not report.ok and report.first_bad_index == 9, report.reason
+
+
+@pytest.mark.parametrize("small_blocks", [4], indirect=True)
+def test_entries_not_yet_committed_are_verified_by_the_verifying_connection(
+    engine: Engine, store: AuditStore, signer: Signer, small_blocks: None
+) -> None:
+    """Workers read committed rows on connections of their own; what only the verifying transaction
+    sees (entries it appended) is read and checked on its connection."""
+    build(engine, store, signer, 10, 8)
+    with engine.begin() as connection:
+        for number in range(10, 15):
+            store.append(connection, make_entry(number))
+        report = verify_store(connection, signer.verifier(), store, workers=2)
+    assert report.ok and report.entries == 15, report.reason
