@@ -21,6 +21,7 @@ __all__ = [
     "decode_entries",
     "decode_entry",
     "encode_entry",
+    "encode_entry_parts",
     "format_time",
 ]
 
@@ -221,6 +222,24 @@ def encode_entry(entry: EntryInput, index: int) -> bytes:
     """Return the canonical bytes of ``entry`` at log position ``index``."""
     if type(index) is not int or not 0 <= index <= _INT_MAX:
         raise ValueError("index must be a non-negative integer")
+    return canonical_json(_entry_object(entry, index))
+
+
+def encode_entry_parts(entry: EntryInput) -> tuple[bytes, bytes]:
+    """The canonical bytes of ``entry`` around its index: ``prefix + str(index) + suffix`` (as ASCII
+    digits) is ``encode_entry(entry, index)`` for every index, for a writer that learns the index last.
+
+    With sorted keys the top-level "index" member comes after "evidence" and before "object": the
+    members before it and those after it are encoded as two objects, whose braces become the joints.
+    """
+    obj = _entry_object(entry, 0)
+    before = canonical_json({key: value for key, value in obj.items() if key < "index"})
+    after = canonical_json({key: value for key, value in obj.items() if key > "index"})
+    return before[:-1] + b',"index":', b"," + after[1:]
+
+
+def _entry_object(entry: EntryInput, index: int) -> dict[str, object]:
+    """The entry as the JSON object that is encoded, checked."""
     obj: dict[str, object] = {
         "v": FORMAT_VERSION,
         "index": index,
@@ -234,7 +253,7 @@ def encode_entry(entry: EntryInput, index: int) -> bytes:
         "details": dict(entry.details) if isinstance(entry.details, Mapping) else entry.details,
     }
     _check_fields(obj)
-    return canonical_json(obj)
+    return obj
 
 
 def decode_entry(data: bytes) -> dict[str, Any]:

@@ -30,13 +30,14 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.exc import DBAPIError
 
 from audit.checkpoint import Checkpoint, CheckpointError, Signer, split_note
-from audit.entry import EntryInput, encode_entry, format_time
+from audit.entry import EntryInput, encode_entry, encode_entry_parts, format_time
 from audit.entry_reader import ENTRY_ROWS_SQL, placeholder
 from audit.errors import InconsistentLogError
 from audit.merkle import EMPTY_ROOT, HASH_SIZE, Frontier, Tree, TreeCache, leaf_hash
-from audit.triggers import drop_triggers, install_trigger_sql
+from audit.triggers import HEAD_CORRUPT, drop_triggers, install_trigger_sql
 
 __all__ = [
     "APPEND_LOCK_KEY",
@@ -60,12 +61,12 @@ _PG_LOCK_HEAD = "SELECT size, root, frontier, pg_advisory_xact_lock(%s) FROM aud
 _PG_LOCK_HEAD_FOR_UPDATE = _PG_LOCK_HEAD + " FOR UPDATE"
 # Raw driver statements: the append lock is held until commit, so every statement compiled or round
 # trip saved shortens the queue of writers. SQLite writes the entry row, then moves the head; PostgreSQL
-# does both in one call of audit_append.
+# does the whole append (locks, head, entry, tree) in one call of audit_append_entry.
 _SQLITE_APPEND = (
     "INSERT INTO audit_entry (idx, entry, leaf_hash) VALUES (?, ?, ?)",
     "UPDATE audit_head SET size = ?, root = ?, frontier = ? WHERE id = 1 AND size = ?",
 )
-_PG_APPEND = "SELECT audit_append(%s, %s, %s, %s, %s)"
+_PG_APPEND = "SELECT audit_append_entry(%s, %s, %s)"
 
 
 @dataclass(frozen=True)
@@ -190,6 +191,8 @@ class AuditStore:
 
     def append(self, conn: Connection, entry: EntryInput) -> Appended:
         """Append one entry inside the caller's transaction; O(log n)."""
+        if conn.dialect.name == "postgresql":
+            return self._append_in_postgresql(conn, entry)
         head = self._lock_head(conn)
         frontier = Frontier.from_bytes(head.size, head.frontier)
         if frontier.root() != head.root:
@@ -197,19 +200,24 @@ class AuditStore:
         data = encode_entry(entry, head.size)
         digest = leaf_hash(data)
         frontier.append(digest)
-        if conn.dialect.name == "postgresql":
-            # Entry row and head move in one round trip (audit_append, installed with the triggers).
-            moved = conn.exec_driver_sql(
-                _PG_APPEND, (head.size, data, digest, frontier.root(), frontier.to_bytes())
-            ).scalar_one()
-        else:
-            insert_sql, update_sql = _SQLITE_APPEND
-            conn.exec_driver_sql(insert_sql, (head.size, data, digest))
-            update = (head.size + 1, frontier.root(), frontier.to_bytes(), head.size)
-            moved = conn.exec_driver_sql(update_sql, update).rowcount
-        if moved != 1:
+        insert_sql, update_sql = _SQLITE_APPEND
+        conn.exec_driver_sql(insert_sql, (head.size, data, digest))
+        update = (head.size + 1, frontier.root(), frontier.to_bytes(), head.size)
+        if conn.exec_driver_sql(update_sql, update).rowcount != 1:
             raise InconsistentLogError("audit_head moved during an append: appends are not serialised")
         return Appended(head.size, digest, data)
+
+    def _append_in_postgresql(self, conn: Connection, entry: EntryInput) -> Appended:
+        """The whole append in one round trip (audit_append_entry, installed with the triggers)."""
+        prefix, suffix = encode_entry_parts(entry)
+        try:
+            index = conn.exec_driver_sql(_PG_APPEND, (APPEND_LOCK_KEY, prefix, suffix)).scalar_one()
+        except DBAPIError as error:
+            if getattr(error.orig, "sqlstate", None) == HEAD_CORRUPT:
+                raise InconsistentLogError(str(error.orig).splitlines()[0]) from error
+            raise
+        data = prefix + str(index).encode() + suffix
+        return Appended(index, leaf_hash(data), data)
 
     def head_row(self, conn: Connection) -> HeadRow:
         """Return the stored head row without locking it."""

@@ -9,11 +9,23 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, text
 
-__all__ = ["APPEND_FUNCTION", "drop_triggers", "install_trigger_sql"]
+__all__ = [
+    "APPEND_FUNCTION",
+    "FRONTIER_ROOT_FUNCTION",
+    "HEAD_CORRUPT",
+    "LEGACY_APPEND_FUNCTION",
+    "drop_triggers",
+    "install_trigger_sql",
+]
 
 _APPEND_ONLY_TABLES = ("audit_entry", "audit_checkpoint")
-#: PostgreSQL's one-round-trip append (entry row and head move); see _PG_FUNCTIONS.
-APPEND_FUNCTION = "audit_append(bigint, bytea, bytea, bytea, bytea)"
+#: PostgreSQL's one-call append (lock, head, entry, tree, head move) and its helper; see _PG_FUNCTIONS.
+APPEND_FUNCTION = "audit_append_entry(bigint, bytea, bytea)"
+FRONTIER_ROOT_FUNCTION = "audit_frontier_root(bytea)"
+#: The earlier append function (entry row and head move, the tree computed by the caller).
+LEGACY_APPEND_FUNCTION = "audit_append(bigint, bytea, bytea, bytea, bytea)"
+#: SQLSTATE of a head row that does not match its frontier, or that moved during an append.
+HEAD_CORRUPT = "XX001"
 
 
 def _sqlite_abort(name: str, when: str, table: str, message: str, condition: str = "") -> str:
@@ -64,18 +76,77 @@ BEGIN
     RETURN NEW;
 END
 $$""",
-    # The append's two writes in one round trip, so that the append lock is held for less time. The
-    # triggers above still judge both writes; the caller checks that the head moved (1 row).
-    """CREATE OR REPLACE FUNCTION audit_append(p_idx bigint, p_entry bytea, p_leaf bytea, p_root bytea,
-    p_frontier bytea) RETURNS integer LANGUAGE plpgsql AS $$
+    # RFC 9162 root of a frontier (its perfect subtrees' roots, largest first, 32 bytes each), as
+    # audit.merkle.Frontier.root computes it.
+    """CREATE OR REPLACE FUNCTION audit_frontier_root(p_frontier bytea) RETURNS bytea
+    LANGUAGE plpgsql IMMUTABLE STRICT AS $$
 DECLARE
-    moved integer;
+    n integer := length(p_frontier) / 32;
+    result bytea;
 BEGIN
-    INSERT INTO audit_entry (idx, entry, leaf_hash) VALUES (p_idx, p_entry, p_leaf);
-    UPDATE audit_head SET size = p_idx + 1, root = p_root, frontier = p_frontier
-        WHERE id = 1 AND size = p_idx;
-    GET DIAGNOSTICS moved = ROW_COUNT;
-    RETURN moved;
+    IF n = 0 THEN
+        RETURN sha256(''::bytea);
+    END IF;
+    result := substring(p_frontier FROM (n - 1) * 32 + 1 FOR 32);
+    FOR i IN REVERSE n - 2..0 LOOP
+        result := sha256(decode('01', 'hex') || substring(p_frontier FROM i * 32 + 1 FOR 32) || result);
+    END LOOP;
+    RETURN result;
+END
+$$""",
+    # A whole append in one call, so that the append lock is held for one round trip: the advisory
+    # lock, then the head row FOR UPDATE (READ COMMITTED: the committed head of the previous holder);
+    # the entry is the caller's canonical bytes around its index (audit.entry.encode_entry_parts),
+    # its leaf hash and the new frontier and root computed as audit.merkle.Frontier.append does. The
+    # triggers above still judge both writes. Returns the entry's index.
+    """CREATE OR REPLACE FUNCTION audit_append_entry(p_key bigint, p_prefix bytea, p_suffix bytea)
+    RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+    v_size bigint;
+    v_root bytea;
+    v_frontier bytea;
+    v_entry bytea;
+    v_leaf bytea;
+    v_node bytea;
+    v_carry bigint;
+    v_bits integer := 0;
+    v_moved integer;
+BEGIN
+    PERFORM pg_advisory_xact_lock(p_key);
+    SELECT size, root, frontier INTO v_size, v_root, v_frontier FROM audit_head WHERE id = 1 FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'audit_head row is missing; run install_triggers' USING ERRCODE = 'XX001';
+    END IF;
+    v_carry := v_size;
+    WHILE v_carry > 0 LOOP
+        v_bits := v_bits + (v_carry & 1)::integer;
+        v_carry := v_carry >> 1;
+    END LOOP;
+    IF length(v_frontier) <> 32 * v_bits OR audit_frontier_root(v_frontier) <> v_root THEN
+        RAISE EXCEPTION 'audit_head frontier does not match its root' USING ERRCODE = 'XX001';
+    END IF;
+    v_entry := p_prefix || convert_to(v_size::text, 'UTF8') || p_suffix;
+    v_leaf := sha256(decode('00', 'hex') || v_entry);
+    v_node := v_leaf;
+    v_carry := v_size;
+    -- Every trailing one bit of the old size is a perfect subtree the new leaf completes.
+    WHILE (v_carry & 1) = 1 LOOP
+        v_node := sha256(
+            decode('01', 'hex') || substring(v_frontier FROM length(v_frontier) - 31 FOR 32) || v_node
+        );
+        v_frontier := substring(v_frontier FROM 1 FOR length(v_frontier) - 32);
+        v_carry := v_carry >> 1;
+    END LOOP;
+    v_frontier := v_frontier || v_node;
+    INSERT INTO audit_entry (idx, entry, leaf_hash) VALUES (v_size, v_entry, v_leaf);
+    UPDATE audit_head SET size = v_size + 1, root = audit_frontier_root(v_frontier), frontier = v_frontier
+        WHERE id = 1 AND size = v_size;
+    GET DIAGNOSTICS v_moved = ROW_COUNT;
+    IF v_moved <> 1 THEN
+        RAISE EXCEPTION 'audit_head moved during an append: appends are not serialised'
+            USING ERRCODE = 'XX001';
+    END IF;
+    RETURN v_size;
 END
 $$""",
     """CREATE OR REPLACE FUNCTION audit_head_one_step() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -153,6 +224,7 @@ def drop_triggers(connection: Connection) -> None:
             connection.execute(text(f"DROP TRIGGER IF EXISTS {name} ON {table}"))
         for function in ("audit_reject_change", "audit_entry_at_head", "audit_head_one_step"):
             connection.execute(text(f"DROP FUNCTION IF EXISTS {function}()"))
-        connection.execute(text(f"DROP FUNCTION IF EXISTS {APPEND_FUNCTION}"))
+        for signature in (APPEND_FUNCTION, FRONTIER_ROOT_FUNCTION, LEGACY_APPEND_FUNCTION):
+            connection.execute(text(f"DROP FUNCTION IF EXISTS {signature}"))
     else:
         raise ValueError(f"unsupported database dialect {dialect!r}")

@@ -12,7 +12,7 @@ from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response
 
 from .. import clock
-from ..db import get_session
+from ..db import get_engine, get_session
 from ..errors import Forbidden, NotAuthenticated
 from ..extensions import login_manager
 from ..models import User
@@ -81,15 +81,13 @@ def principal_for_token(token: str, purpose: str = "api") -> Principal | None:
     """The principal a valid bearer or calendar token stands for, read in one query (None if invalid)."""
     session = get_session()
     if session.in_transaction() or session.get_bind().dialect.name != "sqlite":
-        found = services.token_holder(session, token, purpose)
+        found = services.token_holder(session.connection(), token, purpose)
     else:
-        # On SQLite every other transaction takes the write lock up front; the token is read in a
-        # deferred one instead, ended at once, so that checking a token never queues behind writers.
-        session.connection(execution_options={"decoy_snapshot": True})
-        try:
-            found = services.token_holder(session, token, purpose)
-        finally:
-            session.rollback()
+        # On SQLite every other transaction takes the write lock up front; the token is read in no
+        # transaction but its statement's own, so that checking a token never queues behind writers.
+        with get_engine().connect() as connection:
+            connection.execution_options(decoy_single_read=True)
+            found = services.token_holder(connection, token, purpose)
     return None if found is None else TokenPrincipal(found)
 
 

@@ -12,7 +12,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import bindparam
+from sqlalchemy import Connection, bindparam
 from sqlmodel import Session, col, delete, func, select
 
 from .. import audit_bridge, clock, keys
@@ -355,11 +355,11 @@ class TokenHolder:
     roles: frozenset[str]
 
 
-def token_holder(session: Session, clear: str, purpose: str = "api") -> TokenHolder | None:
+def token_holder(connection: Connection, clear: str, purpose: str = "api") -> TokenHolder | None:
     """The active account a valid, unexpired, unrevoked token belongs to, with its roles (one query)."""
     if not clear.startswith(TOKEN_PREFIX) or len(clear) > 200:
         return None
-    rows = session.connection().execute(_TOKEN_HOLDER, {"token_hash": _token_hash(clear)}).all()
+    rows = connection.execute(_TOKEN_HOLDER, {"token_hash": _token_hash(clear)}).all()
     if not rows:
         return None
     user_id, username, is_active, token_purpose, revoked_at, expires_at, _first_role = rows[0]

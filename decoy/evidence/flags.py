@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -31,10 +32,18 @@ def ordered(flags: set[str]) -> list[str]:
     return [flag for flag in FLAGS if flag in flags]
 
 
-def _situation(session: Session, profile: ProfileFacts, moment: datetime) -> tuple[set[str], Row[Any]]:
-    """Flags that depend on the profile and the moment only, and the authorization the rest are judged by."""
+def _situation(
+    session: Session,
+    profile: ProfileFacts,
+    moment: datetime,
+    operation_rows: Sequence[Row[Any]] | None = None,
+) -> tuple[set[str], Row[Any]]:
+    """Flags that depend on the profile and the moment only, and the authorization the rest are judged by.
+
+    ``operation_rows``: the operation's authorizations (as chain_facts takes them), if already read.
+    """
     flags: set[str] = set()
-    links = chain_facts(session, profile.authorization_id)
+    links = chain_facts(session, profile.authorization_id, operation_rows)
     if not links:
         raise LookupError(f"no authorization {profile.authorization_id}")
     governing = next((link for link in reversed(links) if authorization_valid_at(link, moment)), None)
@@ -63,6 +72,7 @@ def message_flags(
     direction: str,
     sent_at: datetime,
     recorder_id: int,
+    operation_rows: Sequence[Row[Any]] | None = None,
 ) -> list[str]:
     """The flags of a message about to be stored.
 
@@ -70,7 +80,7 @@ def message_flags(
     platform's time), where the authorization does not allow the decoy to start a contact.
     ``officer_not_named``: an outgoing message recorded by an officer the authorization does not name.
     """
-    flags, authorization = _situation(session, profile, sent_at)
+    flags, authorization = _situation(session, profile, sent_at, operation_rows)
     if direction == "out":
         if not authorization.may_initiate_contact and not _incoming_before(session, contact_id, sent_at):
             flags.add("decoy_initiated")

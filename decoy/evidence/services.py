@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import io
 import os
+from collections import namedtuple
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, exists, insert
+from sqlalchemy import Row, bindparam, exists, insert
 from sqlmodel import Session, col, select
 
 from .. import access, audit_bridge, blobstore, clock
 from ..access import Actor
 from ..errors import Forbidden, InvalidInput, NotFound, TooLarge
-from ..models import Attachment, Contact, Message, OperationMember, Profile
+from ..models import Attachment, Authorization, Contact, Message, OperationMember, Profile
 from .fingerprint import columns, contact_fingerprint, message_fingerprint, text_sha256
 from .flags import contact_flags, message_flags
 
@@ -83,7 +84,8 @@ def require_logger(session: Session, actor: Actor, operation_id: int) -> None:
 
 @dataclass(frozen=True)
 class Recording:
-    """What recording a message into a contact needs to know, read in one query."""
+    """What recording a message into a contact needs to know, read in one query: the contact, its
+    profile, and the authorizations of the operation (the profile's chain is among them)."""
 
     contact_id: int
     operation_id: int
@@ -91,6 +93,7 @@ class Recording:
     authorization_id: int
     platform: str
     status: str
+    authorizations: tuple[Row[Any], ...]
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,10 @@ _profile = Profile.__table__  # type: ignore[attr-defined]
 _member = OperationMember.__table__  # type: ignore[attr-defined]
 _message = Message.__table__  # type: ignore[attr-defined]
 _attachment = Attachment.__table__  # type: ignore[attr-defined]
+_authorization = Authorization.__table__  # type: ignore[attr-defined]
+_owner = _authorization.alias("owner")
+# The contact and its profile, whether the user is a member, then every authorization of the operation
+# the profile's authorization belongs to (one row each; the contact's columns repeat).
 _RECORDING = (
     select(
         _contact.c.id,
@@ -127,25 +134,37 @@ _RECORDING = (
         exists()
         .where(_member.c.operation_id == _contact.c.operation_id, _member.c.user_id == bindparam("user"))
         .label("member"),
+        *_authorization.c,
     )
     .join_from(_contact, _profile, _profile.c.id == _contact.c.profile_id)
+    .outerjoin(
+        _authorization,
+        _authorization.c.operation_id
+        == select(_owner.c.operation_id).where(_owner.c.id == _profile.c.authorization_id).scalar_subquery(),
+    )
     .where(_contact.c.id == bindparam("contact"))
 )
+_RECORDING_COLUMNS = 7
+_AuthorizationRow = namedtuple("_AuthorizationRow", [column.name for column in _authorization.c])  # type: ignore[misc]
 _INSERT_MESSAGE = insert(_message).returning(_message.c.id)
 
 
 def _recording(session: Session, actor: Actor, contact_id: int) -> Recording:
     """The contact and its profile, if ``actor`` may record into it (NotFound or Forbidden otherwise)."""
-    row = None
+    rows = []
     if 0 < contact_id <= MAX_ID:
-        row = session.connection().execute(_RECORDING, {"contact": contact_id, "user": actor.id}).first()
-    if row is None:
+        rows = session.connection().execute(_RECORDING, {"contact": contact_id, "user": actor.id}).all()
+    if not rows:
         raise NotFound(_("no such contact"))
+    first = rows[0]
     try:
-        _may_record(actor, bool(row.member))
+        _may_record(actor, bool(first.member))
     except NotFound as hidden:
         raise NotFound(_("no such contact")) from hidden
-    return Recording(*row[:6])
+    authorizations = tuple(
+        _AuthorizationRow(*row[_RECORDING_COLUMNS:]) for row in rows if row[_RECORDING_COLUMNS] is not None
+    )
+    return Recording(*first[:6], authorizations)  # type: ignore[arg-type]
 
 
 def create_contact(
@@ -284,6 +303,7 @@ def log_message(
         direction=direction,
         sent_at=sent_at,
         recorder_id=actor.id,
+        operation_rows=recording.authorizations,
     )
     values = {
         "operation_id": recording.operation_id,

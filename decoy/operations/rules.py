@@ -98,11 +98,17 @@ def chain(session: Session, authorization_id: int) -> list[Authorization]:
     return _links(found, authorization_id)
 
 
-def chain_facts(session: Session, authorization_id: int) -> list[Row[Any]]:
-    """The chain as plain rows with the same attributes (read-only; the evidence hot path)."""
-    parameters = {"authorization": authorization_id}
-    found = session.connection().execute(_OPERATION_AUTHORIZATION_ROWS, parameters).all()
-    return _links(found, authorization_id)
+def chain_facts(
+    session: Session, authorization_id: int, operation_rows: Sequence[Row[Any]] | None = None
+) -> list[Row[Any]]:
+    """The chain as plain rows with the same attributes (read-only; the evidence hot path).
+
+    ``operation_rows``: the rows of the operation's authorizations, if the caller read them already.
+    """
+    if operation_rows is None:
+        parameters = {"authorization": authorization_id}
+        operation_rows = session.connection().execute(_OPERATION_AUTHORIZATION_ROWS, parameters).all()
+    return _links(operation_rows, authorization_id)
 
 
 def authorization_valid_at(authorization: AuthorizationFacts, moment: datetime) -> bool:

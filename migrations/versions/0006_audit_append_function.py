@@ -10,7 +10,7 @@ from alembic import op
 from sqlalchemy import text
 
 from audit.store import install_triggers
-from audit.triggers import APPEND_FUNCTION
+from audit.triggers import LEGACY_APPEND_FUNCTION
 
 revision: str = '0006'
 down_revision: str | None = '0005'
@@ -26,4 +26,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     """Revert this revision."""
     if op.get_bind().dialect.name == "postgresql":
-        op.execute(text(f"DROP FUNCTION IF EXISTS {APPEND_FUNCTION}"))
+        op.execute(text(f"DROP FUNCTION IF EXISTS {LEGACY_APPEND_FUNCTION}"))
