@@ -62,7 +62,7 @@ def run_wrk(url: str, script: Path, connections: int, seconds: int) -> tuple[flo
     )
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", done.stdout).group(1))  # type: ignore[union-attr]
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", done.stdout)
-    p99 = re.search(r"99%\s+(\S+)", done.stdout)
+    p99 = re.search(r"^\s+99%\s+(\S+)", done.stdout, re.MULTILINE)
     return rate, int(errors.group(1)) if errors else 0, p99.group(1) if p99 else "?"
 
 
