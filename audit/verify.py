@@ -25,9 +25,9 @@ from audit.entry_batch import decode_joined, parse_joined
 from audit.merkle import EMPTY_ROOT, Frontier, perfect_root
 
 if TYPE_CHECKING:
-    from sqlalchemy import Connection, Engine
+    from sqlalchemy import Connection
 
-    from audit.entry_reader import EntryReader
+    from audit.entry_reader import EntryReader, ReaderPlan
     from audit.store import AuditStore, StoredCheckpoint
 
 __all__ = ["BUNDLE_CHECKS", "EvidenceCheck", "VerifyReport", "verify_bundle", "verify_store"]
@@ -177,14 +177,14 @@ def _hashed(
 _reader: EntryReader | None = None
 
 
-def _worker_start(engine: Engine | None) -> None:
+def _worker_start(plan: ReaderPlan | None) -> None:
     # A worker's objects all die with each block: the cyclic collector would only cost time.
     gc.disable()
-    if engine is not None:
+    if plan is not None:
         global _reader  # noqa: PLW0603 - one reader per worker process
         from audit.entry_reader import EntryReader  # noqa: PLC0415 - SQLAlchemy only with a store
 
-        _reader = EntryReader(engine)
+        _reader = EntryReader(plan)
 
 
 def _read_and_scan(first: int, keep: bool) -> _Scan:
@@ -233,11 +233,14 @@ def _cpus() -> int:
         return os.cpu_count() or 1
 
 
-def _start_pool(workers: int | None, size: int, conn: Connection) -> tuple[Executor | None, bool]:
+def _start_pool(
+    workers: int | None, size: int, conn: Connection, read_only: bool
+) -> tuple[Executor | None, bool]:
     """A process pool for the blocks (None: all in this process), and whether its workers read the rows.
 
-    Forked workers open connections of their own and read their blocks themselves; spawned ones (fork
-    is unsafe while other threads run) are handed the rows.
+    Forked workers open connections of their own and read their blocks themselves when they can read
+    what ``conn`` sees (audit.entry_reader.reader_plan); otherwise, and in spawned pools (fork is unsafe
+    while other threads run), they are handed the rows.
     """
     # fork is safe (and 30 times quicker to start) only while no other thread may hold a lock.
     fork = threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods()
@@ -245,17 +248,24 @@ def _start_pool(workers: int | None, size: int, conn: Connection) -> tuple[Execu
         workers = min(_cpus(), 4) if size >= (_POOL_MIN_FORK if fork else _POOL_MIN_SPAWN) else 0
     if workers < 2:
         return None, False
-    engine = None
-    if fork:
-        from audit.entry_reader import shareable_engine  # noqa: PLC0415 - SQLAlchemy only with a store
+    plan = None
+    if fork and size >= _BLOCK:
+        from audit.entry_reader import reader_plan  # noqa: PLC0415 - SQLAlchemy only with a store
 
-        engine = shareable_engine(conn)
+        plan = reader_plan(conn, read_only)
     try:
         context = multiprocessing.get_context("fork" if fork else "spawn")
-        pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_start, initargs=(engine,))
+        pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_start, initargs=(plan,))
     except (OSError, ValueError, RuntimeError):  # no processes here (a daemon, a sandbox): check inline
         return None, False
-    return pool, engine is not None
+    return pool, plan is not None
+
+
+def _plain(rows: list[Any]) -> list[Any]:
+    """Rows whose entry and leaf hash are bytes (drivers may hand out memoryviews, which do not pickle)."""
+    if set(map(type, map(_SECOND, rows))) | set(map(type, map(_THIRD, rows))) <= {bytes}:
+        return rows
+    return [(index, bytes(entry), bytes(digest)) for index, entry, digest in rows]
 
 
 @dataclass
@@ -272,15 +282,21 @@ def verify_store(  # noqa: C901, PLR0912, PLR0915 - one pass with its failure bo
     evidence_check: EvidenceCheck | None = None,
     *,
     workers: int | None = None,
+    read_only: bool = False,
 ) -> VerifyReport:
     """Recompute the log from the stored rows and check it against the head and every checkpoint.
 
     The rows are read, hashed and checked in blocks, by ``workers`` processes (default: one per CPU,
     up to 4, when the log is large enough to gain; 0 does all in this process), and taken here in
     index order: the tree is extended with each block's leaf hashes, noting its root at every
-    checkpoint size. Forked workers read their blocks on connections of their own; any block they
-    find short, broken or bad is read again here, on ``conn``, which decides. ``evidence_check`` is
-    called here, in index order, with every entry before the first bad one.
+    checkpoint size. ``evidence_check`` is called here, in index order, with every entry before the
+    first bad one.
+
+    ``read_only``: the caller's transaction has written nothing (on SQLite, a deferred transaction
+    that only reads, which also keeps one snapshot). Forked workers may then read the blocks below the
+    head on connections of their own (on PostgreSQL that is also checked, and REPEATABLE READ shares
+    the transaction's snapshot with them); any block they find short, broken or bad, and whatever lies
+    at or beyond the head, is read again here, on ``conn``, which decides.
     """
     head = store.head_row(conn)
     stored = store.checkpoints(conn)
@@ -297,7 +313,7 @@ def verify_store(  # noqa: C901, PLR0912, PLR0915 - one pass with its failure bo
     claim: tuple[int, int, bytes] | None = None
     frontier = Frontier.empty()
     keep = evidence_check is not None
-    pool, workers_read = _start_pool(workers, head.size, conn)
+    pool, workers_read = _start_pool(workers, head.size, conn, read_only)
     executor = pool
     pending: deque[_Block] = deque()
     chunks: Iterator[list[Any]] | None = None if workers_read else store.iter_entry_chunks(conn, 0, _BLOCK)
@@ -306,7 +322,10 @@ def verify_store(  # noqa: C901, PLR0912, PLR0915 - one pass with its failure bo
 
     def queue() -> bool:
         """Queue the next block; False when there are no more rows."""
-        nonlocal pool, following
+        nonlocal pool, following, chunks
+        if chunks is None and following + _BLOCK > head.size:
+            # Workers read only below the head; the rest (rows beyond it too) is read here.
+            chunks = store.iter_entry_chunks(conn, following, _BLOCK)
         if chunks is None:
             future = None
             if pool is not None:
@@ -323,7 +342,7 @@ def verify_store(  # noqa: C901, PLR0912, PLR0915 - one pass with its failure bo
         future = None
         if pool is not None:
             try:
-                future = pool.submit(_scan, following, rows, keep)
+                future = pool.submit(_scan, following, _plain(rows), keep)
             except (BrokenProcessPool, RuntimeError):
                 pool = None
         pending.append(_Block(following, rows, future))
@@ -339,6 +358,8 @@ def verify_store(  # noqa: C901, PLR0912, PLR0915 - one pass with its failure bo
                 result = block.future.result()
             except BrokenProcessPool:
                 pool = None  # a worker died: the rest is read (and checked) here
+            except Exception:  # noqa: BLE001 - a worker's error (its database, its memory): done here
+                result = None
         if block.rows is None:
             if result is None or result.read < _BLOCK or result.stop or result.result.bad is not None:
                 return None

@@ -13,7 +13,7 @@ from audit.store import StoredCheckpoint
 
 from . import audit_bridge, clock, keys
 from .config import ConfigurationError
-from .db import session_scope
+from .db import session_scope, snapshot_session
 from .models import VerificationRun
 
 if TYPE_CHECKING:
@@ -92,20 +92,31 @@ def make_checkpoint(app: Flask | None = None) -> StoredCheckpoint:
     return stored
 
 
-def verify_log(session: Session) -> VerifyReport:
-    """Recompute the whole log from the stored rows and evidence, and check every checkpoint."""
+def verify_log() -> VerifyReport:
+    """Recompute the whole log from the stored rows and evidence, and check every checkpoint.
+
+    It reads one read-only snapshot (rows, head, checkpoints and evidence as of one moment), so that
+    writers go on meanwhile and what they append is neither counted nor mistaken for tampering.
+    """
     from audit.verify import verify_store
 
     from .evidence_check import evidence_checker
 
     store = audit_bridge.get_store()
-    return verify_store(session.connection(), get_verifier(), store, evidence_check=evidence_checker(session))
+    with snapshot_session() as snapshot:
+        return verify_store(
+            snapshot.connection(),
+            get_verifier(),
+            store,
+            evidence_check=evidence_checker(snapshot),
+            read_only=True,
+        )
 
 
 def record_verification(session: Session, *, trigger: str, actor: str) -> VerificationRun:
-    """Verify the log in the session's transaction, keep the result and record the run in the log."""
+    """Verify the log (on a snapshot of its own), keep the result and record the run in the log."""
     started = clock.now()
-    report = verify_log(session)
+    report = verify_log()
     run = VerificationRun(
         started_at=started, finished_at=clock.now(), ok=report.ok, entries=report.entries,
         checkpoints=report.checkpoints, first_bad_index=report.first_bad_index,
