@@ -96,12 +96,8 @@ def make_engine(url: str) -> Engine:
         def _begin_immediate(connection: Any) -> None:
             # Every transaction takes the write lock up front, so that the audit log's
             # head row cannot be read stale and appends are serialised. A read-only
-            # snapshot (exports) begins deferred so that it never blocks writers; a single
-            # read (a token) runs in no transaction at all, as its statement's own.
-            options = connection.get_execution_options()
-            if options.get("decoy_single_read"):
-                return
-            if options.get("decoy_snapshot"):
+            # snapshot (exports) begins deferred so that it never blocks writers.
+            if connection.get_execution_options().get("decoy_snapshot"):
                 connection.exec_driver_sql("BEGIN")
             else:
                 begin_writing(connection.connection.dbapi_connection)

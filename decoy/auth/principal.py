@@ -81,13 +81,18 @@ def principal_for_token(token: str, purpose: str = "api") -> Principal | None:
     """The principal a valid bearer or calendar token stands for, read in one query (None if invalid)."""
     session = get_session()
     if session.in_transaction() or session.get_bind().dialect.name != "sqlite":
-        found = services.token_holder(session.connection(), token, purpose)
+        connection = session.connection()
+        dbapi_connection = connection.connection.dbapi_connection
+        found = services.token_holder(dbapi_connection, connection.dialect, token, purpose)
     else:
         # On SQLite every other transaction takes the write lock up front; the token is read in no
         # transaction but its statement's own, so that checking a token never queues behind writers.
-        with get_engine().connect() as connection:
-            connection.execution_options(decoy_single_read=True)
-            found = services.token_holder(connection, token, purpose)
+        engine = get_engine()
+        pooled = engine.raw_connection()
+        try:
+            found = services.token_holder(pooled.dbapi_connection, engine.dialect, token, purpose)
+        finally:
+            pooled.close()
     return None if found is None else TokenPrincipal(found)
 
 

@@ -75,6 +75,20 @@ def test_api_refusals_share_one_shape(client, factory):
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {expired}"}).status_code == 200
 
 
+def test_a_bearer_token_request_neither_reads_nor_sets_the_session_cookie(client, factory, auth):
+    factory.user("dora", "detective")
+    token = factory.token("dora", days=1)
+    response = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200 and response.get_json()["username"] == "dora"
+    assert "Set-Cookie" not in response.headers and "Cookie" not in response.headers.get("Vary", "")
+    # A session of another user in the same browser does not mix in: the token alone counts.
+    factory.user("erik", "legal")
+    auth.login("erik")
+    response = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert response.get_json()["username"] == "dora" and "Set-Cookie" not in response.headers
+    assert client.get("/api/v1/me").get_json()["username"] == "erik"  # the session still works alone
+
+
 def test_expired_token_is_refused(client, factory, clock):
     factory.user("dora", "detective")
     token = factory.token("dora", days=1)
