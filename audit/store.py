@@ -60,9 +60,10 @@ _CHUNK = 50_000
 _PG_LOCK_HEAD = "SELECT size, root, frontier, pg_advisory_xact_lock(%s) FROM audit_head WHERE id = 1"
 _PG_LOCK_HEAD_FOR_UPDATE = _PG_LOCK_HEAD + " FOR UPDATE"
 # Raw driver statements: the append lock is held until commit, so every statement compiled or round
-# trip saved shortens the queue of writers. SQLite writes the entry row, then moves the head; PostgreSQL
-# does the whole append (locks, head, entry, tree) in one call of audit_append_entry.
+# trip saved shortens the queue of writers. SQLite reads the head, writes the entry row, then moves the
+# head; PostgreSQL does the whole append (locks, head, entry, tree) in one call of audit_append_entry.
 _SQLITE_APPEND = (
+    "SELECT size, root, frontier FROM audit_head WHERE id = 1",
     "INSERT INTO audit_entry (idx, entry, leaf_hash) VALUES (?, ?, ?)",
     "UPDATE audit_head SET size = ?, root = ?, frontier = ? WHERE id = 1 AND size = ?",
 )
@@ -193,19 +194,34 @@ class AuditStore:
         """Append one entry inside the caller's transaction; O(log n)."""
         if conn.dialect.name == "postgresql":
             return self._append_in_postgresql(conn, entry)
-        head = self._lock_head(conn)
-        frontier = Frontier.from_bytes(head.size, head.frontier)
-        if frontier.root() != head.root:
-            raise InconsistentLogError("audit_head frontier does not match its root")
-        data = encode_entry(entry, head.size)
-        digest = leaf_hash(data)
-        frontier.append(digest)
-        insert_sql, update_sql = _SQLITE_APPEND
-        conn.exec_driver_sql(insert_sql, (head.size, data, digest))
-        update = (head.size + 1, frontier.root(), frontier.to_bytes(), head.size)
-        if conn.exec_driver_sql(update_sql, update).rowcount != 1:
+        # SQLite: the driver's cursor directly (a statement through SQLAlchemy costs ten times as much
+        # as SQLite's work here, and the write lock is held meanwhile); its errors wrapped as SQLAlchemy's.
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        select_sql, insert_sql, update_sql = _SQLITE_APPEND
+        statement: str = select_sql
+        try:
+            row = cursor.execute(select_sql).fetchone()
+            if row is None:
+                raise InconsistentLogError("audit_head row is missing; run install_triggers")
+            size = int(row[0])
+            frontier = Frontier.from_bytes(size, bytes(row[2]))
+            if frontier.root() != bytes(row[1]):
+                raise InconsistentLogError("audit_head frontier does not match its root")
+            data = encode_entry(entry, size)
+            digest = leaf_hash(data)
+            frontier.append(digest)
+            statement = insert_sql
+            cursor.execute(insert_sql, (size, data, digest))
+            statement = update_sql
+            update = (size + 1, frontier.root(), frontier.to_bytes(), size)
+            moved = cursor.execute(update_sql, update).rowcount
+        except conn.dialect.loaded_dbapi.Error as error:
+            raise DBAPIError.instance(statement, None, error, conn.dialect.loaded_dbapi.Error) from error
+        finally:
+            cursor.close()
+        if moved != 1:
             raise InconsistentLogError("audit_head moved during an append: appends are not serialised")
-        return Appended(head.size, digest, data)
+        return Appended(size, digest, data)
 
     def _append_in_postgresql(self, conn: Connection, entry: EntryInput) -> Appended:
         """The whole append in one round trip (audit_append_entry, installed with the triggers)."""

@@ -8,6 +8,7 @@ from audit_helpers import fill, make_entry, rows
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import IntegrityError
 from test_audit_entry import json_values
 
 from audit.entry import EntryInput, encode_entry, encode_entry_parts
@@ -71,3 +72,24 @@ def test_an_append_on_a_damaged_head_is_refused_and_writes_nothing(
         with engine.begin() as connection:
             store.append(connection, make_entry(5))
     assert len(rows(engine)) == 5
+
+
+def test_a_database_error_during_an_append_is_sqlalchemys_and_writes_nothing(
+    engine: Engine, store: AuditStore
+) -> None:
+    """An entry row already at the head's index (written behind the log's back): the insert fails, as a
+    SQLAlchemy IntegrityError on both databases (the app answers database errors by their class)."""
+    fill(engine, store, 3)
+    intruder = encode_entry(make_entry(99), 3)
+    with engine.begin() as connection:
+        drop_triggers(connection)
+        connection.execute(
+            text("INSERT INTO audit_entry (idx, entry, leaf_hash) VALUES (3, :e, :h)"),
+            {"e": intruder, "h": leaf_hash(intruder)},
+        )
+        install_triggers(connection)
+    with pytest.raises(IntegrityError), engine.begin() as connection:
+        store.append(connection, make_entry(3))
+    with engine.begin() as connection:
+        assert store.head_row(connection).size == 3
+    assert rows(engine)[3][1] == intruder
