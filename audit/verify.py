@@ -6,41 +6,29 @@ verifier stays usable with the standard library and cryptography alone.
 
 from __future__ import annotations
 
-import gc
-import hashlib
-import multiprocessing
-import operator
-import os
-import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from audit import verify_blocks as blocks
 from audit.bundle import BUNDLE_CHECKS, VerifyReport, verify_bundle
 from audit.checkpoint import Checkpoint, CheckpointError, Verifier
-from audit.entry_batch import decode_joined, parse_joined
-from audit.merkle import EMPTY_ROOT, Frontier, perfect_root
+from audit.merkle import EMPTY_ROOT, Frontier
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
-    from audit.entry_reader import EntryReader, ReaderPlan
     from audit.store import AuditStore, StoredCheckpoint
 
 __all__ = ["BUNDLE_CHECKS", "EvidenceCheck", "VerifyReport", "verify_bundle", "verify_store"]
 
 EvidenceCheck = Callable[[int, dict[str, Any]], str | None]
 
-# Rows read and checked per block; blocks go to worker processes when the log is large.
-_BLOCK = 8192
-# Below these sizes a pool costs more than it saves (fork starts in ~10 ms, spawn in ~300 ms).
-_POOL_MIN_FORK = 20_000
-_POOL_MIN_SPAWN = 300_000
+# Blocks waiting for their turn beside the one being taken (each up to blocks.BLOCK rows).
 _MAX_PENDING = 4
-_PART = 512
 
 
 def _signed_checkpoints(
@@ -81,198 +69,11 @@ def _displaced(conn: Connection, store: AuditStore, row: int, claimed: int, data
     return claimed
 
 
-@dataclass(frozen=True)
-class _BlockResult:
-    """What checking the entries of one block found: the first row that is not a valid entry at its
-    index (``bad`` rows into the block), and why (``reason``) or which index it claims (``claimed``,
-    with that row's bytes in ``data``)."""
-
-    decoded: list[dict[str, Any]] | None
-    bad: int | None = None
-    reason: str | None = None
-    claimed: int | None = None
-    data: bytes | None = None
-
-
-def _check_block(first: int, blob: bytes, lengths: Sequence[int], keep: bool) -> _BlockResult:
-    """Decode and check the entries of rows ``first``.. (joined by commas in ``blob``), as decode_entry.
-
-    Decodes a few hundred rows at a time: entries alive together in their thousands would make the
-    cyclic garbage collector scan them over and over.
-    """
-    kept: list[dict[str, Any]] = []
-    done = start = 0
-    while done < len(lengths):
-        part = lengths[done : done + _PART]
-        end = start + sum(part) + len(part) - 1
-        decoded, error = decode_joined(blob[start:end], part)
-        claims = [entry["index"] for entry in decoded]
-        if claims != list(range(first + done, first + done + len(claims))):
-            bad = next(offset for offset, claim in enumerate(claims) if claim != first + done + offset)
-            row = done + bad
-            at = sum(lengths[:row]) + row
-            data = blob[at : at + lengths[row]]
-            return _BlockResult(kept + decoded[:bad] if keep else None, row, None, claims[bad], data)
-        if error is not None:
-            return _BlockResult(kept + decoded if keep else None, done + len(decoded), str(error))
-        if keep:
-            kept.extend(decoded)
-        done += len(part)
-        start = end + 1
-    return _BlockResult(kept if keep else None)
-
-
-@dataclass(frozen=True)
-class _Scan:
-    """One block of rows, read from index ``first`` on: the ``count`` leading rows that hold the
-    entries first.. with their stored leaf hashes, those leaf hashes (32 bytes each, recomputed) and,
-    for a whole aligned block, the root of their subtree (``top``); why the block ends after ``count``
-    rows if it ends early (``stop``), and the entry checks of those rows. ``blob`` and ``lengths``
-    (the entries joined by commas) come back only for the evidence check."""
-
-    first: int
-    read: int
-    count: int
-    digests: bytes
-    top: bytes | None
-    stop: str | None
-    result: _BlockResult
-    blob: bytes | None = None
-    lengths: list[int] | None = None
-
-
-def _scan(first: int, rows: Sequence[tuple[Any, Any, Any]], keep: bool) -> _Scan:
-    """Hash and check a block of rows (index, entry, stored leaf hash) meant to start at ``first``."""
-    count = len(rows)
-    stop: str | None = None
-    if count and (rows[0][0] != first or rows[-1][0] != first + count - 1):
-        # Indexes are unique and ascending, so the first and last tell whether one is missing.
-        count = next(offset for offset, row in enumerate(rows) if row[0] != first + offset)
-        stop = f"entry {first + count} is missing"
-    entries, hashes = list(map(_SECOND, rows[:count])), list(map(_THIRD, rows[:count]))
-    return _hashed(first, len(rows), entries, hashes, stop, keep)
-
-
-def _hashed(
-    first: int, read: int, entries: list[Any], hashes: list[Any], stop: str | None, keep: bool
-) -> _Scan:
-    """Hash and check the entries first.. of a block (with their stored leaf hashes)."""
-    datas, hashes = _as_bytes(entries), _as_bytes(hashes)
-    sha256 = hashlib.sha256
-    digests = [sha256(b"\x00" + data).digest() for data in datas]
-    if digests != hashes:
-        count = next(offset for offset, digest in enumerate(digests) if digest != hashes[offset])
-        stop = f"entry {first + count}: stored leaf hash does not match the entry bytes"
-        del datas[count:], digests[count:]
-    count = len(digests)
-    top = perfect_root(digests) if count == _BLOCK and count.bit_count() == 1 and first % count == 0 else None
-    blob = b",".join(datas)
-    lengths = [len(data) for data in datas]
-    result = _check_block(first, blob, lengths, False)
-    if not keep:
-        return _Scan(first, read, count, b"".join(digests), top, stop, result)
-    return _Scan(first, read, count, b"".join(digests), top, stop, result, blob, lengths)
-
-
-_reader: EntryReader | None = None
-
-
-def _worker_start(plan: ReaderPlan | None) -> None:
-    # A worker's objects all die with each block: the cyclic collector would only cost time.
-    gc.disable()
-    if plan is not None:
-        global _reader  # noqa: PLW0603 - one reader per worker process
-        from audit.entry_reader import EntryReader  # noqa: PLC0415 - SQLAlchemy only with a store
-
-        _reader = EntryReader(plan)
-
-
-def _read_and_scan(first: int, keep: bool) -> _Scan:
-    """In a worker that reads for itself: read the block of indexes from ``first`` on and scan it.
-
-    A block with an index missing (or the last, shorter one) is left to the verifying process.
-    """
-    assert _reader is not None  # noqa: S101 - set by _worker_start
-    rows = _reader.rows(first, first + _BLOCK)
-    if len(rows) < _BLOCK:
-        return _Scan(first, len(rows), 0, b"", None, None, _BlockResult(None))
-    return _hashed(first, len(rows), list(map(_FIRST, rows)), list(map(_SECOND, rows)), None, keep)
-
-
-_FIRST = operator.itemgetter(0)
-_SECOND = operator.itemgetter(1)
-_THIRD = operator.itemgetter(2)
-
-
-def _as_bytes(values: list[Any]) -> list[bytes]:
-    """The values as bytes (drivers may hand out memoryviews)."""
-    if set(map(type, values)) <= {bytes}:
-        return values
-    return [bytes(value) for value in values]
-
-
-def _parsed(blob: bytes, lengths: list[int], count: int) -> Iterator[dict[str, Any]]:
-    """The first ``count`` entries of a block a worker found valid, parsed a part at a time.
-
-    Each of those rows is the canonical encoding of its element, so parsing is decoding; parts keep
-    few entries alive at once (as _check_block does), which spares the garbage collector.
-    """
-    start = 0
-    for done in range(0, count, _PART):
-        part = lengths[done : min(count, done + _PART)]
-        end = start + sum(part) + len(part) - 1
-        values = parse_joined(blob[start:end], len(part))
-        yield from values if values is not None else decode_joined(blob[start:end], part)[0]
-        start = end + 1
-
-
-def _cpus() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
-
-
-def _start_pool(
-    workers: int | None, size: int, conn: Connection, read_only: bool
-) -> tuple[Executor | None, bool]:
-    """A process pool for the blocks (None: all in this process), and whether its workers read the rows.
-
-    Forked workers open connections of their own and read their blocks themselves when they can read
-    what ``conn`` sees (audit.entry_reader.reader_plan); otherwise, and in spawned pools (fork is unsafe
-    while other threads run), they are handed the rows.
-    """
-    # fork is safe (and 30 times quicker to start) only while no other thread may hold a lock.
-    fork = threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods()
-    if workers is None:
-        workers = min(_cpus(), 4) if size >= (_POOL_MIN_FORK if fork else _POOL_MIN_SPAWN) else 0
-    if workers < 2:
-        return None, False
-    plan = None
-    if fork and size >= _BLOCK:
-        from audit.entry_reader import reader_plan  # noqa: PLC0415 - SQLAlchemy only with a store
-
-        plan = reader_plan(conn, read_only)
-    try:
-        context = multiprocessing.get_context("fork" if fork else "spawn")
-        pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_start, initargs=(plan,))
-    except (OSError, ValueError, RuntimeError):  # no processes here (a daemon, a sandbox): check inline
-        return None, False
-    return pool, plan is not None
-
-
-def _plain(rows: list[Any]) -> list[Any]:
-    """Rows whose entry and leaf hash are bytes (drivers may hand out memoryviews, which do not pickle)."""
-    if set(map(type, map(_SECOND, rows))) | set(map(type, map(_THIRD, rows))) <= {bytes}:
-        return rows
-    return [(index, bytes(entry), bytes(digest)) for index, entry, digest in rows]
-
-
 @dataclass
 class _Block:
     first: int
     rows: Sequence[tuple[Any, Any, Any]] | None  # None: a worker reads them
-    future: Future[_Scan] | None
+    future: Future[blocks.Scan] | None
 
 
 def verify_store(  # noqa: C901, PLR0912, PLR0915 - one pass with its failure bookkeeping
@@ -313,28 +114,30 @@ def verify_store(  # noqa: C901, PLR0912, PLR0915 - one pass with its failure bo
     claim: tuple[int, int, bytes] | None = None
     frontier = Frontier.empty()
     keep = evidence_check is not None
-    pool, workers_read = _start_pool(workers, head.size, conn, read_only)
+    pool, workers_read = blocks.start_pool(workers, head.size, conn, read_only)
     executor = pool
     pending: deque[_Block] = deque()
-    chunks: Iterator[list[Any]] | None = None if workers_read else store.iter_entry_chunks(conn, 0, _BLOCK)
+    chunks: Iterator[list[Any]] | None = (
+        None if workers_read else store.iter_entry_chunks(conn, 0, blocks.BLOCK)
+    )
     following = 0  # the first index of the next block to queue
     checked = 0  # rows whose entries passed every check (and the evidence check)
 
     def queue() -> bool:
         """Queue the next block; False when there are no more rows."""
         nonlocal pool, following, chunks
-        if chunks is None and following + _BLOCK > head.size:
+        if chunks is None and following + blocks.BLOCK > head.size:
             # Workers read only below the head; the rest (rows beyond it too) is read here.
-            chunks = store.iter_entry_chunks(conn, following, _BLOCK)
+            chunks = store.iter_entry_chunks(conn, following, blocks.BLOCK)
         if chunks is None:
             future = None
             if pool is not None:
                 try:
-                    future = pool.submit(_read_and_scan, following, keep)
+                    future = pool.submit(blocks.read_and_scan, following, keep)
                 except (BrokenProcessPool, RuntimeError):
                     pool = None  # the block is read here instead
             pending.append(_Block(following, None, future))
-            following += _BLOCK
+            following += blocks.BLOCK
             return True
         rows = next(chunks, None)
         if rows is None:
@@ -342,17 +145,17 @@ def verify_store(  # noqa: C901, PLR0912, PLR0915 - one pass with its failure bo
         future = None
         if pool is not None:
             try:
-                future = pool.submit(_scan, following, _plain(rows), keep)
+                future = pool.submit(blocks.scan, following, blocks.plain(rows), keep)
             except (BrokenProcessPool, RuntimeError):
                 pool = None
         pending.append(_Block(following, rows, future))
         following += len(rows)
         return True
 
-    def scanned(block: _Block) -> _Scan | None:
+    def scanned(block: _Block) -> blocks.Scan | None:
         """The block's scan; None if a worker's reading of it must be done again here."""
         nonlocal pool
-        result: _Scan | None = None
+        result: blocks.Scan | None = None
         if block.future is not None:
             try:
                 result = block.future.result()
@@ -361,12 +164,12 @@ def verify_store(  # noqa: C901, PLR0912, PLR0915 - one pass with its failure bo
             except Exception:  # noqa: BLE001 - a worker's error (its database, its memory): done here
                 result = None
         if block.rows is None:
-            if result is None or result.read < _BLOCK or result.stop or result.result.bad is not None:
+            if result is None or result.read < blocks.BLOCK or result.stop or result.result.bad is not None:
                 return None
             return result
-        return result or _scan(block.first, block.rows, keep)
+        return result or blocks.scan(block.first, block.rows, keep)
 
-    def take(scan: _Scan) -> bool:
+    def take(scan: blocks.Scan) -> bool:
         """Take a block's scan in index order; False once a problem was found."""
         nonlocal found, claim, checked
         first, count, result = scan.first, scan.count, scan.result
@@ -388,7 +191,7 @@ def verify_store(  # noqa: C901, PLR0912, PLR0915 - one pass with its failure bo
         if evidence_check is not None:
             decoded = result.decoded
             assert scan.blob is not None and scan.lengths is not None  # noqa: S101 - kept for the check
-            entries = iter(decoded) if decoded is not None else _parsed(scan.blob, scan.lengths, good)
+            entries = iter(decoded) if decoded is not None else blocks.parsed(scan.blob, scan.lengths, good)
             for index, entry in zip(range(first, first + good), entries, strict=False):
                 problem = evidence_check(index, entry)
                 if problem is not None:
@@ -425,7 +228,7 @@ def verify_store(  # noqa: C901, PLR0912, PLR0915 - one pass with its failure bo
                     if later.future is not None:
                         later.future.cancel()
                 pending.clear()
-                chunks = store.iter_entry_chunks(conn, block.first, _BLOCK)
+                chunks = store.iter_entry_chunks(conn, block.first, blocks.BLOCK)
                 following, more = block.first, True
                 continue
             if not take(scan):

@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from test_audit_merkle import LEAVES, TREE
 from test_audit_verify_store import build, flip, verify
 
-import audit.verify
+import audit.verify_blocks
 from audit.checkpoint import Signer
 from audit.merkle import EMPTY_ROOT, Frontier, leaf_hash
 from audit.store import AuditStore
@@ -67,7 +67,7 @@ def test_worker_processes_give_the_report_of_this_process(
     engine: Engine, store: AuditStore, signer: Signer, monkeypatch: pytest.MonkeyPatch, k: int
 ) -> None:
     """Blocks of 40 rows checked by two workers, out of turn: the same report, the same first bad index."""
-    monkeypatch.setattr(audit.verify, "_BLOCK", 40)
+    monkeypatch.setattr(audit.verify_blocks, "BLOCK", 40)
     build(engine, store, signer, 300, 150)
     original = rows(engine)
     for tamper, move_head in TAMPERINGS:

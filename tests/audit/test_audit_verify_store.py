@@ -45,9 +45,9 @@ def small_blocks(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
     """Blocks of 3 rows (or the size given as parameter), so that small logs cross block boundaries
     (and worker results arrive out of turn). With a power of two, whole blocks reach the tree as the
     roots of their subtrees."""
-    import audit.verify
+    import audit.verify_blocks
 
-    monkeypatch.setattr(audit.verify, "_BLOCK", getattr(request, "param", 3))
+    monkeypatch.setattr(audit.verify_blocks, "BLOCK", getattr(request, "param", 3))
 
 
 def flip(data: bytes, bit: int) -> bytes:
@@ -303,14 +303,14 @@ def test_a_worker_that_dies_leaves_the_checks_to_this_process(
 ) -> None:
     import os
 
-    import audit.verify
+    import audit.verify_blocks
 
     build(engine, store, signer, 12, 5)
     stored = rows(engine)
     stored[9] = (9, flip(stored[9][1], 20), stored[9][2])
     rewrite(engine, stored, move_head=False)
     parent = os.getpid()
-    check_block = audit.verify._check_block
+    check_block = audit.verify_blocks.check_block
 
     def dying(*arguments: object) -> object:
         if os.getpid() != parent:
@@ -318,7 +318,7 @@ def test_a_worker_that_dies_leaves_the_checks_to_this_process(
         return check_block(*arguments)  # type: ignore[arg-type]
 
     dying.__module__, dying.__qualname__ = check_block.__module__, check_block.__qualname__
-    monkeypatch.setattr(audit.verify, "_check_block", dying)
+    monkeypatch.setattr(audit.verify_blocks, "check_block", dying)
     report = verify(engine, store, signer, workers=2)
     assert not report.ok and report.first_bad_index == 9, report.reason
 

@@ -23,9 +23,9 @@ on_postgresql = pytest.mark.skipif(not os.environ.get("DECOY_TEST_DATABASE_URL")
 @pytest.fixture
 def small_blocks(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
     """Blocks of the size given as parameter (as in test_audit_verify_store)."""
-    import audit.verify
+    import audit.verify_blocks
 
-    monkeypatch.setattr(audit.verify, "_BLOCK", request.param)
+    monkeypatch.setattr(audit.verify_blocks, "BLOCK", request.param)
 
 
 def summary(report: VerifyReport) -> tuple[bool, int | None, str, int]:
