@@ -138,7 +138,7 @@ def token_group() -> None:
 @click.option("--label", default="command line", help="a name for the token")
 def token_create(name: str, days: int | None, label: str) -> None:
     """Print a new bearer token for the user NAME on the last line."""
-    from .auth import services
+    from .auth import services, tokens
     from .db import session_scope
     from .errors import DecoyError
 
@@ -149,7 +149,7 @@ def token_create(name: str, days: int | None, label: str) -> None:
                 user = services.find_user(session, name)
                 if user is None or not user.is_active:
                     raise click.ClickException(f"no active account named {name!r}")
-                token, clear = services.create_token(session=session, user=user, name=label, days=days)
+                token, clear = tokens.create_token(session=session, user=user, name=label, days=days)
                 expires = token.expires_at.isoformat()
         except DecoyError as error:
             raise click.ClickException(f"{error.field or 'input'}: {error.message}") from error

@@ -144,12 +144,12 @@ class Factory:
 
     def token(self, username: str, days: int = 30) -> str:
         """A bearer token for ``username``."""
-        from decoy.auth import services
+        from decoy.auth import services, tokens
         from decoy.db import session_scope
 
         with self.app.app_context(), session_scope(self.app) as session:
             user = services.find_user(session, username)
-            _token, clear = services.create_token(session=session, user=user, name="test", days=days)
+            _token, clear = tokens.create_token(session=session, user=user, name="test", days=days)
         return clear
 
 

@@ -16,7 +16,7 @@ from ..db import get_engine, get_session
 from ..errors import Forbidden, NotAuthenticated
 from ..extensions import login_manager
 from ..models import User
-from . import services
+from . import services, tokens
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -55,7 +55,7 @@ def principal_for(user: User) -> Principal:
 class TokenPrincipal(Principal):
     """A principal authenticated by a token: the account row is read only if a view needs it."""
 
-    def __init__(self, holder: services.TokenHolder) -> None:  # pylint: disable=super-init-not-called
+    def __init__(self, holder: tokens.TokenHolder) -> None:  # pylint: disable=super-init-not-called
         self._user: User | None = None
         self.id = holder.user_id
         self.username = holder.username
@@ -83,14 +83,14 @@ def principal_for_token(token: str, purpose: str = "api") -> Principal | None:
     if session.in_transaction() or session.get_bind().dialect.name != "sqlite":
         connection = session.connection()
         dbapi_connection = connection.connection.dbapi_connection
-        found = services.token_holder(dbapi_connection, connection.dialect, token, purpose)
+        found = tokens.token_holder(dbapi_connection, connection.dialect, token, purpose)
     else:
         # On SQLite every other transaction takes the write lock up front; the token is read in no
         # transaction but its statement's own, so that checking a token never queues behind writers.
         engine = get_engine()
         pooled = engine.raw_connection()
         try:
-            found = services.token_holder(pooled.dbapi_connection, engine.dialect, token, purpose)
+            found = tokens.token_holder(pooled.dbapi_connection, engine.dialect, token, purpose)
         finally:
             pooled.close()
     return None if found is None else TokenPrincipal(found)

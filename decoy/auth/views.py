@@ -16,6 +16,7 @@ from .. import clock
 from ..db import get_session
 from ..models import User
 from . import services, totp
+from . import tokens as token_service
 from .forms import CodeForm, LoginForm, TokenForm
 from .principal import principal_for, start_session
 
@@ -167,13 +168,13 @@ def tokens() -> Response | str | tuple[str, int]:
     if request.method == "POST":
         status = 400
         if form.validate_on_submit():
-            _token, created = services.create_token(
+            _token, created = token_service.create_token(
                 session=db, user=current_user.user, name=form.name.data or "", days=form.days.data
             )
             db.commit()
             status = 201
     return render_template(
-        "auth/tokens.html", form=form, created=created, tokens=services.tokens_of(db, current_user.user),
+        "auth/tokens.html", form=form, created=created, tokens=token_service.tokens_of(db, current_user.user),
         now=clock.now(),
     ), status
 
@@ -183,7 +184,7 @@ def tokens() -> Response | str | tuple[str, int]:
 def revoke(token_id: int) -> Response:
     """Revoke one of the caller's tokens."""
     db = get_session()
-    services.revoke_token(session=db, user=current_user.user, token_id=token_id)
+    token_service.revoke_token(session=db, user=current_user.user, token_id=token_id)
     db.commit()
     flash(_("Token revoked."))
     return redirect(url_for("auth.tokens"))

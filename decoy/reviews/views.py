@@ -11,7 +11,7 @@ from sqlmodel import col, select
 
 from .. import access, clock
 from ..audit_setup import latest_verification
-from ..auth import services as accounts
+from ..auth import tokens as accounts
 from ..auth.principal import principal_for_token, require_roles
 from ..db import get_session
 from ..errors import Forbidden, InvalidInput, NotAuthenticated, NotFound

@@ -16,6 +16,7 @@ import pytest
 from sqlmodel import select
 
 from decoy.auth import services as accounts
+from decoy.auth import tokens
 from decoy.db import session_scope
 from tests.conftest import AuthActions
 from tests.factories import make_authorization, make_operation, make_profile
@@ -223,11 +224,11 @@ def world(app: Any, factory: Any, clock: Any) -> World:
                                 .where(AuthorizationDocument.authorization_id == authorization)).one()
         dana = accounts.find_user(session, "dana")
         victim = accounts.find_user(session, "vic")
-        spare, _clear = accounts.create_token(session=session, user=dana, name="spare", days=30)
-        revoked, result.tokens["revoked token"] = accounts.create_token(session=session, user=dana,
-                                                                         name="revoked", days=30)
+        spare, _clear = tokens.create_token(session=session, user=dana, name="spare", days=30)
+        revoked, result.tokens["revoked token"] = tokens.create_token(session=session, user=dana,
+                                                                       name="revoked", days=30)
         session.flush()
-        accounts.revoke_token(session=session, user=dana, token_id=revoked.id)
+        tokens.revoke_token(session=session, user=dana, token_id=revoked.id)
         result.arguments = {"operation_id": alpha, "authorization_id": authorization, "profile_id": profile,
                             "contact_id": contact, "message_id": message, "attachment_id": attachment,
                             "user_id": victim.id, "token_id": spare.id, "filename": "css/decoy.css",
