@@ -1,0 +1,114 @@
+"""Appending one entry to the stored log, inside the caller's transaction, serialised.
+
+SQLite: the caller's transaction holds the single write lock from BEGIN IMMEDIATE; the head is read,
+the entry written and the head moved on the driver's cursor. PostgreSQL: one call of the database
+function audit_append_entry (audit.triggers) takes the advisory lock and the head row FOR UPDATE,
+builds the entry around its index, and writes entry and head.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
+
+from audit.entry import EntryInput, encode_entry, encode_entry_parts
+from audit.errors import InconsistentLogError
+from audit.merkle import Frontier, leaf_hash
+from audit.triggers import HEAD_CORRUPT
+
+__all__ = ["APPEND_LOCK_KEY", "CHECKPOINT_LOCK_KEY", "Appended", "HeadRow", "append_entry", "lock_head"]
+
+# Fixed keys for pg_advisory_xact_lock: "decoy-audit-append" / "-checkpoint" folded to signed 64 bits.
+APPEND_LOCK_KEY = 0x6465636F79617564
+CHECKPOINT_LOCK_KEY = 0x6465636F79636B70
+_PG_LOCK_HEAD = "SELECT size, root, frontier, pg_advisory_xact_lock(%s) FROM audit_head WHERE id = 1"
+_PG_LOCK_HEAD_FOR_UPDATE = _PG_LOCK_HEAD + " FOR UPDATE"
+# Raw driver statements: the append lock is held until commit, so every statement compiled or round
+# trip saved shortens the queue of writers. SQLite reads the head, writes the entry row, then moves the
+# head; PostgreSQL does the whole append (locks, head, entry, tree) in one call of audit_append_entry.
+_SQLITE_APPEND = (
+    "SELECT size, root, frontier FROM audit_head WHERE id = 1",
+    "INSERT INTO audit_entry (idx, entry, leaf_hash) VALUES (?, ?, ?)",
+    "UPDATE audit_head SET size = ?, root = ?, frontier = ? WHERE id = 1 AND size = ?",
+)
+_PG_APPEND = "SELECT audit_append_entry(%s, %s, %s)"
+
+
+@dataclass(frozen=True)
+class Appended:
+    """An appended entry: its index, leaf hash and exact stored bytes."""
+
+    index: int
+    leaf_hash: bytes
+    entry_bytes: bytes
+
+
+@dataclass(frozen=True)
+class HeadRow:
+    """The stored head: size, root and the frontier that makes the next append O(log n)."""
+
+    size: int
+    root: bytes
+    frontier: bytes
+
+
+def lock_head(conn: Connection, key: int = APPEND_LOCK_KEY) -> HeadRow:
+    """Take the append (or checkpoint) lock and the head row; PostgreSQL in one round trip."""
+    if conn.dialect.name == "postgresql":
+        # One round trip for both locks: every appender takes them in the same order.
+        sql = _PG_LOCK_HEAD_FOR_UPDATE if key == APPEND_LOCK_KEY else _PG_LOCK_HEAD
+        row = conn.exec_driver_sql(sql, (key,)).first()
+    else:
+        row = conn.exec_driver_sql("SELECT size, root, frontier FROM audit_head WHERE id = 1").first()
+    if row is None:
+        raise InconsistentLogError("audit_head row is missing; run install_triggers")
+    return HeadRow(int(row[0]), bytes(row[1]), bytes(row[2]))
+
+
+def append_entry(conn: Connection, entry: EntryInput) -> Appended:
+    """Append one entry inside the caller's transaction; O(log n)."""
+    if conn.dialect.name == "postgresql":
+        return _append_in_postgresql(conn, entry)
+    # SQLite: the driver's cursor directly (a statement through SQLAlchemy costs ten times as much
+    # as SQLite's work here, and the write lock is held meanwhile); its errors wrapped as SQLAlchemy's.
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    select_sql, insert_sql, update_sql = _SQLITE_APPEND
+    statement: str = select_sql
+    try:
+        row = cursor.execute(select_sql).fetchone()
+        if row is None:
+            raise InconsistentLogError("audit_head row is missing; run install_triggers")
+        size = int(row[0])
+        frontier = Frontier.from_bytes(size, bytes(row[2]))
+        if frontier.root() != bytes(row[1]):
+            raise InconsistentLogError("audit_head frontier does not match its root")
+        data = encode_entry(entry, size)
+        digest = leaf_hash(data)
+        frontier.append(digest)
+        statement = insert_sql
+        cursor.execute(insert_sql, (size, data, digest))
+        statement = update_sql
+        update = (size + 1, frontier.root(), frontier.to_bytes(), size)
+        moved = cursor.execute(update_sql, update).rowcount
+    except conn.dialect.loaded_dbapi.Error as error:
+        raise DBAPIError.instance(statement, None, error, conn.dialect.loaded_dbapi.Error) from error
+    finally:
+        cursor.close()
+    if moved != 1:
+        raise InconsistentLogError("audit_head moved during an append: appends are not serialised")
+    return Appended(size, digest, data)
+
+
+def _append_in_postgresql(conn: Connection, entry: EntryInput) -> Appended:
+    """The whole append in one round trip (audit_append_entry, installed with the triggers)."""
+    prefix, suffix = encode_entry_parts(entry)
+    try:
+        index = conn.exec_driver_sql(_PG_APPEND, (APPEND_LOCK_KEY, prefix, suffix)).scalar_one()
+    except DBAPIError as error:
+        if getattr(error.orig, "sqlstate", None) == HEAD_CORRUPT:
+            raise InconsistentLogError(str(error.orig).splitlines()[0]) from error
+        raise
+    data = prefix + str(index).encode() + suffix
+    return Appended(index, leaf_hash(data), data)
