@@ -5,7 +5,10 @@ Runs on SQLite, and on PostgreSQL too when DECOY_BENCH_DATABASE_URL names a serv
 made and dropped). Every Decoy request does the whole job: token check, access and role checks, all five
 flag rules, the message row and its audit entry, committed durably before the 201.
 
-Usage: python bench/messages_throughput.py [seconds per run] [workers]
+Each concurrency runs ROUNDS times (default 3) for SECONDS (default 5) on each server, alternately, and
+prints the medians, with the lowest and highest ratio of a round.
+
+Usage: python bench/messages_throughput.py [seconds per run] [workers] [rounds]
 Needs wrk (Debian: apt-get install -y wrk).
 """
 
@@ -15,6 +18,7 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -66,8 +70,8 @@ def run_wrk(url: str, script: Path, connections: int, seconds: int) -> tuple[flo
     return rate, int(errors.group(1)) if errors else 0, p99.group(1) if p99 else "?"
 
 
-def bench(label: str, site: Site, seconds: int, workers: int) -> None:
-    """Decoy and the bare endpoint, alternately, at each concurrency."""
+def bench(label: str, site: Site, seconds: int, workers: int, rounds: int) -> None:
+    """Decoy and the bare endpoint, alternately, ``rounds`` times at each concurrency."""
     decoy_port, bare_port = free_port(), free_port()
     scripts = Path(site.data_dir) / "wrk"
     scripts.mkdir(exist_ok=True)
@@ -85,9 +89,9 @@ def bench(label: str, site: Site, seconds: int, workers: int) -> None:
     ]
     decoy_url = f"http://127.0.0.1:{decoy_port}/api/v1/contacts/{site.contact_id}/messages"
     bare_url = f"http://127.0.0.1:{bare_port}/bare"
-    print(f"\n{label}: {workers} gunicorn sync workers each, {seconds} s per run")
+    print(f"\n{label}: {workers} gunicorn sync workers each, {rounds} rounds of {seconds} s per server")
     print(
-        f"{'connections':>11} {'decoy msg/s':>12} {'bare msg/s':>11} {'ratio':>6} "
+        f"{'connections':>11} {'decoy msg/s':>12} {'bare msg/s':>11} {'ratio':>6} {'range':>11} "
         f"{'decoy p99':>10} {'bare p99':>9} {'errors':>7}"
     )
     with (
@@ -95,11 +99,21 @@ def bench(label: str, site: Site, seconds: int, workers: int) -> None:
         serving(bare_server, site.environment, bare_port),
     ):
         for connections in CONNECTIONS:
-            bare_rate, bare_errors, bare_p99 = run_wrk(bare_url, bare_script, connections, seconds)
-            decoy_rate, decoy_errors, decoy_p99 = run_wrk(decoy_url, decoy_script, connections, seconds)
+            # Rounds alternate the two servers, so that a slow spell of a shared machine falls on both;
+            # the figures are medians over the rounds, the ratio the median of each round's ratio.
+            runs = []
+            for _ in range(rounds):
+                bare = run_wrk(bare_url, bare_script, connections, seconds)
+                decoy = run_wrk(decoy_url, decoy_script, connections, seconds)
+                runs.append((decoy, bare))
+            decoy_rate = statistics.median(decoy[0] for decoy, _ in runs)
+            bare_rate = statistics.median(bare[0] for _, bare in runs)
+            ratios = sorted(decoy[0] / bare[0] for decoy, bare in runs)
+            errors = sum(decoy[1] + bare[1] for decoy, bare in runs)
+            decoy_p99, bare_p99 = runs[-1][0][2], runs[-1][1][2]
             print(
-                f"{connections:>11} {decoy_rate:>12.1f} {bare_rate:>11.1f} {decoy_rate / bare_rate:>6.2f} "
-                f"{decoy_p99:>10} {bare_p99:>9} {decoy_errors + bare_errors:>7}",
+                f"{connections:>11} {decoy_rate:>12.1f} {bare_rate:>11.1f} {statistics.median(ratios):>6.2f} "
+                f"{ratios[0]:>5.2f}-{ratios[-1]:<5.2f} {decoy_p99:>10} {bare_p99:>9} {errors:>7}",
                 flush=True,
             )
 
@@ -108,19 +122,20 @@ def main() -> None:
     """Run on SQLite, then PostgreSQL if configured."""
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed: apt-get install -y wrk")
-    seconds = int(sys.argv[1]) if len(sys.argv) > 1 else 10
+    seconds = int(sys.argv[1]) if len(sys.argv) > 1 else 5
     workers = int(sys.argv[2]) if len(sys.argv) > 2 else 2 * (os.cpu_count() or 1)
+    rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 3
     print(f"messages logged per second over HTTP; {os.cpu_count()} CPUs")
     with tempfile.TemporaryDirectory(prefix="decoy-bench-") as directory:
         site = prepare(Path(directory) / "sqlite")
-        bench("sqlite", site, seconds, workers)
+        bench("sqlite", site, seconds, workers, rounds)
         admin_url = os.environ.get("DECOY_BENCH_DATABASE_URL")
         if not admin_url:
             print("\npostgresql skipped: set DECOY_BENCH_DATABASE_URL")
             return
         site = prepare(Path(directory) / "postgresql", admin_url)
         try:
-            bench("postgresql", site, seconds, workers)
+            bench("postgresql", site, seconds, workers, rounds)
         finally:
             site.dispose()
 
