@@ -71,6 +71,8 @@ def append_entry(conn: Connection, entry: EntryInput) -> Appended:
     """Append one entry inside the caller's transaction; O(log n)."""
     if conn.dialect.name == "postgresql":
         return _append_in_postgresql(conn, entry)
+    if not conn.in_transaction():
+        conn.begin()  # as any statement through SQLAlchemy would: the append rolls back with it
     # SQLite: the driver's cursor directly (a statement through SQLAlchemy costs ten times as much
     # as SQLite's work here, and the write lock is held meanwhile); its errors wrapped as SQLAlchemy's.
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]

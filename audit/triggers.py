@@ -14,6 +14,7 @@ __all__ = [
     "FRONTIER_ROOT_FUNCTION",
     "HEAD_CORRUPT",
     "LEGACY_APPEND_FUNCTION",
+    "LEGACY_APPEND_SQL",
     "drop_triggers",
     "install_trigger_sql",
 ]
@@ -24,8 +25,22 @@ APPEND_FUNCTION = "audit_append_entry(bigint, bytea, bytea)"
 FRONTIER_ROOT_FUNCTION = "audit_frontier_root(bytea)"
 #: The earlier append function (entry row and head move, the tree computed by the caller).
 LEGACY_APPEND_FUNCTION = "audit_append(bigint, bytea, bytea, bytea, bytea)"
-#: SQLSTATE of a head row that does not match its frontier, or that moved during an append.
-HEAD_CORRUPT = "XX001"
+#: SQLSTATE of a head row that does not match its frontier, or that moved during an append (a class of
+#: its own: PostgreSQL's XX001 "data corrupted" would also name a damaged page).
+HEAD_CORRUPT = "DA001"
+#: The function of revision 0006 (migrations only).
+LEGACY_APPEND_SQL = """CREATE OR REPLACE FUNCTION audit_append(p_idx bigint, p_entry bytea, p_leaf bytea,
+    p_root bytea, p_frontier bytea) RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+    moved integer;
+BEGIN
+    INSERT INTO audit_entry (idx, entry, leaf_hash) VALUES (p_idx, p_entry, p_leaf);
+    UPDATE audit_head SET size = p_idx + 1, root = p_root, frontier = p_frontier
+        WHERE id = 1 AND size = p_idx;
+    GET DIAGNOSTICS moved = ROW_COUNT;
+    RETURN moved;
+END
+$$"""
 
 
 def _sqlite_abort(name: str, when: str, table: str, message: str, condition: str = "") -> str:
@@ -79,7 +94,7 @@ $$""",
     # RFC 9162 root of a frontier (its perfect subtrees' roots, largest first, 32 bytes each), as
     # audit.merkle.Frontier.root computes it.
     """CREATE OR REPLACE FUNCTION audit_frontier_root(p_frontier bytea) RETURNS bytea
-    LANGUAGE plpgsql IMMUTABLE STRICT AS $$
+    LANGUAGE plpgsql IMMUTABLE STRICT SET search_path FROM CURRENT AS $$
 DECLARE
     n integer := length(p_frontier) / 32;
     result bytea;
@@ -100,7 +115,7 @@ $$""",
     # its leaf hash and the new frontier and root computed as audit.merkle.Frontier.append does. The
     # triggers above still judge both writes. Returns the entry's index.
     """CREATE OR REPLACE FUNCTION audit_append_entry(p_key bigint, p_prefix bytea, p_suffix bytea)
-    RETURNS bigint LANGUAGE plpgsql AS $$
+    RETURNS bigint LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 DECLARE
     v_size bigint;
     v_root bytea;
@@ -115,7 +130,7 @@ BEGIN
     PERFORM pg_advisory_xact_lock(p_key);
     SELECT size, root, frontier INTO v_size, v_root, v_frontier FROM audit_head WHERE id = 1 FOR UPDATE;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'audit_head row is missing; run install_triggers' USING ERRCODE = 'XX001';
+        RAISE EXCEPTION 'audit_head row is missing; run install_triggers' USING ERRCODE = 'DA001';
     END IF;
     v_carry := v_size;
     WHILE v_carry > 0 LOOP
@@ -123,7 +138,7 @@ BEGIN
         v_carry := v_carry >> 1;
     END LOOP;
     IF length(v_frontier) <> 32 * v_bits OR audit_frontier_root(v_frontier) <> v_root THEN
-        RAISE EXCEPTION 'audit_head frontier does not match its root' USING ERRCODE = 'XX001';
+        RAISE EXCEPTION 'audit_head frontier does not match its root' USING ERRCODE = 'DA001';
     END IF;
     v_entry := p_prefix || convert_to(v_size::text, 'UTF8') || p_suffix;
     v_leaf := sha256(decode('00', 'hex') || v_entry);
@@ -144,7 +159,7 @@ BEGIN
     GET DIAGNOSTICS v_moved = ROW_COUNT;
     IF v_moved <> 1 THEN
         RAISE EXCEPTION 'audit_head moved during an append: appends are not serialised'
-            USING ERRCODE = 'XX001';
+            USING ERRCODE = 'DA001';
     END IF;
     RETURN v_size;
 END
@@ -202,6 +217,8 @@ def install_trigger_sql(dialect: str) -> list[str]:
     if dialect == "sqlite":
         return _sqlite_sql()
     if dialect == "postgresql":
+        # The functions resolve names in the schema they were created for (SET search_path FROM CURRENT).
+        # EXECUTE stays granted: migrations may run as an owner role other than the application's.
         statements = list(_PG_FUNCTIONS)
         for name, table, events, level, function in _PG_TRIGGERS:
             # DROP then CREATE: CREATE OR REPLACE TRIGGER needs PostgreSQL 14.

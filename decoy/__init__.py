@@ -54,7 +54,8 @@ class CookieSessions(SecureCookieSessionInterface):
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
         """No session (an empty, unwritable one) for a bearer-token API request."""
-        if "Authorization" in request.headers and request.path.startswith("/api/"):
+        # The same test as the API's: a non-empty Authorization header is all that authenticates.
+        if request.headers.get("Authorization") and request.path.startswith("/api/"):
             return None
         return super().open_session(app, request)
 

@@ -69,7 +69,9 @@ def begin_writing(dbapi_connection: sqlite3.Connection) -> None:
                 dbapi_connection.execute("BEGIN IMMEDIATE")
                 return
             except sqlite3.OperationalError as error:
-                if error.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() >= deadline:
+                # Any busy code (SQLITE_BUSY and its extended forms, such as BUSY_RECOVERY) waits.
+                busy = error.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY
+                if not busy or time.monotonic() >= deadline:
                     # As SQLAlchemy wraps the errors of the statements it runs (a 503 in the app).
                     raise OperationalError("BEGIN IMMEDIATE", (), error) from error
             time.sleep(wait)

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from flask import Flask, current_app, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
+from sqlalchemy.exc import DBAPIError
 from werkzeug.wrappers import Response
 
 from .. import clock
@@ -91,6 +92,10 @@ def principal_for_token(token: str, purpose: str = "api") -> Principal | None:
         pooled = engine.raw_connection()
         try:
             found = tokens.token_holder(pooled.dbapi_connection, engine.dialect, token, purpose)
+        except DBAPIError as error:
+            if error.connection_invalidated:
+                pooled.invalidate(error.orig)
+            raise
         finally:
             pooled.close()
     return None if found is None else TokenPrincipal(found)

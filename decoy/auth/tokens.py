@@ -11,6 +11,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import Dialect, bindparam
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
 from .. import audit_bridge, clock
@@ -124,6 +125,12 @@ def token_holder(
     try:
         cursor.execute(sql, (digest,) if positional else {"token_hash": digest})
         rows = cursor.fetchall()
+    except dialect.loaded_dbapi.Error as error:
+        # As SQLAlchemy wraps its own statements' errors (the app answers OperationalError with 503).
+        lost = dialect.is_disconnect(error, dbapi_connection, cursor)
+        raise DBAPIError.instance(
+            sql, None, error, dialect.loaded_dbapi.Error, connection_invalidated=lost, dialect=dialect
+        ) from error
     finally:
         cursor.close()
     if not rows:
