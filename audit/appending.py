@@ -18,13 +18,18 @@ from audit.errors import InconsistentLogError
 from audit.merkle import Frontier, leaf_hash
 from audit.triggers import HEAD_CORRUPT
 
-__all__ = ["APPEND_LOCK_KEY", "CHECKPOINT_LOCK_KEY", "Appended", "HeadRow", "append_entry", "lock_head"]
+__all__ = [
+    "APPEND_LOCK_KEY",
+    "CHECKPOINT_LOCK_KEY",
+    "Appended",
+    "HeadRow",
+    "append_entry",
+    "lock_checkpoints",
+]
 
 # Fixed keys for pg_advisory_xact_lock: "decoy-audit-append" / "-checkpoint" folded to signed 64 bits.
 APPEND_LOCK_KEY = 0x6465636F79617564
 CHECKPOINT_LOCK_KEY = 0x6465636F79636B70
-_PG_LOCK_HEAD = "SELECT size, root, frontier, pg_advisory_xact_lock(%s) FROM audit_head WHERE id = 1"
-_PG_LOCK_HEAD_FOR_UPDATE = _PG_LOCK_HEAD + " FOR UPDATE"
 # Raw driver statements: the append lock is held until commit, so every statement compiled or round
 # trip saved shortens the queue of writers. SQLite reads the head, writes the entry row, then moves the
 # head; PostgreSQL does the whole append (locks, head, entry, tree) in one call of audit_append_entry.
@@ -54,17 +59,11 @@ class HeadRow:
     frontier: bytes
 
 
-def lock_head(conn: Connection, key: int = APPEND_LOCK_KEY) -> HeadRow:
-    """Take the append (or checkpoint) lock and the head row; PostgreSQL in one round trip."""
+def lock_checkpoints(conn: Connection) -> None:
+    """Serialise checkpoint signers: on PostgreSQL a transaction-level advisory lock of their own (an
+    appender's lock is another); on SQLite the writing transaction already holds the one write lock."""
     if conn.dialect.name == "postgresql":
-        # One round trip for both locks: every appender takes them in the same order.
-        sql = _PG_LOCK_HEAD_FOR_UPDATE if key == APPEND_LOCK_KEY else _PG_LOCK_HEAD
-        row = conn.exec_driver_sql(sql, (key,)).first()
-    else:
-        row = conn.exec_driver_sql("SELECT size, root, frontier FROM audit_head WHERE id = 1").first()
-    if row is None:
-        raise InconsistentLogError("audit_head row is missing; run install_triggers")
-    return HeadRow(int(row[0]), bytes(row[1]), bytes(row[2]))
+        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)", (CHECKPOINT_LOCK_KEY,))
 
 
 def append_entry(conn: Connection, entry: EntryInput) -> Appended:

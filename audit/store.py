@@ -31,7 +31,13 @@ from sqlalchemy import (
     text,
 )
 
-from audit.appending import APPEND_LOCK_KEY, CHECKPOINT_LOCK_KEY, Appended, HeadRow, append_entry, lock_head
+from audit.appending import (
+    APPEND_LOCK_KEY,
+    Appended,
+    HeadRow,
+    append_entry,
+    lock_checkpoints,
+)
 from audit.checkpoint import Checkpoint, CheckpointError, Signer, split_note
 from audit.entry import EntryInput, format_time
 from audit.entry_reader import ENTRY_ROWS_SQL, placeholder
@@ -295,7 +301,7 @@ class AuditStore:
         created = format_time(time)
         # Appends go on meanwhile: what is below the head never changes, so the head read here
         # and the leaves read afterwards describe the same tree.
-        lock_head(conn, CHECKPOINT_LOCK_KEY)
+        lock_checkpoints(conn)
         head = self.head_row(conn)
         latest = self.latest_checkpoint(conn)
         if latest is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
@@ -15,6 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
 from .. import audit_bridge, clock
+from ..db import as_utc
 from ..errors import InvalidInput, NotFound
 from ..models import ApiToken, User, UserRole
 
@@ -100,15 +101,6 @@ def _token_query(dialect: Dialect) -> tuple[str, bool]:
     return found
 
 
-def _utc(value: datetime | str | None) -> datetime | None:
-    """A timestamp as the driver returns it (SQLite: naive UTC text), as an aware UTC datetime."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if value is None or value.tzinfo is None:
-        return value if value is None else value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
-
-
 def token_holder(
     dbapi_connection: Any, dialect: Dialect, clear: str, purpose: str = "api"
 ) -> TokenHolder | None:
@@ -136,7 +128,8 @@ def token_holder(
     if not rows:
         return None
     user_id, username, is_active, token_purpose, revoked_at, expires_at, _first_role = rows[0]
-    expires = _utc(expires_at)
+    # The driver's value: SQLite gives naive UTC text, which the column type would have parsed.
+    expires = as_utc(datetime.fromisoformat(expires_at) if isinstance(expires_at, str) else expires_at)
     if token_purpose != purpose or revoked_at is not None or not is_active or expires is None:
         return None
     if expires <= clock.now():
