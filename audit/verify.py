@@ -123,32 +123,30 @@ def verify_store(  # noqa: C901, PLR0912, PLR0915 - one pass with its failure bo
     following = 0  # the first index of the next block to queue
     checked = 0  # rows whose entries passed every check (and the evidence check)
 
+    def submit(function: Callable[..., blocks.Scan], *arguments: Any) -> Future[blocks.Scan] | None:
+        """The block's work handed to the pool; None if there is none (the block is done here)."""
+        nonlocal pool
+        if pool is not None:
+            try:
+                return pool.submit(function, *arguments)
+            except (BrokenProcessPool, RuntimeError):
+                pool = None
+        return None
+
     def queue() -> bool:
         """Queue the next block; False when there are no more rows."""
-        nonlocal pool, following, chunks
+        nonlocal following, chunks
         if chunks is None and following + blocks.BLOCK > head.size:
             # Workers read only below the head; the rest (rows beyond it too) is read here.
             chunks = store.iter_entry_chunks(conn, following, blocks.BLOCK)
         if chunks is None:
-            future = None
-            if pool is not None:
-                try:
-                    future = pool.submit(blocks.read_and_scan, following, keep)
-                except (BrokenProcessPool, RuntimeError):
-                    pool = None  # the block is read here instead
-            pending.append(_Block(following, None, future))
+            pending.append(_Block(following, None, submit(blocks.read_and_scan, following, keep)))
             following += blocks.BLOCK
             return True
         rows = next(chunks, None)
         if rows is None:
             return False
-        future = None
-        if pool is not None:
-            try:
-                future = pool.submit(blocks.scan, following, blocks.plain(rows), keep)
-            except (BrokenProcessPool, RuntimeError):
-                pool = None
-        pending.append(_Block(following, rows, future))
+        pending.append(_Block(following, rows, submit(blocks.scan, following, blocks.plain(rows), keep)))
         following += len(rows)
         return True
 
