@@ -121,7 +121,7 @@ def test_flagged_message_review_mails_no_counterpart_text(
             contact_id=contact_id,
             direction="out",
             sent_at=clock.now(),
-            body="very distinctive words 4411",
+            body="very distinctive words wombat-quill",
         )
     team.run()
     with team.app.app_context(), session_scope(team.app) as session:
@@ -135,7 +135,7 @@ def test_flagged_message_review_mails_no_counterpart_text(
     assert mail_server.handler.messages
     for message in mail_server.handler.messages:
         text = message.as_string()
-        assert "counterpart_handle_77" not in text and "4411" not in text
+        assert "counterpart_handle_77" not in text and "wombat-quill" not in text
 
 
 def test_daily_checkpoint_goes_to_legal_officers_once_a_day(
