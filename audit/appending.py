@@ -8,9 +8,12 @@ builds the entry around its index, and writes entry and head.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import BigInteger, Connection, Insert, LargeBinary, Select, bindparam, func, select
 from sqlalchemy.exc import DBAPIError
 
 from audit.entry import EntryInput, encode_entry, encode_entry_parts
@@ -22,6 +25,7 @@ __all__ = [
     "APPEND_LOCK_KEY",
     "CHECKPOINT_LOCK_KEY",
     "Appended",
+    "Companion",
     "HeadRow",
     "append_entry",
     "lock_checkpoints",
@@ -39,6 +43,14 @@ _SQLITE_APPEND = (
     "UPDATE audit_head SET size = ?, root = ?, frontier = ? WHERE id = 1 AND size = ?",
 )
 _PG_APPEND = "SELECT audit_append_entry(%s, %s, %s)"
+#: The same call as a SQLAlchemy statement, to carry a companion INSERT in its WITH clause.
+_PG_APPEND_CALL = select(
+    func.audit_append_entry(
+        bindparam("audit_lock_key", type_=BigInteger),
+        bindparam("audit_prefix", type_=LargeBinary),
+        bindparam("audit_suffix", type_=LargeBinary),
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -66,10 +78,21 @@ def lock_checkpoints(conn: Connection) -> None:
         conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)", (CHECKPOINT_LOCK_KEY,))
 
 
-def append_entry(conn: Connection, entry: EntryInput) -> Appended:
-    """Append one entry inside the caller's transaction; O(log n)."""
+#: A row written with the entry: an INSERT whose values are bound parameters, and their values.
+Companion = tuple[Insert, Mapping[str, Any]]
+
+
+def append_entry(conn: Connection, entry: EntryInput, companion: Companion | None = None) -> Appended:
+    """Append one entry inside the caller's transaction; O(log n).
+
+    ``companion``: the row the entry records, written in the same transaction. On PostgreSQL the INSERT
+    rides in the append's own statement (a data-modifying WITH), so that row and entry cost one round
+    trip; elsewhere it is executed just before. Its parameter names must not start with ``audit_``.
+    """
     if conn.dialect.name == "postgresql":
-        return _append_in_postgresql(conn, entry)
+        return _append_in_postgresql(conn, entry, companion)
+    if companion is not None:
+        conn.execute(*companion)
     if not conn.in_transaction():
         conn.begin()  # as any statement through SQLAlchemy would: the append rolls back with it
     # SQLite: the driver's cursor directly (a statement through SQLAlchemy costs ten times as much
@@ -102,11 +125,27 @@ def append_entry(conn: Connection, entry: EntryInput) -> Appended:
     return Appended(size, digest, data)
 
 
-def _append_in_postgresql(conn: Connection, entry: EntryInput) -> Appended:
+@lru_cache(maxsize=64)
+def _append_with(companion: Insert) -> Select[Any]:
+    """The append call with ``companion`` in its WITH clause (built once per companion statement)."""
+    return _PG_APPEND_CALL.add_cte(companion.cte("audit_companion"))
+
+
+def _append_in_postgresql(conn: Connection, entry: EntryInput, companion: Companion | None) -> Appended:
     """The whole append in one round trip (audit_append_entry, installed with the triggers)."""
     prefix, suffix = encode_entry_parts(entry)
     try:
-        index = conn.exec_driver_sql(_PG_APPEND, (APPEND_LOCK_KEY, prefix, suffix)).scalar_one()
+        if companion is None:
+            index = conn.exec_driver_sql(_PG_APPEND, (APPEND_LOCK_KEY, prefix, suffix)).scalar_one()
+        else:
+            statement, values = companion
+            parameters = {
+                **values,
+                "audit_lock_key": APPEND_LOCK_KEY,
+                "audit_prefix": prefix,
+                "audit_suffix": suffix,
+            }
+            index = conn.execute(_append_with(statement), parameters).scalar_one()
     except DBAPIError as error:
         if getattr(error.orig, "sqlstate", None) == HEAD_CORRUPT:
             raise InconsistentLogError(str(error.orig).splitlines()[0]) from error

@@ -34,6 +34,7 @@ from sqlalchemy import (
 from audit.appending import (
     APPEND_LOCK_KEY,
     Appended,
+    Companion,
     HeadRow,
     append_entry,
     lock_checkpoints,
@@ -48,6 +49,7 @@ from audit.triggers import drop_triggers, install_trigger_sql
 __all__ = [
     "APPEND_LOCK_KEY",
     "Appended",
+    "Companion",
     "AuditStore",
     "AuditTables",
     "HeadRow",
@@ -153,9 +155,9 @@ class AuditStore:
     def __init__(self, tables: AuditTables) -> None:
         self.tables = tables
 
-    def append(self, conn: Connection, entry: EntryInput) -> Appended:
-        """Append one entry inside the caller's transaction; O(log n)."""
-        return append_entry(conn, entry)
+    def append(self, conn: Connection, entry: EntryInput, companion: Companion | None = None) -> Appended:
+        """Append one entry inside the caller's transaction; O(log n). ``companion``: see append_entry."""
+        return append_entry(conn, entry, companion)
 
     def head_row(self, conn: Connection) -> HeadRow:
         """Return the stored head row without locking it."""

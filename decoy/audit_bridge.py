@@ -6,11 +6,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, current_app, g, has_request_context
+from sqlalchemy import Connection
 from sqlmodel import Session
 
 from audit.entry import EntryInput
 from audit.merkle import TreeCache
-from audit.store import Appended, AuditStore
+from audit.store import Appended, AuditStore, Companion
 
 from . import clock
 from .models import AUDIT_TABLES
@@ -45,10 +46,14 @@ def record(
     operation_id: int | None = None,
     evidence: Mapping[str, str | list[str]] | None = None,
     details: Mapping[str, Any] | None = None,
+    companion: Companion | None = None,
+    connection: Connection | None = None,
 ) -> Appended:
     """Append an audit entry inside the session's open transaction (rule 5).
 
-    The entry commits or rolls back with the change it records.
+    The entry commits or rolls back with the change it records. ``companion``: the INSERT of the row
+    recorded, written with the entry (one statement on PostgreSQL; audit.appending.append_entry).
+    ``connection``: the session's connection, where the caller holds it already.
     """
     session.flush()
     entry = EntryInput(
@@ -61,4 +66,4 @@ def record(
         evidence=dict(evidence or {}),
         details=dict(details or {}),
     )
-    return get_store().append(session.connection(), entry)
+    return get_store().append(connection or session.connection(), entry, companion)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, current_app, g
-from sqlalchemy import DateTime, event
+from psycopg.pq import TransactionStatus
+from sqlalchemy import Connection, DateTime, event
 from sqlalchemy.engine import Engine, create_engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.types import TypeDecorator
@@ -50,6 +51,8 @@ def as_utc(value: datetime | None) -> datetime | None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
 
+
+_PG_IDLE = TransactionStatus.IDLE
 
 #: How long a writer waits for SQLite's write lock (also SQLite's own busy timeout, in ms, below).
 WRITE_LOCK_TIMEOUT = 30.0
@@ -154,6 +157,38 @@ def session_scope(app: Flask | None = None) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+@contextmanager
+def outside_transaction(session: Session) -> Iterator[Connection]:
+    """The session's connection, on which each statement of the block commits on its own (PostgreSQL).
+
+    For work whose reads need no common snapshot (under READ COMMITTED each statement of a transaction
+    sees a snapshot of its own anyway) and whose writing, if any, is one statement, which PostgreSQL
+    applies whole or not at all: the round trips of BEGIN and COMMIT are saved, and a statement that
+    fails leaves nothing behind. Where that cannot be done, the block runs in the session's transaction
+    as any other: on SQLite (whose writing transactions take the write lock at BEGIN), with changes
+    pending in the session, or with the driver's connection already inside a transaction.
+    """
+    connection = session.connection()
+    driver = connection.connection.dbapi_connection
+    if (
+        connection.dialect.name != "postgresql"
+        or session.new
+        or session.dirty
+        or session.deleted
+        or driver.autocommit  # type: ignore[union-attr]
+        or driver.info.transaction_status != _PG_IDLE  # type: ignore[union-attr]
+    ):
+        yield connection
+        return
+    driver.autocommit = True  # type: ignore[union-attr]
+    try:
+        yield connection
+    finally:
+        # A lost connection is discarded by the pool; anything else gets its transactions back.
+        with suppress(connection.dialect.loaded_dbapi.Error):
+            driver.autocommit = False  # type: ignore[union-attr]
 
 
 @contextmanager

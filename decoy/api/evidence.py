@@ -136,7 +136,8 @@ def log_message(contact_id: int) -> tuple[Response, int, dict[str, str]]:
     sent_at = parse_timestamp(data["sent_at"], "sent_at")
     message = services.log_message(
         session=session,
-        actor=current_user,
+        # The principal itself, not the proxy that looks it up again at every attribute.
+        actor=current_user._get_current_object(),  # type: ignore[attr-defined]
         contact_id=contact_id,
         direction=direction,
         sent_at=sent_at,

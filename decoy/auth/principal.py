@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from werkzeug.wrappers import Response
 
 from .. import clock
-from ..db import get_engine, get_session
+from ..db import get_engine, get_session, outside_transaction
 from ..errors import Forbidden, NotAuthenticated
 from ..extensions import login_manager
 from ..models import User
@@ -82,9 +82,10 @@ def principal_for_token(token: str, purpose: str = "api") -> Principal | None:
     """The principal a valid bearer or calendar token stands for, read in one query (None if invalid)."""
     session = get_session()
     if session.in_transaction() or session.get_bind().dialect.name != "sqlite":
-        connection = session.connection()
-        dbapi_connection = connection.connection.dbapi_connection
-        found = tokens.token_holder(dbapi_connection, connection.dialect, token, purpose)
+        # PostgreSQL: on the session's connection, before its transaction begins on the wire.
+        with outside_transaction(session) as connection:
+            dbapi_connection = connection.connection.dbapi_connection
+            found = tokens.token_holder(dbapi_connection, connection.dialect, token, purpose)
     else:
         # On SQLite every other transaction takes the write lock up front; the token is read in no
         # transaction but its statement's own, so that checking a token never queues behind writers.

@@ -12,13 +12,15 @@ from typing import Any, BinaryIO
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import Row, bindparam, exists, insert
+from sqlalchemy import Connection, Row, bindparam, exists, func, insert
 from sqlmodel import Session, col, select
 
 from .. import access, audit_bridge, blobstore, clock
 from ..access import Actor
+from ..db import outside_transaction
 from ..errors import Forbidden, InvalidInput, NotFound, TooLarge
 from ..models import Attachment, Authorization, Contact, Message, OperationMember, Profile
+from ..operations.rules import RULE_COLUMNS
 from .fingerprint import columns, contact_fingerprint, message_fingerprint, text_sha256
 from .flags import contact_flags, message_flags
 
@@ -94,6 +96,9 @@ class Recording:
     platform: str
     status: str
     authorizations: tuple[Row[Any], ...]
+    #: The id the message will take: allocated by this read on PostgreSQL (so that the row can be
+    #: written in the audit append's statement), None on SQLite, which numbers the row as it is written.
+    message_id: int | None
 
 
 @dataclass(frozen=True)
@@ -134,7 +139,7 @@ _RECORDING = (
         exists()
         .where(_member.c.operation_id == _contact.c.operation_id, _member.c.user_id == bindparam("user"))
         .label("member"),
-        *_authorization.c,
+        *RULE_COLUMNS,
     )
     .join_from(_contact, _profile, _profile.c.id == _contact.c.profile_id)
     .outerjoin(
@@ -145,15 +150,26 @@ _RECORDING = (
     .where(_contact.c.id == bindparam("contact"))
 )
 _RECORDING_COLUMNS = 7
-_AuthorizationRow = namedtuple("_AuthorizationRow", [column.name for column in _authorization.c])  # type: ignore[misc]
+#: PostgreSQL: the message's id from its sequence too (an uncorrelated subquery: one value per read).
+_RECORDING_WITH_ID = _RECORDING.add_columns(
+    select(func.nextval(func.pg_get_serial_sequence(_message.name, _message.c.id.name))).scalar_subquery()
+)
+_AuthorizationRow = namedtuple("_AuthorizationRow", [column.name for column in RULE_COLUMNS])  # type: ignore[misc]
 _INSERT_MESSAGE = insert(_message).returning(_message.c.id)
+#: The message row with the id allocated ahead, every value a bound parameter (the audit companion).
+_INSERT_NUMBERED_MESSAGE = insert(_message).values(
+    {column.name: bindparam(column.name) for column in _message.c}
+)
 
 
-def _recording(session: Session, actor: Actor, contact_id: int) -> Recording:
+def _recording(connection: Connection, actor: Actor, contact_id: int) -> Recording:
     """The contact and its profile, if ``actor`` may record into it (NotFound or Forbidden otherwise)."""
     rows = []
+    numbered = False
     if 0 < contact_id <= MAX_ID:
-        rows = session.connection().execute(_RECORDING, {"contact": contact_id, "user": actor.id}).all()
+        numbered = connection.dialect.name == "postgresql"
+        query = _RECORDING_WITH_ID if numbered else _RECORDING
+        rows = connection.execute(query, {"contact": contact_id, "user": actor.id}).all()
     if not rows:
         raise NotFound(_("no such contact"))
     first = rows[0]
@@ -161,10 +177,11 @@ def _recording(session: Session, actor: Actor, contact_id: int) -> Recording:
         _may_record(actor, bool(first.member))
     except NotFound as hidden:
         raise NotFound(_("no such contact")) from hidden
+    end = _RECORDING_COLUMNS + len(RULE_COLUMNS)
     authorizations = tuple(
-        _AuthorizationRow(*row[_RECORDING_COLUMNS:]) for row in rows if row[_RECORDING_COLUMNS] is not None
+        _AuthorizationRow(*row[_RECORDING_COLUMNS:end]) for row in rows if row[_RECORDING_COLUMNS] is not None
     )
-    return Recording(*first[:6], authorizations)  # type: ignore[arg-type]
+    return Recording(*first[:6], authorizations, first[end] if numbered else None)  # type: ignore[arg-type]
 
 
 def create_contact(
@@ -276,9 +293,30 @@ def log_message(
     file store writes them then, the database store hashes them. Then the database store's chunks, the
     rows and the audit entry are written together; the caller commits. If a file is refused, no row is
     written. The session must hold no pending changes: its read transaction ends before the upload.
+
+    A message without files, on PostgreSQL, is one statement (the row rides in the audit append's
+    statement): if no transaction is underway it commits as it succeeds, after reads that need none.
     """
     uploads = list(files)
-    recording = _recording(session, actor, contact_id)
+    if uploads:
+        connection = session.connection()
+        return _record(session, connection, actor, contact_id, direction, sent_at, body, corrects_id, uploads)
+    with outside_transaction(session) as connection:
+        return _record(session, connection, actor, contact_id, direction, sent_at, body, corrects_id, [])
+
+
+def _record(
+    session: Session,
+    connection: Connection,
+    actor: Actor,
+    contact_id: int,
+    direction: str,
+    sent_at: datetime,
+    body: str,
+    corrects_id: int | None,
+    uploads: list[Upload],
+) -> LoggedMessage:
+    recording = _recording(connection, actor, contact_id)
     body = _validate_message(session, contact_id, direction, sent_at, body, corrects_id, bool(uploads))
     limit = _limit()
     _check_uploads(uploads, limit)
@@ -289,8 +327,9 @@ def log_message(
         try:
             for stream, _filename in uploads:
                 received.append(blobstore.prepare(stream, max_bytes=limit))
-            recording = _recording(session, actor, contact_id)
-            saved = _save_files(session, received)
+            connection = session.connection()
+            recording = _recording(connection, actor, contact_id)
+            saved = _save_files(connection, received)
         finally:
             for incoming in received:
                 incoming.close()
@@ -319,8 +358,16 @@ def log_message(
         "flags": flags,
     }
     # Core statements on the hot path: one round trip each, without the unit of work's bookkeeping.
-    connection = session.connection()
-    message_id = connection.execute(_INSERT_MESSAGE, values).scalar_one()
+    companion = None
+    if recording.message_id is None:
+        message_id = connection.execute(_INSERT_MESSAGE, values).scalar_one()
+    else:
+        message_id = recording.message_id
+        companion = (_INSERT_NUMBERED_MESSAGE, {"id": message_id, **values})
+        if blobs:
+            # The attachment rows refer to the message: it is written first, the entry after them.
+            connection.execute(*companion)
+            companion = None
     attachments = []
     for blob, filename in blobs:
         row = {
@@ -349,17 +396,18 @@ def log_message(
             "row_sha256": message_fingerprint({"id": message_id, **values}, attachments),
         },
         details={"contact": contact_id, "direction": direction, "flags": flags, "corrects": corrects_id},
+        companion=companion,
+        connection=connection,
     )
     return LoggedMessage(id=message_id, **values)
 
 
-def _save_files(session: Session, received: list[blobstore.Incoming]) -> list[blobstore.StoredBlob]:
+def _save_files(connection: Connection, received: list[blobstore.Incoming]) -> list[blobstore.StoredBlob]:
     """Store the received files in the session's transaction, in the order of their hashes.
 
     One order for every writer means two messages that carry the same new files wait for each other on
     the database store's unique key instead of deadlocking.
     """
-    connection = session.connection()
     order = sorted(range(len(received)), key=lambda index: received[index].blob.sha256)
     saved: dict[int, blobstore.StoredBlob] = {}
     for index in order:

@@ -60,7 +60,22 @@ _OPERATION_OF = (
     .scalar_subquery()
 )
 _OPERATION_AUTHORIZATIONS = select(Authorization).where(Authorization.operation_id == _OPERATION_OF)
-_OPERATION_AUTHORIZATION_ROWS = select(_authorization).where(_authorization.c.operation_id == _OPERATION_OF)
+#: The columns the rules read (chain, validity, platforms, initiation, written order): what the evidence
+#: hot path selects of each authorization, instead of every text field of the order.
+RULE_COLUMNS = tuple(
+    _authorization.c[name]
+    for name in (
+        "id",
+        "supersedes_id",
+        "kind",
+        "valid_from",
+        "valid_until",
+        "written_order_due",
+        "platforms",
+        "may_initiate_contact",
+    )
+)
+_OPERATION_AUTHORIZATION_ROWS = select(*RULE_COLUMNS).where(_authorization.c.operation_id == _OPERATION_OF)
 
 Link = TypeVar("Link", Authorization, Row[Any])
 #: An authorization as a model object or as a plain row of its table (same attribute names).
@@ -101,9 +116,10 @@ def chain(session: Session, authorization_id: int) -> list[Authorization]:
 def chain_facts(
     session: Session, authorization_id: int, operation_rows: Sequence[Row[Any]] | None = None
 ) -> list[Row[Any]]:
-    """The chain as plain rows with the same attributes (read-only; the evidence hot path).
+    """The chain as plain rows of the RULE_COLUMNS (read-only; the evidence hot path).
 
-    ``operation_rows``: the rows of the operation's authorizations, if the caller read them already.
+    ``operation_rows``: the rows of the operation's authorizations, if the caller read them already
+    (at least the RULE_COLUMNS, by name).
     """
     if operation_rows is None:
         parameters = {"authorization": authorization_id}

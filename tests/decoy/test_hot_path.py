@@ -143,7 +143,7 @@ def test_the_recording_query_reads_exactly_the_operations_authorizations(world: 
     with app.app_context(), session_scope(app) as session:
         actor = actor_for(session, "dana")
         for contact_id in (contact_old, contact_sep):
-            recording = evidence._recording(session, actor, contact_id)
+            recording = evidence._recording(session.connection(), actor, contact_id)
             parameters = {"authorization": recording.authorization_id}
             expected = session.connection().execute(_OPERATION_AUTHORIZATION_ROWS, parameters).all()
             assert sorted(tuple(row) for row in recording.authorizations) == sorted(
