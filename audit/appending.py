@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import BigInteger, Connection, Insert, LargeBinary, Select, bindparam, func, select
+from sqlalchemy import BigInteger, Connection, Insert, LargeBinary, bindparam, func, select
 from sqlalchemy.exc import DBAPIError
 
+from audit.driver import DriverStatement
 from audit.entry import EntryInput, encode_entry, encode_entry_parts
 from audit.errors import InconsistentLogError
 from audit.merkle import Frontier, leaf_hash
@@ -42,8 +43,7 @@ _SQLITE_APPEND = (
     "INSERT INTO audit_entry (idx, entry, leaf_hash) VALUES (?, ?, ?)",
     "UPDATE audit_head SET size = ?, root = ?, frontier = ? WHERE id = 1 AND size = ?",
 )
-_PG_APPEND = "SELECT audit_append_entry(%s, %s, %s)"
-#: The same call as a SQLAlchemy statement, to carry a companion INSERT in its WITH clause.
+#: The call, alone or with a companion INSERT in its WITH clause (run on the driver's cursor).
 _PG_APPEND_CALL = select(
     func.audit_append_entry(
         bindparam("audit_lock_key", type_=BigInteger),
@@ -89,12 +89,12 @@ def append_entry(conn: Connection, entry: EntryInput, companion: Companion | Non
     rides in the append's own statement (a data-modifying WITH), so that row and entry cost one round
     trip; elsewhere it is executed just before. Its parameter names must not start with ``audit_``.
     """
+    if not conn.in_transaction():
+        conn.begin()  # as any statement through SQLAlchemy would: the append rolls back with it
     if conn.dialect.name == "postgresql":
         return _append_in_postgresql(conn, entry, companion)
     if companion is not None:
         conn.execute(*companion)
-    if not conn.in_transaction():
-        conn.begin()  # as any statement through SQLAlchemy would: the append rolls back with it
     # SQLite: the driver's cursor directly (a statement through SQLAlchemy costs ten times as much
     # as SQLite's work here, and the write lock is held meanwhile); its errors wrapped as SQLAlchemy's.
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
@@ -125,27 +125,25 @@ def append_entry(conn: Connection, entry: EntryInput, companion: Companion | Non
     return Appended(size, digest, data)
 
 
+_APPEND_ALONE = DriverStatement(_PG_APPEND_CALL)
+
+
 @lru_cache(maxsize=64)
-def _append_with(companion: Insert) -> Select[Any]:
+def _append_with(companion: Insert) -> DriverStatement:
     """The append call with ``companion`` in its WITH clause (built once per companion statement)."""
-    return _PG_APPEND_CALL.add_cte(companion.cte("audit_companion"))
+    return DriverStatement(_PG_APPEND_CALL.add_cte(companion.cte("audit_companion")))
 
 
 def _append_in_postgresql(conn: Connection, entry: EntryInput, companion: Companion | None) -> Appended:
     """The whole append in one round trip (audit_append_entry, installed with the triggers)."""
     prefix, suffix = encode_entry_parts(entry)
+    parameters = {"audit_lock_key": APPEND_LOCK_KEY, "audit_prefix": prefix, "audit_suffix": suffix}
+    statement = _APPEND_ALONE
+    if companion is not None:
+        statement = _append_with(companion[0])
+        parameters = {**companion[1], **parameters}
     try:
-        if companion is None:
-            index = conn.exec_driver_sql(_PG_APPEND, (APPEND_LOCK_KEY, prefix, suffix)).scalar_one()
-        else:
-            statement, values = companion
-            parameters = {
-                **values,
-                "audit_lock_key": APPEND_LOCK_KEY,
-                "audit_prefix": prefix,
-                "audit_suffix": suffix,
-            }
-            index = conn.execute(_append_with(statement), parameters).scalar_one()
+        index = statement.rows(conn, parameters)[0][0]
     except DBAPIError as error:
         if getattr(error.orig, "sqlstate", None) == HEAD_CORRUPT:
             raise InconsistentLogError(str(error.orig).splitlines()[0]) from error

@@ -5,17 +5,17 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import Dialect, bindparam
-from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
+from audit.driver import DriverStatement
+
 from .. import audit_bridge, clock
-from ..db import as_utc
 from ..errors import InvalidInput, NotFound
 from ..models import ApiToken, User, UserRole
 
@@ -89,16 +89,7 @@ class TokenHolder:
     roles: frozenset[str]
 
 
-#: _TOKEN_HOLDER as each database's driver takes it (SQL text, positional parameters?), compiled once.
-_token_sql: dict[str, tuple[str, bool]] = {}
-
-
-def _token_query(dialect: Dialect) -> tuple[str, bool]:
-    found = _token_sql.get(dialect.name)
-    if found is None:
-        compiled = _TOKEN_HOLDER.compile(dialect=dialect)
-        found = _token_sql[dialect.name] = (compiled.string, bool(compiled.positional))
-    return found
+_TOKEN_HOLDER_ROWS = DriverStatement(_TOKEN_HOLDER)
 
 
 def token_holder(
@@ -108,31 +99,17 @@ def token_holder(
 
     Read with the raw driver on ``dbapi_connection`` (in its transaction if it has one): every API
     request starts here, and the driver alone costs a fraction of a statement through SQLAlchemy.
+    Driver errors are raised as SQLAlchemy's (the app answers OperationalError with 503).
     """
     if not clear.startswith(TOKEN_PREFIX) or len(clear) > 200:
         return None
-    sql, positional = _token_query(dialect)
-    digest = _token_hash(clear)
-    cursor = dbapi_connection.cursor()
-    try:
-        cursor.execute(sql, (digest,) if positional else {"token_hash": digest})
-        rows = cursor.fetchall()
-    except dialect.loaded_dbapi.Error as error:
-        # As SQLAlchemy wraps its own statements' errors (the app answers OperationalError with 503).
-        lost = dialect.is_disconnect(error, dbapi_connection, cursor)
-        raise DBAPIError.instance(
-            sql, None, error, dialect.loaded_dbapi.Error, connection_invalidated=lost, dialect=dialect
-        ) from error
-    finally:
-        cursor.close()
+    rows = _TOKEN_HOLDER_ROWS.run(dbapi_connection, dialect, {"token_hash": _token_hash(clear)})
     if not rows:
         return None
     user_id, username, is_active, token_purpose, revoked_at, expires_at, _first_role = rows[0]
-    # The driver's value: SQLite gives naive UTC text, which the column type would have parsed.
-    expires = as_utc(datetime.fromisoformat(expires_at) if isinstance(expires_at, str) else expires_at)
-    if token_purpose != purpose or revoked_at is not None or not is_active or expires is None:
+    if token_purpose != purpose or revoked_at is not None or not is_active or expires_at is None:
         return None
-    if expires <= clock.now():
+    if expires_at <= clock.now():
         return None
     return TokenHolder(user_id, username, frozenset(row[6] for row in rows if row[6] is not None))
 

@@ -15,6 +15,8 @@ from flask_babel import gettext as _
 from sqlalchemy import Connection, Row, bindparam, exists, func, insert
 from sqlmodel import Session, col, select
 
+from audit.driver import DriverStatement
+
 from .. import access, audit_bridge, blobstore, clock
 from ..access import Actor
 from ..db import outside_transaction
@@ -154,6 +156,9 @@ _RECORDING_COLUMNS = 7
 _RECORDING_WITH_ID = _RECORDING.add_columns(
     select(func.nextval(func.pg_get_serial_sequence(_message.name, _message.c.id.name))).scalar_subquery()
 )
+#: Both run on the driver's cursor: this read is half of a message's statements.
+_RECORDING_ROWS = DriverStatement(_RECORDING)
+_RECORDING_ROWS_WITH_ID = DriverStatement(_RECORDING_WITH_ID)
 _AuthorizationRow = namedtuple("_AuthorizationRow", [column.name for column in RULE_COLUMNS])  # type: ignore[misc]
 _INSERT_MESSAGE = insert(_message).returning(_message.c.id)
 #: The message row with the id allocated ahead, every value a bound parameter (the audit companion).
@@ -168,13 +173,13 @@ def _recording(connection: Connection, actor: Actor, contact_id: int) -> Recordi
     numbered = False
     if 0 < contact_id <= MAX_ID:
         numbered = connection.dialect.name == "postgresql"
-        query = _RECORDING_WITH_ID if numbered else _RECORDING
-        rows = connection.execute(query, {"contact": contact_id, "user": actor.id}).all()
+        query = _RECORDING_ROWS_WITH_ID if numbered else _RECORDING_ROWS
+        rows = query.rows(connection, {"contact": contact_id, "user": actor.id})
     if not rows:
         raise NotFound(_("no such contact"))
     first = rows[0]
     try:
-        _may_record(actor, bool(first.member))
+        _may_record(actor, bool(first[_RECORDING_COLUMNS - 1]))
     except NotFound as hidden:
         raise NotFound(_("no such contact")) from hidden
     end = _RECORDING_COLUMNS + len(RULE_COLUMNS)
