@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
@@ -41,6 +42,22 @@ class _Compiled:
     #: The order of the parameters for a positional driver (SQLite), None for named ones (psycopg).
     order: tuple[str, ...] | None
     converters: tuple[_Processor, ...]
+
+
+#: One cursor per driver connection, kept while the connection lives: a new psycopg cursor looks up
+#: the dumpers of every parameter type again, which costs more than the cursor itself. (sqlite3's
+#: connections take no weak references: they get a cursor per statement.)
+_cursors: WeakKeyDictionary[Any, Any] = WeakKeyDictionary()
+
+
+def _kept_cursor(dbapi_connection: Any) -> Any | None:
+    try:
+        cursor = _cursors.get(dbapi_connection)
+        if cursor is None or cursor.closed:
+            cursor = _cursors[dbapi_connection] = dbapi_connection.cursor()
+    except TypeError:
+        return None
+    return cursor
 
 
 class DriverStatement:
@@ -97,7 +114,8 @@ class DriverStatement:
         """
         compiled = self._for(dialect)
         arguments = self._parameters(compiled, parameters or {})
-        cursor = dbapi_connection.cursor()
+        kept = _kept_cursor(dbapi_connection)
+        cursor = dbapi_connection.cursor() if kept is None else kept
         try:
             cursor.execute(compiled.sql, arguments)
             rows = cursor.fetchall()
@@ -112,7 +130,8 @@ class DriverStatement:
                 dialect=dialect,
             ) from error
         finally:
-            cursor.close()
+            if kept is None:
+                cursor.close()
         converters = compiled.converters
         if not any(converters):
             return [tuple(row) for row in rows]
