@@ -1,0 +1,180 @@
+"""A message without files on PostgreSQL: reads outside a transaction, row and audit entry in one
+statement that commits on its own (decoy.db.outside_transaction, audit.appending companions)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, func, select, text
+from sqlmodel import Session
+
+from audit.appending import APPEND_LOCK_KEY
+from decoy.audit_bridge import get_store
+from decoy.db import get_engine, outside_transaction, session_scope
+from decoy.evidence import services
+from decoy.models import Message, User
+from tests.conftest import PG_URL, START
+from tests.decoy.evidence.conftest import World, audit_entries, world  # noqa: F401,F811
+from tests.factories import actor_for
+
+on_postgresql = pytest.mark.skipif(not PG_URL, reason="statements on their own exist on PostgreSQL only")
+SENT = (START + timedelta(hours=1)).astimezone(timezone(timedelta(hours=1)))
+
+
+def _dana(app: Any) -> Any:
+    """dana's principal, read in a session of its own (the test's session stays as the test has it)."""
+    with session_scope(app) as session:
+        return actor_for(session, "dana")
+
+
+def _log(session: Session, dana: Any, contact_id: int, body: str) -> Any:
+    return services.log_message(
+        session=session,
+        actor=dana,
+        contact_id=contact_id,
+        direction="in",
+        sent_at=SENT,
+        body=body,
+    )
+
+
+def _counts(app: Any) -> tuple[int, int]:
+    with get_engine(app).connect() as connection:
+        messages = connection.execute(select(func.count()).select_from(Message)).scalar_one()
+        return messages, get_store(app).size(connection)
+
+
+def _driver_of(session: Session) -> Any:
+    return session.connection().connection.dbapi_connection
+
+
+def test_a_message_logged_in_a_caller_transaction_rolls_back_with_it(world: World):  # noqa: F811
+    """The web form reads first and commits after: on both databases the message stays in that
+    transaction, and a rollback leaves neither row nor entry."""
+    contact_id = world.contact()
+    before = _counts(world.app)
+    dana = _dana(world.app)
+    with world.app.app_context():
+        session = Session(get_engine(world.app), expire_on_commit=False)
+        try:
+            session.execute(select(User.id)).all()  # a read: the transaction is underway
+            _log(session, dana, contact_id, "hello, how are you")
+            session.rollback()
+        finally:
+            session.close()
+    assert _counts(world.app) == before
+
+
+def test_a_message_alone_commits_with_its_statement_on_postgresql(world: World):  # noqa: F811
+    """With nothing underway, PostgreSQL has row and entry once the service returns (one statement,
+    committed on its own); SQLite keeps them in the session's transaction until the caller commits."""
+    contact_id = world.contact()
+    messages, entries = _counts(world.app)
+    dana = _dana(world.app)
+    with world.app.app_context():
+        session = Session(get_engine(world.app), expire_on_commit=False)
+        try:
+            logged = _log(session, dana, contact_id, "hello, how are you")
+            session.rollback()
+        finally:
+            session.close()
+    if PG_URL:
+        assert _counts(world.app) == (messages + 1, entries + 1)
+        last = audit_entries(world.app)[-1]
+        assert (last["action"], last["object"]["id"]) == ("message.create", logged.id)
+    else:
+        assert _counts(world.app) == (messages, entries)
+
+
+@on_postgresql
+def test_the_driver_gets_its_transactions_back(world: World):  # noqa: F811
+    contact_id = world.contact()
+    pending = Message(**_message_values(_dana(world.app), world.operation_id, contact_id))
+    with world.app.app_context():
+        session = Session(get_engine(world.app), expire_on_commit=False)
+        try:
+            driver = _driver_of(session)
+            with outside_transaction(session):
+                assert driver.autocommit is True
+            assert driver.autocommit is False
+            with pytest.raises(RuntimeError), outside_transaction(session):
+                raise RuntimeError("the block fails")
+            assert driver.autocommit is False
+            # Pending changes keep the block in the session's transaction.
+            session.add(pending)
+            with outside_transaction(session):
+                assert driver.autocommit is False
+        finally:
+            session.rollback()
+            session.close()
+
+
+def _message_values(dana: Any, operation_id: int, contact_id: int) -> dict[str, Any]:
+    return {
+        "operation_id": operation_id,
+        "contact_id": contact_id,
+        "direction": "in",
+        "sent_at": SENT,
+        "sent_offset_minutes": 60,
+        "recorded_at": START,
+        "recorded_by": dana.id,
+        "body": "pending",
+        "body_sha256": "0" * 64,
+        "flags": [],
+    }
+
+
+@on_postgresql
+def test_a_message_whose_audit_append_fails_leaves_nothing(world: World):  # noqa: F811
+    """The append waits for its lock past lock_timeout: the one statement fails whole (503), so the
+    message row written in its WITH clause is not there either; the next message is recorded."""
+    contact_id = world.contact()
+    before = _counts(world.app)
+    engine = get_engine(world.app)
+    url = engine.url.render_as_string(hide_password=False)
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    holder_engine = create_engine(url)
+    world.app.config["PROPAGATE_EXCEPTIONS"] = False
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f"ALTER DATABASE \"{engine.url.database}\" SET lock_timeout = '300ms'"))
+        engine.dispose()
+        with holder_engine.connect() as holder:
+            holder.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK_KEY})
+            answer = world.message(contact_id, body="hello, how are you", expect=503)
+            assert answer["error"]["code"] == "unavailable"
+            holder.rollback()
+        assert _counts(world.app) == before
+        recorded = world.message(contact_id, body="good morning")
+        assert _counts(world.app) == (before[0] + 1, before[1] + 1)
+        last = audit_entries(world.app)[-1]
+        assert last["object"]["id"] == recorded["id"]
+        with engine.connect() as connection:
+            assert connection.connection.dbapi_connection.autocommit is False
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'ALTER DATABASE "{engine.url.database}" RESET lock_timeout'))
+        admin.dispose()
+        holder_engine.dispose()
+        engine.dispose()
+
+
+@on_postgresql
+def test_message_ids_come_from_the_sequence_and_entries_name_them(world: World):  # noqa: F811
+    contact_id = world.contact()
+    first = world.message(contact_id, body="hello, how are you")
+    second = world.message(contact_id, body="good morning", sent_at="2026-03-02T10:05:00+01:00")
+    assert second["id"] > first["id"]
+    with get_engine(world.app).connect() as connection:
+        stored = connection.execute(
+            select(Message.id, Message.body, Message.recorded_at).where(Message.contact_id == contact_id)
+        ).all()
+    assert [(row.id, row.body) for row in stored] == [
+        (first["id"], "hello, how are you"),
+        (second["id"], "good morning"),
+    ]
+    assert all(isinstance(row.recorded_at, datetime) and row.recorded_at.tzinfo for row in stored)
+    created = [e for e in audit_entries(world.app) if e["action"] == "message.create"]
+    assert [e["object"]["id"] for e in created[-2:]] == [first["id"], second["id"]]
