@@ -13,7 +13,17 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import BigInteger, Connection, Insert, LargeBinary, bindparam, func, select
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Insert,
+    LargeBinary,
+    bindparam,
+    case,
+    func,
+    literal_column,
+    select,
+)
 from sqlalchemy.exc import DBAPIError
 
 from audit.driver import DriverStatement
@@ -130,8 +140,15 @@ _APPEND_ALONE = DriverStatement(_PG_APPEND_CALL)
 
 @lru_cache(maxsize=64)
 def _append_with(companion: Insert) -> DriverStatement:
-    """The append call with ``companion`` in its WITH clause (built once per companion statement)."""
-    return DriverStatement(_PG_APPEND_CALL.add_cte(companion.cte("audit_companion")))
+    """The append call with ``companion`` in its WITH clause (built once per companion statement).
+
+    The call is made only if the companion wrote exactly one row (counting its RETURNING also runs the
+    INSERT before the append takes its lock); otherwise the statement answers NULL and writes nothing.
+    """
+    written = companion.returning(literal_column("1")).cte("audit_companion")
+    call = _PG_APPEND_CALL.selected_columns[0]
+    one_row = select(func.count()).select_from(written).scalar_subquery() == 1
+    return DriverStatement(select(case((one_row, call), else_=None)))
 
 
 def _append_in_postgresql(conn: Connection, entry: EntryInput, companion: Companion | None) -> Appended:
@@ -148,5 +165,7 @@ def _append_in_postgresql(conn: Connection, entry: EntryInput, companion: Compan
         if getattr(error.orig, "sqlstate", None) == HEAD_CORRUPT:
             raise InconsistentLogError(str(error.orig).splitlines()[0]) from error
         raise
+    if index is None:
+        raise InconsistentLogError("the row the entry records was not written; nothing was appended")
     data = prefix + str(index).encode() + suffix
     return Appended(index, leaf_hash(data), data)

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from weakref import WeakKeyDictionary
 
 from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
@@ -44,20 +43,10 @@ class _Compiled:
     converters: tuple[_Processor, ...]
 
 
-#: One cursor per driver connection, kept while the connection lives: a new psycopg cursor looks up
-#: the dumpers of every parameter type again, which costs more than the cursor itself. (sqlite3's
-#: connections take no weak references: they get a cursor per statement.)
-_cursors: WeakKeyDictionary[Any, Any] = WeakKeyDictionary()
-
-
-def _kept_cursor(dbapi_connection: Any) -> Any | None:
-    try:
-        cursor = _cursors.get(dbapi_connection)
-        if cursor is None or cursor.closed:
-            cursor = _cursors[dbapi_connection] = dbapi_connection.cursor()
-    except TypeError:
-        return None
-    return cursor
+#: Where the pool keeps a connection's cursor (its record's info, cleared when the driver connection is
+#: replaced): a new psycopg cursor looks up the dumpers of every parameter type again, which costs more
+#: than the cursor itself.
+_CURSOR = "audit.driver.cursor"
 
 
 class DriverStatement:
@@ -104,34 +93,38 @@ class DriverStatement:
             return values
         return [values[name] for name in compiled.order]
 
-    def run(
-        self, dbapi_connection: Any, dialect: Dialect, parameters: Mapping[str, Any] | None = None
+    def rows(
+        self, connection: Connection, parameters: Mapping[str, Any] | None = None
     ) -> list[tuple[Any, ...]]:
-        """All rows, on ``dbapi_connection`` in whatever transaction it is in.
+        """All rows, on the driver connection of ``connection``, in whatever transaction it is in.
 
-        A driver error is raised as SQLAlchemy's DBAPIError (connection_invalidated if the driver
-        reports the connection lost; the caller then discards the connection).
+        A driver error is raised as SQLAlchemy's DBAPIError, without the parameters (they may hold
+        evidence or a token's hash); a connection the driver reports lost is invalidated.
         """
+        dialect = connection.dialect
         compiled = self._for(dialect)
         arguments = self._parameters(compiled, parameters or {})
-        kept = _kept_cursor(dbapi_connection)
-        cursor = dbapi_connection.cursor() if kept is None else kept
+        pooled = connection.connection
+        cursor = pooled.info.get(_CURSOR)
+        if cursor is None or getattr(cursor, "closed", False):
+            cursor = pooled.info[_CURSOR] = pooled.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
             cursor.execute(compiled.sql, arguments)
             rows = cursor.fetchall()
         except dialect.loaded_dbapi.Error as error:
-            lost = dialect.is_disconnect(error, dbapi_connection, cursor)
-            raise DBAPIError.instance(
+            lost = dialect.is_disconnect(error, pooled.dbapi_connection, cursor)
+            wrapped = DBAPIError.instance(
                 compiled.sql,
                 arguments,
                 error,
                 dialect.loaded_dbapi.Error,
+                hide_parameters=True,
                 connection_invalidated=lost,
                 dialect=dialect,
-            ) from error
-        finally:
-            if kept is None:
-                cursor.close()
+            )
+            if lost:
+                connection.invalidate(error)
+            raise wrapped from error
         converters = compiled.converters
         if not any(converters):
             return [tuple(row) for row in rows]
@@ -142,14 +135,3 @@ class DriverStatement:
             )
             for row in rows
         ]
-
-    def rows(
-        self, connection: Connection, parameters: Mapping[str, Any] | None = None
-    ) -> list[tuple[Any, ...]]:
-        """All rows, in the transaction of ``connection`` (a lost connection is invalidated)."""
-        try:
-            return self.run(connection.connection.dbapi_connection, connection.dialect, parameters)
-        except DBAPIError as error:
-            if error.connection_invalidated:
-                connection.invalidate(error.orig)  # type: ignore[arg-type]
-            raise

@@ -62,8 +62,10 @@ def run_wrk(url: str, script: Path, connections: int, seconds: int) -> tuple[flo
         capture_output=True,
         text=True,
         timeout=seconds + 60,
-        check=True,
+        check=False,
     )
+    if done.returncode != 0:
+        raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr.strip()} {done.stdout.strip()}")
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", done.stdout).group(1))  # type: ignore[union-attr]
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", done.stdout)
     p99 = re.search(r"^\s+99%\s+(\S+)", done.stdout, re.MULTILINE)

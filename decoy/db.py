@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,7 +13,7 @@ from flask import Flask, current_app, g
 from psycopg.pq import TransactionStatus
 from sqlalchemy import Connection, DateTime, event
 from sqlalchemy.engine import Engine, create_engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session
 
@@ -115,7 +115,14 @@ def make_engine(url: str) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+    @event.listens_for(engine, "checkin")
+    def _no_autocommit_in_the_pool(dbapi_connection: Any, record: Any) -> None:
+        # outside_transaction gives the driver its transactions back; this makes sure of it.
+        _transactions_back(dbapi_connection, record.invalidate)
+
+    return engine
 
 
 def init_app(app: Flask) -> None:
@@ -186,9 +193,18 @@ def outside_transaction(session: Session) -> Iterator[Connection]:
     try:
         yield connection
     finally:
-        # A lost connection is discarded by the pool; anything else gets its transactions back.
-        with suppress(connection.dialect.loaded_dbapi.Error):
-            driver.autocommit = False  # type: ignore[union-attr]
+        _transactions_back(driver, connection.invalidate)
+
+
+def _transactions_back(driver: Any, invalidate: Callable[[], Any]) -> None:
+    """Turn psycopg's autocommit off again; a connection where that fails never goes back to the pool
+    (it would commit every statement of a later transaction on its own)."""
+    if driver is None or not driver.autocommit:
+        return
+    try:
+        driver.autocommit = False
+    except Exception:  # psycopg refuses while a transaction is open, or the connection is lost
+        invalidate()
 
 
 @contextmanager
@@ -212,4 +228,8 @@ def snapshot_session(app: Flask | None = None) -> Iterator[Session]:
 def _close_session(_exc: BaseException | None) -> None:
     session = g.pop("db_session", None)
     if session is not None:
-        session.close()
+        try:
+            session.close()
+        except DBAPIError as error:
+            # A connection lost during the request: the pool has discarded it; the answer stands.
+            current_app.logger.warning("database connection closed with an error: %s", error)

@@ -144,6 +144,7 @@ def log_message(contact_id: int) -> tuple[Response, int, dict[str, str]]:
         body=data["body"],
         corrects_id=data.get("corrects"),
         files=files,
+        commit_alone=True,
     )
     attachments = services.attachments_of(session, [message.id])[message.id] if files else []  # type: ignore[index,list-item]
     session.commit()

@@ -9,7 +9,6 @@ from typing import Any, TypeVar
 from flask import Flask, current_app, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
-from sqlalchemy.exc import DBAPIError
 from werkzeug.wrappers import Response
 
 from .. import clock
@@ -84,21 +83,12 @@ def principal_for_token(token: str, purpose: str = "api") -> Principal | None:
     if session.in_transaction() or session.get_bind().dialect.name != "sqlite":
         # PostgreSQL: on the session's connection, before its transaction begins on the wire.
         with outside_transaction(session) as connection:
-            dbapi_connection = connection.connection.dbapi_connection
-            found = tokens.token_holder(dbapi_connection, connection.dialect, token, purpose)
+            found = tokens.token_holder(connection, token, purpose)
     else:
         # On SQLite every other transaction takes the write lock up front; the token is read in no
         # transaction but its statement's own, so that checking a token never queues behind writers.
-        engine = get_engine()
-        pooled = engine.raw_connection()
-        try:
-            found = tokens.token_holder(pooled.dbapi_connection, engine.dialect, token, purpose)
-        except DBAPIError as error:
-            if error.connection_invalidated:
-                pooled.invalidate(error.orig)
-            raise
-        finally:
-            pooled.close()
+        with get_engine().connect() as connection:
+            found = tokens.token_holder(connection, token, purpose)
     return None if found is None else TokenPrincipal(found)
 
 

@@ -6,11 +6,10 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import Dialect, bindparam
+from sqlalchemy import Connection, bindparam
 from sqlmodel import Session, col, select
 
 from audit.driver import DriverStatement
@@ -92,18 +91,16 @@ class TokenHolder:
 _TOKEN_HOLDER_ROWS = DriverStatement(_TOKEN_HOLDER)
 
 
-def token_holder(
-    dbapi_connection: Any, dialect: Dialect, clear: str, purpose: str = "api"
-) -> TokenHolder | None:
+def token_holder(connection: Connection, clear: str, purpose: str = "api") -> TokenHolder | None:
     """The active account a valid, unexpired, unrevoked token belongs to, with its roles (one query).
 
-    Read with the raw driver on ``dbapi_connection`` (in its transaction if it has one): every API
-    request starts here, and the driver alone costs a fraction of a statement through SQLAlchemy.
-    Driver errors are raised as SQLAlchemy's (the app answers OperationalError with 503).
+    Read on the driver's cursor of ``connection`` (in its transaction if it has one): every API request
+    starts here, and the driver alone costs a fraction of a statement through SQLAlchemy. Driver errors
+    are raised as SQLAlchemy's (the app answers OperationalError with 503).
     """
     if not clear.startswith(TOKEN_PREFIX) or len(clear) > 200:
         return None
-    rows = _TOKEN_HOLDER_ROWS.run(dbapi_connection, dialect, {"token_hash": _token_hash(clear)})
+    rows = _TOKEN_HOLDER_ROWS.rows(connection, {"token_hash": _token_hash(clear)})
     if not rows:
         return None
     user_id, username, is_active, token_purpose, revoked_at, expires_at, _first_role = rows[0]

@@ -6,13 +6,13 @@ import io
 import os
 from collections import namedtuple
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, BinaryIO
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import Connection, Row, bindparam, exists, func, insert
+from sqlalchemy import Boolean, Connection, Row, and_, bindparam, case, exists, func, insert
 from sqlmodel import Session, col, select
 
 from audit.driver import DriverStatement
@@ -128,6 +128,9 @@ _message = Message.__table__  # type: ignore[attr-defined]
 _attachment = Attachment.__table__  # type: ignore[attr-defined]
 _authorization = Authorization.__table__  # type: ignore[attr-defined]
 _owner = _authorization.alias("owner")
+_IS_MEMBER = exists().where(
+    _member.c.operation_id == _contact.c.operation_id, _member.c.user_id == bindparam("user")
+)
 # The contact and its profile, whether the user is a member, then every authorization of the operation
 # the profile's authorization belongs to (one row each; the contact's columns repeat).
 _RECORDING = (
@@ -138,9 +141,7 @@ _RECORDING = (
         _profile.c.authorization_id,
         _profile.c.platform,
         _profile.c.status,
-        exists()
-        .where(_member.c.operation_id == _contact.c.operation_id, _member.c.user_id == bindparam("user"))
-        .label("member"),
+        _IS_MEMBER.label("member"),
         *RULE_COLUMNS,
     )
     .join_from(_contact, _profile, _profile.c.id == _contact.c.profile_id)
@@ -152,18 +153,27 @@ _RECORDING = (
     .where(_contact.c.id == bindparam("contact"))
 )
 _RECORDING_COLUMNS = 7
-#: PostgreSQL: the message's id from its sequence too (an uncorrelated subquery: one value per read).
+#: PostgreSQL: the message's id from its sequence too (an uncorrelated subquery: one value per read),
+#: taken only for a member whose roles record (``may_record``): no one else moves the sequence on.
 _RECORDING_WITH_ID = _RECORDING.add_columns(
-    select(func.nextval(func.pg_get_serial_sequence(_message.name, _message.c.id.name))).scalar_subquery()
+    case(
+        (
+            and_(bindparam("may_record", type_=Boolean), _IS_MEMBER),
+            select(
+                func.nextval(func.pg_get_serial_sequence(_message.name, _message.c.id.name))
+            ).scalar_subquery(),
+        ),
+        else_=None,
+    )
 )
 #: Both run on the driver's cursor: this read is half of a message's statements.
 _RECORDING_ROWS = DriverStatement(_RECORDING)
 _RECORDING_ROWS_WITH_ID = DriverStatement(_RECORDING_WITH_ID)
 _AuthorizationRow = namedtuple("_AuthorizationRow", [column.name for column in RULE_COLUMNS])  # type: ignore[misc]
 _INSERT_MESSAGE = insert(_message).returning(_message.c.id)
-#: The message row with the id allocated ahead, every value a bound parameter (the audit companion).
+#: The message row with the id allocated ahead (the audit companion): the values LoggedMessage holds.
 _INSERT_NUMBERED_MESSAGE = insert(_message).values(
-    {column.name: bindparam(column.name) for column in _message.c}
+    {field.name: bindparam(field.name) for field in fields(LoggedMessage)}
 )
 
 
@@ -174,7 +184,8 @@ def _recording(connection: Connection, actor: Actor, contact_id: int) -> Recordi
     if 0 < contact_id <= MAX_ID:
         numbered = connection.dialect.name == "postgresql"
         query = _RECORDING_ROWS_WITH_ID if numbered else _RECORDING_ROWS
-        rows = query.rows(connection, {"contact": contact_id, "user": actor.id})
+        may_record = access.sees_evidence(actor) and actor.has_role("detective", "supervisor")
+        rows = query.rows(connection, {"contact": contact_id, "user": actor.id, "may_record": may_record})
     if not rows:
         raise NotFound(_("no such contact"))
     first = rows[0]
@@ -186,7 +197,10 @@ def _recording(connection: Connection, actor: Actor, contact_id: int) -> Recordi
     authorizations = tuple(
         _AuthorizationRow(*row[_RECORDING_COLUMNS:end]) for row in rows if row[_RECORDING_COLUMNS] is not None
     )
-    return Recording(*first[:6], authorizations, first[end] if numbered else None)  # type: ignore[arg-type]
+    message_id = first[end] if numbered else None
+    if numbered and message_id is None:
+        raise RuntimeError("no message id was taken for a recorder")  # _may_record's rule, in SQL
+    return Recording(*first[:6], authorizations, message_id)  # type: ignore[arg-type]
 
 
 def create_contact(
@@ -291,6 +305,7 @@ def log_message(
     body: str,
     corrects_id: int | None = None,
     files: Iterable[Upload] = (),
+    commit_alone: bool = False,
 ) -> LoggedMessage:
     """Record one message verbatim, with its attachments, flags and audit entry, in one transaction.
 
@@ -299,11 +314,12 @@ def log_message(
     rows and the audit entry are written together; the caller commits. If a file is refused, no row is
     written. The session must hold no pending changes: its read transaction ends before the upload.
 
-    A message without files, on PostgreSQL, is one statement (the row rides in the audit append's
-    statement): if no transaction is underway it commits as it succeeds, after reads that need none.
+    ``commit_alone``: the caller commits as soon as this returns and has nothing else in the session's
+    transaction. A message without files, on PostgreSQL, is one statement (the row rides in the audit
+    append's statement); it then commits with that statement, after reads that need no transaction.
     """
     uploads = list(files)
-    if uploads:
+    if uploads or not commit_alone:
         connection = session.connection()
         return _record(session, connection, actor, contact_id, direction, sent_at, body, corrects_id, uploads)
     with outside_transaction(session) as connection:

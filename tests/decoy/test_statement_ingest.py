@@ -29,7 +29,7 @@ def _dana(app: Any) -> Any:
         return actor_for(session, "dana")
 
 
-def _log(session: Session, dana: Any, contact_id: int, body: str) -> Any:
+def _log(session: Session, dana: Any, contact_id: int, body: str, commit_alone: bool = False) -> Any:
     return services.log_message(
         session=session,
         actor=dana,
@@ -37,6 +37,7 @@ def _log(session: Session, dana: Any, contact_id: int, body: str) -> Any:
         direction="in",
         sent_at=SENT,
         body=body,
+        commit_alone=commit_alone,
     )
 
 
@@ -50,33 +51,36 @@ def _driver_of(session: Session) -> Any:
     return session.connection().connection.dbapi_connection
 
 
-def test_a_message_logged_in_a_caller_transaction_rolls_back_with_it(world: World):  # noqa: F811
-    """The web form reads first and commits after: on both databases the message stays in that
-    transaction, and a rollback leaves neither row nor entry."""
+@pytest.mark.parametrize("read_first", [True, False])
+def test_a_message_logged_in_a_caller_transaction_rolls_back_with_it(world: World, read_first: bool):  # noqa: F811
+    """Unless the caller says it commits at once, the message stays in the caller's transaction on both
+    databases, whether or not anything was read before: a rollback leaves neither row nor entry."""
     contact_id = world.contact()
     before = _counts(world.app)
     dana = _dana(world.app)
     with world.app.app_context():
         session = Session(get_engine(world.app), expire_on_commit=False)
         try:
-            session.execute(select(User.id)).all()  # a read: the transaction is underway
-            _log(session, dana, contact_id, "hello, how are you")
-            session.rollback()
+            with pytest.raises(RuntimeError), session.begin():
+                if read_first:
+                    session.execute(select(User.id)).all()
+                _log(session, dana, contact_id, "hello, how are you")
+                raise RuntimeError("the caller fails after recording")
         finally:
             session.close()
     assert _counts(world.app) == before
 
 
 def test_a_message_alone_commits_with_its_statement_on_postgresql(world: World):  # noqa: F811
-    """With nothing underway, PostgreSQL has row and entry once the service returns (one statement,
-    committed on its own); SQLite keeps them in the session's transaction until the caller commits."""
+    """commit_alone, nothing underway: PostgreSQL has row and entry once the service returns (one
+    statement, committed on its own); SQLite keeps them in the session's transaction until the commit."""
     contact_id = world.contact()
     messages, entries = _counts(world.app)
     dana = _dana(world.app)
     with world.app.app_context():
         session = Session(get_engine(world.app), expire_on_commit=False)
         try:
-            logged = _log(session, dana, contact_id, "hello, how are you")
+            logged = _log(session, dana, contact_id, "hello, how are you", commit_alone=True)
             session.rollback()
         finally:
             session.close()
@@ -178,3 +182,43 @@ def test_message_ids_come_from_the_sequence_and_entries_name_them(world: World):
     assert all(isinstance(row.recorded_at, datetime) and row.recorded_at.tzinfo for row in stored)
     created = [e for e in audit_entries(world.app) if e["action"] == "message.create"]
     assert [e["object"]["id"] for e in created[-2:]] == [first["id"], second["id"]]
+
+
+@on_postgresql
+def test_only_a_recorder_moves_the_message_sequence_on(world: World, factory: Any):  # noqa: F811
+    """A refused request (an outsider's 404, a legal officer's 403) takes no message id: ids tell
+    nothing about contacts one may not see, and only recorders can use the sequence up."""
+    contact_id = world.contact()
+    first = world.message(contact_id, body="hello, how are you")
+    for _ in range(3):
+        world.message(contact_id, username="nina", expect=404)
+        world.message(contact_id, username="lena", expect=403)
+    world.message(contact_id, body="", expect=400)  # a recorder's bad input may take one
+    second = world.message(contact_id, body="good morning")
+    assert first["id"] < second["id"] <= first["id"] + 2
+
+
+@on_postgresql
+def test_a_row_that_is_not_written_gets_no_entry(world: World):  # noqa: F811
+    """Should anything ever swallow the message row (here a trigger that drops it), the append is not
+    made: the one statement writes neither."""
+    contact_id = world.contact()
+    before = _counts(world.app)
+    engine = get_engine(world.app)
+    world.app.config["PROPAGATE_EXCEPTIONS"] = False
+    with engine.begin() as connection:
+        connection.execute(text("CREATE FUNCTION test_drop_row() RETURNS trigger LANGUAGE plpgsql AS "
+                                "$$ BEGIN RETURN NULL; END $$"))
+        connection.execute(text("CREATE TRIGGER test_drop_row BEFORE INSERT ON message "
+                                "FOR EACH ROW EXECUTE FUNCTION test_drop_row()"))
+    try:
+        response = world.post(
+            f"/contacts/{contact_id}/messages",
+            json={"direction": "in", "sent_at": "2026-03-02T10:00:00+01:00", "body": "hello, how are you"},
+        )
+        assert response.status_code == 500
+        assert _counts(world.app) == before
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text("DROP TRIGGER test_drop_row ON message"))
+            connection.execute(text("DROP FUNCTION test_drop_row()"))
