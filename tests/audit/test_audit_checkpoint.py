@@ -181,8 +181,13 @@ def test_bad_key_files_give_a_clear_error(tmp_path: Path) -> None:
 def test_published_notes_append_and_read_back(tmp_path: Path, signer: Signer) -> None:
     path = tmp_path / "checkpoints.txt"
     notes = [signer.sign(Checkpoint("decoy.example/audit", size, ROOT)) for size in (1, 2, 5)]
-    for note in notes:
-        publish(note, path)
+    # The file is created 0o640 less the umask (`decoy` commands set 0o077 for the whole process).
+    previous = os.umask(0o022)
+    try:
+        for note in notes:
+            publish(note, path)
+    finally:
+        os.umask(previous)
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o640
     assert read_published(path) == notes
     assert path.read_text().count("\n\n") == 6
