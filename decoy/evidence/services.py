@@ -72,12 +72,17 @@ def storable_filename(name: str | None) -> str:
     return name[:MAX_FILENAME_CHARS]
 
 
+def _records(actor: Actor) -> bool:
+    """Whether the actor's roles record evidence (in the operations they are assigned to)."""
+    return access.sees_evidence(actor) and actor.has_role("detective", "supervisor")
+
+
 def _may_record(actor: Actor, member: bool) -> None:
     """NotFound for an operation the actor may not see, Forbidden for one they may only read."""
     sees = access.sees_evidence(actor)
     if not (sees and (member or access.reads_everything(actor))):
         raise NotFound(_("no such operation"))
-    if not member or not actor.has_role("detective", "supervisor"):
+    if not (member and _records(actor)):
         raise Forbidden(_("only detectives and supervisors assigned to this operation record evidence"))
 
 
@@ -154,7 +159,7 @@ _RECORDING = (
 )
 _RECORDING_COLUMNS = 7
 #: PostgreSQL: the message's id from its sequence too (an uncorrelated subquery: one value per read),
-#: taken only for a member whose roles record (``may_record``): no one else moves the sequence on.
+#: taken only for a member whose roles record (``may_record``, _records): no one else moves it on.
 _RECORDING_WITH_ID = _RECORDING.add_columns(
     case(
         (
@@ -177,15 +182,17 @@ _INSERT_NUMBERED_MESSAGE = insert(_message).values(
 )
 
 
-def _recording(connection: Connection, actor: Actor, contact_id: int) -> Recording:
-    """The contact and its profile, if ``actor`` may record into it (NotFound or Forbidden otherwise)."""
+def _recording(connection: Connection, actor: Actor, contact_id: int, take_id: bool = True) -> Recording:
+    """The contact and its profile, if ``actor`` may record into it (NotFound or Forbidden otherwise).
+
+    ``take_id``: on PostgreSQL, also take the message's id (not for a check that is read again later).
+    """
     rows = []
-    numbered = False
+    numbered = take_id and connection.dialect.name == "postgresql"
     if 0 < contact_id <= MAX_ID:
-        numbered = connection.dialect.name == "postgresql"
         query = _RECORDING_ROWS_WITH_ID if numbered else _RECORDING_ROWS
-        may_record = access.sees_evidence(actor) and actor.has_role("detective", "supervisor")
-        rows = query.rows(connection, {"contact": contact_id, "user": actor.id, "may_record": may_record})
+        parameters = {"contact": contact_id, "user": actor.id, "may_record": _records(actor)}
+        rows = query.rows(connection, parameters)
     if not rows:
         raise NotFound(_("no such contact"))
     first = rows[0]
@@ -199,7 +206,7 @@ def _recording(connection: Connection, actor: Actor, contact_id: int) -> Recordi
     )
     message_id = first[end] if numbered else None
     if numbered and message_id is None:
-        raise RuntimeError("no message id was taken for a recorder")  # _may_record's rule, in SQL
+        raise RuntimeError("no message id was taken for a recorder")  # _records, as the SQL has it
     return Recording(*first[:6], authorizations, message_id)  # type: ignore[arg-type]
 
 
@@ -337,7 +344,8 @@ def _record(
     corrects_id: int | None,
     uploads: list[Upload],
 ) -> LoggedMessage:
-    recording = _recording(connection, actor, contact_id)
+    # With files, this read checks access before the upload; it is made again after it.
+    recording = _recording(connection, actor, contact_id, take_id=not uploads)
     body = _validate_message(session, contact_id, direction, sent_at, body, corrects_id, bool(uploads))
     limit = _limit()
     _check_uploads(uploads, limit)
