@@ -1,6 +1,6 @@
 """The baseline of bench/messages_throughput.py: a bare Flask endpoint doing one durable insert of the text.
 
-Served by the same gunicorn settings as `decoy serve` (decoy.server.run_server, only the WSGI app is
+Served by the same gunicorn settings as `decoy serve` (decoy.cli.serve.run_server, only the WSGI app is
 swapped) on the same database with the same engine settings (decoy.db.make_engine: SQLite WAL with
 synchronous=FULL and BEGIN IMMEDIATE, or PostgreSQL with fsync).
 
@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from flask import Flask, jsonify, request  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
-from decoy import server  # noqa: E402
+from decoy.cli import serve as server  # noqa: E402
 from decoy.db import make_engine  # noqa: E402
 
 TABLE = (

@@ -41,7 +41,7 @@ class SchedulerLock(ExclusiveLock):
 
 def job_checkpoint(app: Flask) -> str:
     """Sign a checkpoint when the log has grown, so a checkpoint is at most a minute behind."""
-    from .audit_setup import make_checkpoint
+    from .integrity.checkpoints import make_checkpoint
 
     stored = make_checkpoint(app)
     return f"checkpoint at size {stored.size}"
@@ -63,7 +63,7 @@ def job_outbox(app: Flask) -> str:
 
 def job_verify(app: Flask) -> str:
     """Verify the whole log; raise the alarm to legal officers and admins when it is not intact."""
-    from .audit_setup import run_verification
+    from .integrity.checkpoints import run_verification
     from .reviews.passes import alarm_pass
 
     run = run_verification(app, trigger="scheduler", actor="system")
@@ -76,8 +76,8 @@ def job_verify(app: Flask) -> str:
 def verification_due(app: Flask) -> bool:
     """Whether the last verification is older than a day (or there is none): `--once` then verifies."""
     from . import clock
-    from .audit_setup import latest_verification
     from .db import session_scope
+    from .integrity.checkpoints import latest_verification
 
     with app.app_context(), session_scope(app) as session:
         latest = latest_verification(session)

@@ -13,8 +13,9 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlmodel import Session, col, delete, func, select
 
-from .. import audit_bridge, clock, keys
+from .. import audit_bridge, clock
 from ..errors import Forbidden, InvalidInput, NotFound
+from ..integrity import keys
 from ..models import LoginAttempt, RecoveryCode, Role, User, UserRole
 from . import totp
 

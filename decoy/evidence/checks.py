@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from .. import blobstore
-from ..evidence_check import CHECKERS
+from ..integrity.evidence_checks import CHECKERS
 from ..models import Attachment, Contact, Message
 from .fingerprint import contact_fingerprint, message_fingerprint, text_sha256
 

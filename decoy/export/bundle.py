@@ -23,12 +23,12 @@ from audit.entry import decode_entry
 from audit.store import StoredCheckpoint
 
 from .. import access, audit_bridge, blobstore, clock
-from ..audit_setup import get_signer, publish_checkpoint, sign_checkpoint
 from ..db import snapshot_session
+from ..integrity.checkpoints import get_signer, publish_checkpoint, sign_checkpoint
 from ..models import Operation
-from ..spreadsheet import csv_bytes
 from . import content
 from .report import contact_report, operation_report
+from .spreadsheet import csv_bytes
 from .zipwriter import BundleWriter, Sink
 
 VERIFY_TEXT_PATH = "VERIFY.md"

@@ -8,7 +8,9 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from .. import audit_bridge
-from ..audit_setup import (
+from ..auth.principal import require_roles
+from ..db import get_session
+from .checkpoints import (
     checkpoint_file,
     get_signer,
     latest_verification,
@@ -16,8 +18,6 @@ from ..audit_setup import (
     record_verification,
     sign_checkpoint,
 )
-from ..auth.principal import require_roles
-from ..db import get_session
 
 bp = Blueprint("integrity", __name__, url_prefix="/integrity")
 

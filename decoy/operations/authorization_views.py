@@ -12,9 +12,9 @@ from .. import audit_bridge, blobstore, clock
 from ..auth.principal import require_roles
 from ..db import get_session
 from ..errors import Forbidden, InvalidInput, NotFound
+from ..export.spreadsheet import csv_bytes
 from ..formatting import localtime
 from ..models import Authorization, AuthorizationDocument
-from ..spreadsheet import csv_bytes
 from . import records, rules, services
 from .forms import AuthorizationForm, DocumentForm, SearchForm
 from .views import ID, READERS, SHOWN, _id, _visible, bp, parse_local, split_list, visible_authorization

@@ -10,11 +10,11 @@ from flask_login import current_user, login_required
 from sqlmodel import col, select
 
 from .. import access, clock
-from ..audit_setup import latest_verification
 from ..auth import tokens as accounts
 from ..auth.principal import principal_for_token, require_roles
 from ..db import get_session
 from ..errors import Forbidden, InvalidInput, NotAuthenticated, NotFound
+from ..integrity.checkpoints import latest_verification
 from ..models import ApiToken, Authorization, Profile, Role
 from ..operations.rules import chain
 from . import calendar

@@ -11,7 +11,7 @@ import sqlmodel  # noqa: F401
 from alembic import op
 
 import decoy.db
-from decoy import append_only
+from decoy.integrity import append_only
 
 revision: str = '0004'
 down_revision: str | None = '0003'

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import decoy.db
-from decoy import append_only
+from decoy.integrity import append_only
 
 revision: str = '0005'
 down_revision: str | None = '0004'

@@ -233,7 +233,7 @@ def world(app: Any, factory: Any, clock: Any) -> World:
                             "contact_id": contact, "message_id": message, "attachment_id": attachment,
                             "user_id": victim.id, "token_id": spare.id, "filename": "css/decoy.css",
                             "document_id": document}
-    from decoy.audit_setup import make_checkpoint
+    from decoy.integrity.checkpoints import make_checkpoint
     from decoy.models.reviews import Review
     from decoy.reviews.passes import review_pass
 

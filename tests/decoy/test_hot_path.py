@@ -264,7 +264,7 @@ def _functions(app: Any) -> set[str]:
 def test_migration_0007_down_and_up_again(app, factory):
     from alembic import command
 
-    from decoy.migrate import alembic_config
+    from decoy.cli.migrate import alembic_config
 
     factory.user("dora", "detective")  # an audited write before
     config = alembic_config(app)
@@ -289,7 +289,7 @@ def test_the_schema_at_revision_0006_has_the_function_of_0006(app):
         pytest.skip("the function exists on PostgreSQL only")
     from alembic import command
 
-    from decoy.migrate import alembic_config
+    from decoy.cli.migrate import alembic_config
 
     config = alembic_config(app)
     command.downgrade(config, "0005")

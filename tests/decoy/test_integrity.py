@@ -12,10 +12,10 @@ from audit.checkpoint import Verifier
 from audit.entry import decode_entry
 from audit.merkle import leaf_hash, verify_consistency, verify_inclusion
 from decoy import audit_bridge
-from decoy.audit_setup import checkpoint_file, get_signer
 from decoy.auth import services
 from decoy.cli import main
 from decoy.db import get_engine, session_scope
+from decoy.integrity.checkpoints import checkpoint_file, get_signer
 
 
 def entries(app):

@@ -35,7 +35,7 @@ def fuzz_token(app: Any, factory: Any) -> str:
     message = client.post(f"/api/v1/contacts/{contact.get_json()['id']}/messages", headers=headers,
                           json={"direction": "in", "sent_at": "2026-03-02T10:00:00+01:00", "body": "hello"})
     assert message.status_code == 201, message.get_json()
-    from decoy.audit_setup import make_checkpoint
+    from decoy.integrity.checkpoints import make_checkpoint
 
     make_checkpoint(app)
     return token

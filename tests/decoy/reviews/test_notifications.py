@@ -141,7 +141,7 @@ def test_flagged_message_review_mails_no_counterpart_text(
 def test_daily_checkpoint_goes_to_legal_officers_once_a_day(
     app_factory: Any, client: Any, factory: Any, clock: Any, mail_server: Any
 ) -> None:
-    from decoy.audit_setup import make_checkpoint
+    from decoy.integrity.checkpoints import make_checkpoint
 
     mail_server.start()
     team = mailing_team(app_factory, client, factory, mail_server)

@@ -10,9 +10,9 @@ from typing import Any
 from flask import Flask
 from sqlmodel import func, select
 
-from .auth import services
-from .db import session_scope
-from .models import User
+from ..auth import services
+from ..db import session_scope
+from ..models import User
 
 DEMO_PASSWORD = "demo password 2026"  # noqa: S105 - the demo data directory only
 DEMO_FILE = "demo-accounts.json"
@@ -28,7 +28,7 @@ DEMO_ACCOUNTS = [
 ]
 
 def _operations_step(app: Flask) -> None:
-    from .demo_data import load_demo_operations
+    from .operations import load_demo_operations
 
     load_demo_operations(app)
 

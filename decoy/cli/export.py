@@ -31,14 +31,14 @@ def export_command(operation_id: int, output: Path, username: str | None) -> Non
     """Write the evidence bundle of OPERATION_ID to FILE.zip."""
     from sqlmodel import func, select
 
-    from .audit_setup import publish_checkpoint
-    from .auth.principal import Principal
-    from .auth.services import find_user, user_roles
-    from .cli import _app
-    from .db import session_scope
-    from .errors import DecoyError
-    from .export.bundle import iter_bundle, prepare_export
-    from .models import Contact
+    from ..auth.principal import Principal
+    from ..auth.services import find_user, user_roles
+    from ..db import session_scope
+    from ..errors import DecoyError
+    from ..export.bundle import iter_bundle, prepare_export
+    from ..integrity.checkpoints import publish_checkpoint
+    from ..models import Contact
+    from . import _app
 
     app = _app()
     with app.app_context():

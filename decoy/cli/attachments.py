@@ -21,9 +21,9 @@ def move_command(destination: str, keep_source: bool) -> None:
     Set DECOY_ATTACHMENT_STORE to the destination on every app server first, so that new attachments
     go there too; until the move ends, each file is read from whichever store holds it.
     """
-    from .blobstore import configured
-    from .blobstore.moving import MoveRefused, move
-    from .cli import _app
+    from ..blobstore import configured
+    from ..blobstore.moving import MoveRefused, move
+    from . import _app
 
     app = _app()
     with app.app_context():
@@ -43,8 +43,8 @@ def move_command(destination: str, keep_source: bool) -> None:
 @attachments_group.command("check")
 def check_command() -> None:
     """Re-hash every copy of every attachment and order document in both stores; exit 1 on any problem."""
-    from .blobstore.moving import check
-    from .cli import _app
+    from ..blobstore.moving import check
+    from . import _app
 
     app = _app()
     with app.app_context():

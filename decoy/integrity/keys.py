@@ -9,7 +9,7 @@ from pathlib import Path
 
 from flask import Flask, current_app
 
-from .config import ConfigurationError
+from ..config import ConfigurationError
 
 SESSION_KEY = "session.key"
 SECRETS_KEY = "secrets.key"

@@ -13,8 +13,8 @@ import click
 from flask import Flask
 from flask.cli import ScriptInfo
 
-from . import config as configuration
-from . import keys
+from .. import config as configuration
+from ..integrity import keys
 
 
 def _given_app() -> Flask | None:
@@ -27,7 +27,7 @@ def _given_app() -> Flask | None:
 
 
 def _app() -> Flask:
-    from . import create_app
+    from .. import create_app
 
     given = _given_app()
     if given is not None:
@@ -58,7 +58,7 @@ def data_dir_from_environment() -> Path:
 
 def initialise(app: Flask) -> list[str]:
     """Create the data directory, keys and schema; safe to run twice. Returns what was created."""
-    from .audit_setup import ensure_signing_key
+    from ..integrity.checkpoints import ensure_signing_key
     from .migrate import upgrade
 
     data_dir = Path(app.config["DATA_DIR"])
@@ -109,9 +109,9 @@ def user_group() -> None:
 @click.option("--display-name", default="")
 def user_add(name: str, roles: tuple[str, ...], email: str | None, display_name: str) -> None:
     """Create an account; the password is read from stdin. Prints the TOTP enrolment URI as JSON."""
-    from .auth import services
-    from .db import session_scope
-    from .errors import DecoyError
+    from ..auth import services
+    from ..db import session_scope
+    from ..errors import DecoyError
 
     app = _app()
     password = _read_password()
@@ -138,9 +138,9 @@ def token_group() -> None:
 @click.option("--label", default="command line", help="a name for the token")
 def token_create(name: str, days: int | None, label: str) -> None:
     """Print a new bearer token for the user NAME on the last line."""
-    from .auth import services, tokens
-    from .db import session_scope
-    from .errors import DecoyError
+    from ..auth import services, tokens
+    from ..db import session_scope
+    from ..errors import DecoyError
 
     app = _app()
     with app.app_context():
@@ -163,11 +163,11 @@ def token_create(name: str, days: int | None, label: str) -> None:
 @click.option("--workers", default=2, type=int, show_default=True)
 def serve(host: str, port: int, workers: int) -> None:
     """Run the production WSGI server (gunicorn)."""
-    from .server import run_server
+    from .serve import run_server
 
     app = _app()
     with app.app_context():
-        from .audit_setup import check_signing_key
+        from ..integrity.checkpoints import check_signing_key
 
         try:
             check_signing_key(app)
@@ -177,8 +177,8 @@ def serve(host: str, port: int, workers: int) -> None:
     run_server(options)
 
 
-from .cli_audit import audit_group, scheduler_command  # noqa: E402  (commands split by feature)
-from .cli_export import export_command  # noqa: E402
+from .audit import audit_group, scheduler_command  # noqa: E402  (commands split by feature)
+from .export import export_command  # noqa: E402
 
 main.add_command(audit_group)
 main.add_command(scheduler_command)
@@ -188,7 +188,7 @@ main.add_command(export_command)
 @main.command("demo")
 def demo_command() -> None:
     """Load the demo data set into a fresh data directory and print how to sign in."""
-    from .demo import DEMO_FILE, DemoRefused, load_demo
+    from ..demo import DEMO_FILE, DemoRefused, load_demo
 
     app = _app()
     try:
@@ -207,9 +207,9 @@ def demo_command() -> None:
 @click.argument("name")
 def demo_code(name: str) -> None:
     """Print the current TOTP code of a demo account (demo data directories only)."""
-    from .auth.totp import current_code
-    from .clock import now
-    from .demo import demo_secret
+    from ..auth.totp import current_code
+    from ..clock import now
+    from ..demo import demo_secret
 
     app = _app()
     secret = demo_secret(app, name)
@@ -218,12 +218,12 @@ def demo_code(name: str) -> None:
     click.echo(current_code(secret, now()))
 
 
-from .cli_backup import backup_command, restore_command  # noqa: E402
+from .backup import backup_command, restore_command  # noqa: E402
 
 main.add_command(backup_command)
 main.add_command(restore_command)
 
-from .cli_attachments import attachments_group  # noqa: E402
+from .attachments import attachments_group  # noqa: E402
 
 main.add_command(attachments_group)
 

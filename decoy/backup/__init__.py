@@ -32,8 +32,8 @@ from typing import Any
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import URL, Connection, make_url
 
-from .blobstore import database as database_store
-from .blobstore.files import fsync_dir
+from ..blobstore import database as database_store
+from ..blobstore.files import fsync_dir
 
 FORMAT = "decoy-backup/1"
 MANIFEST = "manifest.json"

@@ -15,8 +15,8 @@ def backup_command(directory: Path) -> None:
 
     Safe while the server runs. DIRECTORY must be new or empty.
     """
-    from .backup import BackupError, backup
-    from .cli import _app
+    from ..backup import BackupError, backup
+    from . import _app
 
     app = _app()
     try:
@@ -37,8 +37,8 @@ def restore_command(directory: Path) -> None:
     The target is DECOY_DATA_DIR and DECOY_DATABASE_URL (SQLite in the data directory by default).
     Afterwards run `decoy audit verify` on the restored copy.
     """
-    from .backup import BackupError, restore
-    from .cli import _given_app, data_dir_from_environment
+    from ..backup import BackupError, restore
+    from . import _given_app, data_dir_from_environment
 
     given = _given_app()
     if given is not None:

@@ -10,10 +10,10 @@ from typing import Any
 
 from flask import Flask
 
-from . import clock
-from .auth.principal import Principal
-from .auth.services import find_user, user_roles
-from .db import session_scope
+from .. import clock
+from ..auth.principal import Principal
+from ..auth.services import find_user, user_roles
+from ..db import session_scope
 
 PLATFORM_OFFSET = timezone(timedelta(hours=1))
 ORDER_PDF = (
@@ -57,10 +57,10 @@ class _Demo:
 
 def load_demo_operations(app: Flask) -> None:
     """Create the demo operations, authorizations, profiles, contacts, messages, reviews and checkpoints."""
-    from .audit_setup import make_checkpoint
-    from .evidence import services as evidence
-    from .jobs import job_reviews
-    from .operations import services as operations
+    from ..evidence import services as evidence
+    from ..integrity.checkpoints import make_checkpoint
+    from ..jobs import job_reviews
+    from ..operations import services as operations
 
     demo = _Demo(app)
 
@@ -280,8 +280,8 @@ def load_demo_operations(app: Flask) -> None:
 def _decide_first_review(app: Flask, demo: _Demo, operation_id: int) -> None:
     from sqlmodel import col, select
 
-    from .models.reviews import Review
-    from .reviews.services import decide_review
+    from ..models.reviews import Review
+    from ..reviews.services import decide_review
 
     def decide(session: Any, actor: Any) -> None:
         review = session.exec(

@@ -9,7 +9,7 @@ import click
 
 
 def _app():  # type: ignore[no-untyped-def]
-    from .cli import _app as build
+    from . import _app as build
 
     return build()
 
@@ -33,7 +33,7 @@ def verify(bundle: Path | None) -> None:
         where = "" if report.first_bad_index is None else f"first bad entry: {report.first_bad_index}; "
         click.echo(f"NOT INTACT: {where}{report.reason}")
         sys.exit(1)
-    from .audit_setup import run_verification
+    from ..integrity.checkpoints import run_verification
 
     app = _app()
     with app.app_context():
@@ -49,7 +49,7 @@ def verify(bundle: Path | None) -> None:
 @audit_group.command("checkpoint")
 def checkpoint() -> None:
     """Sign and publish a checkpoint now."""
-    from .audit_setup import checkpoint_file, make_checkpoint
+    from ..integrity.checkpoints import checkpoint_file, make_checkpoint
 
     app = _app()
     with app.app_context():
@@ -62,7 +62,7 @@ def checkpoint() -> None:
 @click.option("--once", is_flag=True, help="run every due job once and exit")
 def scheduler_command(once: bool) -> None:
     """Run the scheduler process (checkpoints, reviews, enforcement, notifications)."""
-    from .jobs import run_once, run_scheduler
+    from ..jobs import run_once, run_scheduler
 
     app = _app()
     if once:

@@ -6,7 +6,7 @@ from alembic import command
 from alembic.config import Config
 from flask import Flask
 
-from .config import resource_dir
+from ..config import resource_dir
 
 
 def alembic_config(app: Flask) -> Config:

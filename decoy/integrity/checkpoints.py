@@ -11,10 +11,11 @@ from sqlmodel import Session, col, select
 from audit.checkpoint import KeyFileError, Signer, Verifier, load_signer, publish, write_private_key
 from audit.store import StoredCheckpoint
 
-from . import audit_bridge, clock, keys
-from .config import ConfigurationError
-from .db import session_scope, snapshot_session
-from .models import VerificationRun
+from .. import audit_bridge, clock
+from ..config import ConfigurationError
+from ..db import session_scope, snapshot_session
+from ..models import VerificationRun
+from . import keys
 
 if TYPE_CHECKING:
     from audit.verify import VerifyReport
@@ -100,7 +101,7 @@ def verify_log() -> VerifyReport:
     """
     from audit.verify import verify_store
 
-    from .evidence_check import evidence_checker
+    from .evidence_checks import evidence_checker
 
     store = audit_bridge.get_store()
     with snapshot_session() as snapshot:
