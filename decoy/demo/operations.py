@@ -1,19 +1,28 @@
-"""The demo's operations: every kind of object in every state, with neutral invented text only."""
+"""The demo's operations, loaded from operations.json through the services, as the demo's people."""
 
 from __future__ import annotations
 
 import io
+import json
 import struct
 import zlib
 from datetime import datetime, timedelta, timezone
+from importlib import resources
 from typing import Any
 
 from flask import Flask
+from sqlmodel import col, select
 
 from .. import clock
 from ..auth.principal import Principal
 from ..auth.services import find_user, user_roles
 from ..db import session_scope
+from ..evidence import services as evidence
+from ..integrity.checkpoints import make_checkpoint
+from ..jobs import job_reviews
+from ..models.reviews import Review
+from ..operations import services as operations
+from ..reviews.services import decide_review
 
 PLATFORM_OFFSET = timezone(timedelta(hours=1))
 ORDER_PDF = (
@@ -57,232 +66,103 @@ class _Demo:
 
 def load_demo_operations(app: Flask) -> None:
     """Create the demo operations, authorizations, profiles, contacts, messages, reviews and checkpoints."""
-    from ..evidence import services as evidence
-    from ..integrity.checkpoints import make_checkpoint
-    from ..jobs import job_reviews
-    from ..operations import services as operations
 
+    data = json.loads(resources.files(__package__).joinpath("operations.json").read_text("utf-8"))
     demo = _Demo(app)
-
-    def operation(name: str, team: str, members: tuple[str, ...]) -> int:
-        created = demo.act(
-            "sam",
-            lambda s, a: operations.create_operation(
-                session=s, actor=a, name=name, team=team, description="Invented demo operation."
-            ),
-        )
-        for member in members:
-            demo.act(
-                "sam",
-                lambda s, a, m=member: operations.add_member(
-                    session=s, actor=a, operation_id=created.id, username=m
-                ),
-            )
-        return int(created.id)
-
-    def authorization(operation_id: int, reference: str, start: float, end: float, **terms: Any) -> int:
-        values: dict[str, Any] = {
-            "kind": "court_ruling",
-            "authority": "District Court (demo)",
-            "issuer_name": "Judge A. Example",
-            "legal_basis": "art. 126j Sv",
-            "offence": "Invented offence for the demonstration",
-            "suspect_description": "Unknown adult users of the platform (demo)",
-            "justification": "Invented facts for the demonstration.",
-            "method": "Decoy profile on a chat platform",
-            "review_interval_days": 14,
-            "platforms": ["chatapp", "photoshare"],
-            "max_profiles": 3,
-            "officers": ["dirk", "dana"],
-            "persona_constraints": "Stated age as in the ruling (demo)",
-            "conditions": "The decoy never starts a conversation.",
-        }
-        values.update(terms)
-        made = demo.act(
-            "lena",
-            lambda s, a: operations.register_authorization(
-                session=s,
-                actor=a,
-                operation_id=operation_id,
-                reference=reference,
-                valid_from=demo.at(start),
-                valid_until=demo.at(end),
-                **values,
-            ),
-        )
-        demo.act(
-            "lena",
-            lambda s, a: operations.attach_order_document(
-                session=s,
-                actor=a,
-                authorization_id=made.id,
-                stream=io.BytesIO(ORDER_PDF + reference.encode()),
-                filename=f"{reference}.pdf",
-            ),
-        )
-        return int(made.id)
-
-    def profile(
-        operation_id: int,
-        authorization_id: int,
-        handle: str,
-        platform: str = "chatapp",
-        state: str = "active",
-    ) -> int:
-        made = demo.act(
-            "sam",
-            lambda s, a: operations.propose_profile(
-                session=s,
-                actor=a,
-                operation_id=operation_id,
-                authorization_id=authorization_id,
-                platform=platform,
-                handle=handle,
-                persona="Invented persona for the demonstration.",
-            ),
-        )
-        if state in {"active", "suspended", "retired"}:
-            demo.act("sara", lambda s, a: operations.approve_profile(session=s, actor=a, profile_id=made.id))
-        if state == "suspended":
-            demo.act(
-                "sam",
-                lambda s, a: operations.suspend_profile(
-                    session=s, actor=a, profile_id=made.id, reason="Paused while the team is on leave (demo)."
-                ),
-            )
-        if state == "retired":
-            demo.act(
-                "sam",
-                lambda s, a: operations.retire_profile(
-                    session=s, actor=a, profile_id=made.id, reason="Persona no longer used (demo)."
-                ),
-            )
-        return int(made.id)
-
-    def contact(
-        profile_id: int,
-        counterpart: str,
-        messages: list[tuple[str, str, str, float]],
-        screenshot: bool = False,
-    ) -> None:
-        made = demo.act(
-            "dirk",
-            lambda s, a: evidence.create_contact(
-                session=s,
-                actor=a,
-                profile_id=profile_id,
-                counterpart=counterpart,
-                first_seen_at=demo.at(messages[0][3]).astimezone(PLATFORM_OFFSET),
-            ),
-        )
-        first_id = None
-        for number, (officer, direction, body, days) in enumerate(messages):
-            files = [(io.BytesIO(_png()), "screenshot.png")] if screenshot and number == 0 else []
-            logged = demo.act(
-                officer,
-                lambda s, a, d=direction, b=body, t=days, f=files: evidence.log_message(
-                    session=s,
-                    actor=a,
-                    contact_id=made.id,
-                    direction=d,
-                    sent_at=demo.at(t).astimezone(PLATFORM_OFFSET),
-                    body=b,
-                    files=f,
-                ),
-            )
-            first_id = first_id or logged.id
-        if screenshot and first_id:
-            demo.act(
-                "dirk",
-                lambda s, a: evidence.log_message(
-                    session=s,
-                    actor=a,
-                    contact_id=made.id,
-                    direction="in",
-                    sent_at=demo.at(messages[0][3]),
-                    body="hello, how are you?",
-                    corrects_id=first_id,
-                ),
-            )
-
-    lantern = operation("Operation Lantern", "Vice team North", ("dirk", "dana", "sara"))
-    lapsed = authorization(lantern, "RB-2026-0101", -90, -30)
-    current = authorization(lantern, "RB-2026-0102", -31, 60, supersedes_id=lapsed)
-    sunny = profile(lantern, current, "sunny_day")
-    profile(lantern, current, "quiet_meadow", state="pending_approval")
-    paused = profile(lantern, current, "river_stone", platform="photoshare", state="suspended")
-    profile(lantern, current, "old_lighthouse", state="retired")
-    contact(
-        sunny,
-        "blue_kite_77",
-        [
-            ("dirk", "in", "hello, how are you", -3),
-            ("dirk", "out", "fine thanks, and you?", -2.99),
-            ("dana", "in", "good, nice weather today", -2.9),
-        ],
-        screenshot=True,
-    )
-    contact(sunny, "green_owl_42", [("dirk", "out", "hi there", -1.5), ("dirk", "in", "hello", -1.4)])
-    contact(paused, "red_fox_19", [("dana", "in", "are you there?", -0.5)])
-    # A chat history captured late: its first messages predate every authorization of the operation.
-    contact(
-        sunny, "yellow_bee_5", [("dana", "in", "long time no see", -120), ("dana", "in", "hello again", -1)]
-    )
-
-    harbour = operation("Operation Harbour", "Vice team South", ("dana", "sara"))
-    expiring = authorization(
-        harbour,
-        "OvJ-2026-0220",
-        -20,
-        10,
-        kind="written_order",
-        authority="Public Prosecution Service (demo)",
-        officers=["dana"],
-    )
-    authorization(
-        harbour,
-        "OvJ-2026-0221",
-        -2,
-        28,
-        kind="urgent_oral_order",
-        written_order_days=1,
-        authority="Public Prosecution Service (demo)",
-        officers=["dana"],
-    )
-    harbour_profile = profile(harbour, expiring, "harbour_view")
-    demo.act(
-        "sam", lambda s, a: operations.add_member(session=s, actor=a, operation_id=harbour, username="dirk")
-    )
-    contact(
-        harbour_profile,
-        "grey_gull_8",
-        [("dana", "in", "good morning", -1), ("dirk", "out", "good morning to you", -0.9)],
-    )
-
-    unapproved = profile(harbour, expiring, "harbour_lights", platform="videochat", state="pending_approval")
-    contact(unapproved, "white_cloud_3", [("dana", "in", "hello, is this the right channel?", -0.2)])
-
-    operation("Operation Meadow", "Vice team North", ("dirk",))
-    for name, status in (("Operation Lantern", "active"), ("Operation Harbour", "active")):
-        target = lantern if name == "Operation Lantern" else harbour
-        demo.act(
-            "sam",
-            lambda s, a, t=target, st=status: operations.change_operation_status(
-                session=s, actor=a, operation_id=t, status=st
-            ),
-        )
-
+    made = [_load_operation(demo, data["authorization_defaults"], spec) for spec in data["operations"]]
+    for spec, operation_id in zip(data["operations"], made, strict=True):
+        if "status" in spec:
+            demo.act("sam", lambda s, a, o=operation_id, st=spec["status"]: (
+                operations.change_operation_status(session=s, actor=a, operation_id=o, status=st)))
     job_reviews(app)
-    _decide_first_review(app, demo, lantern)
+    for spec, operation_id in zip(data["operations"], made, strict=True):
+        if spec.get("decide_first_review"):
+            _decide_first_review(demo, operation_id)
     make_checkpoint(app)
 
 
-def _decide_first_review(app: Flask, demo: _Demo, operation_id: int) -> None:
-    from sqlmodel import col, select
+def _load_operation(demo: _Demo, defaults: dict[str, Any], spec: dict[str, Any]) -> int:
+    """One operation with its members, authorizations, profiles and contacts; returns its id."""
+    created = demo.act("sam", lambda s, a: operations.create_operation(
+        session=s, actor=a, name=spec["name"], team=spec["team"], description="Invented demo operation."))
+    operation_id = int(created.id)
+    for member in spec.get("members", []):
+        _add_member(demo, operation_id, member)
+    authorizations: dict[str, int] = {}
+    for term in spec.get("authorizations", []):
+        terms = {**defaults, **term}
+        authorizations[term["reference"]] = _authorization(demo, operation_id, terms, authorizations)
+    profiles = {
+        profile["handle"]: _profile(demo, operation_id, authorizations[profile["authorization"]], profile)
+        for profile in spec.get("profiles", [])
+    }
+    for member in spec.get("later_members", []):
+        _add_member(demo, operation_id, member)
+    for contact in spec.get("contacts", []):
+        _contact(demo, profiles[contact["profile"]], contact)
+    return operation_id
 
-    from ..models.reviews import Review
-    from ..reviews.services import decide_review
 
+def _add_member(demo: _Demo, operation_id: int, username: str) -> None:
+    demo.act("sam", lambda s, a: operations.add_member(
+        session=s, actor=a, operation_id=operation_id, username=username))
+
+
+def _authorization(demo: _Demo, operation_id: int, terms: dict[str, Any], known: dict[str, int]) -> int:
+    """Register an order (as the legal officer) and attach its scanned document."""
+    terms = dict(terms)
+    reference = terms.pop("reference")
+    start, end = terms.pop("from"), terms.pop("until")
+    if "supersedes" in terms:
+        terms["supersedes_id"] = known[terms.pop("supersedes")]
+    made = demo.act("lena", lambda s, a: operations.register_authorization(
+        session=s, actor=a, operation_id=operation_id, reference=reference,
+        valid_from=demo.at(start), valid_until=demo.at(end), **terms))
+    demo.act("lena", lambda s, a: operations.attach_order_document(
+        session=s, actor=a, authorization_id=made.id,
+        stream=io.BytesIO(ORDER_PDF + reference.encode()), filename=f"{reference}.pdf"))
+    return int(made.id)
+
+
+def _profile(demo: _Demo, operation_id: int, authorization_id: int, spec: dict[str, Any]) -> int:
+    """Propose a profile and take it to its state: approved by a colleague, then suspended or retired."""
+    state = spec.get("state", "active")
+    made = demo.act("sam", lambda s, a: operations.propose_profile(
+        session=s, actor=a, operation_id=operation_id, authorization_id=authorization_id,
+        platform=spec.get("platform", "chatapp"), handle=spec["handle"],
+        persona="Invented persona for the demonstration."))
+    if state in {"active", "suspended", "retired"}:
+        demo.act("sara", lambda s, a: operations.approve_profile(session=s, actor=a, profile_id=made.id))
+    if state == "suspended":
+        demo.act("sam", lambda s, a: operations.suspend_profile(
+            session=s, actor=a, profile_id=made.id, reason="Paused while the team is on leave (demo)."))
+    if state == "retired":
+        demo.act("sam", lambda s, a: operations.retire_profile(
+            session=s, actor=a, profile_id=made.id, reason="Persona no longer used (demo)."))
+    return int(made.id)
+
+
+def _contact(demo: _Demo, profile_id: int, spec: dict[str, Any]) -> None:
+    """A contact and its messages; with ``screenshot``, the first carries one and is corrected later."""
+    messages = spec["messages"]
+    made = demo.act("dirk", lambda s, a: evidence.create_contact(
+        session=s, actor=a, profile_id=profile_id, counterpart=spec["counterpart"],
+        first_seen_at=demo.at(messages[0][3]).astimezone(PLATFORM_OFFSET)))
+    screenshot = bool(spec.get("screenshot"))
+    first_id = None
+    for number, (officer, direction, body, days) in enumerate(messages):
+        files = [(io.BytesIO(_png()), "screenshot.png")] if screenshot and number == 0 else []
+        logged = demo.act(officer, lambda s, a, d=direction, b=body, t=days, f=files: evidence.log_message(
+            session=s, actor=a, contact_id=made.id, direction=d,
+            sent_at=demo.at(t).astimezone(PLATFORM_OFFSET), body=b, files=f))
+        first_id = first_id or logged.id
+    if screenshot and first_id:
+        demo.act("dirk", lambda s, a: evidence.log_message(
+            session=s, actor=a, contact_id=made.id, direction="in", sent_at=demo.at(messages[0][3]),
+            body="hello, how are you?", corrects_id=first_id))
+
+
+def _decide_first_review(demo: _Demo, operation_id: int) -> None:
     def decide(session: Any, actor: Any) -> None:
         review = session.exec(
             select(Review).where(Review.operation_id == operation_id).order_by(col(Review.due_at))
