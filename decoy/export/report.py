@@ -252,6 +252,9 @@ def operation_report(
     """The proces-verbaal-like report of the whole operation."""
     _fonts()
     width = A4[0] - 30 * mm
+    members = ", ".join(
+        f"{text(member['username'])} ({escape(', '.join(member['roles']))})" for member in operation["members"]
+    )
     story: list[Any] = [
         _p(f"Evidence report — operation {text(operation['name'])}", "h1"),
         _p(
@@ -260,17 +263,40 @@ def operation_report(
             f"Exported {when(operation['exported_at'], zone)} by {text(operation['exported_by'])}. "
             f"All times in {escape(str(zone))} unless marked as the platform's time."
         ),
-        _p(
-            "Members: "
-            + (
-                ", ".join(
-                    f"{text(m['username'])} ({escape(', '.join(m['roles']))})" for m in operation["members"]
-                )
-                or "—"
-            )
-        ),
+        _p("Members: " + (members or "—")),
         _p("Authorizations", "h2"),
+        *_authorization_tables(authorizations, zone, width),
+        _p("Decoy profiles", "h2"),
+        _profile_table(profiles, zone, width),
+        _p("Reviews", "h2"),
+        _review_table(reviews, zone, width) if reviews else _p("No reviews recorded."),
+        _p("Conversations", "h2"),
     ]
+    if not contacts:
+        story.append(_p("No contacts recorded."))
+    conversations = chain.from_iterable(
+        chain(conversation(contact, contact["messages"], zone), [Spacer(0, 4 * mm)]) for contact in contacts
+    )
+    closing = [
+        _p("Integrity statement", "h2"),
+        _p(
+            f"This bundle holds {entries} audit entries of this operation, each with an RFC 9162 "
+            "inclusion proof against the signed checkpoint below. Any change to a file, an entry or "
+            "the checkpoint is detected by "
+            "<font face='DecoyMono'>python -m audit verify</font> (see VERIFY.md)."
+        ),
+        Preformatted(checkpoint_note, _fonts()["mono"]),
+        _p("Public key of the log:"),
+        Preformatted(public_key, _fonts()["mono"]),
+    ]
+    return _document(
+        chain(story, conversations, closing), f"Decoy evidence report, operation {operation['id']}"
+    )
+
+
+def _authorization_tables(authorizations: list[dict[str, Any]], zone: ZoneInfo, width: float) -> list[Any]:
+    """One table of terms per authorization, each kept on one page."""
+    flowables: list[Any] = []
     for a in authorizations:
         limits = [
             ["Reference", text(a["reference"])],
@@ -292,13 +318,14 @@ def operation_report(
                 "<br/>".join(f"{escape(d['kind'])}: {escape(d['sha256'])}" for d in a["documents"]) or "—",
             ],
         ]
-        story.append(
-            KeepTogether(
-                _table([[_p(k, "small"), _p(v)] for k, v in limits], [45 * mm, width - 45 * mm], header=False)
-            )
-        )
-        story.append(Spacer(0, 3 * mm))
-    story.append(_p("Decoy profiles", "h2"))
+        rows = [[_p(k, "small"), _p(v)] for k, v in limits]
+        flowables.append(KeepTogether(_table(rows, [45 * mm, width - 45 * mm], header=False)))
+        flowables.append(Spacer(0, 3 * mm))
+    return flowables
+
+
+def _profile_table(profiles: list[dict[str, Any]], zone: ZoneInfo, width: float) -> Any:
+    """Each profile with its status and every transition."""
     rows: list[list[Any]] = [[_p("<b>Profile</b>"), _p("<b>Status and history</b>")]]
     for profile in profiles:
         history = "<br/>".join(
@@ -315,43 +342,22 @@ def operation_report(
                 _p(f"<b>{escape(profile['status'])}</b><br/>{history}", "small"),
             ]
         )
-    story.append(_table(rows, [60 * mm, width - 60 * mm]))
-    story.append(_p("Reviews", "h2"))
-    if reviews:
-        rows = [[_p("<b>Review</b>"), _p("<b>Due</b>"), _p("<b>Decision</b>")]]
-        for review in reviews:
-            decision = review.get("decision") or {}
-            rows.append(
-                [
-                    _p(f"{review['id']}: {escape(str(review.get('kind', '')))}"),
-                    _p(when(review.get("due_at"), zone)),
-                    _p(
-                        f"{escape(str(decision.get('decision', review.get('status', ''))))} "
-                        f"{text(decision.get('rationale', ''))} {text(decision.get('decided_by', ''))}"
-                    ),
-                ]
-            )
-        story.append(_table(rows, [40 * mm, 45 * mm, width - 85 * mm]))
-    else:
-        story.append(_p("No reviews recorded."))
-    story.append(_p("Conversations", "h2"))
-    if not contacts:
-        story.append(_p("No contacts recorded."))
-    conversations = chain.from_iterable(
-        chain(conversation(contact, contact["messages"], zone), [Spacer(0, 4 * mm)]) for contact in contacts
-    )
-    closing = [
-        _p("Integrity statement", "h2"),
-        _p(
-            f"This bundle holds {entries} audit entries of this operation, each with an RFC 9162 "
-            "inclusion proof against the signed checkpoint below. Any change to a file, an entry or "
-            "the checkpoint is detected by "
-            "<font face='DecoyMono'>python -m audit verify</font> (see VERIFY.md)."
-        ),
-        Preformatted(checkpoint_note, _fonts()["mono"]),
-        _p("Public key of the log:"),
-        Preformatted(public_key, _fonts()["mono"]),
-    ]
-    return _document(
-        chain(story, conversations, closing), f"Decoy evidence report, operation {operation['id']}"
-    )
+    return _table(rows, [60 * mm, width - 60 * mm])
+
+
+def _review_table(reviews: list[dict[str, Any]], zone: ZoneInfo, width: float) -> Any:
+    """Each review with its due date and decision."""
+    rows = [[_p("<b>Review</b>"), _p("<b>Due</b>"), _p("<b>Decision</b>")]]
+    for review in reviews:
+        decision = review.get("decision") or {}
+        rows.append(
+            [
+                _p(f"{review['id']}: {escape(str(review.get('kind', '')))}"),
+                _p(when(review.get("due_at"), zone)),
+                _p(
+                    f"{escape(str(decision.get('decision', review.get('status', ''))))} "
+                    f"{text(decision.get('rationale', ''))} {text(decision.get('decided_by', ''))}"
+                ),
+            ]
+        )
+    return _table(rows, [40 * mm, 45 * mm, width - 85 * mm])

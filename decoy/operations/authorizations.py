@@ -152,20 +152,11 @@ def register_authorization(
     reference = clean(reference, "reference", max_length=120, required=True)
     if kind not in {member.value for member in AuthorizationKind}:
         raise InvalidInput(_("kind must be written_order, urgent_oral_order or court_ruling"), field="kind")
-    texts = {
-        "authority": clean(authority, "authority", max_length=200, required=True),
-        "issuer_name": clean(issuer_name, "issuer_name", max_length=200),
-        "legal_basis": clean(legal_basis, "legal_basis", max_length=200, required=True),
-    }
-    for name, value in (
-        ("offence", offence),
-        ("suspect_description", suspect_description),
-        ("justification", justification),
-        ("method", method),
-        ("persona_constraints", persona_constraints),
-        ("conditions", conditions),
-    ):
-        texts[name] = clean(value, name, max_length=MAX_TEXT)
+    texts = _texts(
+        authority=authority, issuer_name=issuer_name, legal_basis=legal_basis, offence=offence,
+        suspect_description=suspect_description, justification=justification, method=method,
+        persona_constraints=persona_constraints, conditions=conditions,
+    )
     valid_from = _moment(valid_from, "valid_from")
     valid_until = _moment(valid_until, "valid_until")
     if valid_until <= valid_from:
@@ -179,15 +170,7 @@ def register_authorization(
     platform_names = _platforms(platforms)
     named = _officers(session, officers)
     supersedes_id = _supersedes(session, operation_id, supersedes_id)
-    taken = session.exec(
-        select(Authorization.id).where(
-            Authorization.operation_id == operation_id, col(Authorization.reference) == reference
-        )
-    ).first()
-    if taken is not None:
-        raise InvalidInput(
-            _("this operation already has an authorization with this reference"), field="reference"
-        )
+    _require_new_reference(session, operation_id, reference)
     now = clock.now()
     due = None
     if kind == AuthorizationKind.urgent_oral_order.value:
@@ -209,6 +192,47 @@ def register_authorization(
         registered_at=now,
         **texts,
     )
+    _insert(session, authorization, named)
+    _record_registration(session, actor, authorization, named)
+    return authorization
+
+
+#: The free-text terms of an order: their longest accepted length and whether they are required.
+_TEXT_TERMS: dict[str, tuple[int, bool]] = {
+    "authority": (200, True),
+    "issuer_name": (200, False),
+    "legal_basis": (200, True),
+    "offence": (MAX_TEXT, False),
+    "suspect_description": (MAX_TEXT, False),
+    "justification": (MAX_TEXT, False),
+    "method": (MAX_TEXT, False),
+    "persona_constraints": (MAX_TEXT, False),
+    "conditions": (MAX_TEXT, False),
+}
+
+
+def _texts(**given: str) -> dict[str, str]:
+    """The order's free-text terms, each checked for its length (and presence where required)."""
+    return {
+        name: clean(given[name], name, max_length=longest, required=required)
+        for name, (longest, required) in _TEXT_TERMS.items()
+    }
+
+
+def _require_new_reference(session: Session, operation_id: int, reference: str) -> None:
+    taken = session.exec(
+        select(Authorization.id).where(
+            Authorization.operation_id == operation_id, col(Authorization.reference) == reference
+        )
+    ).first()
+    if taken is not None:
+        raise InvalidInput(
+            _("this operation already has an authorization with this reference"), field="reference"
+        )
+
+
+def _insert(session: Session, authorization: Authorization, named: list[Any]) -> None:
+    """Write the order and its named officers; a concurrent twin registration is a rule violation."""
     try:
         with session.begin_nested():
             session.add(authorization)
@@ -220,20 +244,27 @@ def register_authorization(
         ) from error
     for officer in named:
         session.add(AuthorizationOfficer(authorization_id=authorization.id, user_id=officer.id))  # type: ignore[arg-type]
+
+
+def _record_registration(
+    session: Session, actor: Any, authorization: Authorization, named: list[Any]
+) -> None:
+    """The audit entry of a registration: every term of the order as registered."""
+    due = authorization.written_order_due
     details: dict[str, Any] = {
-        "reference": reference,
-        "kind": kind,
-        **texts,
-        "valid_from": valid_from.isoformat(),
-        "valid_until": valid_until.isoformat(),
-        "review_interval_days": review_interval_days,
-        "platforms": platform_names,
-        "may_initiate_contact": may_initiate_contact,
-        "max_profiles": max_profiles,
+        "reference": authorization.reference,
+        "kind": authorization.kind,
+        **{name: getattr(authorization, name) for name in _TEXT_TERMS},
+        "valid_from": authorization.valid_from.isoformat(),
+        "valid_until": authorization.valid_until.isoformat(),
+        "review_interval_days": authorization.review_interval_days,
+        "platforms": authorization.platforms,
+        "may_initiate_contact": authorization.may_initiate_contact,
+        "max_profiles": authorization.max_profiles,
         "officers": [officer.username for officer in named],
-        "issued_on": issued_on.isoformat() if issued_on else None,
+        "issued_on": authorization.issued_on.isoformat() if authorization.issued_on else None,
         "written_order_due": due.isoformat() if due else None,
-        "supersedes_id": supersedes_id,
+        "supersedes_id": authorization.supersedes_id,
     }
     audit_bridge.record(
         session,
@@ -241,10 +272,9 @@ def register_authorization(
         action="authorization.register",
         object_type="authorization",
         object_id=authorization.id,
-        operation_id=operation_id,
+        operation_id=authorization.operation_id,
         details=details,
     )
-    return authorization
 
 
 class _Prefixed:

@@ -1,5 +1,5 @@
-"""Charts of an operation drawn on the server as SVG: contacts and messages per day in the operation's zone,
-and a timeline of its authorizations, reviews and profile states.
+"""Charts of an operation drawn on the server as SVG: the drawing primitives and styles, and the contacts
+and messages per day in the operation's zone (the timeline is in timeline_svg).
 
 No script and no inline style (the CSP forbids both): shapes carry classes that decoy.css styles, and a
 ``fill`` attribute only where a pattern is referenced, so that states differ by pattern, shape and words as
@@ -11,18 +11,14 @@ from __future__ import annotations
 import math
 import unicodedata
 from collections.abc import Iterable
-from datetime import date, datetime, time, timedelta
-from typing import Any
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 from babel.dates import format_skeleton
 from flask_babel import format_decimal, get_locale, ngettext
 from flask_babel import gettext as _
 from markupsafe import Markup
 
-from ..formatting import localtime
-from . import labels
-from .charts import Day, Lane, Timeline
+from .charts import Day
 
 WIDTH = 960
 #: How each state is drawn: (pattern, tone). Patterns tell the states apart without colour.
@@ -286,131 +282,6 @@ def activity_chart(days: list[Day], chart_id: str = "activity-chart") -> Markup:
         busiest=day_label(busiest.day),
     )
     return _svg(chart_id, y + 16, _("Contacts and messages per day"), description, body)
-
-
-def timeline_chart(line: Timeline, zone_name: str, chart_id: str = "timeline-chart") -> Markup:
-    """Authorizations as validity bars, reviews as marks on their due dates, profiles as bars per state."""
-    if line.empty:
-        return Markup("")
-    first, last = line.bounds()
-    pad = max((last - first) * 0.02, timedelta(hours=12))
-    start, end = first - pad, last + pad
-    left, right = 230, WIDTH - 16
-
-    def at(moment: datetime) -> float:
-        return left + (moment - start) / (end - start) * (right - left)
-
-    styles = [AUTHORIZATION_STYLE.get(lane.status, ("solid", "muted")) for lane in line.authorizations]
-    styles += [
-        PROFILE_STYLE.get(span.state, ("solid", "muted")) for lane in line.profiles for span in lane.spans
-    ]
-    body: list[Markup] = [_defs(chart_id, styles)]
-    lanes: list[Markup] = []
-    y = 24.0
-
-    def bars(lane: Lane, note: str, style_of: dict[str, tuple[str, str]], words_of: Any) -> None:
-        nonlocal y
-        lanes.append(Markup('<g class="lane"><title>{}</title>').format(f"{lane.label} · {note}"))
-        lanes.append(_text(8, y + 13, _label(lane.label), "lane-label"))
-        lanes.append(_text(8, y + 27, note, "small"))
-        for span in lane.spans:
-            x0, x1 = at(span.start), at(span.end or line.now)
-            words = words_of(span.state)
-            until = localtime(span.end, zone_name) if span.end else _("now")
-            tip = f"{lane.label}: {words}, {localtime(span.start, zone_name)} – {until}"
-            lanes.append(
-                _rect(chart_id, style_of.get(span.state, ("solid", "muted")), x0, y + 6, x1 - x0, 20, tip)
-            )
-            if x1 - x0 > len(words) * 6.6 + 8:
-                lanes.append(_text(x0 + 4, y + 20, words, "on-bar"))
-        lanes.append(Markup("</g>"))
-        y += 34
-
-    def heading(words: str) -> None:
-        nonlocal y
-        lanes.append(_text(8, y + 14, words, "heading"))
-        y += 22
-
-    if line.authorizations:
-        heading(_("Authorizations"))
-        for lane in line.authorizations:
-            bars(
-                lane,
-                labels.authorization_status(lane.status),
-                AUTHORIZATION_STYLE,
-                labels.authorization_status,
-            )
-    if line.reviews:
-        heading(_("Reviews"))
-        overdue = sum(1 for deadline in line.reviews if deadline.status == "overdue")
-        note = ngettext("%(num)d review", "%(num)d reviews", len(line.reviews))
-        lanes.append(_text(8, y + 13, _("Due dates"), "lane-label"))
-        lanes.append(
-            _text(
-                8, y + 27, note + (", " + _("%(count)d overdue", count=overdue) if overdue else ""), "small"
-            )
-        )
-        for deadline in line.reviews:
-            shape, tone = REVIEW_MARK.get(deadline.status, ("square", "muted"))
-            tip = _(
-                "%(kind)s under %(reference)s, due %(due)s: %(status)s",
-                kind=labels.review_kind(deadline.kind),
-                reference=deadline.reference,
-                due=localtime(deadline.at, zone_name),
-                status=labels.review_status(deadline.status),
-            )
-            if deadline.decision:
-                tip += f" ({labels.decision(deadline.decision)})"
-            lanes.append(_mark(shape, tone, at(deadline.at), y + 16, tip))
-        y += 34
-    if line.profiles:
-        heading(_("Profiles"))
-        for lane in line.profiles:
-            note = f"{lane.platform} · {labels.profile_status(lane.status)}"
-            bars(lane, note, PROFILE_STYLE, labels.profile_status)
-    zone = ZoneInfo(zone_name)
-    for tick, words in _ticks(start.astimezone(zone).date(), end.astimezone(zone).date()):
-        midnight = datetime.combine(tick, time(), zone)
-        if not start <= midnight <= end:
-            continue
-        x = at(midnight)
-        body.append(Markup('<line x1="{0}" y1="20" x2="{0}" y2="{1}" class="grid"/>').format(_n(x), _n(y)))
-        body.append(_tick_label(x, y + 16, words))
-    body.extend(lanes)
-    now = at(line.now)
-    body.append(Markup('<line x1="{0}" y1="14" x2="{0}" y2="{1}" class="now"/>').format(_n(now), _n(y)))
-    body.append(_text(now, 11, _("now"), "now-label", "middle"))
-    items = [
-        (_legend_swatch(chart_id, style), labels.authorization_status(state))
-        for state, style in AUTHORIZATION_STYLE.items()
-        if any(lane.status == state for lane in line.authorizations)
-    ]
-    items += [
-        (_mark(*REVIEW_MARK[state], 9, 6), labels.review_status(state))
-        for state in REVIEW_MARK
-        if any(deadline.status == state for deadline in line.reviews)
-    ]
-    items += [
-        (_legend_swatch(chart_id, style), labels.profile_status(state))
-        for state, style in PROFILE_STYLE.items()
-        if any(span.state == state for lane in line.profiles for span in lane.spans)
-    ]
-    items.append((Markup('<line x1="9" y1="-2" x2="9" y2="14" class="now"/>'), _("now")))
-    legend, used = _legend(y + 30, items)
-    body.extend(legend)
-    overdue = sum(1 for deadline in line.reviews if deadline.status == "overdue")
-    description = _(
-        "Authorizations: %(authorizations)s; reviews: %(reviews)s (overdue: %(overdue)s); profiles: "
-        "%(profiles)s. From %(start)s to %(end)s. The tables below give every date.",
-        authorizations=len(line.authorizations),
-        reviews=len(line.reviews),
-        overdue=overdue,
-        profiles=len(line.profiles),
-        start=day_label(first.astimezone(zone).date()),
-        end=day_label(last.astimezone(zone).date()),
-    )
-    title = _("Timeline of authorizations, reviews and profile states")
-    return _svg(chart_id, y + 34 + used, title, description, body)
 
 
 def _legend_swatch(chart_id: str, style: tuple[str, str]) -> Markup:

@@ -15,7 +15,7 @@ from ..db import get_session
 from ..errors import InvalidInput, NotFound, RuleViolation, TooLarge
 from ..formatting import zone
 from ..models import Authorization, Operation, Profile
-from . import chart_svg, charts, labels, records, rules, services
+from . import chart_svg, charts, labels, records, rules, services, timeline_svg
 from .forms import (
     ActionForm,
     DocumentForm,
@@ -183,7 +183,7 @@ def activity(operation_id: int) -> Any:
         days=days,
         line=line,
         activity_chart=chart_svg.activity_chart(days),
-        timeline_chart=chart_svg.timeline_chart(line, zone_name),
+        timeline_chart=timeline_svg.timeline_chart(line, zone_name),
         tones=chart_svg.TONES,
     )
 
