@@ -18,8 +18,8 @@ from sqlmodel import select
 from decoy.auth import services as accounts
 from decoy.auth import tokens
 from decoy.db import session_scope
-from tests.conftest import AuthActions
 from tests.factories import make_authorization, make_operation, make_profile
+from tests.support import AuthActions
 
 ROLES = ("detective", "supervisor", "legal", "admin")
 #: Strings that appear only in the evidence of operation A; no denied caller may ever see one.
@@ -285,7 +285,7 @@ def _request(app: Any, world: World, caller: str, username: str | None, path: st
 
 
 def _csrf(client: Any) -> str:
-    from tests.conftest import csrf_from
+    from tests.support import csrf_from
 
     return csrf_from(client.get("/account/tokens").get_data(as_text=True))
 

@@ -17,9 +17,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.conftest import PG_URL
-from tests.e2e.conftest import Browsing, Site, axe_violations, path_of
+from tests.e2e.support import Browsing, Site, axe_violations, path_of
 from tests.e2e.world import World, build_world
+from tests.support import PG_URL
 
 ROLES = {"dana": "detective", "sam": "supervisor", "lena": "legal", "adam": "admin"}
 DOWNLOADS = re.compile(

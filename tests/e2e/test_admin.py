@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.e2e.conftest import Browsing, Site, path_of, save_screenshot
+from tests.e2e.support import Browsing, Site, path_of, save_screenshot
 
 #: Navigation items of the roles that read evidence; an admin sees none of them.
 EVIDENCE_ITEMS = {"Home", "Operations", "Central record", "Compliance", "Integrity", "Search"}

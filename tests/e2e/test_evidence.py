@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import Browsing, Site, path_of, save_screenshot
+from tests.e2e.support import Browsing, Site, path_of, save_screenshot
 from tests.e2e.world import World, build_world
 
 HOSTILE = "<script>alert(1)</script>"

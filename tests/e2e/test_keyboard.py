@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from tests.e2e.conftest import Browsing, Site
+from tests.e2e.support import Browsing, Site
 
 FOCUSED = """() => {
   const e = document.activeElement;

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.e2e.conftest import Browsing, Site, path_of, save_screenshot
+from tests.e2e.support import Browsing, Site, path_of, save_screenshot
 
 
 def test_first_login_enrols_totp_from_the_secret_on_the_page(site: Site, browsing: Browsing) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.conftest import Browsing, Site, save_screenshot
+from tests.e2e.support import Browsing, Site, save_screenshot
 from tests.factories import make_authorization, make_operation
 
 

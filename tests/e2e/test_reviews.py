@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.conftest import Browsing, Site, path_of, save_screenshot
+from tests.e2e.support import Browsing, Site, path_of, save_screenshot
 from tests.e2e.world import World, build_world
 
 

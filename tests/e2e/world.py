@@ -21,7 +21,7 @@ from decoy.evidence import services as evidence
 from decoy.reviews.passes import review_pass
 from tests.factories import actor_for, make_authorization, make_operation, make_profile
 
-from .conftest import Site
+from .support import Site
 
 PEOPLE = {
     "sam": ("supervisor",),

@@ -19,7 +19,7 @@ from decoy.auth import services
 from decoy.backup import BackupError, read_manifest, restore
 from decoy.db import session_scope
 from decoy.models import Authorization, AuthorizationDocument, Operation, User
-from tests.conftest import PG_URL, _pg_execute
+from tests.support import PG_URL, pg_execute
 
 from .support import decoy_env, run_decoy
 
@@ -31,7 +31,7 @@ def _restore_target(tmp_path: Path) -> tuple[Path, str | None]:
     from sqlalchemy.engine import make_url
 
     name = f"decoy_restore_{os.getpid()}_{int(time.monotonic() * 1000)}"
-    _pg_execute(PG_URL, f'CREATE DATABASE "{name}"')
+    pg_execute(PG_URL, f'CREATE DATABASE "{name}"')
     return tmp_path / "restored", make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
 
 
@@ -39,7 +39,7 @@ def _drop(url: str | None) -> None:
     if url:
         from sqlalchemy.engine import make_url
 
-        _pg_execute(PG_URL, f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
+        pg_execute(PG_URL, f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
 
 
 def _usernames(url: str) -> set[str]:

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from tests.conftest import PG_URL, _pg_execute
+from tests.support import PG_URL, pg_execute
 
 from .support import (
     DECOY,
@@ -252,7 +252,7 @@ def _database_for_this_pass(tmp_path: Path) -> str | None:
     from sqlalchemy.engine import make_url
 
     name = f"decoy_kill_{os.getpid()}_{int(time.monotonic() * 1000)}"
-    _pg_execute(PG_URL, f'CREATE DATABASE "{name}"')
+    pg_execute(PG_URL, f'CREATE DATABASE "{name}"')
     return make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
 
 
@@ -290,4 +290,4 @@ def test_server_killed_repeatedly_under_concurrent_writes_loses_nothing(tmp_path
         if url:
             from sqlalchemy.engine import make_url
 
-            _pg_execute(PG_URL, f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
+            pg_execute(PG_URL, f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')

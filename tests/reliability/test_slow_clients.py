@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import pytest
 from werkzeug.serving import make_server
 
-from tests.decoy.evidence import conftest as evidence
+from tests.decoy.evidence import support as evidence
 
 world = evidence.world
 

@@ -9,7 +9,7 @@ import pytest
 
 from decoy import blobstore
 
-from .conftest import entries_for
+from .support import entries_for
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64 + b"screenshot"
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from decoy import create_app
 
-from .conftest import authorization_terms, make_authorization, make_operation, make_profile
+from .support import authorization_terms, make_authorization, make_operation, make_profile
 
 DECOY = [sys.executable, "-c", "from decoy.cli import main; main()"]
 PASSWORD = "correct horse battery staple"

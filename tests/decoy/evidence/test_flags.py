@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.conftest import START
+from tests.support import START
 
-from .conftest import authorization_terms
+from .support import authorization_terms
 
 
 def test_a_contact_and_message_within_the_authorization_carry_no_flags(world):

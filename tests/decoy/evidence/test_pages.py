@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import io
 
-from tests.conftest import csrf_from
+from tests.support import csrf_from
 
-from .conftest import entries_for
+from .support import entries_for
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"pixels" * 10
 

@@ -11,7 +11,7 @@ from decoy import blobstore
 from decoy.cli import main
 from decoy.db import get_engine
 
-from .conftest import audit_entries
+from .support import audit_entries
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"pixels" * 100
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -10,6 +10,7 @@ import pytest
 from decoy.audit_bridge import get_store
 from decoy.db import get_engine
 from tests.factories import make_authorization, make_operation
+from tests.support import ApiClient
 
 PEOPLE = {
     "sam": ("supervisor",),
@@ -23,22 +24,17 @@ PEOPLE = {
 
 
 @dataclass
-class Team:
+class Team(ApiClient):
     """The operation "Operation Lantern": sam (proposes), sol (approves) and dana are members."""
 
-    app: Any
-    client: Any
-    tokens: dict[str, str] = field(default_factory=dict)
+    app: Any = None
     operation_id: int = 0
     authorization_id: int = 0
 
-    def headers(self, username: str) -> dict[str, str]:
-        """Bearer headers of ``username``."""
-        return {"Authorization": f"Bearer {self.tokens[username]}"}
 
     def api(self, method: str, path: str, username: str = "sam", **kwargs: Any) -> Any:
         """Call the API as ``username``."""
-        return self.client.open(f"/api/v1{path}", method=method, headers=self.headers(username), **kwargs)
+        return self.call(method, path, username, **kwargs)
 
     def audit_size(self) -> int:
         """How many audit entries the log holds."""

@@ -9,8 +9,8 @@ from sqlmodel import select
 
 from decoy.db import session_scope
 from decoy.models import Authorization, AuthorizationDocument, Operation, Profile
-from tests.conftest import csrf_from
 from tests.factories import make_authorization, make_profile
+from tests.support import csrf_from
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 

@@ -10,8 +10,8 @@ from sqlmodel import select
 
 from decoy.db import session_scope
 from decoy.models import Profile, ProfileTransition
-from tests.conftest import START
 from tests.factories import make_authorization, make_profile
+from tests.support import START
 
 
 def _status(app, profile_id):

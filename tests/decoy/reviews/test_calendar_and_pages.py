@@ -11,8 +11,8 @@ from sqlmodel import col, select
 
 from decoy.db import session_scope
 from decoy.models import Review
-from tests.conftest import csrf_from
 from tests.factories import make_authorization, make_operation
+from tests.support import csrf_from
 
 
 def all_reviews(app: Any) -> list[Review]:

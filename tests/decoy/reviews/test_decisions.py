@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import text
 
 from decoy.db import get_engine
-from tests.conftest import csrf_from
 from tests.decoy.reviews.test_enforcement import audit_entries
+from tests.support import csrf_from
 
 
 def review_ids(team: Any) -> list[int]:

@@ -13,7 +13,7 @@ from sqlmodel import col, select
 from decoy import audit_bridge
 from decoy.db import get_engine, session_scope
 from decoy.models import Authorization, EnforcementAction, ProfileTransition, Review
-from tests.decoy.reviews.conftest import build_team
+from tests.decoy.reviews.support import build_team
 
 
 def audit_entries(app: Any, action: str) -> list[dict[str, Any]]:

@@ -12,7 +12,7 @@ from decoy.db import session_scope
 from decoy.evidence.services import create_contact, log_message
 from decoy.models import Notification, OutboxEmail, Review, VerificationRun
 from decoy.reviews.passes import alarm_pass, outbox_pass
-from tests.decoy.reviews.conftest import build_team
+from tests.decoy.reviews.support import build_team
 from tests.factories import actor_for
 
 

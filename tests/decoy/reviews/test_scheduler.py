@@ -12,8 +12,8 @@ from sqlmodel import func, select
 from decoy.db import session_scope
 from decoy.jobs import SchedulerBusy, SchedulerLock, run_jobs, run_once
 from decoy.models import EnforcementAction, Notification, OutboxEmail, ProfileTransition, Review
-from tests.conftest import PG_URL
-from tests.decoy.reviews.conftest import build_team
+from tests.decoy.reviews.support import build_team
+from tests.support import PG_URL
 
 
 def counts(app: Any) -> dict[str, int]:

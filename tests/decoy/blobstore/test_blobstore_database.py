@@ -22,8 +22,8 @@ from decoy.cli import main
 from decoy.config import ConfigurationError
 from decoy.db import get_engine, session_scope
 from decoy.errors import TooLarge
-from tests.decoy.evidence import conftest as evidence
-from tests.decoy.evidence.conftest import audit_entries, entries_for
+from tests.decoy.evidence import support as evidence
+from tests.decoy.evidence.support import audit_entries, entries_for
 from tests.factories import actor_for
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pyotp
 from sqlalchemy import text
 
-from tests.conftest import PASSWORD, csrf_from
+from tests.support import PASSWORD, csrf_from
 
 
 def test_password_alone_does_not_sign_in(client, factory, auth):
@@ -122,7 +122,7 @@ def test_deactivated_account_cannot_log_in_and_its_tokens_stop(app, client, fact
 
 def test_deactivation_ends_a_running_session(app, factory, clock):
     admin_client, dora_client = app.test_client(), app.test_client()
-    from tests.conftest import AuthActions
+    from tests.support import AuthActions
 
     factory.user("root", "admin")
     dora = factory.user("dora", "detective")
@@ -164,7 +164,7 @@ def test_session_is_regenerated_at_login(client, factory, auth):
 def test_per_address_rate_limit(app_factory, factory, clock):
     app = app_factory(LOGIN_RATE_LIMIT=3)
     client = app.test_client()
-    from tests.conftest import AuthActions, Factory
+    from tests.support import AuthActions, Factory
 
     local_factory = Factory(app)
     local_factory.user("dora", "detective")

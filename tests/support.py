@@ -1,0 +1,148 @@
+"""Helpers shared by the tests: database URLs, fixed moments, the user factory and the login steps."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from decoy.clock import FrozenClock
+
+PG_URL = os.environ.get("DECOY_TEST_DATABASE_URL", "")
+
+
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+PASSWORD = "correct horse battery staple"
+
+
+FAST_ARGON2 = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024}
+
+
+def admin_url(url: str) -> str:
+    return make_url(url).set(database="postgres").render_as_string(hide_password=False)
+
+
+def pg_execute(url: str, *statements: str) -> None:
+    engine = create_engine(admin_url(url), isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        for statement in statements:
+            connection.execute(text(statement))
+    engine.dispose()
+
+
+def database_url(data_dir: Path, name: str | None) -> str:
+    if not PG_URL:
+        return f"sqlite:///{data_dir / 'decoy.db'}"
+    return make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+
+
+CSRF_PATTERN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_from(html: str) -> str:
+    """The CSRF token of a rendered form."""
+    match = CSRF_PATTERN.search(html)
+    assert match, "no CSRF token in the page"
+    return match.group(1)
+
+
+class Factory:
+    """Creates accounts (and later operations and profiles) through the real services."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.secrets: dict[str, str] = {}
+
+    def user(self, username: str, *roles: str, password: str = PASSWORD, email: str | None = None) -> Any:
+        """Create an account and remember its TOTP secret."""
+        from decoy.auth import services
+        from decoy.db import session_scope
+
+        with self.app.app_context(), session_scope(self.app) as session:
+            account = services.create_user(session=session, actor="test", username=username,
+                                           password=password, roles=list(roles) or ["detective"],
+                                           email=email)
+        self.secrets[username] = account.secret
+        return account.user
+
+    def token(self, username: str, days: int = 30) -> str:
+        """A bearer token for ``username``."""
+        from decoy.auth import services, tokens
+        from decoy.db import session_scope
+
+        with self.app.app_context(), session_scope(self.app) as session:
+            user = services.find_user(session, username)
+            _token, clear = tokens.create_token(session=session, user=user, name="test", days=days)
+        return clear
+
+
+class AuthActions:
+    """Logs in through the real forms with a real TOTP code."""
+
+    def __init__(self, client: Any, factory: Factory, clock: FrozenClock) -> None:
+        self.client = client
+        self.factory = factory
+        self.clock = clock
+
+    def code(self, username: str) -> str:
+        """The current TOTP code of ``username``."""
+        import pyotp
+
+        return pyotp.TOTP(self.factory.secrets[username]).at(self.clock.now())
+
+    def password_step(self, username: str, password: str = PASSWORD) -> Any:
+        """Submit the first factor."""
+        page = self.client.get("/login")
+        return self.client.post("/login", data={"username": username, "password": password,
+                                                "csrf_token": csrf_from(page.get_data(as_text=True))})
+
+    def code_step(self, code: str, path: str | None = None) -> Any:
+        """Submit a second-factor code on the enrolment or code page."""
+        page = self.client.get(path or "/login/code", follow_redirects=True)
+        target = page.request.path
+        token = csrf_from(page.get_data(as_text=True))
+        return self.client.post(target, data={"code": code, "csrf_token": token})
+
+    def login(self, username: str, password: str = PASSWORD) -> Any:
+        """Log in with both factors (enrolling on first login); moves the clock one TOTP step."""
+        self.clock.advance(timedelta(seconds=30))
+        response = self.password_step(username, password)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        response = self.code_step(self.code(username), response.headers["Location"])
+        assert response.status_code in (200, 302), response.get_data(as_text=True)
+        return response
+
+    def csrf(self, path: str = "/account/tokens") -> str:
+        """A CSRF token from a page of the logged-in session."""
+        return csrf_from(self.client.get(path).get_data(as_text=True))
+
+    def logout(self) -> Any:
+        """Sign out."""
+        return self.client.post("/logout", data={"csrf_token": self.csrf()})
+
+
+@dataclass
+class ApiClient:
+    """Calls the JSON API at /api/v1 as a named user, with that user's bearer token.
+
+    The one API caller of the tests: the feature folders' teams and worlds extend it.
+    """
+
+    client: Any
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    def headers(self, username: str) -> dict[str, str]:
+        """Bearer headers of ``username``."""
+        return {"Authorization": f"Bearer {self.tokens[username]}"}
+
+    def call(self, method: str, path: str, username: str, **kwargs: Any) -> Any:
+        """``method`` on /api/v1``path`` as ``username``."""
+        return self.client.open(f"/api/v1{path}", method=method, headers=self.headers(username), **kwargs)
