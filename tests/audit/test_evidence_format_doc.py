@@ -1,0 +1,58 @@
+"""docs/evidence-format.md is enough to check a bundle's manifest signature without Decoy's code.
+
+The test reads the manifest signature test vector from the document and checks it with `cryptography`
+alone, as an independent verifier written from section 4 would; then checks that Decoy's own writer
+produces the same bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from audit.bundle import manifest_json, manifest_note_text
+from audit.checkpoint import Signer
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "evidence-format.md"
+
+
+def _vector() -> tuple[str, bytes, str]:
+    text = DOC.read_text(encoding="utf-8")
+    section = text[text.index("### Manifest signature test vector") :]
+    key = re.search(r"verifier key\s+`([^`]+)`", section)
+    blocks = re.findall(r"```\n(.*?)```", section, flags=re.S)
+    assert key is not None and len(blocks) >= 2
+    return key.group(1), blocks[0].removesuffix("\n").encode("utf-8"), blocks[1]
+
+
+def test_the_documented_manifest_signature_verifies_from_the_document_alone() -> None:
+    key_text, manifest, note = _vector()
+    name, key_id_hex, key_b64 = key_text.split("+", 2)
+    raw_key = base64.b64decode(key_b64)
+    assert raw_key[0] == 1 and len(raw_key) == 33
+    # Section 3: key ID = first 4 bytes of SHA-256(name || 0x0A || 0x01 || public key).
+    assert hashlib.sha256(name.encode() + b"\n" + raw_key).digest()[:4].hex() == key_id_hex
+    body, _, signature_line = note.partition("\n\n")
+    body += "\n"
+    assert body == f"decoy-evidence-bundle/1 manifest\nsha256 {hashlib.sha256(manifest).hexdigest()}\n"
+    dash, signer_name, blob = signature_line.strip("\n").split(" ")
+    assert dash == "\u2014" and signer_name == name
+    decoded = base64.b64decode(blob)
+    assert decoded[:4].hex() == key_id_hex
+    Ed25519PublicKey.from_public_bytes(raw_key[1:]).verify(decoded[4:], body.encode("utf-8"))
+
+
+def test_decoys_writer_produces_the_documented_vector() -> None:
+    key_text, manifest, note = _vector()
+    signer = Signer("decoy.example/audit", bytes(range(32)))
+    assert signer.verifier_key_text() == key_text
+    written = manifest_json({"audit/public_key.txt": (hashlib.sha256(b"x\n").hexdigest(), 2)})
+    assert written == manifest
+    assert signer.sign_text(manifest_note_text(written)) == note
+    # Ed25519 is deterministic: the same seed and text give the same signature (RFC 8032).
+    seed_key = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
+    assert seed_key.public_key().public_bytes_raw() == base64.b64decode(key_text.split("+", 2)[2])[1:]
