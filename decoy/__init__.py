@@ -111,9 +111,9 @@ def select_locale() -> str | None:
 def register_extensions(app: Flask) -> None:
     """Bind the extensions and the database."""
     db.init_app(app)
-    from . import audit_bridge, formatting
+    from . import audit_bridge, clock
 
-    formatting.init_app(app)
+    clock.init_app(app)
 
     audit_bridge.init_app(app)
     csrf.init_app(app)

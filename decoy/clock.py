@@ -1,10 +1,18 @@
-"""The one source of time: every part of Decoy asks the clock, so tests can move it."""
+"""The one source of time, and of time formatting: the injectable clock, RFC 3339 and local display."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
-from flask import current_app, has_app_context
+from flask import Flask, current_app, has_app_context
+from flask_babel import format_datetime
+
+from .errors import InvalidInput
+
+#: The moments a client may name: anything else is a typo or a probe, not a platform's time.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 
 
 class SystemClock:
@@ -52,3 +60,72 @@ def get_clock() -> SystemClock | FrozenClock:
 def now() -> datetime:
     """Return the current time from the injectable clock (aware, UTC)."""
     return get_clock().now()
+
+
+# --- RFC 3339 ------------------------------------------------------------------------------------------
+
+
+def parse_rfc3339(value: object) -> datetime:
+    """An RFC 3339 timestamp with an explicit offset, kept on the result; ValueError says what is wrong.
+
+    The messages complete a sentence that starts with the field's name.
+    """
+    if not isinstance(value, str) or len(value) > 40:
+        raise ValueError("must be an RFC 3339 timestamp string")
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError as error:
+        raise ValueError("is not an RFC 3339 timestamp") from error
+    if "T" not in text.upper() or parsed.tzinfo is None or parsed.utcoffset() is None:
+        raise ValueError("needs a date, a time and an offset (e.g. 2026-03-01T14:05:00+01:00)")
+    if not EARLIEST <= parsed <= LATEST:
+        raise ValueError("is out of range")
+    return parsed
+
+
+def parse_timestamp(value: object, field: str) -> datetime:
+    """Parse an RFC 3339 timestamp typed into ``field``; InvalidInput naming the field when it is not one."""
+    try:
+        return parse_rfc3339(value)
+    except ValueError as error:
+        raise InvalidInput(f"{field} {error}", field=field) from error
+
+
+def with_offset(moment: datetime, minutes: int) -> datetime:
+    """A UTC moment shown at a stored offset."""
+    return moment.astimezone(timezone(timedelta(minutes=minutes)))
+
+
+def rfc3339(moment: datetime | None) -> str | None:
+    """RFC 3339 text with the moment's offset (UTC moments end in +00:00, never Z)."""
+    return None if moment is None else moment.isoformat()
+
+
+def rfc3339_utc(moment: datetime | None) -> str | None:
+    """RFC 3339 text in UTC, whatever zone the value in hand carries."""
+    return None if moment is None else moment.astimezone(UTC).isoformat()
+
+
+# --- showing times on screens: the operation's zone, the user's locale ---------------------------------
+
+
+def zone(name: str | None = None) -> ZoneInfo:
+    """The zone ``name``, or the configured default (Europe/Amsterdam)."""
+    return ZoneInfo(name or current_app.config["TIMEZONE"])
+
+
+def localtime(moment: datetime | None, zone_name: str | None = None, with_zone: bool = True) -> str:
+    """Format an aware datetime in the given (or default) zone and the current locale."""
+    if moment is None:
+        return "—"
+    local = moment.astimezone(zone(zone_name))
+    text = format_datetime(local, "yyyy-MM-dd HH:mm:ss", rebase=False)
+    return f"{text} {local.strftime('%Z')}" if with_zone else str(text)
+
+
+def init_app(app: Flask) -> None:
+    """Register the template filters."""
+    app.add_template_filter(localtime, "localtime")

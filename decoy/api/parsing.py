@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
 from flask import request
 
+from ..clock import parse_timestamp
 from ..errors import InvalidInput
 
 MAX_TEXT = 100_000
@@ -92,41 +93,6 @@ def timestamp(data: dict[str, Any], name: str, *, required: bool = True) -> date
             raise InvalidInput(f"{name} is required", field=name)
         return None
     return parse_timestamp(value, name)
-
-
-def parse_timestamp(value: Any, name: str) -> datetime:
-    """Parse an RFC 3339 timestamp; a time without an offset is refused."""
-    if not isinstance(value, str) or len(value) > 40:
-        raise InvalidInput(f"{name} must be an RFC 3339 timestamp string", field=name)
-    text_value = value.strip()
-    if text_value.endswith(("Z", "z")):
-        text_value = text_value[:-1] + "+00:00"
-    try:
-        parsed = datetime.fromisoformat(text_value)
-    except ValueError as error:
-        raise InvalidInput(f"{name} is not an RFC 3339 timestamp", field=name) from error
-    if "T" not in text_value.upper() or parsed.tzinfo is None or parsed.utcoffset() is None:
-        raise InvalidInput(f"{name} needs a date, a time and an offset (e.g. 2026-03-01T14:05:00+01:00)",
-                           field=name)
-    if not datetime(1970, 1, 1, tzinfo=UTC) <= parsed <= datetime(2200, 1, 1, tzinfo=UTC):
-        raise InvalidInput(f"{name} is out of range", field=name)
-    return parsed
-
-
-def offset_minutes(moment: datetime) -> int:
-    """The UTC offset of ``moment`` in whole minutes."""
-    offset = moment.utcoffset() or timedelta(0)
-    return int(offset.total_seconds() // 60)
-
-
-def with_offset(moment: datetime, minutes: int) -> datetime:
-    """A UTC moment shown at a stored offset."""
-    return moment.astimezone(timezone(timedelta(minutes=minutes)))
-
-
-def rfc3339(moment: datetime | None) -> str | None:
-    """RFC 3339 text with the moment's offset (UTC moments end in +00:00)."""
-    return None if moment is None else moment.isoformat()
 
 
 def page_arguments(default_limit: int = 50, max_limit: int = 500) -> tuple[int | None, int]:

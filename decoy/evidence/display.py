@@ -15,7 +15,7 @@ from functools import lru_cache
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
-from ..api.parsing import with_offset
+from ..clock import with_offset
 
 #: What each flag means, shown beside its name on every screen.
 FLAG_TEXTS = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..api.parsing import rfc3339, with_offset
+from ..clock import rfc3339, with_offset
 from ..models import Attachment, Contact, Message
 
 

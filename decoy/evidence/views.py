@@ -10,11 +10,10 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from .. import access, clock
-from ..api.parsing import parse_timestamp
 from ..auth.principal import require_roles
+from ..clock import parse_timestamp, zone
 from ..db import get_session
 from ..errors import DecoyError, InvalidInput
-from ..formatting import zone
 from ..models import Contact, Operation, Profile
 from . import display, downloads, search, services, transcript
 from .forms import ContactForm, MessageForm

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from ..api.parsing import with_offset
+from ..clock import with_offset
 from ..models import (
     Attachment,
     Authorization,

@@ -10,10 +10,10 @@ from flask_login import current_user
 
 from .. import audit_bridge, blobstore, clock
 from ..auth.principal import require_roles
+from ..clock import localtime
 from ..db import get_session
 from ..errors import Forbidden, InvalidInput, NotFound
 from ..export.spreadsheet import csv_bytes
-from ..formatting import localtime
 from ..models import Authorization, AuthorizationDocument
 from . import records, rules, services
 from .forms import AuthorizationForm, DocumentForm, SearchForm

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import String, cast, or_
 from sqlmodel import Session, col, select
 
-from ..api import parsing
+from ..clock import rfc3339_utc as rfc3339
 from ..models import (
     Authorization,
     AuthorizationDocument,
@@ -21,11 +21,6 @@ from ..models import (
     User,
 )
 from .rules import authorization_status, successor, written_order_overdue
-
-
-def rfc3339(moment: datetime | None) -> str | None:
-    """RFC 3339 in UTC, whatever zone the value in hand carries."""
-    return parsing.rfc3339(None if moment is None else moment.astimezone(UTC))
 
 
 def usernames(session: Session, user_ids: set[int | None]) -> dict[int, str]:

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from markupsafe import Markup
 
-from ..formatting import localtime
+from ..clock import localtime
 from . import labels
 from .chart_svg import (
     AUTHORIZATION_STYLE,

@@ -11,9 +11,9 @@ from flask_login import current_user
 
 from .. import access, clock
 from ..auth.principal import require_roles
+from ..clock import zone
 from ..db import get_session
 from ..errors import InvalidInput, NotFound, RuleViolation, TooLarge
-from ..formatting import zone
 from ..models import Authorization, Operation, Profile
 from . import chart_svg, charts, labels, records, rules, services, timeline_svg
 from .forms import (

@@ -219,7 +219,7 @@ def test_service_refusals_stay_english_for_an_english_caller(client: Any, factor
 
 @pytest.mark.parametrize("language", ["nl", "en"])
 def test_times_show_the_operations_zone_in_both_languages(app: Any, language: str) -> None:
-    from decoy.formatting import localtime
+    from decoy.clock import localtime
 
     winter = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
     summer = datetime(2026, 7, 15, 12, 0, tzinfo=UTC)
