@@ -12,6 +12,8 @@ import pytest
 
 from decoy import create_app
 from decoy.clock import FrozenClock
+from tests.decoy.evidence.support import World, authorization_terms
+from tests.factories import make_operation
 
 from .support import (
     FAST_ARGON2,
@@ -125,3 +127,30 @@ def auth(client: Any, factory: Factory, clock: FrozenClock) -> AuthActions:
 def api_client(client: Any) -> ApiClient:
     """The API caller; ``api_client.tokens[username] = factory.token(username)`` signs a user in."""
     return ApiClient(client)
+
+
+@pytest.fixture
+def world(app: Any, client: Any, factory: Any) -> World:
+    """Operation Lantern with an active profile, built through the real services.
+
+    sam and sol supervise, dana (named by the order) and dirk (not named) detect; nina is outside;
+    lena is legal; adam is the admin.
+    """
+    for name, roles in {
+        "sam": ("supervisor",),
+        "sol": ("supervisor",),
+        "dana": ("detective",),
+        "dirk": ("detective",),
+        "nina": ("detective",),
+        "lena": ("legal",),
+        "adam": ("admin",),
+    }.items():
+        factory.user(name, *roles)
+    built = World(app=app, client=client)
+    built.tokens = {
+        name: factory.token(name) for name in ("sam", "sol", "dana", "dirk", "nina", "lena", "adam")
+    }
+    built.operation_id = make_operation(app, "sam", name="Operation Lantern", members=("sol", "dana", "dirk"))
+    built.authorization_id = built.authorization(**authorization_terms())
+    built.profile_id = built.profile(handle="decoy_one")
+    return built

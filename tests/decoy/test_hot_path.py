@@ -14,9 +14,9 @@ from sqlalchemy.exc import OperationalError
 
 from decoy import db
 from decoy.db import get_engine, session_scope
-from tests.conftest import PG_URL, START
-from tests.decoy.evidence.conftest import World, authorization_terms, world  # noqa: F401,F811
+from tests.decoy.evidence.support import World, authorization_terms
 from tests.factories import actor_for, make_authorization, make_operation, make_profile
+from tests.support import PG_URL, START
 
 
 def _pg_url(app: Any) -> str:

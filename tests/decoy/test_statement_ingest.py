@@ -15,9 +15,9 @@ from decoy.audit_bridge import get_store
 from decoy.db import get_engine, outside_transaction, session_scope
 from decoy.evidence import services
 from decoy.models import Message, User
-from tests.conftest import PG_URL, START
-from tests.decoy.evidence.conftest import World, audit_entries, world  # noqa: F401,F811
+from tests.decoy.evidence.support import World, audit_entries
 from tests.factories import actor_for
+from tests.support import PG_URL, START
 
 on_postgresql = pytest.mark.skipif(not PG_URL, reason="statements on their own exist on PostgreSQL only")
 SENT = (START + timedelta(hours=1)).astimezone(timezone(timedelta(hours=1)))

@@ -16,10 +16,6 @@ from collections.abc import Iterator
 import pytest
 from werkzeug.serving import make_server
 
-from tests.decoy.evidence import support as evidence
-
-world = evidence.world
-
 #: Far below the 30 s SQLite busy timeout a blocked writer would wait before its 503.
 PROMPT_SECONDS = 5.0
 

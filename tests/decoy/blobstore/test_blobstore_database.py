@@ -22,17 +22,12 @@ from decoy.cli import main
 from decoy.config import ConfigurationError
 from decoy.db import get_engine, session_scope
 from decoy.errors import TooLarge
-from tests.decoy.evidence import support as evidence
 from tests.decoy.evidence.support import audit_entries, entries_for
 from tests.factories import actor_for
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40
 #: Larger than two chunks, so that it is stored as three.
 LARGE = b"%PDF-1.7\n" + bytes(range(256)) * (CHUNK // 256 * 2 + 7)
-
-
-#: The evidence tests' operation, team and profile, built on this module's application.
-world = evidence.world
 
 
 @pytest.fixture

@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from decoy import create_app
+from tests.factories import make_authorization, make_operation, make_profile
 
-from .support import authorization_terms, make_authorization, make_operation, make_profile
+from .support import authorization_terms
 
 DECOY = [sys.executable, "-c", "from decoy.cli import main; main()"]
 PASSWORD = "correct horse battery staple"
