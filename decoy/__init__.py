@@ -17,6 +17,7 @@ from . import config as configuration
 from . import db
 from .clock import SystemClock
 from .extensions import babel, csrf, login_manager
+from .models import MAX_ID
 
 __all__ = ["create_app"]
 
@@ -35,9 +36,6 @@ SECURITY_HEADERS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
 }
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-
-#: The largest row id (a 32-bit INTEGER primary key on PostgreSQL).
-MAX_ID = 2_147_483_647
 
 
 class IdConverter(IntegerConverter):

@@ -9,10 +9,10 @@ from flask import current_app, jsonify, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from .. import MAX_ID, access, clock
+from .. import access, clock
 from ..db import before_reading_body, get_session
 from ..errors import Forbidden, InvalidInput
-from ..models import Authorization, Profile, User
+from ..models import MAX_ID, Authorization, Profile, User
 from ..operations import records, rules, services
 from ..operations.api_schema import describe
 from . import bp

@@ -6,9 +6,10 @@ from flask import jsonify, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from .. import MAX_ID, access
+from .. import access
 from ..db import get_session
 from ..errors import InvalidInput
+from ..models import MAX_ID
 from ..reviews.generation import generate_reviews
 from ..reviews.services import DECISIONS, decide_review, get_review, reviews_of_operation, states
 from . import bp

@@ -6,6 +6,8 @@ from wtforms import IntegerField, MultipleFileField, RadioField, StringField, Te
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from ..models import MAX_ID
+
 
 class ContactForm(FlaskForm):
     """A counterpart who reached the profile."""
@@ -35,6 +37,6 @@ class MessageForm(FlaskForm):
     )
     body = TextAreaField(_l("Text, exactly as shown on the platform"))
     corrects = IntegerField(
-        _l("Corrects message no. (optional)"), validators=[Optional(), NumberRange(min=1, max=2147483647)]
+        _l("Corrects message no. (optional)"), validators=[Optional(), NumberRange(min=1, max=MAX_ID)]
     )
     attachments = MultipleFileField(_l("Screenshot or exported file"))

@@ -13,8 +13,8 @@ from sqlmodel import Session, col, select
 from .. import access, audit_bridge
 from ..access import Actor
 from ..errors import InvalidInput, NotFound
-from ..models import Attachment, Contact, Message, Profile, User
-from .services import MAX_ID, attachments_of
+from ..models import MAX_ID, Attachment, Contact, Message, Profile, User
+from .services import attachments_of
 
 
 @dataclass

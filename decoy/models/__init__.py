@@ -33,8 +33,11 @@ from .reviews import (
 
 AUDIT_TABLES = define_tables(SQLModel.metadata)
 
+#: The largest row id (a 32-bit INTEGER primary key on PostgreSQL): a larger one names no row.
+MAX_ID = 2_147_483_647
+
 __all__ = [
-    "AUDIT_TABLES", "FLAGS", "ApiToken", "Attachment", "Authorization", "AuthorizationDocument",
+    "AUDIT_TABLES", "FLAGS", "MAX_ID", "ApiToken", "Attachment", "Authorization", "AuthorizationDocument",
     "AuthorizationKind", "AuthorizationOfficer", "Contact", "EvidenceBlob", "EvidenceBlobChunk",
     "EvidenceBlobRelease", "LoginAttempt", "Message", "Operation",
     "OperationMember", "OperationStatus", "Profile", "ProfileStatus", "ProfileTransition", "RecoveryCode",

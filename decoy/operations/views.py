@@ -14,7 +14,7 @@ from ..auth.principal import require_roles
 from ..clock import zone
 from ..db import get_session
 from ..errors import InvalidInput, NotFound, RuleViolation, TooLarge
-from ..models import Authorization, Operation, Profile
+from ..models import MAX_ID, Authorization, Operation, Profile
 from . import chart_svg, charts, labels, records, rules, services, timeline_svg
 from .forms import (
     ActionForm,
@@ -29,7 +29,6 @@ from .forms import (
 bp = Blueprint("operations", __name__)
 READERS = ("detective", "supervisor", "legal")
 ID = "int"
-MAX_ID = 2_147_483_647
 #: Refusals a form shows beside itself, with their status; NotFound and Forbidden go to the error page.
 SHOWN = (InvalidInput, RuleViolation, TooLarge)
 

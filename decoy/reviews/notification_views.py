@@ -11,9 +11,9 @@ from werkzeug.wrappers import Response
 from .. import clock
 from ..db import get_session
 from ..errors import NotFound
-from ..models import Notification
+from ..models import MAX_ID, Notification
 from .notifications import body, subject
-from .views import MAX_ID, bp
+from .views import bp
 
 PAGE = 50
 

@@ -237,11 +237,6 @@ def decide_review(*, session: Session, actor: Any, review_id: int, decision: Any
     return review
 
 
-def decision_of(session: Session, review_id: int) -> ReviewDecision | None:
-    """The decision on a review, if made."""
-    return session.exec(select(ReviewDecision).where(ReviewDecision.review_id == review_id)).first()
-
-
 def operation_records(session: Session, operation_id: int) -> list[dict[str, Any]]:
     """Every review of an operation with its status and decision (the API shape), for evidence bundles."""
     query = select(Review).where(Review.operation_id == operation_id)

@@ -15,7 +15,7 @@ from ..auth.principal import principal_for_token, require_roles
 from ..db import get_session
 from ..errors import Forbidden, InvalidInput, NotAuthenticated, NotFound
 from ..integrity.checkpoints import latest_verification
-from ..models import ApiToken, Authorization, Profile, Role
+from ..models import MAX_ID, ApiToken, Authorization, Profile, Role
 from ..operations.rules import chain
 from . import calendar
 from .compliance import dashboard, deadlines
@@ -25,7 +25,6 @@ from .services import decide_review, get_review, reviews_of_operation, states
 
 bp = Blueprint("reviews", __name__)
 
-MAX_ID = 2_147_483_647
 CALENDAR_PURPOSE = "calendar"
 
 
