@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 
 from ..db import before_reading_body, get_session
 from ..errors import InvalidInput
-from ..evidence import downloads, search, services, transcript
+from ..evidence import downloads, reading, services, transcript
 from ..evidence.api_schema import describe
 from ..evidence.serialize import attachment_json, contact_json, message_json
 from . import bp
@@ -49,21 +49,10 @@ def list_contacts(profile_id: int) -> Response:
     """The profile's contacts, by id."""
     after, limit = page_arguments()
     session = get_session()
-    transcript.require_evidence_reader(current_user)
-    profile = transcript.visible_profile(session, current_user, profile_id)
-    rows = transcript.contacts_of(session, profile, after=after, limit=limit)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    names = transcript.usernames(session, {c.recorded_by for c in rows})
-    transcript.record_read(
-        session,
-        current_user,
-        action="contact.list",
-        object_type="profile",
-        object_id=profile.id,
-        operation_id=profile.operation_id,
-        details={"contacts": [c.id for c in rows]},
+    listed = reading.read_contacts(
+        session=session, actor=current_user, profile_id=profile_id, after=after, limit=limit
     )
+    rows, more, names = listed.contacts, listed.more, listed.usernames
     session.commit()
     next_path = (
         url_for("api.list_contacts", profile_id=profile_id, after=rows[-1].id, limit=limit) if more else None
@@ -75,17 +64,8 @@ def list_contacts(profile_id: int) -> Response:
 def get_contact(contact_id: int) -> Response:
     """One contact."""
     session = get_session()
-    transcript.require_evidence_reader(current_user)
-    contact = transcript.visible_contact(session, current_user, contact_id)
-    names = transcript.usernames(session, {contact.recorded_by})
-    transcript.record_read(
-        session,
-        current_user,
-        action="contact.read",
-        object_type="contact",
-        object_id=contact.id,
-        operation_id=contact.operation_id,
-    )
+    read = reading.read_contact(session=session, actor=current_user, contact_id=contact_id)
+    contact, names = read.contact, read.usernames
     session.commit()
     return jsonify(contact_json(contact, names))
 
@@ -144,7 +124,6 @@ def log_message(contact_id: int) -> tuple[Response, int, dict[str, str]]:
         body=data["body"],
         corrects_id=data.get("corrects"),
         files=files,
-        commit_alone=True,
     )
     attachments = services.attachments_of(session, [message.id])[message.id] if files else []  # type: ignore[index,list-item]
     session.commit()
@@ -162,18 +141,9 @@ def list_messages(contact_id: int) -> Response:
     """The contact's transcript in platform-time order, by keyset (``after`` = the last id seen)."""
     after, limit = page_arguments(default_limit=100, max_limit=500)
     session = get_session()
-    transcript.require_evidence_reader(current_user)
-    contact = transcript.visible_contact(session, current_user, contact_id)
-    page = transcript.message_page(session, contact, after=after, limit=limit)
-    transcript.record_read(
-        session,
-        current_user,
-        action="contact.read",
-        object_type="contact",
-        object_id=contact.id,
-        operation_id=contact.operation_id,
-        details={"after": after, "messages": [m.id for m in page.messages]},
-    )
+    page = reading.read_messages(
+        session=session, actor=current_user, contact_id=contact_id, after=after, limit=limit
+    ).page
     session.commit()
     items = [
         message_json(m, page.attachments.get(m.id, []), page.usernames)  # type: ignore[arg-type]
@@ -189,18 +159,8 @@ def list_messages(contact_id: int) -> Response:
 def get_message(message_id: int) -> Response:
     """One message."""
     session = get_session()
-    transcript.require_evidence_reader(current_user)
-    message = transcript.visible_message(session, current_user, message_id)
-    attachments = services.attachments_of(session, [message_id])[message_id]
-    names = transcript.usernames(session, {message.recorded_by})
-    transcript.record_read(
-        session,
-        current_user,
-        action="message.read",
-        object_type="message",
-        object_id=message.id,
-        operation_id=message.operation_id,
-    )
+    read = reading.read_message(session=session, actor=current_user, message_id=message_id)
+    message, attachments, names = read.message, read.attachments, read.usernames
     session.commit()
     return jsonify(message_json(message, attachments, names))
 
@@ -215,8 +175,7 @@ def download_attachment(attachment_id: int) -> Response:
 def search_evidence() -> Response:
     """Contacts and messages containing ``q`` in the operations the caller may see."""
     session = get_session()
-    transcript.require_evidence_reader(current_user)
-    results = search.search(session, current_user, request.args.get("q", ""))
+    results = reading.search_evidence(session=session, actor=current_user, query=request.args.get("q", ""))
     contact_names = transcript.usernames(session, {c.recorded_by for c in results.contacts})
     session.commit()
     return jsonify(

@@ -7,8 +7,7 @@ from sqlmodel import Session
 
 from .. import blobstore
 from ..access import Actor
-from ..errors import NotFound
-from .transcript import record_read, require_evidence_reader, visible_attachment
+from .reading import download_attachment
 
 #: Media types served as themselves; anything else (text above all) goes out as opaque bytes.
 SERVED_AS_IS = frozenset(
@@ -38,26 +37,9 @@ EXTENSIONS = {
 
 def download(session: Session, actor: Actor, attachment_id: int) -> Response:
     """The attachment's file as a download; the read is committed to the audit log before a byte leaves."""
-    require_evidence_reader(actor)
-    attachment = visible_attachment(session, actor, attachment_id)
-    where = blobstore.locate(attachment.sha256, connection=session.connection())
-    if where is None:
-        current_app.logger.error(
-            "attachment %s: file %s missing from the store", attachment.id, attachment.sha256
-        )
-        raise NotFound(
-            "the file of this attachment is missing from the evidence store; run `decoy audit verify`"
-        )
-    record_read(
-        session,
-        actor,
-        action="attachment.download",
-        object_type="attachment",
-        object_id=attachment.id,
-        operation_id=attachment.operation_id,
-        details={"message": attachment.message_id},
-    )
+    found = download_attachment(session=session, actor=actor, attachment_id=attachment_id)
     session.commit()
+    attachment = found.attachment
     media_type = (
         attachment.media_type if attachment.media_type in SERVED_AS_IS else "application/octet-stream"
     )
@@ -65,7 +47,7 @@ def download(session: Session, actor: Actor, attachment_id: int) -> Response:
     name = (
         f"attachment-{attachment.id}-{attachment.sha256[:12]}{EXTENSIONS.get(attachment.media_type, '.bin')}"
     )
-    if where == "files":
+    if found.store == "files":
         response = send_file(
             blobstore.path_for(attachment.sha256),
             mimetype=media_type,

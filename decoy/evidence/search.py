@@ -11,7 +11,6 @@ from .. import access
 from ..access import Actor
 from ..errors import InvalidInput
 from ..models import Contact, Message
-from .transcript import record_read
 
 MIN_QUERY = 2
 MAX_QUERY = 200
@@ -55,10 +54,10 @@ def snippet(body: str, query: str) -> str:
     return ("…" if start else "") + text + ("…" if start + SNIPPET < len(body) else "")
 
 
-def search(session: Session, actor: Actor, query: str, *, limit: int = MAX_RESULTS) -> Results:
+def matching(session: Session, actor: Actor, query: str, *, limit: int = MAX_RESULTS) -> Results:
     """Contacts whose counterpart, and messages whose text, contain ``query`` (case-insensitive).
 
-    The search itself is a read of evidence, so it is written to the audit log with its query.
+    Only the finding: the search is a read of evidence, recorded by reading.search_evidence.
     """
     query = checked_query(query)
     pattern = like_pattern(query)
@@ -85,23 +84,9 @@ def search(session: Session, actor: Actor, query: str, *, limit: int = MAX_RESUL
         ).all()
     )
     truncated = len(contacts) > limit or len(messages) > limit
-    results = Results(
+    return Results(
         query=query,
         contacts=contacts[:limit],
         messages=[(m, snippet(m.body, query)) for m in messages[:limit]],
         truncated=truncated,
     )
-    record_read(
-        session,
-        actor,
-        action="evidence.search",
-        object_type="search",
-        object_id=None,
-        operation_id=None,
-        details={
-            "q": query,
-            "contacts": [c.id for c in results.contacts],
-            "messages": [m.id for m, _ in results.messages],
-        },
-    )
-    return results

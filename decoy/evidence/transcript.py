@@ -1,8 +1,8 @@
-"""Reading evidence: contacts and transcripts by keyset, every read written to the audit log (rule 5)."""
+"""The transcript's data: a contact's messages and a profile's contacts by keyset (read via reading.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,11 +10,9 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
-from .. import access, audit_bridge
-from ..access import Actor
-from ..errors import InvalidInput, NotFound
-from ..models import MAX_ID, Attachment, Contact, Message, Profile, User
-from .services import attachments_of
+from ..errors import InvalidInput
+from ..models import Attachment, Contact, Message, Profile, User
+from .services import MAX_ID, attachments_of
 
 
 @dataclass
@@ -30,28 +28,9 @@ class Page:
     cursor: dict[str, Any] = field(default_factory=dict)
 
 
-def _get(session: Session, model: Any, object_id: int) -> Any:
+def by_id(session: Session, model: Any, object_id: int) -> Any:
+    """The row of ``model`` with id ``object_id``, or None (ids beyond the column's range included)."""
     return session.get(model, object_id) if 0 < object_id <= MAX_ID else None
-
-
-def visible_contact(session: Session, actor: Actor, contact_id: int) -> Contact:
-    """The contact, or NotFound when it does not exist or its operation is hidden from ``actor``."""
-    return access.require_visible(session, actor, _get(session, Contact, contact_id), "contact")  # type: ignore[no-any-return]
-
-
-def visible_profile(session: Session, actor: Actor, profile_id: int) -> Profile:
-    """The profile, or NotFound."""
-    return access.require_visible(session, actor, _get(session, Profile, profile_id), "profile")  # type: ignore[no-any-return]
-
-
-def visible_message(session: Session, actor: Actor, message_id: int) -> Message:
-    """The message, or NotFound."""
-    return access.require_visible(session, actor, _get(session, Message, message_id), "message")  # type: ignore[no-any-return]
-
-
-def visible_attachment(session: Session, actor: Actor, attachment_id: int) -> Attachment:
-    """The attachment, or NotFound."""
-    return access.require_visible(session, actor, _get(session, Attachment, attachment_id), "attachment")  # type: ignore[no-any-return]
 
 
 def usernames(session: Session, user_ids: set[int]) -> dict[int, str]:
@@ -63,7 +42,7 @@ def usernames(session: Session, user_ids: set[int]) -> dict[int, str]:
 
 
 def _anchor(session: Session, contact: Contact, message_id: int, name: str) -> Message:
-    anchor = _get(session, Message, message_id)
+    anchor = by_id(session, Message, message_id)
     if anchor is None or anchor.contact_id != contact.id:
         raise InvalidInput(_("%(field)s must name a message of this contact", field=name), field=name)
     return anchor  # type: ignore[no-any-return]
@@ -154,31 +133,3 @@ def contacts_of(
     if after is not None:
         query = query.where(col(Contact.id) > after)
     return list(session.exec(query.order_by(col(Contact.id)).limit(limit + 1)).all())
-
-
-def record_read(
-    session: Session,
-    actor: Actor,
-    *,
-    action: str,
-    object_type: str,
-    object_id: int | None,
-    operation_id: int | None,
-    details: Mapping[str, Any] | None = None,
-) -> None:
-    """Write the audit entry of a read of evidence (the caller commits before answering)."""
-    audit_bridge.record(
-        session,
-        actor=actor.username,
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        operation_id=operation_id,
-        details=dict(details or {}),
-    )
-
-
-def require_evidence_reader(actor: Actor) -> None:
-    """Admins manage accounts and never read evidence: they get NotFound, as for a hidden operation."""
-    if not access.sees_evidence(actor):
-        raise NotFound(_("not found"))

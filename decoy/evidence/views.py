@@ -14,8 +14,8 @@ from ..auth.principal import require_roles
 from ..clock import parse_timestamp, zone
 from ..db import get_session
 from ..errors import DecoyError, InvalidInput
-from ..models import MAX_ID, Contact, Operation, Profile
-from . import display, downloads, search, services, transcript
+from ..models import Contact, Operation, Profile
+from . import display, downloads, reading, services
 from .forms import ContactForm, MessageForm
 
 bp = Blueprint("evidence", __name__)
@@ -33,7 +33,7 @@ def _optional_int(name: str, minimum: int = 1) -> int | None:
     value = request.args.get(name, "")
     if value == "":
         return None
-    if not value.isdigit() or not minimum <= int(value) <= MAX_ID:
+    if not value.isdigit() or not minimum <= int(value) <= services.MAX_ID:
         raise InvalidInput(_("%(field)s must be a message number", field=name), field=name)
     return int(value)
 
@@ -44,27 +44,19 @@ def _now_with_offset(operation: Operation) -> str:
 
 def _render_contact(contact: Contact, form: MessageForm, status: int = 200, error: str | None = None) -> Any:
     session = get_session()
-    operation = session.get(Operation, contact.operation_id)
-    profile = session.get(Profile, contact.profile_id)
+    # The caller has checked that the contact is visible, so a hidden one is 404 whatever the arguments.
     before = _optional_int("before", minimum=0)
-    page = transcript.message_page(
-        session,
-        contact,
+    read = reading.read_transcript_page(
+        session=session,
+        actor=current_user,
+        contact_id=contact.id,  # type: ignore[arg-type]
         after=_optional_int("after"),
         start=_optional_int("start"),
         before=before,
         limit=PAGE,
     )
-    names = transcript.usernames(session, {m.recorded_by for m in page.messages} | {contact.recorded_by})
-    transcript.record_read(
-        session,
-        current_user,
-        action="contact.read",
-        object_type="contact",
-        object_id=contact.id,
-        operation_id=contact.operation_id,
-        details={"page": True, "messages": [m.id for m in page.messages]},
-    )
+    operation = session.get(Operation, contact.operation_id)
+    profile = session.get(Profile, contact.profile_id)
     session.commit()
     may_log = current_user.has_role("detective", "supervisor") and access.is_member(
         session, current_user, contact.operation_id
@@ -73,11 +65,11 @@ def _render_contact(contact: Contact, form: MessageForm, status: int = 200, erro
         form.sent_at.data = _now_with_offset(operation)
     html = render_template(
         "evidence/contact.html",
-        contact=contact,
+        contact=read.contact,
         operation=operation,
         profile=profile,
-        page=page,
-        names=names,
+        page=read.page,
+        names=read.usernames,
         form=form,
         may_log=may_log,
         error=error,
@@ -89,7 +81,7 @@ def _render_contact(contact: Contact, form: MessageForm, status: int = 200, erro
 @require_roles(*READERS)
 def contact(contact_id: int) -> Any:
     """The conversation: transcript in order, flags, officers, times, attachments, and the quick form."""
-    contact = transcript.visible_contact(get_session(), current_user, contact_id)
+    contact = reading.visible_contact(get_session(), current_user, contact_id)
     return _render_contact(contact, MessageForm(formdata=None))
 
 
@@ -98,7 +90,7 @@ def contact(contact_id: int) -> Any:
 def log_message(contact_id: int) -> Any:
     """Record the next message from the quick form."""
     session = get_session()
-    contact = transcript.visible_contact(session, current_user, contact_id)
+    contact = reading.visible_contact(session, current_user, contact_id)
     services.require_logger(session, current_user, contact.operation_id)
     form = MessageForm()
     if not form.validate_on_submit():
@@ -136,7 +128,7 @@ def log_message(contact_id: int) -> Any:
 @require_roles(*READERS)
 def message(message_id: int) -> Response:
     """A message in its transcript (corrections link here)."""
-    found = transcript.visible_message(get_session(), current_user, message_id)
+    found = reading.visible_message(get_session(), current_user, message_id)
     return redirect(
         url_for("evidence.contact", contact_id=found.contact_id, start=found.id, _anchor=f"m{found.id}")
     )
@@ -147,7 +139,7 @@ def message(message_id: int) -> Response:
 def profile_contacts(profile_id: int) -> Any:
     """A profile's contacts, and the form to record a new one."""
     session = get_session()
-    profile = transcript.visible_profile(session, current_user, profile_id)
+    profile = reading.visible_profile(session, current_user, profile_id)
     form = ContactForm()
     error = None
     status = 200
@@ -174,35 +166,28 @@ def profile_contacts(profile_id: int) -> Any:
                 error, status = failure.message, failure.status
         else:
             status = 400
-    after = _optional_int("after", minimum=0)
-    rows = transcript.contacts_of(session, profile, after=after, limit=PAGE)
-    more = len(rows) > PAGE
-    rows = rows[:PAGE]
-    transcript.record_read(
-        session,
-        current_user,
-        action="contact.list",
-        object_type="profile",
-        object_id=profile.id,
-        operation_id=profile.operation_id,
-        details={"contacts": [c.id for c in rows]},
+    listed = reading.read_contacts(
+        session=session,
+        actor=current_user,
+        profile_id=profile_id,
+        after=_optional_int("after", minimum=0),
+        limit=PAGE,
     )
     session.commit()
     operation = session.get(Operation, profile.operation_id)
     may_log = current_user.has_role("detective", "supervisor") and access.is_member(
         session, current_user, profile.operation_id
     )
-    names = transcript.usernames(session, {c.recorded_by for c in rows})
     return render_template(
         "evidence/profile_contacts.html",
         profile=profile,
         operation=operation,
-        contacts=rows,
-        names=names,
+        contacts=listed.contacts,
+        names=listed.usernames,
         form=form,
         may_log=may_log,
         error=error,
-        next_after=rows[-1].id if more else None,
+        next_after=listed.contacts[-1].id if listed.more else None,
     ), status
 
 
@@ -224,7 +209,7 @@ def search_page() -> Any:
     if query:
         session = get_session()
         try:
-            results = search.search(session, current_user, query)
+            results = reading.search_evidence(session=session, actor=current_user, query=query)
             session.commit()
         except InvalidInput as failure:
             error, status = failure.message, 400

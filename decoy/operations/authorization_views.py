@@ -8,16 +8,17 @@ from flask import Response, current_app, flash, redirect, render_template, reque
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import audit_bridge, blobstore, clock
+from .. import blobstore, clock
 from ..auth.principal import require_roles
 from ..clock import localtime
 from ..db import get_session
-from ..errors import Forbidden, InvalidInput, NotFound
+from ..errors import Forbidden, InvalidInput
+from ..evidence import reading
 from ..export.spreadsheet import csv_bytes
-from ..models import Authorization, AuthorizationDocument
+from ..models import Authorization
 from . import records, rules, services
 from .forms import AuthorizationForm, DocumentForm, SearchForm
-from .views import ID, READERS, SHOWN, _id, _visible, bp, parse_local, split_list, visible_authorization
+from .views import ID, READERS, SHOWN, _visible, bp, parse_local, split_list, visible_authorization
 
 
 def _supersede_choices(session: Any, operation_id: int) -> list[tuple[str, str]]:
@@ -175,22 +176,7 @@ def attach_document(authorization_id: int) -> Any:
 def document(document_id: int) -> Response:
     """An order document (PDF) as a download; the read is recorded in the audit log."""
     session = get_session()
-    found = session.get(AuthorizationDocument, _id(document_id, "document"))
-    if found is None:
-        raise NotFound(_("no such document"))
-    authorization = visible_authorization(found.authorization_id)
-    if not blobstore.exists(found.sha256, connection=session.connection()):
-        raise NotFound(_("the file of this document is missing from the store; run `decoy audit verify`"))
-    audit_bridge.record(
-        session,
-        actor=current_user.username,
-        action="authorization.document_read",
-        object_type="authorization",
-        object_id=authorization.id,
-        operation_id=authorization.operation_id,
-        evidence={found.filename: found.sha256},
-        details={"document_id": found.id},
-    )
+    found = reading.read_authorization_document(session=session, actor=current_user, document_id=document_id)
     session.commit()
     response = Response(
         blobstore.iter_blob(found.sha256, current_app._get_current_object()),  # type: ignore[attr-defined]
