@@ -11,8 +11,8 @@ from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
 from ..errors import InvalidInput
-from ..models import Attachment, Contact, Message, Profile, User
-from .services import MAX_ID, attachments_of
+from ..models import MAX_ID, Attachment, Contact, Message, Profile, User
+from .services import attachments_of
 
 
 @dataclass

@@ -14,7 +14,7 @@ from ..auth.principal import require_roles
 from ..clock import parse_timestamp, zone
 from ..db import get_session
 from ..errors import DecoyError, InvalidInput
-from ..models import Contact, Operation, Profile
+from ..models import MAX_ID, Contact, Operation, Profile
 from . import display, downloads, reading, services
 from .forms import ContactForm, MessageForm
 
@@ -33,7 +33,7 @@ def _optional_int(name: str, minimum: int = 1) -> int | None:
     value = request.args.get(name, "")
     if value == "":
         return None
-    if not value.isdigit() or not minimum <= int(value) <= services.MAX_ID:
+    if not value.isdigit() or not minimum <= int(value) <= MAX_ID:
         raise InvalidInput(_("%(field)s must be a message number", field=name), field=name)
     return int(value)
 
