@@ -3,65 +3,163 @@
 Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-28 12:19:48.850813
+
+The SQL below (column types, triggers and functions) is frozen as written: no later code changes it.
 """
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel  # noqa: F401
 from alembic import op
-
-import decoy.db
-from decoy.integrity import append_only
 
 revision: str = '0002'
 down_revision: str | None = '0001'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-APPEND_ONLY_TABLES = (
-    "legal_authorization", "authorization_officer", "authorization_document", "profile_transition",
-    "contact", "message", "attachment",
-)
-FROZEN_PROFILE_COLUMNS = (
-    "id", "operation_id", "authorization_id", "platform", "handle", "persona", "proposed_by", "proposed_at",
-)
-_LATEST_TRANSITION = (
-    "(SELECT to_status FROM profile_transition WHERE profile_id = NEW.id ORDER BY id DESC LIMIT 1)"
-)
-
-
-def install_profile_status_guard(bind: sa.Connection) -> None:
-    """A profile's status must equal its latest transition: no change of state without its history row."""
-    if bind.dialect.name == "sqlite":
-        bind.execute(sa.text(
-            "CREATE TRIGGER IF NOT EXISTS profile_status_follows_history BEFORE UPDATE OF status ON profile "
-            f"WHEN NEW.status IS NOT {_LATEST_TRANSITION} "
-            "BEGIN SELECT RAISE(ABORT, 'profile status must follow its transition history'); END"
-        ))
-        return
-    bind.execute(sa.text(f"""CREATE OR REPLACE FUNCTION profile_status_follows_history() RETURNS trigger
+#: The PostgreSQL functions that the statements below create.
+DECOY_REJECT_CHANGE_FUNCTION = """CREATE OR REPLACE FUNCTION decoy_reject_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION '% is append-only', TG_TABLE_NAME USING ERRCODE = 'integrity_constraint_violation';
+END
+$$"""
+PROFILE_STATUS_FOLLOWS_HISTORY_FUNCTION = """CREATE OR REPLACE FUNCTION profile_status_follows_history() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF NEW.status IS DISTINCT FROM {_LATEST_TRANSITION} THEN
+    IF NEW.status IS DISTINCT FROM (SELECT to_status FROM profile_transition WHERE profile_id = NEW.id ORDER BY id DESC LIMIT 1) THEN
         RAISE EXCEPTION 'profile status must follow its transition history'
             USING ERRCODE = 'integrity_constraint_violation';
     END IF;
     RETURN NEW;
 END
-$$"""))
-    bind.execute(sa.text("DROP TRIGGER IF EXISTS profile_status_follows_history ON profile"))
-    bind.execute(sa.text(
-        "CREATE TRIGGER profile_status_follows_history BEFORE UPDATE OF status ON profile "
-        "FOR EACH ROW EXECUTE FUNCTION profile_status_follows_history()"
-    ))
+$$"""
+
+#: Evidence tables are append-only. A profile's status may change only together with its transition row (its
+#: latest transition names it); its identity never.
+UPGRADE_SQL: dict[str, tuple[str, ...]] = {
+    "sqlite": (
+        "CREATE TRIGGER IF NOT EXISTS legal_authorization_no_delete BEFORE DELETE ON legal_authorization BEGIN SELECT RAISE(ABORT, 'legal_authorization is append-only'); END",
+        "CREATE TRIGGER IF NOT EXISTS legal_authorization_no_update BEFORE UPDATE ON legal_authorization BEGIN SELECT RAISE(ABORT, 'legal_authorization is append-only'); END",
+        "CREATE TRIGGER IF NOT EXISTS authorization_officer_no_delete BEFORE DELETE ON authorization_officer BEGIN SELECT RAISE(ABORT, 'authorization_officer is append-only'); END",
+        "CREATE TRIGGER IF NOT EXISTS authorization_officer_no_update BEFORE UPDATE ON authorization_officer BEGIN SELECT RAISE(ABORT, 'authorization_officer is append-only'); END",
+        "CREATE TRIGGER IF NOT EXISTS authorization_document_no_delete BEFORE DELETE ON authorization_document BEGIN SELECT RAISE(ABORT, 'authorization_document is append-only'); END",
+        "CREATE TRIGGER IF NOT EXISTS authorization_document_no_update BEFORE UPDATE ON authorization_document BEGIN SELECT RAISE(ABORT, 'authorization_document is append-only'); END",
+        "CREATE TRIGGER IF NOT EXISTS profile_transition_no_delete BEFORE DELETE ON profile_transition BEGIN SELECT RAISE(ABORT, 'profile_transition is append-only'); END",
+        "CREATE TRIGGER IF NOT EXISTS profile_transition_no_update BEFORE UPDATE ON profile_transition BEGIN SELECT RAISE(ABORT, 'profile_transition is append-only'); END",
+        "CREATE TRIGGER IF NOT EXISTS contact_no_delete BEFORE DELETE ON contact BEGIN SELECT RAISE(ABORT, 'contact is append-only'); END",
+        "CREATE TRIGGER IF NOT EXISTS contact_no_update BEFORE UPDATE ON contact BEGIN SELECT RAISE(ABORT, 'contact is append-only'); END",
+        "CREATE TRIGGER IF NOT EXISTS message_no_delete BEFORE DELETE ON message BEGIN SELECT RAISE(ABORT, 'message is append-only'); END",
+        "CREATE TRIGGER IF NOT EXISTS message_no_update BEFORE UPDATE ON message BEGIN SELECT RAISE(ABORT, 'message is append-only'); END",
+        "CREATE TRIGGER IF NOT EXISTS attachment_no_delete BEFORE DELETE ON attachment BEGIN SELECT RAISE(ABORT, 'attachment is append-only'); END",
+        "CREATE TRIGGER IF NOT EXISTS attachment_no_update BEFORE UPDATE ON attachment BEGIN SELECT RAISE(ABORT, 'attachment is append-only'); END",
+        "CREATE TRIGGER IF NOT EXISTS profile_no_delete BEFORE DELETE ON profile BEGIN SELECT RAISE(ABORT, 'profile is append-only'); END",
+        "CREATE TRIGGER IF NOT EXISTS profile_no_update BEFORE UPDATE OF id, operation_id, authorization_id, platform, handle, persona, proposed_by, proposed_at ON profile BEGIN SELECT RAISE(ABORT, 'profile is append-only'); END",
+        "CREATE TRIGGER IF NOT EXISTS profile_status_follows_history BEFORE UPDATE OF status ON profile WHEN NEW.status IS NOT (SELECT to_status FROM profile_transition WHERE profile_id = NEW.id ORDER BY id DESC LIMIT 1) BEGIN SELECT RAISE(ABORT, 'profile status must follow its transition history'); END",
+    ),
+    "postgresql": (
+        DECOY_REJECT_CHANGE_FUNCTION,
+        "DROP TRIGGER IF EXISTS legal_authorization_append_only ON legal_authorization",
+        "CREATE TRIGGER legal_authorization_append_only BEFORE DELETE OR UPDATE ON legal_authorization FOR EACH ROW EXECUTE FUNCTION decoy_reject_change()",
+        "DROP TRIGGER IF EXISTS legal_authorization_no_truncate ON legal_authorization",
+        "CREATE TRIGGER legal_authorization_no_truncate BEFORE TRUNCATE ON legal_authorization FOR EACH STATEMENT EXECUTE FUNCTION decoy_reject_change()",
+        DECOY_REJECT_CHANGE_FUNCTION,
+        "DROP TRIGGER IF EXISTS authorization_officer_append_only ON authorization_officer",
+        "CREATE TRIGGER authorization_officer_append_only BEFORE DELETE OR UPDATE ON authorization_officer FOR EACH ROW EXECUTE FUNCTION decoy_reject_change()",
+        "DROP TRIGGER IF EXISTS authorization_officer_no_truncate ON authorization_officer",
+        "CREATE TRIGGER authorization_officer_no_truncate BEFORE TRUNCATE ON authorization_officer FOR EACH STATEMENT EXECUTE FUNCTION decoy_reject_change()",
+        DECOY_REJECT_CHANGE_FUNCTION,
+        "DROP TRIGGER IF EXISTS authorization_document_append_only ON authorization_document",
+        "CREATE TRIGGER authorization_document_append_only BEFORE DELETE OR UPDATE ON authorization_document FOR EACH ROW EXECUTE FUNCTION decoy_reject_change()",
+        "DROP TRIGGER IF EXISTS authorization_document_no_truncate ON authorization_document",
+        "CREATE TRIGGER authorization_document_no_truncate BEFORE TRUNCATE ON authorization_document FOR EACH STATEMENT EXECUTE FUNCTION decoy_reject_change()",
+        DECOY_REJECT_CHANGE_FUNCTION,
+        "DROP TRIGGER IF EXISTS profile_transition_append_only ON profile_transition",
+        "CREATE TRIGGER profile_transition_append_only BEFORE DELETE OR UPDATE ON profile_transition FOR EACH ROW EXECUTE FUNCTION decoy_reject_change()",
+        "DROP TRIGGER IF EXISTS profile_transition_no_truncate ON profile_transition",
+        "CREATE TRIGGER profile_transition_no_truncate BEFORE TRUNCATE ON profile_transition FOR EACH STATEMENT EXECUTE FUNCTION decoy_reject_change()",
+        DECOY_REJECT_CHANGE_FUNCTION,
+        "DROP TRIGGER IF EXISTS contact_append_only ON contact",
+        "CREATE TRIGGER contact_append_only BEFORE DELETE OR UPDATE ON contact FOR EACH ROW EXECUTE FUNCTION decoy_reject_change()",
+        "DROP TRIGGER IF EXISTS contact_no_truncate ON contact",
+        "CREATE TRIGGER contact_no_truncate BEFORE TRUNCATE ON contact FOR EACH STATEMENT EXECUTE FUNCTION decoy_reject_change()",
+        DECOY_REJECT_CHANGE_FUNCTION,
+        "DROP TRIGGER IF EXISTS message_append_only ON message",
+        "CREATE TRIGGER message_append_only BEFORE DELETE OR UPDATE ON message FOR EACH ROW EXECUTE FUNCTION decoy_reject_change()",
+        "DROP TRIGGER IF EXISTS message_no_truncate ON message",
+        "CREATE TRIGGER message_no_truncate BEFORE TRUNCATE ON message FOR EACH STATEMENT EXECUTE FUNCTION decoy_reject_change()",
+        DECOY_REJECT_CHANGE_FUNCTION,
+        "DROP TRIGGER IF EXISTS attachment_append_only ON attachment",
+        "CREATE TRIGGER attachment_append_only BEFORE DELETE OR UPDATE ON attachment FOR EACH ROW EXECUTE FUNCTION decoy_reject_change()",
+        "DROP TRIGGER IF EXISTS attachment_no_truncate ON attachment",
+        "CREATE TRIGGER attachment_no_truncate BEFORE TRUNCATE ON attachment FOR EACH STATEMENT EXECUTE FUNCTION decoy_reject_change()",
+        DECOY_REJECT_CHANGE_FUNCTION,
+        "DROP TRIGGER IF EXISTS profile_append_only ON profile",
+        "CREATE TRIGGER profile_append_only BEFORE DELETE ON profile FOR EACH ROW EXECUTE FUNCTION decoy_reject_change()",
+        "DROP TRIGGER IF EXISTS profile_frozen ON profile",
+        "CREATE TRIGGER profile_frozen BEFORE UPDATE OF id, operation_id, authorization_id, platform, handle, persona, proposed_by, proposed_at ON profile FOR EACH ROW EXECUTE FUNCTION decoy_reject_change()",
+        "DROP TRIGGER IF EXISTS profile_no_truncate ON profile",
+        "CREATE TRIGGER profile_no_truncate BEFORE TRUNCATE ON profile FOR EACH STATEMENT EXECUTE FUNCTION decoy_reject_change()",
+        PROFILE_STATUS_FOLLOWS_HISTORY_FUNCTION,
+        "DROP TRIGGER IF EXISTS profile_status_follows_history ON profile",
+        "CREATE TRIGGER profile_status_follows_history BEFORE UPDATE OF status ON profile FOR EACH ROW EXECUTE FUNCTION profile_status_follows_history()",
+    ),
+}
+
+#: What the downgrade removes.
+DOWNGRADE_SQL: dict[str, tuple[str, ...]] = {
+    "sqlite": (
+        "DROP TRIGGER IF EXISTS legal_authorization_no_delete",
+        "DROP TRIGGER IF EXISTS legal_authorization_no_update",
+        "DROP TRIGGER IF EXISTS authorization_officer_no_delete",
+        "DROP TRIGGER IF EXISTS authorization_officer_no_update",
+        "DROP TRIGGER IF EXISTS authorization_document_no_delete",
+        "DROP TRIGGER IF EXISTS authorization_document_no_update",
+        "DROP TRIGGER IF EXISTS profile_transition_no_delete",
+        "DROP TRIGGER IF EXISTS profile_transition_no_update",
+        "DROP TRIGGER IF EXISTS contact_no_delete",
+        "DROP TRIGGER IF EXISTS contact_no_update",
+        "DROP TRIGGER IF EXISTS message_no_delete",
+        "DROP TRIGGER IF EXISTS message_no_update",
+        "DROP TRIGGER IF EXISTS attachment_no_delete",
+        "DROP TRIGGER IF EXISTS attachment_no_update",
+        "DROP TRIGGER IF EXISTS profile_no_delete",
+        "DROP TRIGGER IF EXISTS profile_no_update",
+        "DROP TRIGGER IF EXISTS profile_status_follows_history",
+    ),
+    "postgresql": (
+        "DROP TRIGGER IF EXISTS legal_authorization_append_only ON legal_authorization",
+        "DROP TRIGGER IF EXISTS legal_authorization_frozen ON legal_authorization",
+        "DROP TRIGGER IF EXISTS legal_authorization_no_truncate ON legal_authorization",
+        "DROP TRIGGER IF EXISTS authorization_officer_append_only ON authorization_officer",
+        "DROP TRIGGER IF EXISTS authorization_officer_frozen ON authorization_officer",
+        "DROP TRIGGER IF EXISTS authorization_officer_no_truncate ON authorization_officer",
+        "DROP TRIGGER IF EXISTS authorization_document_append_only ON authorization_document",
+        "DROP TRIGGER IF EXISTS authorization_document_frozen ON authorization_document",
+        "DROP TRIGGER IF EXISTS authorization_document_no_truncate ON authorization_document",
+        "DROP TRIGGER IF EXISTS profile_transition_append_only ON profile_transition",
+        "DROP TRIGGER IF EXISTS profile_transition_frozen ON profile_transition",
+        "DROP TRIGGER IF EXISTS profile_transition_no_truncate ON profile_transition",
+        "DROP TRIGGER IF EXISTS contact_append_only ON contact",
+        "DROP TRIGGER IF EXISTS contact_frozen ON contact",
+        "DROP TRIGGER IF EXISTS contact_no_truncate ON contact",
+        "DROP TRIGGER IF EXISTS message_append_only ON message",
+        "DROP TRIGGER IF EXISTS message_frozen ON message",
+        "DROP TRIGGER IF EXISTS message_no_truncate ON message",
+        "DROP TRIGGER IF EXISTS attachment_append_only ON attachment",
+        "DROP TRIGGER IF EXISTS attachment_frozen ON attachment",
+        "DROP TRIGGER IF EXISTS attachment_no_truncate ON attachment",
+        "DROP TRIGGER IF EXISTS profile_append_only ON profile",
+        "DROP TRIGGER IF EXISTS profile_frozen ON profile",
+        "DROP TRIGGER IF EXISTS profile_no_truncate ON profile",
+        "DROP TRIGGER IF EXISTS profile_status_follows_history ON profile",
+    ),
+}
 
 
-def remove_profile_status_guard(bind: sa.Connection) -> None:
-    """Drop the status guard."""
-    if bind.dialect.name == "sqlite":
-        bind.execute(sa.text("DROP TRIGGER IF EXISTS profile_status_follows_history"))
-    else:
-        bind.execute(sa.text("DROP TRIGGER IF EXISTS profile_status_follows_history ON profile"))
+def _execute(statements: dict[str, tuple[str, ...]]) -> None:
+    """Run this revision's statements for the connection's dialect."""
+    bind = op.get_bind()
+    for statement in statements[bind.dialect.name]:
+        bind.execute(sa.text(statement))
 
 
 def upgrade() -> None:
@@ -70,12 +168,12 @@ def upgrade() -> None:
     op.create_table('operation',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=120), nullable=False),
-    sa.Column('team', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
-    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-    sa.Column('timezone', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('team', sa.String(length=120), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('timezone', sa.String(length=64), nullable=False),
     sa.Column('description', sa.Text(), nullable=False),
     sa.Column('created_by', sa.Integer(), nullable=False),
-    sa.Column('created_at', decoy.db.UTCDateTime(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['created_by'], ['user_account.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('name')
@@ -83,28 +181,28 @@ def upgrade() -> None:
     op.create_table('legal_authorization',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('operation_id', sa.Integer(), nullable=False),
-    sa.Column('reference', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
-    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=24), nullable=False),
-    sa.Column('authority', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-    sa.Column('issuer_name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-    sa.Column('legal_basis', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('reference', sa.String(length=120), nullable=False),
+    sa.Column('kind', sa.String(length=24), nullable=False),
+    sa.Column('authority', sa.String(length=200), nullable=False),
+    sa.Column('issuer_name', sa.String(length=200), nullable=False),
+    sa.Column('legal_basis', sa.String(length=200), nullable=False),
     sa.Column('offence', sa.Text(), nullable=False),
     sa.Column('suspect_description', sa.Text(), nullable=False),
     sa.Column('justification', sa.Text(), nullable=False),
     sa.Column('method', sa.Text(), nullable=False),
     sa.Column('issued_on', sa.Date(), nullable=True),
-    sa.Column('valid_from', decoy.db.UTCDateTime(), nullable=False),
-    sa.Column('valid_until', decoy.db.UTCDateTime(), nullable=False),
+    sa.Column('valid_from', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('valid_until', sa.DateTime(timezone=True), nullable=False),
     sa.Column('review_interval_days', sa.Integer(), nullable=False),
     sa.Column('platforms', sa.JSON(), nullable=False),
     sa.Column('persona_constraints', sa.Text(), nullable=False),
     sa.Column('may_initiate_contact', sa.Boolean(), nullable=False),
     sa.Column('max_profiles', sa.Integer(), nullable=False),
     sa.Column('conditions', sa.Text(), nullable=False),
-    sa.Column('written_order_due', decoy.db.UTCDateTime(), nullable=True),
+    sa.Column('written_order_due', sa.DateTime(timezone=True), nullable=True),
     sa.Column('supersedes_id', sa.Integer(), nullable=True),
     sa.Column('registered_by', sa.Integer(), nullable=False),
-    sa.Column('registered_at', decoy.db.UTCDateTime(), nullable=False),
+    sa.Column('registered_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['operation_id'], ['operation.id'], ),
     sa.ForeignKeyConstraint(['registered_by'], ['user_account.id'], ),
     sa.ForeignKeyConstraint(['supersedes_id'], ['legal_authorization.id'], ),
@@ -119,7 +217,7 @@ def upgrade() -> None:
     sa.Column('operation_id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('added_by', sa.Integer(), nullable=False),
-    sa.Column('added_at', decoy.db.UTCDateTime(), nullable=False),
+    sa.Column('added_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['added_by'], ['user_account.id'], ),
     sa.ForeignKeyConstraint(['operation_id'], ['operation.id'], ),
     sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], ),
@@ -131,13 +229,13 @@ def upgrade() -> None:
     op.create_table('authorization_document',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('authorization_id', sa.Integer(), nullable=False),
-    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=24), nullable=False),
-    sa.Column('filename', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
-    sa.Column('sha256', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('kind', sa.String(length=24), nullable=False),
+    sa.Column('filename', sa.String(length=255), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
     sa.Column('size', sa.Integer(), nullable=False),
-    sa.Column('media_type', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('media_type', sa.String(length=100), nullable=False),
     sa.Column('uploaded_by', sa.Integer(), nullable=False),
-    sa.Column('uploaded_at', decoy.db.UTCDateTime(), nullable=False),
+    sa.Column('uploaded_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['authorization_id'], ['legal_authorization.id'], ),
     sa.ForeignKeyConstraint(['uploaded_by'], ['user_account.id'], ),
     sa.PrimaryKeyConstraint('id')
@@ -156,14 +254,14 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('operation_id', sa.Integer(), nullable=False),
     sa.Column('authorization_id', sa.Integer(), nullable=False),
-    sa.Column('platform', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
-    sa.Column('handle', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('platform', sa.String(length=80), nullable=False),
+    sa.Column('handle', sa.String(length=200), nullable=False),
     sa.Column('persona', sa.Text(), nullable=False),
-    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=24), nullable=False),
+    sa.Column('status', sa.String(length=24), nullable=False),
     sa.Column('proposed_by', sa.Integer(), nullable=False),
-    sa.Column('proposed_at', decoy.db.UTCDateTime(), nullable=False),
+    sa.Column('proposed_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('approved_by', sa.Integer(), nullable=True),
-    sa.Column('approved_at', decoy.db.UTCDateTime(), nullable=True),
+    sa.Column('approved_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['approved_by'], ['user_account.id'], ),
     sa.ForeignKeyConstraint(['authorization_id'], ['legal_authorization.id'], ),
     sa.ForeignKeyConstraint(['operation_id'], ['operation.id'], ),
@@ -179,10 +277,10 @@ def upgrade() -> None:
     sa.Column('operation_id', sa.Integer(), nullable=False),
     sa.Column('profile_id', sa.Integer(), nullable=False),
     sa.Column('counterpart', sa.Text(), nullable=False),
-    sa.Column('first_seen_at', decoy.db.UTCDateTime(), nullable=False),
+    sa.Column('first_seen_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('flags', sa.JSON(), nullable=False),
     sa.Column('recorded_by', sa.Integer(), nullable=False),
-    sa.Column('recorded_at', decoy.db.UTCDateTime(), nullable=False),
+    sa.Column('recorded_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['operation_id'], ['operation.id'], ),
     sa.ForeignKeyConstraint(['profile_id'], ['profile.id'], ),
     sa.ForeignKeyConstraint(['recorded_by'], ['user_account.id'], ),
@@ -195,11 +293,11 @@ def upgrade() -> None:
     op.create_table('profile_transition',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('profile_id', sa.Integer(), nullable=False),
-    sa.Column('from_status', sqlmodel.sql.sqltypes.AutoString(length=24), nullable=True),
-    sa.Column('to_status', sqlmodel.sql.sqltypes.AutoString(length=24), nullable=False),
-    sa.Column('actor', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('from_status', sa.String(length=24), nullable=True),
+    sa.Column('to_status', sa.String(length=24), nullable=False),
+    sa.Column('actor', sa.String(length=64), nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
-    sa.Column('at', decoy.db.UTCDateTime(), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['profile_id'], ['profile.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
@@ -210,13 +308,13 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('operation_id', sa.Integer(), nullable=False),
     sa.Column('contact_id', sa.Integer(), nullable=False),
-    sa.Column('direction', sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
-    sa.Column('sent_at', decoy.db.UTCDateTime(), nullable=False),
+    sa.Column('direction', sa.String(length=3), nullable=False),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('sent_offset_minutes', sa.Integer(), nullable=False),
-    sa.Column('recorded_at', decoy.db.UTCDateTime(), nullable=False),
+    sa.Column('recorded_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('recorded_by', sa.Integer(), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
-    sa.Column('body_sha256', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('body_sha256', sa.String(length=64), nullable=False),
     sa.Column('corrects_id', sa.Integer(), nullable=True),
     sa.Column('flags', sa.JSON(), nullable=False),
     sa.ForeignKeyConstraint(['contact_id'], ['contact.id'], ),
@@ -234,11 +332,11 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('message_id', sa.Integer(), nullable=False),
     sa.Column('operation_id', sa.Integer(), nullable=False),
-    sa.Column('sha256', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
     sa.Column('size', sa.Integer(), nullable=False),
-    sa.Column('media_type', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
-    sa.Column('filename', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
-    sa.Column('recorded_at', decoy.db.UTCDateTime(), nullable=False),
+    sa.Column('media_type', sa.String(length=100), nullable=False),
+    sa.Column('filename', sa.String(length=255), nullable=False),
+    sa.Column('recorded_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['message_id'], ['message.id'], ),
     sa.ForeignKeyConstraint(['operation_id'], ['operation.id'], ),
     sa.PrimaryKeyConstraint('id')
@@ -249,20 +347,12 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_attachment_sha256'), ['sha256'], unique=False)
 
     # ### end Alembic commands ###
-    bind = op.get_bind()
-    for table in APPEND_ONLY_TABLES:
-        append_only.install(bind, table)
-    # A profile's status may change only together with its transition row (see below); its identity never.
-    append_only.install(bind, "profile", allow_update=True, frozen_columns=FROZEN_PROFILE_COLUMNS)
-    install_profile_status_guard(bind)
+    _execute(UPGRADE_SQL)
 
 
 def downgrade() -> None:
     """Revert this revision."""
-    bind = op.get_bind()
-    for table in (*APPEND_ONLY_TABLES, "profile"):
-        append_only.remove(bind, table)
-    remove_profile_status_guard(bind)
+    _execute(DOWNGRADE_SQL)
     # ### commands auto generated by Alembic - please adjust! ###
     with op.batch_alter_table('attachment', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_attachment_sha256'))

@@ -3,23 +3,84 @@
 Revision ID: 0004
 Revises: 0003
 Create Date: 2026-03-02 09:00:00
+
+The SQL below (column types, triggers and functions) is frozen as written: no later code changes it.
 """
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel  # noqa: F401
 from alembic import op
-
-import decoy.db
-from decoy.integrity import append_only
 
 revision: str = '0004'
 down_revision: str | None = '0003'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+#: The PostgreSQL functions that the statements below create.
+DECOY_REJECT_CHANGE_FUNCTION = """CREATE OR REPLACE FUNCTION decoy_reject_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION '% is append-only', TG_TABLE_NAME USING ERRCODE = 'integrity_constraint_violation';
+END
+$$"""
+
 #: Generated reviews, their decisions and the system's automatic actions are never changed or removed.
-APPEND_ONLY = ("review", "review_decision", "enforcement_action")
+UPGRADE_SQL: dict[str, tuple[str, ...]] = {
+    "sqlite": (
+        "CREATE TRIGGER IF NOT EXISTS review_no_delete BEFORE DELETE ON review BEGIN SELECT RAISE(ABORT, 'review is append-only'); END",
+        "CREATE TRIGGER IF NOT EXISTS review_no_update BEFORE UPDATE ON review BEGIN SELECT RAISE(ABORT, 'review is append-only'); END",
+        "CREATE TRIGGER IF NOT EXISTS review_decision_no_delete BEFORE DELETE ON review_decision BEGIN SELECT RAISE(ABORT, 'review_decision is append-only'); END",
+        "CREATE TRIGGER IF NOT EXISTS review_decision_no_update BEFORE UPDATE ON review_decision BEGIN SELECT RAISE(ABORT, 'review_decision is append-only'); END",
+        "CREATE TRIGGER IF NOT EXISTS enforcement_action_no_delete BEFORE DELETE ON enforcement_action BEGIN SELECT RAISE(ABORT, 'enforcement_action is append-only'); END",
+        "CREATE TRIGGER IF NOT EXISTS enforcement_action_no_update BEFORE UPDATE ON enforcement_action BEGIN SELECT RAISE(ABORT, 'enforcement_action is append-only'); END",
+    ),
+    "postgresql": (
+        DECOY_REJECT_CHANGE_FUNCTION,
+        "DROP TRIGGER IF EXISTS review_append_only ON review",
+        "CREATE TRIGGER review_append_only BEFORE DELETE OR UPDATE ON review FOR EACH ROW EXECUTE FUNCTION decoy_reject_change()",
+        "DROP TRIGGER IF EXISTS review_no_truncate ON review",
+        "CREATE TRIGGER review_no_truncate BEFORE TRUNCATE ON review FOR EACH STATEMENT EXECUTE FUNCTION decoy_reject_change()",
+        DECOY_REJECT_CHANGE_FUNCTION,
+        "DROP TRIGGER IF EXISTS review_decision_append_only ON review_decision",
+        "CREATE TRIGGER review_decision_append_only BEFORE DELETE OR UPDATE ON review_decision FOR EACH ROW EXECUTE FUNCTION decoy_reject_change()",
+        "DROP TRIGGER IF EXISTS review_decision_no_truncate ON review_decision",
+        "CREATE TRIGGER review_decision_no_truncate BEFORE TRUNCATE ON review_decision FOR EACH STATEMENT EXECUTE FUNCTION decoy_reject_change()",
+        DECOY_REJECT_CHANGE_FUNCTION,
+        "DROP TRIGGER IF EXISTS enforcement_action_append_only ON enforcement_action",
+        "CREATE TRIGGER enforcement_action_append_only BEFORE DELETE OR UPDATE ON enforcement_action FOR EACH ROW EXECUTE FUNCTION decoy_reject_change()",
+        "DROP TRIGGER IF EXISTS enforcement_action_no_truncate ON enforcement_action",
+        "CREATE TRIGGER enforcement_action_no_truncate BEFORE TRUNCATE ON enforcement_action FOR EACH STATEMENT EXECUTE FUNCTION decoy_reject_change()",
+    ),
+}
+
+#: What the downgrade removes.
+DOWNGRADE_SQL: dict[str, tuple[str, ...]] = {
+    "sqlite": (
+        "DROP TRIGGER IF EXISTS review_no_delete",
+        "DROP TRIGGER IF EXISTS review_no_update",
+        "DROP TRIGGER IF EXISTS review_decision_no_delete",
+        "DROP TRIGGER IF EXISTS review_decision_no_update",
+        "DROP TRIGGER IF EXISTS enforcement_action_no_delete",
+        "DROP TRIGGER IF EXISTS enforcement_action_no_update",
+    ),
+    "postgresql": (
+        "DROP TRIGGER IF EXISTS review_append_only ON review",
+        "DROP TRIGGER IF EXISTS review_frozen ON review",
+        "DROP TRIGGER IF EXISTS review_no_truncate ON review",
+        "DROP TRIGGER IF EXISTS review_decision_append_only ON review_decision",
+        "DROP TRIGGER IF EXISTS review_decision_frozen ON review_decision",
+        "DROP TRIGGER IF EXISTS review_decision_no_truncate ON review_decision",
+        "DROP TRIGGER IF EXISTS enforcement_action_append_only ON enforcement_action",
+        "DROP TRIGGER IF EXISTS enforcement_action_frozen ON enforcement_action",
+        "DROP TRIGGER IF EXISTS enforcement_action_no_truncate ON enforcement_action",
+    ),
+}
+
+
+def _execute(statements: dict[str, tuple[str, ...]]) -> None:
+    """Run this revision's statements for the connection's dialect."""
+    bind = op.get_bind()
+    for statement in statements[bind.dialect.name]:
+        bind.execute(sa.text(statement))
 
 
 def upgrade() -> None:
@@ -27,14 +88,14 @@ def upgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
     op.create_table('notification',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=160), nullable=False),
+    sa.Column('key', sa.String(length=160), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
-    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('kind', sa.String(length=32), nullable=False),
     sa.Column('operation_id', sa.Integer(), nullable=True),
     sa.Column('params', sa.JSON(), nullable=False),
-    sa.Column('link', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-    sa.Column('created_at', decoy.db.UTCDateTime(), nullable=False),
-    sa.Column('read_at', decoy.db.UTCDateTime(), nullable=True),
+    sa.Column('link', sa.String(length=200), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('read_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['operation_id'], ['operation.id'], ),
     sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], ),
     sa.PrimaryKeyConstraint('id'),
@@ -46,14 +107,14 @@ def upgrade() -> None:
     op.create_table('email_outbox',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('notification_id', sa.Integer(), nullable=True),
-    sa.Column('recipient', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False),
-    sa.Column('subject', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+    sa.Column('recipient', sa.String(length=320), nullable=False),
+    sa.Column('subject', sa.String(length=300), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
-    sa.Column('created_at', decoy.db.UTCDateTime(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('next_attempt_at', decoy.db.UTCDateTime(), nullable=False),
+    sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=False),
-    sa.Column('sent_at', decoy.db.UTCDateTime(), nullable=True),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['notification_id'], ['notification.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('notification_id')
@@ -66,12 +127,12 @@ def upgrade() -> None:
     sa.Column('key', sa.String(length=120), nullable=False),
     sa.Column('operation_id', sa.Integer(), nullable=False),
     sa.Column('authorization_id', sa.Integer(), nullable=False),
-    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-    sa.Column('trigger', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('trigger', sa.String(length=32), nullable=False),
     sa.Column('contact_id', sa.Integer(), nullable=True),
-    sa.Column('flag', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
-    sa.Column('due_at', decoy.db.UTCDateTime(), nullable=False),
-    sa.Column('created_at', decoy.db.UTCDateTime(), nullable=False),
+    sa.Column('flag', sa.String(length=40), nullable=False),
+    sa.Column('due_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['authorization_id'], ['legal_authorization.id'], ),
     sa.ForeignKeyConstraint(['contact_id'], ['contact.id'], ),
     sa.ForeignKeyConstraint(['operation_id'], ['operation.id'], ),
@@ -86,11 +147,11 @@ def upgrade() -> None:
     op.create_table('enforcement_action',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('key', sa.String(length=120), nullable=False),
-    sa.Column('rule', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('rule', sa.String(length=40), nullable=False),
     sa.Column('operation_id', sa.Integer(), nullable=False),
     sa.Column('authorization_id', sa.Integer(), nullable=False),
     sa.Column('review_id', sa.Integer(), nullable=True),
-    sa.Column('at', decoy.db.UTCDateTime(), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('profiles', sa.JSON(), nullable=False),
     sa.ForeignKeyConstraint(['authorization_id'], ['legal_authorization.id'], ),
     sa.ForeignKeyConstraint(['operation_id'], ['operation.id'], ),
@@ -104,10 +165,10 @@ def upgrade() -> None:
     op.create_table('review_decision',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('review_id', sa.Integer(), nullable=False),
-    sa.Column('decision', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('decision', sa.String(length=16), nullable=False),
     sa.Column('rationale', sa.Text(), nullable=False),
     sa.Column('decided_by', sa.Integer(), nullable=False),
-    sa.Column('decided_at', decoy.db.UTCDateTime(), nullable=False),
+    sa.Column('decided_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('profiles', sa.JSON(), nullable=False),
     sa.ForeignKeyConstraint(['decided_by'], ['user_account.id'], ),
     sa.ForeignKeyConstraint(['review_id'], ['review.id'], ),
@@ -115,16 +176,12 @@ def upgrade() -> None:
     sa.UniqueConstraint('review_id')
     )
     # ### end Alembic commands ###
-    bind = op.get_bind()
-    for table in APPEND_ONLY:
-        append_only.install(bind, table)
+    _execute(UPGRADE_SQL)
 
 
 def downgrade() -> None:
     """Revert this revision."""
-    bind = op.get_bind()
-    for table in APPEND_ONLY:
-        append_only.remove(bind, table)
+    _execute(DOWNGRADE_SQL)
     # ### commands auto generated by Alembic - please adjust! ###
     op.drop_table('review_decision')
     with op.batch_alter_table('enforcement_action', schema=None) as batch_op:
