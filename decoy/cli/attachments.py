@@ -23,9 +23,9 @@ def move_command(destination: str, keep_source: bool) -> None:
     """
     from ..blobstore import configured
     from ..blobstore.moving import MoveRefused, move
-    from . import _app
+    from .app import load_app
 
-    app = _app()
+    app = load_app()
     with app.app_context():
         try:
             report = move(app, to=destination, keep_source=keep_source, actor="cli", progress=click.echo)
@@ -44,9 +44,9 @@ def move_command(destination: str, keep_source: bool) -> None:
 def check_command() -> None:
     """Re-hash every copy of every attachment and order document in both stores; exit 1 on any problem."""
     from ..blobstore.moving import check
-    from . import _app
+    from .app import load_app
 
-    app = _app()
+    app = load_app()
     with app.app_context():
         report = check(app)
     click.echo(f"{report.total} files referenced: {report.in_files} in the file store, "

@@ -7,11 +7,7 @@ from pathlib import Path
 
 import click
 
-
-def _app():  # type: ignore[no-untyped-def]
-    from . import _app as build
-
-    return build()
+from .app import load_app
 
 
 @click.group("audit")
@@ -35,7 +31,7 @@ def verify(bundle: Path | None) -> None:
         sys.exit(1)
     from ..integrity.checkpoints import run_verification
 
-    app = _app()
+    app = load_app()
     with app.app_context():
         run = run_verification(app, trigger="cli", actor="cli")
     if run.ok:
@@ -51,7 +47,7 @@ def checkpoint() -> None:
     """Sign and publish a checkpoint now."""
     from ..integrity.checkpoints import checkpoint_file, make_checkpoint
 
-    app = _app()
+    app = load_app()
     with app.app_context():
         stored = make_checkpoint(app)
         click.echo(stored.note, nl=False)
@@ -64,7 +60,7 @@ def scheduler_command(once: bool) -> None:
     """Run the scheduler process (checkpoints, reviews, enforcement, notifications)."""
     from ..jobs import run_once, run_scheduler
 
-    app = _app()
+    app = load_app()
     if once:
         for name, outcome in run_once(app):
             click.echo(f"{name}: {outcome}")

@@ -16,9 +16,9 @@ def backup_command(directory: Path) -> None:
     Safe while the server runs. DIRECTORY must be new or empty.
     """
     from ..backup import BackupError, backup
-    from . import _app
+    from .app import load_app
 
-    app = _app()
+    app = load_app()
     try:
         summary = backup(data_dir=Path(app.config["DATA_DIR"]), database_url=app.config["DATABASE_URL"],
                          target=directory)
@@ -38,9 +38,9 @@ def restore_command(directory: Path) -> None:
     Afterwards run `decoy audit verify` on the restored copy.
     """
     from ..backup import BackupError, restore
-    from . import _given_app, data_dir_from_environment
+    from .app import data_dir_from_environment, given_app
 
-    given = _given_app()
+    given = given_app()
     if given is not None:
         data_dir, url = Path(given.config["DATA_DIR"]), given.config["DATABASE_URL"]
         if url == f"sqlite:///{Path(data_dir) / 'decoy.db'}":

@@ -38,9 +38,9 @@ def export_command(operation_id: int, output: Path, username: str | None) -> Non
     from ..export.bundle import iter_bundle, prepare_export
     from ..integrity.checkpoints import publish_checkpoint
     from ..models import Contact
-    from . import _app
+    from .app import load_app
 
-    app = _app()
+    app = load_app()
     with app.app_context():
         try:
             with session_scope(app) as session:

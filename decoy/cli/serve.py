@@ -1,10 +1,14 @@
-"""The production server: gunicorn with several worker processes."""
+"""`decoy serve`: the production server, gunicorn with several worker processes."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import click
 from gunicorn.app.base import BaseApplication
+
+from .. import config as configuration
+from .app import load_app
 
 
 class DecoyServer(BaseApplication):  # type: ignore[misc]
@@ -21,7 +25,7 @@ class DecoyServer(BaseApplication):  # type: ignore[misc]
 
     def load(self) -> Any:
         """Build the WSGI application inside the worker."""
-        from . import create_app
+        from .. import create_app
 
         return create_app()
 
@@ -32,3 +36,21 @@ def run_server(options: dict[str, Any]) -> None:
                 "preload_app": False, "limit_request_line": 8190, "forwarded_allow_ips": "127.0.0.1"}
     settings.update(options)
     DecoyServer(settings).run()
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, type=int, show_default=True)
+@click.option("--workers", default=2, type=int, show_default=True)
+def serve(host: str, port: int, workers: int) -> None:
+    """Run the production WSGI server (gunicorn)."""
+    app = load_app()
+    with app.app_context():
+        from ..integrity.checkpoints import check_signing_key
+
+        try:
+            check_signing_key(app)
+        except configuration.ConfigurationError as error:
+            raise click.ClickException(str(error)) from error
+    options: dict[str, Any] = {"bind": f"{host}:{port}", "workers": workers}
+    run_server(options)
