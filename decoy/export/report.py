@@ -253,7 +253,8 @@ def operation_report(
     _fonts()
     width = A4[0] - 30 * mm
     members = ", ".join(
-        f"{text(member['username'])} ({escape(', '.join(member['roles']))})" for member in operation["members"]
+        f"{text(member['username'])} ({escape(', '.join(member['roles']))})"
+        for member in operation["members"]
     )
     story: list[Any] = [
         _p(f"Evidence report — operation {text(operation['name'])}", "h1"),
