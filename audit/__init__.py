@@ -2,7 +2,8 @@
 
 A standalone library: no Flask, no application imports. The storage names (AuditStore, define_tables,
 install_triggers, ...) are imported lazily, so that the verifier (``python -m audit verify``) needs only
-the standard library and cryptography.
+the standard library and cryptography. Importing it registers nothing: checks of entries and bundles
+are handed to the verifiers by their callers (Decoy's evidence bundles: audit.evidence_bundle).
 """
 
 from __future__ import annotations
@@ -10,8 +11,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-import audit.transcripts  # noqa: F401  (registers the transcript check of evidence bundles)
-from audit.bundle import BUNDLE_CHECKS, verify_bundle
+from audit.bundle import BundleCheck, verify_bundle
 from audit.checkpoint import (
     Checkpoint,
     Signer,
@@ -26,15 +26,14 @@ from audit.errors import AuditError, CheckpointError, InconsistentLogError, KeyF
 from audit.merkle import (
     EMPTY_ROOT,
     Frontier,
-    Tree,
-    TreeCache,
     leaf_hash,
     node_hash,
     root_from_leaf_hashes,
     verify_consistency,
     verify_inclusion,
 )
-from audit.verify import VerifyReport, verify_store
+from audit.tree import Tree, TreeCache
+from audit.verify import EntryCheck, VerifyReport, verify_store
 
 if TYPE_CHECKING:
     from audit.store import (
@@ -48,14 +47,15 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
-    "BUNDLE_CHECKS",
     "EMPTY_ROOT",
     "Appended",
     "AuditError",
     "AuditStore",
     "AuditTables",
+    "BundleCheck",
     "Checkpoint",
     "CheckpointError",
+    "EntryCheck",
     "EntryInput",
     "Frontier",
     "InconsistentLogError",

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from audit.bundle import verify_bundle
+from audit.evidence_bundle import EVIDENCE_BUNDLE_CHECKS
 
 
 def _key_text(value: str | None) -> str | None:
@@ -42,7 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: cannot read the key: {exc}", file=sys.stderr)
         return 2
 
-    report = verify_bundle(bundle, expected_key=expected)
+    report = verify_bundle(bundle, expected_key=expected, checks=EVIDENCE_BUNDLE_CHECKS)
     if report.ok:
         print(f"OK {bundle}: {report.reason}")
         return 0

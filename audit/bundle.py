@@ -21,7 +21,6 @@ from audit.entry import decode_entry
 from audit.merkle import verify_consistency, verify_inclusion
 
 __all__ = [
-    "BUNDLE_CHECKS",
     "BUNDLE_FORMAT",
     "CHECKPOINT_PATH",
     "CONSISTENCY_PATH",
@@ -46,10 +45,9 @@ PUBLIC_KEY_PATH = "audit/public_key.txt"
 ENTRIES_PATH = "audit/entries.jsonl"
 CONSISTENCY_PATH = "audit/consistency.json"
 
+#: A check of a bundle's other files against its proven entries (by index): a failure reason naming
+#: the file or entry, or None. Decoy's evidence bundles: audit.evidence_bundle.EVIDENCE_BUNDLE_CHECKS.
 BundleCheck = Callable[[zipfile.ZipFile, dict[int, dict[str, Any]]], str | None]
-# Further checks of a bundle's other files against its proven entries (e.g. transcripts); each
-# returns a failure reason naming the file or entry, or None.
-BUNDLE_CHECKS: list[BundleCheck] = []
 
 
 @dataclass(frozen=True)
@@ -264,9 +262,9 @@ def _check_consistency(bundle: zipfile.ZipFile, verifier: Verifier, checkpoint: 
 
 
 def verify_bundle(
-    path: str | os.PathLike[str], expected_key: str | None = None, checks: Iterable[BundleCheck] | None = None
+    path: str | os.PathLike[str], expected_key: str | None = None, *, checks: Iterable[BundleCheck] = ()
 ) -> VerifyReport:
-    """Verify an evidence bundle: manifest, checkpoint signature, entries and proofs, then extra checks."""
+    """Verify an evidence bundle: manifest, checkpoint signature, entries and proofs, then ``checks``."""
     entries = checkpoints = 0
     try:
         with zipfile.ZipFile(path) as bundle:
@@ -276,7 +274,7 @@ def verify_bundle(
             decoded = _check_entries(bundle, checkpoint)
             entries = len(decoded)
             checkpoints += _check_consistency(bundle, verifier, checkpoint)
-            for check in BUNDLE_CHECKS if checks is None else checks:
+            for check in checks:
                 problem = check(bundle, decoded)
                 if problem is not None:
                     raise _Failure(problem)

@@ -43,7 +43,8 @@ from audit.checkpoint import Checkpoint, CheckpointError, Signer, split_note
 from audit.entry import EntryInput, format_time
 from audit.entry_reader import ENTRY_ROWS_SQL, placeholder
 from audit.errors import InconsistentLogError
-from audit.merkle import EMPTY_ROOT, HASH_SIZE, Frontier, Tree, TreeCache
+from audit.merkle import EMPTY_ROOT, HASH_SIZE, Frontier
+from audit.tree import Tree, TreeCache
 from audit.triggers import drop_triggers, install_trigger_sql
 
 __all__ = [

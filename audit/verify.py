@@ -7,25 +7,26 @@ verifier stays usable with the standard library and cryptography alone.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Executor, Future
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from audit import verify_blocks as blocks
-from audit.bundle import BUNDLE_CHECKS, VerifyReport, verify_bundle
+from audit.bundle import VerifyReport, verify_bundle
 from audit.checkpoint import Checkpoint, CheckpointError, Verifier
 from audit.merkle import EMPTY_ROOT, Frontier
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
-    from audit.store import AuditStore, StoredCheckpoint
+    from audit.store import AuditStore, HeadRow, StoredCheckpoint
 
-__all__ = ["BUNDLE_CHECKS", "EvidenceCheck", "VerifyReport", "verify_bundle", "verify_store"]
+__all__ = ["EntryCheck", "VerifyReport", "verify_bundle", "verify_store"]
 
-EvidenceCheck = Callable[[int, dict[str, Any]], str | None]
+#: A check of one entry (its index, its decoded fields): a failure reason, or None.
+EntryCheck = Callable[[int, dict[str, Any]], str | None]
 
 # Blocks waiting for their turn beside the one being taken (each up to blocks.BLOCK rows).
 _MAX_PENDING = 4
@@ -76,12 +77,207 @@ class _Block:
     future: Future[blocks.Scan] | None
 
 
-def verify_store(  # noqa: C901, PLR0912, PLR0915 - one pass with its failure bookkeeping
+class _Pass:
+    """One pass over the stored rows in index order: blocks queued (to workers or done here), their
+    scans taken in order into the tree, the roots at checkpoint sizes, and the first problem met."""
+
+    def __init__(
+        self,
+        conn: Connection,
+        store: AuditStore,
+        head: HeadRow,
+        marks: list[int],
+        checks: Mapping[str, EntryCheck],
+    ) -> None:
+        self.conn, self.store, self.head, self.checks = conn, store, head, checks
+        self.marks = marks  # checkpoint sizes still ahead, ascending
+        self.roots: dict[int, bytes] = {0: EMPTY_ROOT}
+        self.frontier = Frontier.empty()
+        self.keep = bool(checks)  # decoded entries are kept for the checks
+        # The first problem in index order: (row where the pass stopped, index named, reason).
+        self.found: tuple[int, int, str] | None = None
+        # A row claiming another index: (row, claimed index, entry bytes), resolved once the
+        # checkpoints are known.
+        self.claim: tuple[int, int, bytes] | None = None
+        self.checked = 0  # rows whose entries passed every check
+        self.pool: Executor | None = None
+        self.pending: deque[_Block] = deque()
+        self.chunks: Iterator[list[Any]] | None = None
+        self.following = 0  # the first index of the next block to queue
+
+    def run(self, workers: int | None, read_only: bool) -> None:
+        """Take every block in index order until the rows end or a problem is found."""
+        executor, workers_read = blocks.start_pool(workers, self.head.size, self.conn, read_only)
+        self.pool = executor
+        if not workers_read:
+            self.chunks = self.store.iter_entry_chunks(self.conn, 0, blocks.BLOCK)
+        try:
+            more = True
+            while self.found is None:
+                while more and len(self.pending) <= _MAX_PENDING:
+                    more = self._queue()
+                if not self.pending:
+                    break
+                block = self.pending.popleft()
+                scan = self._scanned(block)
+                if scan is None:
+                    # Read from here on in this process, on the verifying connection, which decides.
+                    for later in self.pending:
+                        if later.future is not None:
+                            later.future.cancel()
+                    self.pending.clear()
+                    self.chunks = self.store.iter_entry_chunks(self.conn, block.first, blocks.BLOCK)
+                    self.following, more = block.first, True
+                    continue
+                if not self._take(scan):
+                    break
+        finally:
+            if executor is not None:
+                executor.shutdown(wait=True, cancel_futures=True)
+
+    def _submit(self, function: Callable[..., blocks.Scan], *arguments: Any) -> Future[blocks.Scan] | None:
+        """The block's work handed to the pool; None if there is none (the block is done here)."""
+        if self.pool is not None:
+            try:
+                return self.pool.submit(function, *arguments)
+            except (BrokenProcessPool, RuntimeError):
+                self.pool = None
+        return None
+
+    def _queue(self) -> bool:
+        """Queue the next block; False when there are no more rows."""
+        first = self.following
+        if self.chunks is None and first + blocks.BLOCK > self.head.size:
+            # Workers read only below the head; the rest (rows beyond it too) is read here.
+            self.chunks = self.store.iter_entry_chunks(self.conn, first, blocks.BLOCK)
+        if self.chunks is None:
+            self.pending.append(_Block(first, None, self._submit(blocks.read_and_scan, first, self.keep)))
+            self.following += blocks.BLOCK
+            return True
+        rows = next(self.chunks, None)
+        if rows is None:
+            return False
+        future = self._submit(blocks.scan, first, blocks.plain(rows), self.keep)
+        self.pending.append(_Block(first, rows, future))
+        self.following += len(rows)
+        return True
+
+    def _scanned(self, block: _Block) -> blocks.Scan | None:
+        """The block's scan; None if a worker's reading of it must be done again here."""
+        result: blocks.Scan | None = None
+        if block.future is not None:
+            try:
+                result = block.future.result()
+            except BrokenProcessPool:
+                self.pool = None  # a worker died: the rest is read (and checked) here
+            except Exception:  # noqa: BLE001 - a worker's error (its database, its memory): done here
+                result = None
+        if block.rows is None:
+            if result is None or result.read < blocks.BLOCK or result.stop or result.result.bad is not None:
+                return None
+            return result
+        return result or blocks.scan(block.first, block.rows, self.keep)
+
+    def _extend(self, scan: blocks.Scan) -> None:
+        """Extend the tree with a block's leaves, noting the root at every checkpoint size within it."""
+        first, count, marks = scan.first, scan.count, self.marks
+        if scan.top is not None and not (marks and marks[0] < first + count):
+            self.frontier.extend_perfect(scan.top, count)
+        else:
+            digests = scan.digests
+            leaves = [digests[at : at + 32] for at in range(0, 32 * count, 32)]
+            position = 0
+            while marks and marks[0] < first + count:
+                upto = marks.pop(0) - first
+                self.frontier.extend(leaves[position:upto])
+                position = upto
+                self.roots[first + upto] = self.frontier.root()
+            self.frontier.extend(leaves[position:])
+        if marks and marks[0] == first + count:
+            self.roots[marks.pop(0)] = self.frontier.root()
+
+    def _check_entries(self, scan: blocks.Scan, good: int) -> bool:
+        """Run the checks of their actions on the block's first ``good`` entries; False at a failure."""
+        first, decoded = scan.first, scan.result.decoded
+        assert scan.blob is not None and scan.lengths is not None  # noqa: S101 - kept for the checks
+        entries = iter(decoded) if decoded is not None else blocks.parsed(scan.blob, scan.lengths, good)
+        for index, entry in zip(range(first, first + good), entries, strict=False):
+            check = self.checks.get(entry["action"])
+            problem = None if check is None else check(index, entry)
+            if problem is not None:
+                self.found = (index, index, f"entry {index}: {problem}")
+                self.checked = index
+                return False
+        return True
+
+    def _take(self, scan: blocks.Scan) -> bool:
+        """Take a block's scan in index order; False once a problem was found."""
+        self._extend(scan)
+        first, count, result = scan.first, scan.count, scan.result
+        good = count if result.bad is None else result.bad
+        if self.keep and not self._check_entries(scan, good):
+            return False
+        self.checked = first + good
+        if result.bad is not None:
+            row = first + result.bad
+            if result.claimed is not None:
+                assert result.data is not None  # noqa: S101 - set with every claim
+                self.claim = (row, result.claimed, result.data)
+                self.found = (row, row, "")
+            else:
+                self.found = (row, row, f"entry {row}: {result.reason}")
+            return False
+        if scan.stop is not None:
+            self.found = (first + count, first + count, scan.stop)
+            return False
+        return True
+
+
+def _proven(
+    by_size: dict[int, list[StoredCheckpoint]], roots: dict[int, bytes], count: int
+) -> tuple[int, tuple[int, StoredCheckpoint] | None]:
+    """The largest checkpoint size the pass reproduced, and the first checkpoint it did not (with the
+    size proven before it). Checkpoints count up to the row where the pass stopped, in size order."""
+    proven = 0
+    mismatch: tuple[int, StoredCheckpoint] | None = None
+    for size in sorted(by_size):
+        if size > count:
+            break
+        for checkpoint in by_size[size]:
+            if roots[size] == checkpoint.root:
+                proven = max(proven, size)
+            elif mismatch is None:
+                mismatch = (proven, checkpoint)
+    return proven, mismatch
+
+
+def _first_problem(
+    state: _Pass, store: AuditStore, count: int, proven: int, valid: list[StoredCheckpoint]
+) -> tuple[int, str] | None:
+    """The first bad index the pass met, or the entries missing beside the head and checkpoints."""
+    head = state.head
+    if state.claim is not None:
+        row, claimed, data = state.claim
+        bad = _displaced(state.conn, store, row, claimed, data, proven)
+        return bad, f"entry {bad}: row {row} holds the entry recorded as index {claimed}"
+    if state.found is not None:
+        return state.found[1], state.found[2]
+    largest = max(valid, key=lambda c: c.size, default=None)
+    if count < head.size:
+        return count, f"entry {count} is missing: the head says {head.size} entries"
+    if largest is not None and count < largest.size:
+        return count, f"entry {count} is missing: checkpoint {largest.id} covers {largest.size} entries"
+    if count > head.size:
+        return head.size, f"entry {head.size} lies beyond the head ({head.size} entries)"
+    return None
+
+
+def verify_store(
     conn: Connection,
     verifier: Verifier,
     store: AuditStore,
-    evidence_check: EvidenceCheck | None = None,
     *,
+    checks: Mapping[str, EntryCheck] | None = None,
     workers: int | None = None,
     read_only: bool = False,
 ) -> VerifyReport:
@@ -90,8 +286,8 @@ def verify_store(  # noqa: C901, PLR0912, PLR0915 - one pass with its failure bo
     The rows are read, hashed and checked in blocks, by ``workers`` processes (default: one per CPU,
     up to 4, when the log is large enough to gain; 0 does all in this process), and taken here in
     index order: the tree is extended with each block's leaf hashes, noting its root at every
-    checkpoint size. ``evidence_check`` is called here, in index order, with every entry before the
-    first bad one.
+    checkpoint size. ``checks`` maps an action to a check of its entries (``(index, entry) -> reason
+    or None``), called here, in index order, with every entry of that action before the first bad one.
 
     ``read_only``: the caller's transaction has written nothing (on SQLite, a deferred transaction
     that only reads, which also keeps one snapshot). Forked workers may then read the blocks below the
@@ -105,167 +301,12 @@ def verify_store(  # noqa: C901, PLR0912, PLR0915 - one pass with its failure bo
     by_size: dict[int, list[StoredCheckpoint]] = {}
     for checkpoint in valid:
         by_size.setdefault(checkpoint.size, []).append(checkpoint)
-    marks = sorted(size for size in by_size if size > 0)
-    roots: dict[int, bytes] = {0: EMPTY_ROOT}
+    state = _Pass(conn, store, head, sorted(size for size in by_size if size > 0), dict(checks or {}))
+    state.run(workers, read_only)
 
-    # The first problem in index order: (row where the pass stopped, index named, reason).
-    found: tuple[int, int, str] | None = None
-    # A row claiming another index: (row, claimed index, entry bytes), resolved once checkpoints are known.
-    claim: tuple[int, int, bytes] | None = None
-    frontier = Frontier.empty()
-    keep = evidence_check is not None
-    pool, workers_read = blocks.start_pool(workers, head.size, conn, read_only)
-    executor = pool
-    pending: deque[_Block] = deque()
-    chunks: Iterator[list[Any]] | None = (
-        None if workers_read else store.iter_entry_chunks(conn, 0, blocks.BLOCK)
-    )
-    following = 0  # the first index of the next block to queue
-    checked = 0  # rows whose entries passed every check (and the evidence check)
-
-    def submit(function: Callable[..., blocks.Scan], *arguments: Any) -> Future[blocks.Scan] | None:
-        """The block's work handed to the pool; None if there is none (the block is done here)."""
-        nonlocal pool
-        if pool is not None:
-            try:
-                return pool.submit(function, *arguments)
-            except (BrokenProcessPool, RuntimeError):
-                pool = None
-        return None
-
-    def queue() -> bool:
-        """Queue the next block; False when there are no more rows."""
-        nonlocal following, chunks
-        if chunks is None and following + blocks.BLOCK > head.size:
-            # Workers read only below the head; the rest (rows beyond it too) is read here.
-            chunks = store.iter_entry_chunks(conn, following, blocks.BLOCK)
-        if chunks is None:
-            pending.append(_Block(following, None, submit(blocks.read_and_scan, following, keep)))
-            following += blocks.BLOCK
-            return True
-        rows = next(chunks, None)
-        if rows is None:
-            return False
-        pending.append(_Block(following, rows, submit(blocks.scan, following, blocks.plain(rows), keep)))
-        following += len(rows)
-        return True
-
-    def scanned(block: _Block) -> blocks.Scan | None:
-        """The block's scan; None if a worker's reading of it must be done again here."""
-        nonlocal pool
-        result: blocks.Scan | None = None
-        if block.future is not None:
-            try:
-                result = block.future.result()
-            except BrokenProcessPool:
-                pool = None  # a worker died: the rest is read (and checked) here
-            except Exception:  # noqa: BLE001 - a worker's error (its database, its memory): done here
-                result = None
-        if block.rows is None:
-            if result is None or result.read < blocks.BLOCK or result.stop or result.result.bad is not None:
-                return None
-            return result
-        return result or blocks.scan(block.first, block.rows, keep)
-
-    def take(scan: blocks.Scan) -> bool:
-        """Take a block's scan in index order; False once a problem was found."""
-        nonlocal found, claim, checked
-        first, count, result = scan.first, scan.count, scan.result
-        if scan.top is not None and not (marks and marks[0] < first + count):
-            frontier.extend_perfect(scan.top, count)
-        else:
-            digests = scan.digests
-            leaves = [digests[at : at + 32] for at in range(0, 32 * count, 32)]
-            position = 0
-            while marks and marks[0] < first + count:
-                upto = marks.pop(0) - first
-                frontier.extend(leaves[position:upto])
-                position = upto
-                roots[first + upto] = frontier.root()
-            frontier.extend(leaves[position:])
-        if marks and marks[0] == first + count:
-            roots[marks.pop(0)] = frontier.root()
-        good = count if result.bad is None else result.bad
-        if evidence_check is not None:
-            decoded = result.decoded
-            assert scan.blob is not None and scan.lengths is not None  # noqa: S101 - kept for the check
-            entries = iter(decoded) if decoded is not None else blocks.parsed(scan.blob, scan.lengths, good)
-            for index, entry in zip(range(first, first + good), entries, strict=False):
-                problem = evidence_check(index, entry)
-                if problem is not None:
-                    found = (index, index, f"entry {index}: {problem}")
-                    checked = index
-                    return False
-        checked = first + good
-        if result.bad is not None:
-            row = first + result.bad
-            if result.claimed is not None:
-                assert result.data is not None  # noqa: S101 - set with every claim
-                claim = (row, result.claimed, result.data)
-                found = (row, row, "")
-            else:
-                found = (row, row, f"entry {row}: {result.reason}")
-            return False
-        if scan.stop is not None:
-            found = (first + count, first + count, scan.stop)
-            return False
-        return True
-
-    try:
-        more = True
-        while found is None:
-            while more and len(pending) <= _MAX_PENDING:
-                more = queue()
-            if not pending:
-                break
-            block = pending.popleft()
-            scan = scanned(block)
-            if scan is None:
-                # Read from here on in this process, on the verifying connection, which decides.
-                for later in pending:
-                    if later.future is not None:
-                        later.future.cancel()
-                pending.clear()
-                chunks = store.iter_entry_chunks(conn, block.first, blocks.BLOCK)
-                following, more = block.first, True
-                continue
-            if not take(scan):
-                break
-    finally:
-        if executor is not None:
-            executor.shutdown(wait=True, cancel_futures=True)
-
-    # Checkpoints count up to the row where the pass stopped, in size order, as the pass met them.
-    count = found[0] if found is not None else checked
-    proven = 0
-    mismatch: tuple[int, StoredCheckpoint] | None = None
-    for size in sorted(by_size):
-        if size > count:
-            break
-        for checkpoint in by_size[size]:
-            if roots[size] == checkpoint.root:
-                proven = max(proven, size)
-            elif mismatch is None:
-                mismatch = (proven, checkpoint)
-    local: tuple[int, str] | None = None
-    if claim is not None:
-        row, claimed, data = claim
-        bad = _displaced(conn, store, row, claimed, data, proven)
-        local = (bad, f"entry {bad}: row {row} holds the entry recorded as index {claimed}")
-    elif found is not None:
-        local = (found[1], found[2])
-
-    if local is None:
-        largest = max(valid, key=lambda c: c.size, default=None)
-        if count < head.size:
-            local = (count, f"entry {count} is missing: the head says {head.size} entries")
-        elif largest is not None and count < largest.size:
-            local = (
-                count,
-                f"entry {count} is missing: checkpoint {largest.id} covers {largest.size} entries",
-            )
-        elif count > head.size:
-            local = (head.size, f"entry {head.size} lies beyond the head ({head.size} entries)")
+    count = state.found[0] if state.found is not None else state.checked
+    proven, mismatch = _proven(by_size, state.roots, count)
+    local = _first_problem(state, store, count, proven, valid)
 
     def failed(index: int | None, reason: str) -> VerifyReport:
         return VerifyReport(False, index, reason, count, len(stored))
@@ -281,6 +322,7 @@ def verify_store(  # noqa: C901, PLR0912, PLR0915 - one pass with its failure bo
         )
     if local is not None:
         return failed(*local)
+    frontier = state.frontier
     if frontier.root() != head.root or frontier.to_bytes() != head.frontier:
         return failed(
             proven if proven < count else None,

@@ -28,7 +28,7 @@ from audit.checkpoint import Signer
 from audit.store import AuditStore
 
 try:
-    from audit.merkle import TreeCache
+    from audit.tree import TreeCache
 except ImportError:  # the library before TreeCache, for before/after figures
     TreeCache = None  # type: ignore[assignment,misc]
 

@@ -142,7 +142,7 @@ def measure(
     modes: list[tuple[str, dict[str, Any]]] = [
         ("1 process", {"workers": 0}),
         ("default", {}),
-        ("default+callback", {"evidence_check": no_evidence_problem}),
+        ("default+callback", {"checks": {"message.record": no_evidence_problem}}),
     ]
     for mode, options in modes:
         rates, raws, cpu_rates = [], [], []

@@ -10,8 +10,8 @@ from sqlalchemy import Connection
 from sqlmodel import Session
 
 from audit.entry import EntryInput
-from audit.merkle import TreeCache
 from audit.store import Appended, AuditStore, Companion
+from audit.tree import TreeCache
 
 from . import clock
 from .models import AUDIT_TABLES

@@ -21,8 +21,9 @@ def verify(bundle: Path | None) -> None:
     """Exit 0 when the log (or BUNDLE.zip) is intact; else exit 1 naming the first bad entry."""
     if bundle is not None:
         from audit.bundle import verify_bundle
+        from audit.evidence_bundle import EVIDENCE_BUNDLE_CHECKS
 
-        report = verify_bundle(bundle)
+        report = verify_bundle(bundle, checks=EVIDENCE_BUNDLE_CHECKS)
         if report.ok:
             click.echo(f"intact: {report.entries} entries verified against the bundle's signed checkpoint")
             return

@@ -13,13 +13,13 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from .. import blobstore
-from ..integrity.evidence_checks import CHECKERS
-from ..models import Attachment, Contact, Message
+from ..models import Attachment, AuthorizationDocument, Contact, Message
 from .fingerprint import contact_fingerprint, message_fingerprint, text_sha256
 
 _contact = Contact.__table__  # type: ignore[attr-defined]
 _message = Message.__table__  # type: ignore[attr-defined]
 _attachment = Attachment.__table__  # type: ignore[attr-defined]
+_document = AuthorizationDocument.__table__  # type: ignore[attr-defined]
 
 
 def _object_id(entry: dict[str, Any]) -> int | None:
@@ -90,11 +90,21 @@ def check_document(session: Session, entry: dict[str, Any]) -> str | None:
     return None
 
 
-def register() -> None:
-    """Register the checkers for the actions that record evidence."""
-    CHECKERS["contact.create"] = check_contact
-    CHECKERS["message.create"] = check_message
-    CHECKERS["authorization.document_attach"] = check_document
-
-
-register()
+def check_document_read(session: Session, entry: dict[str, Any]) -> str | None:
+    """The document a read entry names is attached to its authorization with the content it recorded
+    (the file itself is re-hashed by the check of the entry that attached it)."""
+    authorization_id = _object_id(entry)
+    connection = session.connection()
+    for name, sha256 in sorted((entry.get("evidence") or {}).items()):
+        attached = connection.execute(
+            select(_document.c.id)
+            .where(
+                _document.c.authorization_id == authorization_id,
+                _document.c.filename == name,
+                _document.c.sha256 == sha256,
+            )
+            .limit(1)
+        ).first()
+        if attached is None:
+            return f"authorization {authorization_id}: document {name!r} read is not the one attached"
+    return None

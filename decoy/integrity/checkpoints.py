@@ -101,7 +101,7 @@ def verify_log() -> VerifyReport:
     """
     from audit.verify import verify_store
 
-    from .evidence_checks import evidence_checker
+    from .evidence_checks import entry_checks
 
     store = audit_bridge.get_store()
     with snapshot_session() as snapshot:
@@ -109,7 +109,7 @@ def verify_log() -> VerifyReport:
             snapshot.connection(),
             get_verifier(),
             store,
-            evidence_check=evidence_checker(snapshot),
+            checks=entry_checks(snapshot),
             read_only=True,
         )
 

@@ -1,21 +1,44 @@
-"""Compare stored evidence with the content hashes recorded in the audit log."""
+"""The evidence checks of `decoy audit verify`: for every audit action whose entries carry ``evidence``
+hashes, the check that re-hashes what is stored now (decoy.evidence.checks)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 from sqlmodel import Session
 
-#: Checkers by audit action; each returns a failure reason or None.
-CHECKERS: dict[str, Callable[[Session, dict[str, Any]], str | None]] = {}
+from audit.verify import EntryCheck
+
+from ..evidence.checks import check_contact, check_document, check_document_read, check_message
+
+#: A check of one entry's evidence, read in a session: a failure reason, or None.
+SessionCheck = Callable[[Session, dict[str, Any]], str | None]
+
+#: Every action whose entries carry ``evidence`` hashes of stored content, with its check. An action
+#: recorded with evidence and in neither mapping fails tests/decoy/integrity/test_evidence_checks.py.
+EVIDENCE_CHECKS: Mapping[str, SessionCheck] = MappingProxyType(
+    {
+        "contact.create": check_contact,
+        "message.create": check_message,
+        "authorization.document_attach": check_document,
+        "authorization.document_read": check_document_read,
+    }
+)
+#: Actions whose ``evidence`` hashes name nothing that is stored, so nothing can be re-hashed; why.
+EVIDENCE_NOT_STORED: Mapping[str, str] = MappingProxyType(
+    {
+        "attachments.move": "hashes of the lists of files a move verified and removed (the lists are not "
+        "kept); every file is re-hashed by the check of the entry that recorded it",
+    }
+)
 
 
-def evidence_checker(session: Session) -> Callable[[int, dict[str, Any]], str | None]:
-    """A callback for the verifier that re-hashes the evidence an entry names."""
+def entry_checks(session: Session) -> dict[str, EntryCheck]:
+    """The verifier's checks (``checks=`` of audit.verify.verify_store), each reading in ``session``."""
 
-    def check(_index: int, entry: dict[str, Any]) -> str | None:
-        checker = CHECKERS.get(entry.get("action", ""))
-        return checker(session, entry) if checker else None
+    def bound(check: SessionCheck) -> EntryCheck:
+        return lambda _index, entry: check(session, entry)
 
-    return check
+    return {action: bound(check) for action, check in EVIDENCE_CHECKS.items()}

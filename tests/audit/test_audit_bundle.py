@@ -15,11 +15,11 @@ from audit_helpers import ORIGIN, build_bundle, make_entry, read_zip, write_zip
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from audit import bundle as bundle_module
 from audit.bundle import CHECKPOINT_PATH, ENTRIES_PATH, MANIFEST_PATH, PUBLIC_KEY_PATH, verify_bundle
 from audit.checkpoint import Checkpoint, Signer
 from audit.entry import encode_entry
-from audit.merkle import Tree, leaf_hash
+from audit.merkle import leaf_hash
+from audit.tree import Tree
 
 ROOT_DIR = Path(__file__).resolve().parents[2]
 SIZE = 12
@@ -195,9 +195,7 @@ def test_an_inconsistent_previous_checkpoint_is_refused(tmp_path: Path, log: Log
     assert not report.ok and report.file == "audit/consistency.json"
 
 
-def test_extra_checks_run_and_name_their_failure(
-    tmp_path: Path, log: Log, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_extra_checks_run_and_name_their_failure(tmp_path: Path, log: Log) -> None:
     path = log.bundle(tmp_path / "b.zip")
     seen: list[list[int]] = []
 
@@ -205,8 +203,8 @@ def test_extra_checks_run_and_name_their_failure(
         seen.append(sorted(entries))
         return "transcripts/contact-1.json: message 3 has no audit entry"
 
-    monkeypatch.setattr(bundle_module, "BUNDLE_CHECKS", [transcript_check])
-    report = verify_bundle(path)
+    assert verify_bundle(path).ok  # no checks but the audit part's own unless they are given
+    report = verify_bundle(path, checks=[transcript_check])
     assert not report.ok and "message 3" in report.reason
     assert seen == [OPERATION_ENTRIES]
 
@@ -261,3 +259,49 @@ def test_importing_audit_does_not_import_flask_or_sqlalchemy() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT_DIR, check=False
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_the_command_line_verifier_imports_neither_flask_nor_decoy() -> None:
+    """``python -m audit verify`` (here its help) runs with the audit package alone, and importing the
+    package registers nothing: the evidence bundle's checks are handed over by the command line."""
+    code = (
+        "import runpy, sys\n"
+        "import audit, audit.bundle\n"
+        "assert not [name for name in vars(audit.bundle) if name.isupper() and 'CHECKS' in name]\n"
+        "sys.argv = ['audit', 'verify', '--help']\n"
+        "try:\n"
+        "    runpy.run_module('audit', run_name='__main__', alter_sys=True)\n"
+        "except SystemExit as done:\n"
+        "    assert done.code == 0, done.code\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in {'flask', 'decoy', 'sqlalchemy'})\n"
+        "assert not bad, bad\n"
+        "assert 'audit.evidence_bundle' in sys.modules\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT_DIR, check=False, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert "verify" in result.stdout
+
+
+def test_the_command_line_runs_the_evidence_bundle_checks(tmp_path: Path, log: Log) -> None:
+    """An operation's bundle whose transcripts lack its entries' contacts fails ``python -m audit verify``
+    (which hands EVIDENCE_BUNDLE_CHECKS over), not verify_bundle without checks."""
+    from audit.evidence_bundle import EVIDENCE_BUNDLE_CHECKS
+
+    transcript = {"contact": {"id": 99, "counterpart": "x"}, "messages": []}
+    path = log.bundle(tmp_path / "b.zip")
+    files = read_zip(path)
+    files["operation.json"] = json.dumps({"id": 1}).encode()
+    files["contacts/99/transcript.json"] = json.dumps(transcript).encode()
+    rebuilt = build_bundle(
+        tmp_path / "c.zip",
+        log.signer,
+        log.entries(OPERATION_ENTRIES),
+        log.note(SIZE),
+        other_files={n: data for n, data in files.items() if not n.startswith(("audit/", "manifest"))},
+    )
+    assert verify_bundle(rebuilt).ok
+    assert not verify_bundle(rebuilt, checks=EVIDENCE_BUNDLE_CHECKS).ok
+    result = _cli("verify", str(rebuilt))
+    assert result.returncode == 1, result.stdout

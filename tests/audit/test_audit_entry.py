@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from audit.checkpoint import Checkpoint, Signer
 from audit.entry import EntryInput, canonical_json, decode_entries, decode_entry, encode_entry
-from audit.merkle import Tree, leaf_hash
+from audit.merkle import leaf_hash
+from audit.tree import Tree
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "evidence-format.md"
 DIGEST = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"

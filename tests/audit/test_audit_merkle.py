@@ -13,14 +13,13 @@ from pymerkle import InmemoryTree
 from audit.merkle import (
     EMPTY_ROOT,
     Frontier,
-    Tree,
-    TreeCache,
     leaf_hash,
     node_hash,
     root_from_leaf_hashes,
     verify_consistency,
     verify_inclusion,
 )
+from audit.tree import Tree, TreeCache
 
 # certificate-transparency-go / transparency-dev merkle test data: leaves, roots for sizes 1..8.
 CT_LEAVES = [

@@ -14,8 +14,9 @@ from sqlalchemy.exc import DBAPIError
 from audit.checkpoint import Signer
 from audit.entry import decode_entry
 from audit.errors import InconsistentLogError
-from audit.merkle import EMPTY_ROOT, Tree, TreeCache, leaf_hash, verify_consistency, verify_inclusion
+from audit.merkle import EMPTY_ROOT, leaf_hash, verify_consistency, verify_inclusion
 from audit.store import AuditStore, AuditTables, drop_triggers, install_triggers
+from audit.tree import Tree, TreeCache
 from audit.verify import verify_store
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)

@@ -15,7 +15,7 @@ from test_audit_verify_store import FIXTURES, build, flip
 from audit.checkpoint import Signer
 from audit.merkle import leaf_hash
 from audit.store import AuditStore, drop_triggers
-from audit.verify import EvidenceCheck, VerifyReport, verify_store
+from audit.verify import EntryCheck, VerifyReport, verify_store
 
 on_postgresql = pytest.mark.skipif(not os.environ.get("DECOY_TEST_DATABASE_URL"), reason="PostgreSQL only")
 
@@ -36,13 +36,19 @@ def both(
     connection: Connection,
     signer: Signer,
     store: AuditStore,
-    check: EvidenceCheck | None = None,
+    check: EntryCheck | None = None,
     *,
     read_only: bool = True,
 ) -> list[tuple[bool, int | None, str, int]]:
-    """The reports of the one-process mode and of the forked workers, on the same connection."""
+    """The reports of the one-process mode and of the forked workers, on the same connection; ``check``
+    runs on the entries of both actions of the test entries."""
+    checks = {} if check is None else {"message.record": check, "contact.create": check}
     return [
-        summary(verify_store(connection, signer.verifier(), store, check, workers=n, read_only=read_only))
+        summary(
+            verify_store(
+                connection, signer.verifier(), store, checks=checks, workers=n, read_only=read_only
+            )
+        )
         for n in (0, 2)
     ]
 

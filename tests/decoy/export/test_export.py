@@ -12,7 +12,8 @@ import zipfile
 import pytest
 from pypdf import PdfReader
 
-from audit.bundle import verify_bundle
+from audit import bundle as audit_bundle
+from audit.evidence_bundle import EVIDENCE_BUNDLE_CHECKS
 from decoy.cli import main
 from tests.factories import make_authorization, make_operation, make_profile
 
@@ -73,6 +74,11 @@ def two_operations(app, client, factory):
         detective="dirk",
     )
     return first, second
+
+
+def verify_bundle(path):
+    """The offline verifier, as `python -m audit verify` runs it (with the evidence bundle's checks)."""
+    return audit_bundle.verify_bundle(path, checks=EVIDENCE_BUNDLE_CHECKS)
 
 
 def _export(runner, operation, path):

@@ -1,4 +1,7 @@
-"""Bundle check: every transcript message and attachment matches the hashes in its audit entry.
+"""Decoy's evidence bundles (docs/evidence-format.md): the checks of their files against their entries.
+
+The one module of the audit package that knows the bundle's own files: the verifier is given its
+checks (EVIDENCE_BUNDLE_CHECKS) explicitly, as ``python -m audit verify`` does.
 
 Decoy's evidence bundles hold ``contacts/<id>/transcript.json`` files and ``attachments/<sha256>``
 files. Each message was recorded with a ``message.create`` audit entry whose ``evidence`` holds the
@@ -16,9 +19,9 @@ import json
 import zipfile
 from typing import Any
 
-from audit.bundle import BUNDLE_CHECKS
+from audit.bundle import BundleCheck
 
-__all__ = ["check_transcripts"]
+__all__ = ["EVIDENCE_BUNDLE_CHECKS", "check_transcripts"]
 
 TRANSCRIPT_SUFFIX = "/transcript.json"
 
@@ -128,4 +131,5 @@ def check_transcripts(bundle: zipfile.ZipFile, entries: dict[int, dict[str, Any]
     return None
 
 
-BUNDLE_CHECKS.append(check_transcripts)
+#: Every check of an evidence bundle's files, in the order they run (after the audit part's own).
+EVIDENCE_BUNDLE_CHECKS: tuple[BundleCheck, ...] = (check_transcripts,)
