@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import gettext as _
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
@@ -28,6 +29,43 @@ class InvalidInput(DecoyError):
 
     status = 400
     code = "invalid"
+
+    @classmethod
+    def from_validation(cls, error: ValidationError) -> InvalidInput:
+        """The first problem a model found, naming its top-level field (``body`` for the whole body)."""
+        problem = error.errors(include_url=False, include_input=False)[0]
+        location = problem["loc"]
+        field = str(location[0]) if location else "body"
+        where = field + "".join(f"[{part}]" for part in location[1:])
+        return cls(f"{where} {_explain(problem)}", field=field)
+
+
+def _explain(problem: Any) -> str:
+    """What is wrong, as the end of a sentence that starts with the field's name (never its value)."""
+    kind, context = problem["type"], problem.get("ctx") or {}
+    phrases = {
+        "missing": "is required",
+        "string_type": "must be a string",
+        "string_unicode": "contains an unpaired surrogate, which cannot be stored as text",
+        "int_type": "must be an integer",
+        "int_parsing": "must be an integer",
+        "bool_type": "must be true or false",
+        "list_type": "must be a list",
+        "model_type": "must be a JSON object",
+        "is_instance_of": "must be a file",
+        "literal_error": f"must be one of {context.get('expected')}",
+        "string_too_long": f"is longer than {context.get('max_length')} characters",
+        "too_long": f"must hold at most {context.get('max_length')} items",
+        "too_short": f"must hold at least {context.get('min_length')} items",
+        "greater_than_equal": f"must be at least {context.get('ge')}",
+        "less_than_equal": f"must be at most {context.get('le')}",
+        "string_pattern_mismatch": f"must match {context.get('pattern')}",
+        "value_error": str(context.get("error")),
+    }
+    if kind == "string_too_short":
+        shortest = context.get("min_length")
+        return "must not be empty" if shortest == 1 else f"is shorter than {shortest} characters"
+    return phrases.get(kind) or "is invalid: " + str(problem["msg"])
 
 
 class NotAuthenticated(DecoyError):
@@ -72,12 +110,23 @@ class Unavailable(DecoyError):
     code = "unavailable"
 
 
-def error_body(code: str, message: str, field: str | None = None) -> dict[str, Any]:
+class ErrorDetail(BaseModel):
+    """What went wrong: a code for programs, a message for people, the offending field when there is one."""
+
+    code: str
+    message: str
+    field: str | None = Field(default=None, description="the offending field; absent when none is named")
+
+
+class Error(BaseModel):
     """The JSON shape of every error answer."""
-    body: dict[str, Any] = {"code": code, "message": message}
-    if field is not None:
-        body["field"] = field
-    return {"error": body}
+
+    error: ErrorDetail
+
+
+def error_body(code: str, message: str, field: str | None = None) -> dict[str, Any]:
+    """The JSON body of an error answer (``field`` left out when there is none)."""
+    return Error(error=ErrorDetail(code=code, message=message, field=field)).model_dump(exclude_none=True)
 
 
 def wants_json() -> bool:

@@ -2,181 +2,69 @@
 
 from __future__ import annotations
 
-from flask import jsonify, request, url_for
+from flask import jsonify, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from .. import access
 from ..db import get_session
-from ..errors import InvalidInput
-from ..models import MAX_ID
 from ..reviews.generation import generate_reviews
-from ..reviews.services import DECISIONS, decide_review, get_review, reviews_of_operation, states
+from ..reviews.schemas import DecisionCreate, ReviewPage, ReviewPublic
+from ..reviews.services import decide_review, get_review, reviews_of_operation, states
+from ..schemas import LongPageQuery, Page
 from . import bp
-from .openapi import SCHEMAS, error_responses, json_response, register
-from .parsing import json_body
+from .inputs import read_json, read_query
+from .openapi import route
 
 JSON_LIMIT = 64 * 1024
 
 
-def _page_argument(name: str, default: int | None, minimum: int, maximum: int) -> int | None:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    if not raw.isdigit():
-        raise InvalidInput(f"{name} must be a whole number", field=name)
-    value = int(raw)
-    if not minimum <= value <= maximum:
-        raise InvalidInput(f"{name} must be between {minimum} and {maximum}", field=name)
-    return value
-
-
-@bp.route("/operations/<int:operation_id>/reviews")
+@route(bp, "/operations/<int:operation_id>/reviews", query=LongPageQuery, answer=ReviewPage,
+       errors=(400, 404))
 def operation_reviews(operation_id: int) -> Response:
-    """The operation's reviews by due time: ``{items, next}``."""
+    """The operation's legal reviews by due time (generated from its authorizations)."""
     session = get_session()
     operation = access.visible_operation(session, current_user, operation_id)
-    limit = _page_argument("limit", 100, 1, 500) or 100
-    after = _page_argument("after", None, 1, MAX_ID)
+    page = read_query(LongPageQuery)
     if generate_reviews(session, operation_id=operation.id):  # type: ignore[arg-type]
         session.commit()
     rows, following = reviews_of_operation(
         session,
         current_user,
-        operation.id,
-        after=after,  # type: ignore[arg-type]
-        limit=limit,
+        operation.id,  # type: ignore[arg-type]
+        after=page.after or None,
+        limit=page.limit,
     )
     next_path = (
-        url_for("api.operation_reviews", operation_id=operation.id, after=following, limit=limit)
+        url_for("api.operation_reviews", operation_id=operation.id, after=following, limit=page.limit)
         if following is not None
         else None
     )
-    return jsonify({"items": [state.as_json() for state in states(session, rows)], "next": next_path})
+    items = [state.as_json() for state in states(session, rows)]
+    return jsonify(Page(items=items, next=next_path).model_dump(mode="json"))
 
 
-@bp.route("/reviews/<int:review_id>")
+@route(bp, "/reviews/<int:review_id>", answer=ReviewPublic, errors=(404,))
 def review(review_id: int) -> Response:
-    """One review with its status and decision."""
+    """One review with its derived status and decision."""
     session = get_session()
     found = get_review(session, current_user, review_id)
     return jsonify(states(session, [found])[0].as_json())
 
 
-@bp.route("/reviews/<int:review_id>/decision", methods=["POST"])
+@route(bp, "/reviews/<int:review_id>/decision", "POST", body=DecisionCreate, answer=ReviewPublic,
+       errors=(400, 403, 404, 409, 413))
 def decide(review_id: int) -> Response:
-    """A legal officer decides: ``{decision, rationale}`` → 200 with the review."""
-    request.max_content_length = JSON_LIMIT
+    """A legal officer decides a review; suspend and terminate act on the profiles at once."""
     session = get_session()
     found = get_review(session, current_user, review_id)
-    data = json_body()
+    data = read_json(DecisionCreate, limit=JSON_LIMIT)
     decide_review(
         session=session,
         actor=current_user,
         review_id=found.id,  # type: ignore[arg-type]
-        decision=data.get("decision"),
-        rationale=data.get("rationale"),
+        decision=data.decision,
+        rationale=data.rationale,
     )
     session.commit()
     return jsonify(states(session, [found])[0].as_json())
-
-
-_DECISION = {
-    "type": ["object", "null"],
-    "properties": {
-        "decision": {"type": "string", "enum": list(DECISIONS)},
-        "rationale": {"type": "string"},
-        "decided_by": {"type": "string"},
-        "decided_at": {"type": "string", "format": "date-time"},
-        "profiles": {"type": "array", "items": {"type": "integer"}},
-    },
-}
-SCHEMAS["Review"] = {
-    "type": "object",
-    "required": ["id", "operation_id", "authorization_id", "kind", "due_at", "status", "decision"],
-    "properties": {
-        "id": {"type": "integer"},
-        "operation_id": {"type": "integer"},
-        "operation": {"type": "string"},
-        "authorization_id": {"type": "integer"},
-        "authorization_reference": {"type": "string"},
-        "kind": {"type": "string", "enum": ["periodic", "before_expiry", "triggered"]},
-        "trigger": {"type": ["string", "null"], "enum": ["flagged_message", "written_order_overdue", None]},
-        "flag": {"type": ["string", "null"]},
-        "contact_id": {"type": ["integer", "null"]},
-        "due_at": {"type": "string", "format": "date-time", "description": "in the operation's zone"},
-        "timezone": {"type": "string"},
-        "status": {"type": "string", "enum": ["pending", "overdue", "done", "superseded"]},
-        "decision": _DECISION,
-    },
-}
-_REVIEW_REF = {"$ref": "#/components/schemas/Review"}
-_ID_PARAMETER = {"in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
-
-register(
-    "/operations/{operation_id}/reviews",
-    "get",
-    {
-        "summary": "The operation's legal reviews by due time (generated from its authorizations)",
-        "parameters": [
-            {"name": "operation_id", **_ID_PARAMETER},
-            {
-                "name": "after",
-                "in": "query",
-                "schema": {"type": "integer"},
-                "description": "continue after this review",
-            },
-            {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}},
-        ],
-        "responses": {
-            **json_response(
-                "reviews",
-                {
-                    "type": "object",
-                    "required": ["items", "next"],
-                    "properties": {
-                        "items": {"type": "array", "items": _REVIEW_REF},
-                        "next": {"type": ["string", "null"]},
-                    },
-                },
-            ),
-            **error_responses(400, 404),
-        },
-    },
-)
-register(
-    "/reviews/{review_id}",
-    "get",
-    {
-        "summary": "One review with its derived status and decision",
-        "parameters": [{"name": "review_id", **_ID_PARAMETER}],
-        "responses": {**json_response("review", _REVIEW_REF), **error_responses(404)},
-    },
-)
-register(
-    "/reviews/{review_id}/decision",
-    "post",
-    {
-        "summary": "A legal officer decides a review; suspend and terminate act on the profiles at once",
-        "parameters": [{"name": "review_id", **_ID_PARAMETER}],
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {
-                    "schema": {
-                        "type": "object",
-                        "required": ["decision", "rationale"],
-                        "properties": {
-                            "decision": {"type": "string", "enum": list(DECISIONS)},
-                            "rationale": {"type": "string", "minLength": 1, "maxLength": 10000},
-                        },
-                    }
-                }
-            },
-        },
-        "responses": {
-            **json_response("the decided review", _REVIEW_REF),
-            **error_responses(400, 403, 404, 409),
-        },
-    },
-)

@@ -1,52 +1,94 @@
-"""JSON shapes of contacts, messages and attachments (the API's, reusable by exports)."""
+"""JSON of contacts, messages, attachments and search results, built through their public models."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from ..clock import rfc3339, with_offset
+from ..clock import with_offset
 from ..models import Attachment, Contact, Message
+from .schemas import AttachmentPublic, ContactPublic, MessagePublic, MessageRecorded, SearchHit, SearchResults
+
+
+def _attachment(attachment: Attachment) -> AttachmentPublic:
+    return AttachmentPublic(
+        id=attachment.id,
+        sha256=attachment.sha256,
+        size=attachment.size,
+        media_type=attachment.media_type,
+        filename=attachment.filename,
+    )
+
+
+def _contact(contact: Contact, usernames: dict[int, str]) -> ContactPublic:
+    return ContactPublic(
+        id=contact.id,
+        operation_id=contact.operation_id,
+        profile_id=contact.profile_id,
+        counterpart=contact.counterpart,
+        first_seen_at=contact.first_seen_at,
+        flags=list(contact.flags),
+        recorded_by=usernames.get(contact.recorded_by, ""),
+        recorded_at=contact.recorded_at,
+    )
 
 
 def attachment_json(attachment: Attachment) -> dict[str, Any]:
     """An attachment's record; the file itself is at ``/attachments/<id>``."""
-    return {
-        "id": attachment.id,
-        "sha256": attachment.sha256,
-        "size": attachment.size,
-        "media_type": attachment.media_type,
-        "filename": attachment.filename,
-    }
+    return _attachment(attachment).model_dump(mode="json")
 
 
 def contact_json(contact: Contact, usernames: dict[int, str]) -> dict[str, Any]:
     """A contact: counterpart verbatim, first sighting, flags and who recorded it."""
-    return {
-        "id": contact.id,
-        "operation_id": contact.operation_id,
-        "profile_id": contact.profile_id,
-        "counterpart": contact.counterpart,
-        "first_seen_at": rfc3339(contact.first_seen_at),
-        "flags": list(contact.flags),
-        "recorded_by": usernames.get(contact.recorded_by, ""),
-        "recorded_at": rfc3339(contact.recorded_at),
-    }
+    return _contact(contact, usernames).model_dump(mode="json")
 
 
 def message_json(
-    message: Message, attachments: list[Attachment], usernames: dict[int, str]
+    message: Message, attachments: Sequence[Attachment], usernames: dict[int, str]
 ) -> dict[str, Any]:
     """A message: the platform's time with its own offset, the server's time in UTC, text verbatim."""
-    return {
-        "id": message.id,
-        "contact_id": message.contact_id,
-        "direction": message.direction,
-        "sent_at": rfc3339(with_offset(message.sent_at, message.sent_offset_minutes)),
-        "recorded_at": rfc3339(message.recorded_at),
-        "recorded_by": usernames.get(message.recorded_by, ""),
-        "body": message.body,
-        "body_sha256": message.body_sha256,
-        "flags": list(message.flags),
-        "corrects": message.corrects_id,
-        "attachments": [attachment_json(a) for a in attachments],
-    }
+    return MessagePublic(
+        id=message.id,
+        contact_id=message.contact_id,
+        direction=message.direction,
+        sent_at=with_offset(message.sent_at, message.sent_offset_minutes),
+        recorded_at=message.recorded_at,
+        recorded_by=usernames.get(message.recorded_by, ""),
+        body=message.body,
+        body_sha256=message.body_sha256,
+        flags=list(message.flags),
+        corrects=message.corrects_id,
+        attachments=[_attachment(a) for a in attachments],
+    ).model_dump(mode="json")
+
+
+def recorded_json(message: Any, attachments: Sequence[Attachment]) -> dict[str, Any]:
+    """The answer to recording a message: its id, flags, the message it corrects and its files."""
+    return MessageRecorded(
+        id=message.id,
+        flags=list(message.flags),
+        corrects=message.corrects_id,
+        attachments=[_attachment(a) for a in attachments],
+    ).model_dump(mode="json")
+
+
+def search_json(
+    contacts: Sequence[Contact], messages: Sequence[tuple[Message, str]], usernames: dict[int, str],
+    truncated: bool,
+) -> dict[str, Any]:
+    """Search results: the contacts found, the messages found with a snippet each, and whether cut short."""
+    return SearchResults(
+        contacts=[_contact(c, usernames) for c in contacts],
+        messages=[
+            SearchHit(
+                id=m.id,
+                contact_id=m.contact_id,
+                operation_id=m.operation_id,
+                direction=m.direction,
+                flags=list(m.flags),
+                snippet=snippet,
+            )
+            for m, snippet in messages
+        ],
+        truncated=truncated,
+    ).model_dump(mode="json")

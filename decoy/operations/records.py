@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy import String, cast, or_
 from sqlmodel import Session, col, select
 
-from ..clock import rfc3339_utc as rfc3339
 from ..models import (
     Authorization,
     AuthorizationDocument,
@@ -21,6 +20,18 @@ from ..models import (
     User,
 )
 from .rules import authorization_status, successor, written_order_overdue
+from .schemas import (
+    AuthorizationPublic,
+    DocumentPublic,
+    MemberAssigned,
+    MemberPublic,
+    OperationPublic,
+    OperationWithMembers,
+    ProfilePublic,
+    ProfileWithHistory,
+    RecordEntry,
+    TransitionPublic,
+)
 
 
 def usernames(session: Session, user_ids: set[int | None]) -> dict[int, str]:
@@ -34,16 +45,29 @@ def usernames(session: Session, user_ids: set[int | None]) -> dict[int, str]:
 
 def operation_json(operation: Operation, names: dict[int, str]) -> dict[str, Any]:
     """An operation's record."""
-    return {
-        "id": operation.id,
-        "name": operation.name,
-        "team": operation.team,
-        "status": operation.status,
-        "timezone": operation.timezone,
-        "description": operation.description,
-        "created_by": names.get(operation.created_by, ""),
-        "created_at": rfc3339(operation.created_at),
-    }
+    return _operation(operation, names).model_dump(mode="json")
+
+
+def _operation(operation: Operation, names: dict[int, str]) -> OperationPublic:
+    return OperationPublic(
+        id=operation.id,
+        name=operation.name,
+        team=operation.team,
+        status=operation.status,
+        timezone=operation.timezone,
+        description=operation.description,
+        created_by=names.get(operation.created_by, ""),
+        created_at=operation.created_at,
+    )
+
+
+def operation_with_members_json(
+    operation: Operation, members: list[tuple[OperationMember, User]], names: dict[int, str]
+) -> dict[str, Any]:
+    """An operation's record with its members."""
+    return OperationWithMembers(
+        **dict(_operation(operation, names)), members=[_member(m, u, names) for m, u in members]
+    ).model_dump(mode="json")
 
 
 def member_rows(session: Session, operation_id: int) -> list[tuple[OperationMember, User]]:
@@ -57,13 +81,16 @@ def member_rows(session: Session, operation_id: int) -> list[tuple[OperationMemb
     return [(member, user) for member, user in rows]
 
 
+def _member(member: OperationMember, user: User, names: dict[int, str]) -> MemberPublic:
+    added_by = names.get(member.added_by, "")
+    return MemberPublic(username=user.username, added_by=added_by, added_at=member.added_at)
+
+
 def member_json(member: OperationMember, user: User, names: dict[int, str]) -> dict[str, Any]:
-    """One member of an operation."""
-    return {
-        "username": user.username,
-        "added_by": names.get(member.added_by, ""),
-        "added_at": rfc3339(member.added_at),
-    }
+    """A member just assigned to an operation, with the operation."""
+    return MemberAssigned(**dict(_member(member, user, names)), operation_id=member.operation_id).model_dump(
+        mode="json"
+    )
 
 
 def officers_of(session: Session, authorization_id: int) -> list[str]:
@@ -88,57 +115,71 @@ def documents_of(session: Session, authorization_id: int) -> list[AuthorizationD
     )
 
 
+def _document(document: AuthorizationDocument, names: dict[int, str]) -> DocumentPublic:
+    return DocumentPublic(
+        id=document.id,
+        authorization_id=document.authorization_id,
+        kind=document.kind,
+        filename=document.filename,
+        sha256=document.sha256,
+        size=document.size,
+        media_type=document.media_type,
+        uploaded_by=names.get(document.uploaded_by, ""),
+        uploaded_at=document.uploaded_at,
+    )
+
+
 def document_json(document: AuthorizationDocument, names: dict[int, str]) -> dict[str, Any]:
     """An order document's record."""
-    return {
-        "id": document.id,
-        "authorization_id": document.authorization_id,
-        "kind": document.kind,
-        "filename": document.filename,
-        "sha256": document.sha256,
-        "size": document.size,
-        "media_type": document.media_type,
-        "uploaded_by": names.get(document.uploaded_by, ""),
-        "uploaded_at": rfc3339(document.uploaded_at),
-    }
+    return _document(document, names).model_dump(mode="json")
+
+
+def _authorization(session: Session, authorization: Authorization, now: datetime) -> AuthorizationPublic:
+    documents = documents_of(session, authorization.id)  # type: ignore[arg-type]
+    names = usernames(session, {authorization.registered_by, *(d.uploaded_by for d in documents)})
+    newer = successor(session, authorization.id)  # type: ignore[arg-type]
+    return AuthorizationPublic(
+        id=authorization.id,
+        operation_id=authorization.operation_id,
+        reference=authorization.reference,
+        kind=authorization.kind,
+        authority=authorization.authority,
+        issuer_name=authorization.issuer_name,
+        legal_basis=authorization.legal_basis,
+        offence=authorization.offence,
+        suspect_description=authorization.suspect_description,
+        justification=authorization.justification,
+        method=authorization.method,
+        issued_on=authorization.issued_on,
+        valid_from=authorization.valid_from,
+        valid_until=authorization.valid_until,
+        review_interval_days=authorization.review_interval_days,
+        platforms=list(authorization.platforms),
+        persona_constraints=authorization.persona_constraints,
+        may_initiate_contact=authorization.may_initiate_contact,
+        max_profiles=authorization.max_profiles,
+        officers=officers_of(session, authorization.id),  # type: ignore[arg-type]
+        conditions=authorization.conditions,
+        written_order_due=authorization.written_order_due,
+        written_order_overdue=written_order_overdue(session, authorization, now),
+        supersedes_id=authorization.supersedes_id,
+        superseded_by=newer.id if newer else None,
+        status=authorization_status(session, authorization, now),
+        documents=[_document(document, names) for document in documents],
+        registered_by=names.get(authorization.registered_by, ""),
+        registered_at=authorization.registered_at,
+    )
 
 
 def authorization_json(session: Session, authorization: Authorization, now: datetime) -> dict[str, Any]:
     """Every field of an authorization, its status now, officers, documents and place in the chain."""
-    documents = documents_of(session, authorization.id)  # type: ignore[arg-type]
-    names = usernames(session, {authorization.registered_by, *(d.uploaded_by for d in documents)})
-    newer = successor(session, authorization.id)  # type: ignore[arg-type]
-    return {
-        "id": authorization.id,
-        "operation_id": authorization.operation_id,
-        "reference": authorization.reference,
-        "kind": authorization.kind,
-        "authority": authorization.authority,
-        "issuer_name": authorization.issuer_name,
-        "legal_basis": authorization.legal_basis,
-        "offence": authorization.offence,
-        "suspect_description": authorization.suspect_description,
-        "justification": authorization.justification,
-        "method": authorization.method,
-        "issued_on": authorization.issued_on.isoformat() if authorization.issued_on else None,
-        "valid_from": rfc3339(authorization.valid_from),
-        "valid_until": rfc3339(authorization.valid_until),
-        "review_interval_days": authorization.review_interval_days,
-        "platforms": list(authorization.platforms),
-        "persona_constraints": authorization.persona_constraints,
-        "may_initiate_contact": authorization.may_initiate_contact,
-        "max_profiles": authorization.max_profiles,
-        "officers": officers_of(session, authorization.id),  # type: ignore[arg-type]
-        "conditions": authorization.conditions,
-        "written_order_due": rfc3339(authorization.written_order_due),
-        "written_order_overdue": written_order_overdue(session, authorization, now),
-        "supersedes_id": authorization.supersedes_id,
-        "superseded_by": newer.id if newer else None,
-        "status": authorization_status(session, authorization, now),
-        "documents": [document_json(document, names) for document in documents],
-        "registered_by": names.get(authorization.registered_by, ""),
-        "registered_at": rfc3339(authorization.registered_at),
-    }
+    return _authorization(session, authorization, now).model_dump(mode="json")
+
+
+def record_entry_json(session: Session, row: RecordRow, now: datetime) -> dict[str, Any]:
+    """An authorization of the central record, with its operation's name."""
+    public = _authorization(session, row.authorization, now)
+    return RecordEntry(**dict(public), operation_name=row.operation.name).model_dump(mode="json")
 
 
 def authorizations_of(
@@ -180,32 +221,42 @@ def transitions_of(session: Session, profile_id: int) -> list[ProfileTransition]
     )
 
 
-def transition_json(transition: ProfileTransition) -> dict[str, Any]:
-    """One step of a profile's history."""
-    return {
-        "from_status": transition.from_status,
-        "to_status": transition.to_status,
-        "actor": transition.actor,
-        "reason": transition.reason,
-        "at": rfc3339(transition.at),
-    }
+def _transition(transition: ProfileTransition) -> TransitionPublic:
+    return TransitionPublic(
+        from_status=transition.from_status,
+        to_status=transition.to_status,
+        actor=transition.actor,
+        reason=transition.reason,
+        at=transition.at,
+    )
+
+
+def _profile(profile: Profile, names: dict[int, str]) -> ProfilePublic:
+    return ProfilePublic(
+        id=profile.id,
+        operation_id=profile.operation_id,
+        authorization_id=profile.authorization_id,
+        platform=profile.platform,
+        handle=profile.handle,
+        persona=profile.persona,
+        status=profile.status,
+        proposed_by=names.get(profile.proposed_by, ""),
+        proposed_at=profile.proposed_at,
+        approved_by=names.get(profile.approved_by, "") if profile.approved_by else None,
+        approved_at=profile.approved_at,
+    )
 
 
 def profile_json(profile: Profile, names: dict[int, str]) -> dict[str, Any]:
     """A profile's record (without its history)."""
-    return {
-        "id": profile.id,
-        "operation_id": profile.operation_id,
-        "authorization_id": profile.authorization_id,
-        "platform": profile.platform,
-        "handle": profile.handle,
-        "persona": profile.persona,
-        "status": profile.status,
-        "proposed_by": names.get(profile.proposed_by, ""),
-        "proposed_at": rfc3339(profile.proposed_at),
-        "approved_by": names.get(profile.approved_by, "") if profile.approved_by else None,
-        "approved_at": rfc3339(profile.approved_at),
-    }
+    return _profile(profile, names).model_dump(mode="json")
+
+
+def profile_with_history_json(session: Session, profile: Profile) -> dict[str, Any]:
+    """A profile's record with its history of states, oldest first."""
+    names = usernames(session, {profile.proposed_by, profile.approved_by})
+    history = [_transition(step) for step in transitions_of(session, profile.id)]  # type: ignore[arg-type]
+    return ProfileWithHistory(**dict(_profile(profile, names)), history=history).model_dump(mode="json")
 
 
 @dataclass(frozen=True)

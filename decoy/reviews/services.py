@@ -61,30 +61,32 @@ class ReviewState:
 
     def as_json(self) -> dict[str, Any]:
         """The API shape of the review; times RFC 3339 in the operation's zone."""
+        from .schemas import DecisionPublic, ReviewPublic  # the shapes import this module's limits
+
         review, decision = self.review, self.decision
-        return {
-            "id": review.id,
-            "operation_id": review.operation_id,
-            "operation": self.operation_name,
-            "authorization_id": review.authorization_id,
-            "authorization_reference": self.reference,
-            "kind": review.kind,
-            "trigger": review.trigger or None,
-            "flag": review.flag or None,
-            "contact_id": review.contact_id,
-            "due_at": self.local(review.due_at).isoformat(),
-            "status": self.status,
-            "timezone": self.timezone,
-            "decision": None
+        return ReviewPublic(
+            id=review.id,
+            operation_id=review.operation_id,
+            operation=self.operation_name,
+            authorization_id=review.authorization_id,
+            authorization_reference=self.reference,
+            kind=review.kind,
+            trigger=review.trigger or None,
+            flag=review.flag or None,
+            contact_id=review.contact_id,
+            due_at=self.local(review.due_at),
+            status=self.status,
+            timezone=self.timezone,
+            decision=None
             if decision is None
-            else {
-                "decision": decision.decision,
-                "rationale": decision.rationale,
-                "decided_by": self.decided_by,
-                "decided_at": self.local(decision.decided_at).isoformat(),
-                "profiles": list(decision.profiles),
-            },
-        }
+            else DecisionPublic(
+                decision=decision.decision,
+                rationale=decision.rationale,
+                decided_by=self.decided_by,
+                decided_at=self.local(decision.decided_at),
+                profiles=list(decision.profiles),
+            ),
+        ).model_dump(mode="json")
 
 
 def states(session: Session, reviews: list[Review], now: datetime | None = None) -> list[ReviewState]:
