@@ -1,10 +1,11 @@
-"""Reading stored entry rows in a verification worker process, on a database connection of its own.
+"""Reading stored entry rows, in the verifying process and in verification worker processes.
 
 A worker forked from the verifying process inherits its engine (URL, connect arguments, connect
 events) but must not touch the parent's pooled connections: ``dispose(close=False)`` forgets them
-without closing them under the parent, and the worker opens its own. It reads with the raw driver
-outside any SQLAlchemy transaction, so that engine events that open write transactions (SQLite's
-``BEGIN IMMEDIATE``) never run in a reader.
+without closing them under the parent, and the worker opens its own. Without a snapshot to share it
+reads on an AUTOCOMMIT connection (each statement reads what is committed, and no transaction is
+begun: an engine's "begin" listener that opens write transactions, such as SQLite's ``BEGIN
+IMMEDIATE``, must leave AUTOCOMMIT connections alone).
 
 Workers must read what the verifying connection sees. They read only indexes below the head that
 connection read, which an append-only log never changes; on PostgreSQL they share the verifying
@@ -15,26 +16,38 @@ transaction has written anything (only it sees its own writes). On SQLite the ca
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from multiprocessing.util import Finalize
 from typing import Any
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import BigInteger, Connection, Engine, TextClause, bindparam, text
 
-__all__ = ["ENTRY_ROWS_SQL", "EntryReader", "ReaderPlan", "reader_plan"]
+__all__ = ["ENTRY_ROWS", "LEAF_HASH_ROWS", "EntryReader", "ReaderPlan", "fetch_rows", "reader_plan"]
 
-#: Up to a number of rows (index, entry bytes, leaf hash) from an index on, in index order.
-ENTRY_ROWS_SQL = "SELECT idx, entry, leaf_hash FROM audit_entry WHERE idx >= {mark} ORDER BY idx LIMIT {mark}"
-#: The rows (entry bytes, leaf hash) of the indexes in a range, in index order.
-RANGE_SQL = "SELECT entry, leaf_hash FROM audit_entry WHERE idx >= {mark} AND idx < {mark} ORDER BY idx"
+_INDEXES = (bindparam("start", type_=BigInteger), bindparam("end", type_=BigInteger))
+#: Up to ``limit`` rows (index, entry bytes, leaf hash) from index ``start`` on, in index order.
+ENTRY_ROWS = text(
+    "SELECT idx, entry, leaf_hash FROM audit_entry WHERE idx >= :start ORDER BY idx LIMIT :limit"
+).bindparams(bindparam("start", type_=BigInteger), bindparam("limit", type_=BigInteger))
+#: The rows (index, leaf hash) of the indexes ``start``..``end - 1``, in index order.
+LEAF_HASH_ROWS = text(
+    "SELECT idx, leaf_hash FROM audit_entry WHERE idx >= :start AND idx < :end ORDER BY idx"
+).bindparams(*_INDEXES)
+#: The rows (entry bytes, leaf hash) of the indexes ``start``..``end - 1``, in index order.
+RANGE_ROWS = text(
+    "SELECT entry, leaf_hash FROM audit_entry WHERE idx >= :start AND idx < :end ORDER BY idx"
+).bindparams(*_INDEXES)
 #: How long a worker waits for a lock on PostgreSQL before it gives its block back to the verifier.
 LOCK_TIMEOUT = "10s"
 _SNAPSHOT_ID = re.compile(r"[0-9A-Fa-f-]{1,64}\Z")
 
 
-def placeholder(engine: Engine | Connection) -> str:
-    """The driver's parameter mark."""
-    return "?" if engine.dialect.paramstyle == "qmark" else "%s"
+def fetch_rows(
+    conn: Connection, statement: TextClause, parameters: Mapping[str, Any]
+) -> list[tuple[Any, ...]]:
+    """The rows of a statement as plain tuples (they are sent to worker processes, and pickled)."""
+    return [tuple(row) for row in conn.execute(statement, parameters)]
 
 
 @dataclass(frozen=True)
@@ -59,11 +72,11 @@ def reader_plan(conn: Connection, read_only: bool) -> ReaderPlan | None:
         return ReaderPlan(engine)
     if engine.dialect.name != "postgresql":
         return None
-    if conn.exec_driver_sql("SELECT txid_current_if_assigned()").scalar() is not None:
+    if conn.execute(text("SELECT txid_current_if_assigned()")).scalar() is not None:
         return None  # this transaction wrote: only it sees its own writes
-    isolation = conn.exec_driver_sql("SHOW transaction_isolation").scalar()
+    isolation = conn.execute(text("SHOW transaction_isolation")).scalar()
     if isolation == "repeatable read":
-        return ReaderPlan(engine, conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar())
+        return ReaderPlan(engine, conn.execute(text("SELECT pg_export_snapshot()")).scalar())
     if isolation == "read committed":
         return ReaderPlan(engine)  # every statement reads what is committed, as the verifier's do
     return None
@@ -75,28 +88,23 @@ class EntryReader:
     def __init__(self, plan: ReaderPlan) -> None:
         engine = plan.engine
         engine.dispose(close=False)
-        self._connection: Any = engine.raw_connection()
+        if plan.snapshot is None:
+            self._connection = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        else:
+            if not _SNAPSHOT_ID.match(plan.snapshot):
+                raise ValueError(f"unexpected snapshot id {plan.snapshot!r}")
+            # The snapshot is set by the first statement of a REPEATABLE READ transaction, kept open.
+            self._connection = engine.connect().execution_options(
+                isolation_level="REPEATABLE READ", postgresql_readonly=True
+            )
+            self._connection.execute(text(f"SET TRANSACTION SNAPSHOT '{plan.snapshot}'"))
         Finalize(self, self._connection.close, exitpriority=10)
-        self._sql = RANGE_SQL.format(mark=placeholder(engine))
         if engine.dialect.name == "postgresql":
-            driver = self._connection.driver_connection
-            driver.autocommit = True
-            driver.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
-            if plan.snapshot is not None:
-                if not _SNAPSHOT_ID.match(plan.snapshot):
-                    raise ValueError(f"unexpected snapshot id {plan.snapshot!r}")
-                driver.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                driver.execute(f"SET TRANSACTION SNAPSHOT '{plan.snapshot}'")
+            self._connection.execute(text(f"SET lock_timeout = '{LOCK_TIMEOUT}'"))
 
-    def rows(self, start: int, end: int) -> list[tuple[Any, Any]]:
+    def rows(self, start: int, end: int) -> list[tuple[Any, ...]]:
         """The rows (entry, leaf hash) of indexes ``start``..``end - 1`` there are, as the driver has them.
 
         As many rows as indexes means none is missing (indexes are unique).
         """
-        cursor = self._connection.cursor()
-        try:
-            cursor.execute(self._sql, (start, end))
-            rows = cursor.fetchall()
-        finally:
-            cursor.close()
-        return rows if type(rows) is list else list(rows)
+        return fetch_rows(self._connection, RANGE_ROWS, {"start": start, "end": end})

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -33,15 +32,17 @@ from sqlalchemy import (
 
 from audit.appending import (
     APPEND_LOCK_KEY,
+    AppendCall,
     Appended,
-    Companion,
     HeadRow,
+    append_call,
     append_entry,
+    head_errors,
     lock_checkpoints,
 )
 from audit.checkpoint import Checkpoint, CheckpointError, Signer, split_note
 from audit.entry import EntryInput, format_time
-from audit.entry_reader import ENTRY_ROWS_SQL, placeholder
+from audit.entry_reader import ENTRY_ROWS, LEAF_HASH_ROWS, fetch_rows
 from audit.errors import InconsistentLogError
 from audit.merkle import EMPTY_ROOT, HASH_SIZE, Frontier
 from audit.tree import Tree, TreeCache
@@ -49,15 +50,17 @@ from audit.triggers import drop_triggers, install_trigger_sql
 
 __all__ = [
     "APPEND_LOCK_KEY",
+    "AppendCall",
     "Appended",
-    "Companion",
     "AuditStore",
     "AuditTables",
     "HeadRow",
     "InconsistentLogError",
     "StoredCheckpoint",
     "TreeCache",
+    "append_call",
     "define_tables",
+    "head_errors",
     "drop_triggers",
     "install_triggers",
 ]
@@ -140,25 +143,15 @@ def _parse_time(value: str) -> datetime:
     return datetime.fromisoformat(value.removesuffix("Z")).replace(tzinfo=UTC)
 
 
-def _fetch_all(connection: Connection, sql: str, parameters: tuple[Any, ...]) -> list[Any]:
-    """Run a raw statement and return the driver's own rows (plain tuples: half the cost of Rows)."""
-    result = connection.exec_driver_sql(sql, parameters)
-    try:
-        rows = result.cursor.fetchall()
-        return rows if type(rows) is list else list(rows)
-    finally:
-        result.close()
-
-
 class AuditStore:
     """Appends, reads, proofs and checkpoints of the audit log, each on a connection the caller owns."""
 
     def __init__(self, tables: AuditTables) -> None:
         self.tables = tables
 
-    def append(self, conn: Connection, entry: EntryInput, companion: Companion | None = None) -> Appended:
-        """Append one entry inside the caller's transaction; O(log n). ``companion``: see append_entry."""
-        return append_entry(conn, entry, companion)
+    def append(self, conn: Connection, entry: EntryInput) -> Appended:
+        """Append one entry inside the caller's transaction; O(log n)."""
+        return append_entry(conn, entry)
 
     def head_row(self, conn: Connection) -> HeadRow:
         """Return the stored head row without locking it."""
@@ -195,10 +188,9 @@ class AuditStore:
     def iter_entry_chunks(
         self, conn: Connection, start: int = 0, chunk: int = _CHUNK
     ) -> Iterator[list[tuple[int, bytes, bytes]]]:
-        """Yield every stored row from ``start`` in index order, in chunks, with raw driver queries."""
-        sql = ENTRY_ROWS_SQL.format(mark=placeholder(conn))
+        """Yield every stored row from ``start`` in index order, in chunks of plain tuples."""
         while True:
-            rows = _fetch_all(conn, sql, (start, chunk))
+            rows = fetch_rows(conn, ENTRY_ROWS, {"start": start, "limit": chunk})
             if not rows:
                 return
             yield rows
@@ -206,10 +198,8 @@ class AuditStore:
 
     def _leaf_hash_chunks(self, conn: Connection, start: int, end: int) -> Iterator[list[bytes]]:
         """Yield the stored leaf hashes of indexes [start, end) in chunks; InconsistentLogError on a gap."""
-        mark = placeholder(conn)
-        sql = f"SELECT idx, leaf_hash FROM audit_entry WHERE idx >= {mark} AND idx < {mark} ORDER BY idx"  # noqa: S608
         while start < end:
-            rows = _fetch_all(conn, sql, (start, min(start + _CHUNK, end)))
+            rows = fetch_rows(conn, LEAF_HASH_ROWS, {"start": start, "end": min(start + _CHUNK, end)})
             # Indexes are unique and ascending: the first and the last tell whether one is missing.
             if not rows or rows[0][0] != start or rows[-1][0] != start + len(rows) - 1:
                 missing = next(

@@ -6,11 +6,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, current_app, g, has_request_context
-from sqlalchemy import Connection
 from sqlmodel import Session
 
 from audit.entry import EntryInput
-from audit.store import Appended, AuditStore, Companion
+from audit.store import Appended, AuditStore
 from audit.tree import TreeCache
 
 from . import clock
@@ -36,6 +35,29 @@ def tree_cache(app: Flask | None = None) -> TreeCache:
     return (app or current_app).extensions["audit.tree_cache"]  # type: ignore[no-any-return]
 
 
+def entry(
+    *,
+    actor: str,
+    action: str,
+    object_type: str,
+    object_id: str | int | None = None,
+    operation_id: int | None = None,
+    evidence: Mapping[str, str | list[str]] | None = None,
+    details: Mapping[str, Any] | None = None,
+) -> EntryInput:
+    """The audit entry of an action now, naming the current request (if any)."""
+    return EntryInput(
+        time=clock.now(),
+        actor=actor,
+        action=action,
+        object={"type": object_type, "id": object_id},
+        operation=operation_id,
+        request=g.get("request_id") if has_request_context() else None,
+        evidence=dict(evidence or {}),
+        details=dict(details or {}),
+    )
+
+
 def record(
     session: Session,
     *,
@@ -46,24 +68,19 @@ def record(
     operation_id: int | None = None,
     evidence: Mapping[str, str | list[str]] | None = None,
     details: Mapping[str, Any] | None = None,
-    companion: Companion | None = None,
-    connection: Connection | None = None,
 ) -> Appended:
     """Append an audit entry inside the session's open transaction (rule 5).
 
-    The entry commits or rolls back with the change it records. ``companion``: the INSERT of the row
-    recorded, written with the entry (one statement on PostgreSQL; audit.appending.append_entry).
-    ``connection``: the session's connection, where the caller holds it already.
+    The entry commits or rolls back with the change it records.
     """
     session.flush()
-    entry = EntryInput(
-        time=clock.now(),
+    made = entry(
         actor=actor,
         action=action,
-        object={"type": object_type, "id": object_id},
-        operation=operation_id,
-        request=g.get("request_id") if has_request_context() else None,
-        evidence=dict(evidence or {}),
-        details=dict(details or {}),
+        object_type=object_type,
+        object_id=object_id,
+        operation_id=operation_id,
+        evidence=evidence,
+        details=details,
     )
-    return get_store().append(connection or session.connection(), entry, companion)
+    return get_store().append(session.connection(), made)

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, current_app, g
-from psycopg.pq import TransactionStatus
-from sqlalchemy import Connection, DateTime, event
+from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Engine, create_engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.types import TypeDecorator
@@ -51,8 +50,6 @@ def as_utc(value: datetime | None) -> datetime | None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
 
-
-_PG_IDLE = TransactionStatus.IDLE
 
 #: How long a writer waits for SQLite's write lock (also SQLite's own busy timeout, in ms, below).
 WRITE_LOCK_TIMEOUT = 30.0
@@ -106,8 +103,12 @@ def make_engine(url: str) -> Engine:
         def _begin_immediate(connection: Any) -> None:
             # Every transaction takes the write lock up front, so that the audit log's
             # head row cannot be read stale and appends are serialised. A read-only
-            # snapshot (exports) begins deferred so that it never blocks writers.
-            if connection.get_execution_options().get("decoy_snapshot"):
+            # snapshot (exports, token checks) begins deferred so that it never blocks writers;
+            # an AUTOCOMMIT connection (a verification worker's reads) begins none.
+            options = connection.get_execution_options()
+            if options.get("isolation_level") == "AUTOCOMMIT":
+                return
+            if options.get("decoy_snapshot"):
                 connection.exec_driver_sql("BEGIN")
             else:
                 begin_writing(connection.connection.dbapi_connection)
@@ -115,14 +116,7 @@ def make_engine(url: str) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
-
-    @event.listens_for(engine, "checkin")
-    def _no_autocommit_in_the_pool(dbapi_connection: Any, record: Any) -> None:
-        # outside_transaction gives the driver its transactions back; this makes sure of it.
-        _transactions_back(dbapi_connection, record.invalidate)
-
-    return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
 def init_app(app: Flask) -> None:
@@ -164,47 +158,6 @@ def session_scope(app: Flask | None = None) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
-
-
-@contextmanager
-def outside_transaction(session: Session) -> Iterator[Connection]:
-    """The session's connection, on which each statement of the block commits on its own (PostgreSQL).
-
-    For work whose reads need no common snapshot (under READ COMMITTED each statement of a transaction
-    sees a snapshot of its own anyway) and whose writing, if any, is one statement, which PostgreSQL
-    applies whole or not at all: the round trips of BEGIN and COMMIT are saved, and a statement that
-    fails leaves nothing behind. Where that cannot be done, the block runs in the session's transaction
-    as any other: on SQLite (whose writing transactions take the write lock at BEGIN), with changes
-    pending in the session, or with the driver's connection already inside a transaction.
-    """
-    connection = session.connection()
-    driver = connection.connection.dbapi_connection
-    if (
-        connection.dialect.name != "postgresql"
-        or session.new
-        or session.dirty
-        or session.deleted
-        or driver.autocommit  # type: ignore[union-attr]
-        or driver.info.transaction_status != _PG_IDLE  # type: ignore[union-attr]
-    ):
-        yield connection
-        return
-    driver.autocommit = True  # type: ignore[union-attr]
-    try:
-        yield connection
-    finally:
-        _transactions_back(driver, connection.invalidate)
-
-
-def _transactions_back(driver: Any, invalidate: Callable[[], Any]) -> None:
-    """Turn psycopg's autocommit off again; a connection where that fails never goes back to the pool
-    (it would commit every statement of a later transaction on its own)."""
-    if driver is None or not driver.autocommit:
-        return
-    try:
-        driver.autocommit = False
-    except Exception:  # psycopg refuses while a transaction is open, or the connection is lost
-        invalidate()
 
 
 @contextmanager

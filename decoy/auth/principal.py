@@ -6,13 +6,13 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, current_app, g, redirect, request, session, url_for
+from flask import Flask, Request, current_app, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response
 
 from .. import clock
-from ..db import get_engine, get_session, outside_transaction
+from ..db import get_engine, get_session
 from ..errors import Forbidden, NotAuthenticated
 from ..extensions import login_manager
 from ..models import User
@@ -81,15 +81,28 @@ def principal_for_token(token: str, purpose: str = "api") -> Principal | None:
     """The principal a valid bearer or calendar token stands for, read in one query (None if invalid)."""
     session = get_session()
     if session.in_transaction() or session.get_bind().dialect.name != "sqlite":
-        # PostgreSQL: on the session's connection, before its transaction begins on the wire.
-        with outside_transaction(session) as connection:
-            found = tokens.token_holder(connection, token, purpose)
+        found = tokens.token_holder(session.connection(), token, purpose)
     else:
-        # On SQLite every other transaction takes the write lock up front; the token is read in no
-        # transaction but its statement's own, so that checking a token never queues behind writers.
-        with get_engine().connect() as connection:
+        # On SQLite every other transaction takes the write lock up front; the token is read in a
+        # deferred (read-only) transaction of its own, so that checking a token never queues behind writers.
+        with get_engine().connect().execution_options(decoy_snapshot=True) as connection:
             found = tokens.token_holder(connection, token, purpose)
     return None if found is None else TokenPrincipal(found)
+
+
+@login_manager.request_loader
+def _load_bearer(request: Request) -> Principal | None:
+    """The principal of an API request's bearer token (None for any other request, or a bad token).
+
+    Only when no session user was loaded: an API request with a non-empty Authorization header has no
+    cookie session (decoy.CookieSessions), so the token authenticates that request alone and nothing is
+    written to a cookie. The API answers a header that loads no one with 401 (decoy.api).
+    """
+    header = request.headers.get("Authorization", "")
+    if not header or not request.path.startswith("/api/"):
+        return None
+    scheme, _, token = header.partition(" ")
+    return principal_for_token(token.strip()) if scheme.lower() == "bearer" else None
 
 
 @login_manager.user_loader

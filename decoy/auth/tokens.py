@@ -12,8 +12,6 @@ from flask_babel import gettext as _
 from sqlalchemy import Connection, bindparam
 from sqlmodel import Session, col, select
 
-from audit.driver import DriverStatement
-
 from .. import audit_bridge, clock
 from ..errors import InvalidInput, NotFound
 from ..models import ApiToken, User, UserRole
@@ -88,19 +86,12 @@ class TokenHolder:
     roles: frozenset[str]
 
 
-_TOKEN_HOLDER_ROWS = DriverStatement(_TOKEN_HOLDER)
-
-
 def token_holder(connection: Connection, clear: str, purpose: str = "api") -> TokenHolder | None:
-    """The active account a valid, unexpired, unrevoked token belongs to, with its roles (one query).
-
-    Read on the driver's cursor of ``connection`` (in its transaction if it has one): every API request
-    starts here, and the driver alone costs a fraction of a statement through SQLAlchemy. Driver errors
-    are raised as SQLAlchemy's (the app answers OperationalError with 503).
-    """
+    """The active account a valid, unexpired, unrevoked token belongs to, with its roles (one query on
+    ``connection``, in its transaction)."""
     if not clear.startswith(TOKEN_PREFIX) or len(clear) > 200:
         return None
-    rows = _TOKEN_HOLDER_ROWS.rows(connection, {"token_hash": _token_hash(clear)})
+    rows = connection.execute(_TOKEN_HOLDER, {"token_hash": _token_hash(clear)}).all()
     if not rows:
         return None
     user_id, username, is_active, token_purpose, revoked_at, expires_at, _first_role = rows[0]

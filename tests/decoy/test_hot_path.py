@@ -124,7 +124,7 @@ def test_a_bearer_request_cannot_ride_on_a_session_and_a_bad_header_is_refused(c
 def test_the_recording_query_reads_exactly_the_operations_authorizations(world: World):  # noqa: F811
     """Contacts of a profile on a superseded chain, in an operation with a second chain, with a second
     operation that has authorizations of its own: the one-query facts equal chain_facts' own query."""
-    from decoy.evidence import services as evidence
+    from decoy.evidence import recording as evidence
     from decoy.evidence.flags import message_flags
     from decoy.operations.rules import _OPERATION_AUTHORIZATION_ROWS, chain_facts
 
@@ -143,7 +143,7 @@ def test_the_recording_query_reads_exactly_the_operations_authorizations(world: 
     with app.app_context(), session_scope(app) as session:
         actor = actor_for(session, "dana")
         for contact_id in (contact_old, contact_sep):
-            recording = evidence._recording(session.connection(), actor, contact_id)
+            recording = evidence.read_recording(session.connection(), actor, contact_id)
             parameters = {"authorization": recording.authorization_id}
             expected = session.connection().execute(_OPERATION_AUTHORIZATION_ROWS, parameters).all()
             assert sorted(tuple(row) for row in recording.authorizations) == sorted(

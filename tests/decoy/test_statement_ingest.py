@@ -1,5 +1,6 @@
-"""A message without files on PostgreSQL: reads outside a transaction, row and audit entry in one
-statement that commits on its own (decoy.db.outside_transaction, audit.appending companions)."""
+"""A message and its audit entry belong to one transaction, the caller's: it keeps them or loses both;
+on PostgreSQL the message's id comes from its sequence (for a recorder only) and a message without files
+is written with its entry by one call of decoy_record_message (migration 0008)."""
 
 from __future__ import annotations
 
@@ -12,14 +13,14 @@ from sqlmodel import Session
 
 from audit.appending import APPEND_LOCK_KEY
 from decoy.audit_bridge import get_store
-from decoy.db import get_engine, outside_transaction, session_scope
+from decoy.db import get_engine, session_scope
 from decoy.evidence import services
 from decoy.models import Message, User
 from tests.decoy.evidence.support import World, audit_entries
 from tests.factories import actor_for
 from tests.support import PG_URL, START
 
-on_postgresql = pytest.mark.skipif(not PG_URL, reason="statements on their own exist on PostgreSQL only")
+on_postgresql = pytest.mark.skipif(not PG_URL, reason="PostgreSQL's sequence, locks and functions")
 SENT = (START + timedelta(hours=1)).astimezone(timezone(timedelta(hours=1)))
 
 
@@ -29,32 +30,23 @@ def _dana(app: Any) -> Any:
         return actor_for(session, "dana")
 
 
-def _log(session: Session, dana: Any, contact_id: int, body: str, commit_alone: bool = False) -> Any:
+def _log(session: Session, dana: Any, contact_id: int, body: str) -> Any:
     return services.log_message(
-        session=session,
-        actor=dana,
-        contact_id=contact_id,
-        direction="in",
-        sent_at=SENT,
-        body=body,
-        commit_alone=commit_alone,
+        session=session, actor=dana, contact_id=contact_id, direction="in", sent_at=SENT, body=body
     )
 
 
 def _counts(app: Any) -> tuple[int, int]:
-    with get_engine(app).connect() as connection:
+    """Messages and entries committed (read in a deferred transaction: a writer may hold SQLite's lock)."""
+    with get_engine(app).connect().execution_options(decoy_snapshot=True) as connection:
         messages = connection.execute(select(func.count()).select_from(Message)).scalar_one()
         return messages, get_store(app).size(connection)
 
 
-def _driver_of(session: Session) -> Any:
-    return session.connection().connection.dbapi_connection
-
-
 @pytest.mark.parametrize("read_first", [True, False])
-def test_a_message_logged_in_a_caller_transaction_rolls_back_with_it(world: World, read_first: bool):  # noqa: F811
-    """Unless the caller says it commits at once, the message stays in the caller's transaction on both
-    databases, whether or not anything was read before: a rollback leaves neither row nor entry."""
+def test_a_message_logged_in_a_caller_transaction_rolls_back_with_it(world: World, read_first: bool):
+    """The message stays in the caller's transaction on both databases, whether or not anything was
+    read before: a rollback leaves neither row nor entry."""
     contact_id = world.contact()
     before = _counts(world.app)
     dana = _dana(world.app)
@@ -71,69 +63,71 @@ def test_a_message_logged_in_a_caller_transaction_rolls_back_with_it(world: Worl
     assert _counts(world.app) == before
 
 
-def test_a_message_alone_commits_with_its_statement_on_postgresql(world: World):  # noqa: F811
-    """commit_alone, nothing underway: PostgreSQL has row and entry once the service returns (one
-    statement, committed on its own); SQLite keeps them in the session's transaction until the commit."""
+def test_a_message_is_there_once_its_caller_commits(world: World):
+    """Row and entry are written in the session's transaction and seen by others only after its commit."""
     contact_id = world.contact()
     messages, entries = _counts(world.app)
     dana = _dana(world.app)
     with world.app.app_context():
         session = Session(get_engine(world.app), expire_on_commit=False)
         try:
-            logged = _log(session, dana, contact_id, "hello, how are you", commit_alone=True)
-            session.rollback()
+            logged = _log(session, dana, contact_id, "hello, how are you")
+            assert _counts(world.app) == (messages, entries)
+            session.commit()
         finally:
             session.close()
-    if PG_URL:
-        assert _counts(world.app) == (messages + 1, entries + 1)
-        last = audit_entries(world.app)[-1]
-        assert (last["action"], last["object"]["id"]) == ("message.create", logged.id)
-    else:
-        assert _counts(world.app) == (messages, entries)
+    assert _counts(world.app) == (messages + 1, entries + 1)
+    last = audit_entries(world.app)[-1]
+    assert (last["action"], last["object"]["id"]) == ("message.create", logged.id)
 
 
-@on_postgresql
-def test_the_driver_gets_its_transactions_back(world: World):  # noqa: F811
+_REFUSE_ENTRIES = {
+    "sqlite": [
+        "CREATE TRIGGER test_refuse_entry BEFORE INSERT ON audit_entry "
+        "BEGIN SELECT RAISE(ABORT, 'entry refused'); END"
+    ],
+    "postgresql": [
+        "CREATE FUNCTION test_refuse_entry() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE EXCEPTION 'entry refused' USING ERRCODE = 'integrity_constraint_violation'; END $$",
+        "CREATE TRIGGER test_refuse_entry BEFORE INSERT ON audit_entry "
+        "FOR EACH ROW EXECUTE FUNCTION test_refuse_entry()",
+    ],
+}
+_ALLOW_ENTRIES = {
+    "sqlite": ["DROP TRIGGER test_refuse_entry"],
+    "postgresql": ["DROP TRIGGER test_refuse_entry ON audit_entry", "DROP FUNCTION test_refuse_entry()"],
+}
+
+
+def test_a_failed_audit_append_leaves_no_message(world: World):
+    """The database refuses the entry: the request fails and the message row is not there either."""
     contact_id = world.contact()
-    pending = Message(**_message_values(_dana(world.app), world.operation_id, contact_id))
-    with world.app.app_context():
-        session = Session(get_engine(world.app), expire_on_commit=False)
-        try:
-            driver = _driver_of(session)
-            with outside_transaction(session):
-                assert driver.autocommit is True
-            assert driver.autocommit is False
-            with pytest.raises(RuntimeError), outside_transaction(session):
-                raise RuntimeError("the block fails")
-            assert driver.autocommit is False
-            # Pending changes keep the block in the session's transaction.
-            session.add(pending)
-            with outside_transaction(session):
-                assert driver.autocommit is False
-        finally:
-            session.rollback()
-            session.close()
-
-
-def _message_values(dana: Any, operation_id: int, contact_id: int) -> dict[str, Any]:
-    return {
-        "operation_id": operation_id,
-        "contact_id": contact_id,
-        "direction": "in",
-        "sent_at": SENT,
-        "sent_offset_minutes": 60,
-        "recorded_at": START,
-        "recorded_by": dana.id,
-        "body": "pending",
-        "body_sha256": "0" * 64,
-        "flags": [],
-    }
+    before = _counts(world.app)
+    engine = get_engine(world.app)
+    world.app.config["PROPAGATE_EXCEPTIONS"] = False
+    dialect = engine.dialect.name
+    with engine.begin() as connection:
+        for statement in _REFUSE_ENTRIES[dialect]:
+            connection.execute(text(statement))
+    try:
+        response = world.post(
+            f"/contacts/{contact_id}/messages",
+            json={"direction": "in", "sent_at": "2026-03-02T10:00:00+01:00", "body": "hello, how are you"},
+        )
+        assert response.status_code == 500
+        assert _counts(world.app) == before
+    finally:
+        with engine.begin() as connection:
+            for statement in _ALLOW_ENTRIES[dialect]:
+                connection.execute(text(statement))
+    world.message(contact_id, body="good morning")
+    assert _counts(world.app) == (before[0] + 1, before[1] + 1)
 
 
 @on_postgresql
-def test_a_message_whose_audit_append_fails_leaves_nothing(world: World):  # noqa: F811
-    """The append waits for its lock past lock_timeout: the one statement fails whole (503), so the
-    message row written in its WITH clause is not there either; the next message is recorded."""
+def test_a_message_whose_audit_append_waits_too_long_leaves_nothing(world: World):
+    """The append waits for its lock past lock_timeout: the call fails whole (503), so the message row
+    written in the same call is not there either; the next message is recorded."""
     contact_id = world.contact()
     before = _counts(world.app)
     engine = get_engine(world.app)
@@ -155,8 +149,6 @@ def test_a_message_whose_audit_append_fails_leaves_nothing(world: World):  # noq
         assert _counts(world.app) == (before[0] + 1, before[1] + 1)
         last = audit_entries(world.app)[-1]
         assert last["object"]["id"] == recorded["id"]
-        with engine.connect() as connection:
-            assert connection.connection.dbapi_connection.autocommit is False
     finally:
         with admin.connect() as connection:
             connection.execute(text(f'ALTER DATABASE "{engine.url.database}" RESET lock_timeout'))
@@ -166,7 +158,7 @@ def test_a_message_whose_audit_append_fails_leaves_nothing(world: World):  # noq
 
 
 @on_postgresql
-def test_message_ids_come_from_the_sequence_and_entries_name_them(world: World):  # noqa: F811
+def test_message_ids_come_from_the_sequence_and_entries_name_them(world: World):
     contact_id = world.contact()
     first = world.message(contact_id, body="hello, how are you")
     second = world.message(contact_id, body="good morning", sent_at="2026-03-02T10:05:00+01:00")
@@ -185,7 +177,7 @@ def test_message_ids_come_from_the_sequence_and_entries_name_them(world: World):
 
 
 @on_postgresql
-def test_only_a_recorder_moves_the_message_sequence_on(world: World, factory: Any):  # noqa: F811
+def test_only_a_recorder_moves_the_message_sequence_on(world: World):
     """A refused request (an outsider's 404, a legal officer's 403) takes no message id: ids tell
     nothing about contacts one may not see, and only recorders can use the sequence up."""
     contact_id = world.contact()
@@ -199,9 +191,9 @@ def test_only_a_recorder_moves_the_message_sequence_on(world: World, factory: An
 
 
 @on_postgresql
-def test_a_row_that_is_not_written_gets_no_entry(world: World):  # noqa: F811
+def test_a_row_that_is_not_written_gets_no_entry(world: World):
     """Should anything ever swallow the message row (here a trigger that drops it), the append is not
-    made: the one statement writes neither."""
+    made: the one call writes neither."""
     contact_id = world.contact()
     before = _counts(world.app)
     engine = get_engine(world.app)
