@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint, g, jsonify, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, validate_csrf
 from werkzeug.wrappers import Response
 
 from ..errors import NotAuthenticated
-from .openapi import build_document
+from .openapi import Content, build_document, route
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -46,21 +44,11 @@ def _no_store(response: Response) -> Response:
     return response
 
 
-@bp.route("/openapi.json")
+@route(bp, "/openapi.json", answer=Content(("application/json",), {"type": "object"}), public=True)
 def openapi() -> Response:
-    """The OpenAPI 3.1 description of this API."""
-    return jsonify(build_document())
-
-
-@bp.route("/me")
-def me() -> Response:
-    """The caller's account."""
-    return jsonify(_me_body())
-
-
-def _me_body() -> dict[str, Any]:
-    return {"username": current_user.username, "roles": sorted(current_user.roles)}
+    """The OpenAPI 3.1 description of this API, generated from its routes' models."""
+    return jsonify(build_document(bp))
 
 
 # Feature modules attach their routes to ``bp`` when imported.
-from . import audit, evidence, operations, reviews  # noqa: E402,F401
+from . import account, audit, evidence, export, operations, reviews  # noqa: E402,F401
