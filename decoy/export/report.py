@@ -35,6 +35,10 @@ from reportlab.platypus import (
 from ..evidence.display import visible_plain as visible
 
 TABLE_ROWS = 40
+#: A message's text is laid out in pieces of at most this many lines and characters, each its own table
+#: row, so that no row is taller than a page (a row cannot split) whatever a counterpart sent.
+PIECE_LINES = 25
+PIECE_CHARS = 2000
 FLAG_COLOUR = colors.HexColor("#8a1111")
 FLAG_BACKGROUND = colors.HexColor("#fde8e8")
 
@@ -97,6 +101,30 @@ def when(value: str | None, zone: ZoneInfo) -> str:
         return "—"
     local = datetime.fromisoformat(value).astimezone(zone)
     return local.strftime("%Y-%m-%d %H:%M:%S %Z (UTC%z)")
+
+
+def pieces(value: str) -> list[str]:
+    """Hostile text in pieces that each fit on a page, made safe for a Paragraph (see :func:`text`).
+
+    Lines longer than PIECE_CHARS are cut into runs of PIECE_CHARS characters (a word with no space is
+    then wrapped by the paragraph at the column's edge); a piece ends after PIECE_LINES lines or once it
+    holds PIECE_CHARS characters. Nothing is dropped: joined, the pieces are the whole text.
+    """
+    shown = visible(value)
+    lines: list[str] = []
+    for line in shown.split("\n"):
+        lines.extend(line[start : start + PIECE_CHARS] for start in range(0, max(len(line), 1), PIECE_CHARS))
+    result: list[str] = []
+    current: list[str] = []
+    size = 0
+    for line in lines:
+        if current and (len(current) >= PIECE_LINES or size + len(line) > PIECE_CHARS):
+            result.append("<br/>".join(escape(part) for part in current))
+            current, size = [], 0
+        current.append(line)
+        size += len(line)
+    result.append("<br/>".join(escape(part) for part in current))
+    return result
 
 
 def _table(rows: list[list[Any]], widths: list[float], header: bool = True) -> Table:
@@ -186,17 +214,25 @@ def conversation(
         )
         if message["corrects"]:
             meta += f"<br/>corrects message {message['corrects']}"
-        body = text(message["body"]) or "<i>(empty)</i>"
+        parts = pieces(message["body"]) if message["body"] else ["<i>(empty)</i>"]
         for attachment in message["attachments"]:
-            body += (
+            parts[-1] += (
                 f"<br/><font size=7>attachment {escape(attachment['sha256'])} "
                 f"({attachment['size']} bytes, {escape(attachment['media_type'])})</font>"
             )
-        cells = [_p(str(message["id"]), "small"), _p(meta, "small"), _p(body)]
+        first: list[Any] = [_p(parts[0])]
         if message["flags"]:
-            cells[2] = [_p(body), _flags(message["flags"])]
+            first.append(_flags(message["flags"]))
+        rows.append([_p(str(message["id"]), "small"), _p(meta, "small"), first])
+        if message["flags"]:
             flagged_rows.append(number)
-        rows.append(cells)
+        for index, part in enumerate(parts[1:], start=2):
+            if len(rows) > TABLE_ROWS:
+                yield close_table()
+                rows = [header]
+                flagged_rows = []
+            label = f"{message['id']}<br/>({index}/{len(parts)})"
+            rows.append([_p(label, "small"), _p(f"message {message['id']}, continued", "small"), _p(part)])
     yield close_table()
 
 
@@ -296,69 +332,75 @@ def operation_report(
 
 
 def _authorization_tables(authorizations: list[dict[str, Any]], zone: ZoneInfo, width: float) -> list[Any]:
-    """One table of terms per authorization, each kept on one page."""
+    """One table of terms per authorization; a long term continues on further rows."""
     flowables: list[Any] = []
     for a in authorizations:
-        limits = [
-            ["Reference", text(a["reference"])],
-            ["Kind", escape(a["kind"])],
-            ["Authority / issuer", f"{text(a['authority'])} / {text(a['issuer_name'])}"],
-            ["Legal basis", text(a["legal_basis"])],
-            ["Offence", text(a["offence"])],
-            ["Valid", f"{when(a['valid_from'], zone)} until {when(a['valid_until'], zone)}"],
-            ["Review interval", f"{a['review_interval_days']} days"],
-            ["Platforms", text(", ".join(a["platforms"]))],
-            ["Decoy may initiate contact", "yes" if a["may_initiate_contact"] else "no"],
-            ["Maximum profiles", str(a["max_profiles"])],
-            ["Named officers", text(", ".join(a["officers"]) or "—")],
-            ["Persona constraints", text(a["persona_constraints"])],
-            ["Conditions", text(a["conditions"])],
-            ["Supersedes", str(a["supersedes_id"] or "—") + (" (superseded)" if a["superseded"] else "")],
-            [
+        limits: list[tuple[str, list[str]]] = [
+            ("Reference", pieces(a["reference"])),
+            ("Kind", [escape(a["kind"])]),
+            ("Authority / issuer", pieces(f"{a['authority']} / {a['issuer_name']}")),
+            ("Legal basis", pieces(a["legal_basis"])),
+            ("Offence", pieces(a["offence"])),
+            ("Valid", [f"{when(a['valid_from'], zone)} until {when(a['valid_until'], zone)}"]),
+            ("Review interval", [f"{a['review_interval_days']} days"]),
+            ("Platforms", pieces(", ".join(a["platforms"]))),
+            ("Decoy may initiate contact", ["yes" if a["may_initiate_contact"] else "no"]),
+            ("Maximum profiles", [str(a["max_profiles"])]),
+            ("Named officers", pieces(", ".join(a["officers"]) or "—")),
+            ("Persona constraints", pieces(a["persona_constraints"])),
+            ("Conditions", pieces(a["conditions"])),
+            ("Supersedes", [str(a["supersedes_id"] or "—") + (" (superseded)" if a["superseded"] else "")]),
+            (
                 "Order documents",
-                "<br/>".join(f"{escape(d['kind'])}: {escape(d['sha256'])}" for d in a["documents"]) or "—",
-            ],
+                ["<br/>".join(f"{escape(d['kind'])}: {escape(d['sha256'])}" for d in a["documents"]) or "—"],
+            ),
         ]
-        rows = [[_p(k, "small"), _p(v)] for k, v in limits]
+        rows = [
+            [_p(key if number == 0 else "", "small"), _p(piece)]
+            for key, parts in limits
+            for number, piece in enumerate(parts)
+        ]
         flowables.append(KeepTogether(_table(rows, [45 * mm, width - 45 * mm], header=False)))
         flowables.append(Spacer(0, 3 * mm))
     return flowables
 
 
 def _profile_table(profiles: list[dict[str, Any]], zone: ZoneInfo, width: float) -> Any:
-    """Each profile with its status and every transition."""
+    """Each profile with its status, then one row per transition (a reason may be long)."""
     rows: list[list[Any]] = [[_p("<b>Profile</b>"), _p("<b>Status and history</b>")]]
     for profile in profiles:
-        history = "<br/>".join(
-            f"{when(h['at'], zone)}: {escape(h['from'] or '—')} → {escape(h['to'])} by "
-            f"{text(h['actor'])}{': ' + text(h['reason']) if h['reason'] else ''}"
-            for h in profile["history"]
-        )
         rows.append(
             [
                 _p(
                     f"{profile['id']}: {text(profile['platform'])} / {text(profile['handle'])}<br/>"
                     f"authorization {profile['authorization_id']}"
                 ),
-                _p(f"<b>{escape(profile['status'])}</b><br/>{history}", "small"),
+                _p(f"<b>{escape(profile['status'])}</b>", "small"),
             ]
         )
+        for h in profile["history"]:
+            change = (
+                f"{when(h['at'], zone)}: {escape(h['from'] or '—')} → {escape(h['to'])} by {text(h['actor'])}"
+            )
+            parts = pieces(h["reason"]) if h["reason"] else [""]
+            rows.append([_p(""), _p(change + (": " + parts[0] if parts[0] else ""), "small")])
+            rows.extend([_p(""), _p(part, "small")] for part in parts[1:])
     return _table(rows, [60 * mm, width - 60 * mm])
 
 
 def _review_table(reviews: list[dict[str, Any]], zone: ZoneInfo, width: float) -> Any:
-    """Each review with its due date and decision."""
+    """Each review with its due date and decision; a long rationale continues on further rows."""
     rows = [[_p("<b>Review</b>"), _p("<b>Due</b>"), _p("<b>Decision</b>")]]
     for review in reviews:
         decision = review.get("decision") or {}
+        outcome = escape(str(decision.get("decision", review.get("status", ""))))
+        parts = pieces(f"{decision.get('rationale', '')} {decision.get('decided_by', '')}".strip()) or [""]
         rows.append(
             [
                 _p(f"{review['id']}: {escape(str(review.get('kind', '')))}"),
                 _p(when(review.get("due_at"), zone)),
-                _p(
-                    f"{escape(str(decision.get('decision', review.get('status', ''))))} "
-                    f"{text(decision.get('rationale', ''))} {text(decision.get('decided_by', ''))}"
-                ),
+                _p(f"{outcome} {parts[0]}"),
             ]
         )
+        rows.extend([_p(""), _p(""), _p(part)] for part in parts[1:])
     return _table(rows, [40 * mm, 45 * mm, width - 85 * mm])
