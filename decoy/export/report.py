@@ -36,9 +36,11 @@ from ..evidence.display import visible_plain as visible
 
 TABLE_ROWS = 40
 #: A message's text is laid out in pieces of at most this many lines and characters, each its own table
-#: row, so that no row is taller than a page (a row cannot split) whatever a counterpart sent.
-PIECE_LINES = 25
-PIECE_CHARS = 2000
+#: row, so that no row is taller than a page (a row cannot split) whatever a counterpart sent: even with
+#: every character as wide as the font size (about 34 to a line of the text column), a piece takes at most
+#: 20 + 600 / 34 < 40 lines, where a page holds about 60.
+PIECE_LINES = 20
+PIECE_CHARS = 600
 FLAG_COLOUR = colors.HexColor("#8a1111")
 FLAG_BACKGROUND = colors.HexColor("#fde8e8")
 

@@ -24,6 +24,8 @@ from tests.factories import make_authorization, make_operation, make_profile
 ZONE = ZoneInfo("Europe/Amsterdam")
 TEN_THOUSAND_LINES = "\n".join(f"line {number}" for number in range(10_000))
 LONG_WORD = "w" * 199_990 + "ENDOFWORD"
+#: Characters as wide as the font (or wider, where the font has no glyph and shows a box).
+WIDE = "\u3042\u20ac\u2014W" * 5_000
 
 
 def _message(number: int, body: str) -> dict[str, object]:
@@ -56,8 +58,8 @@ def test_pieces_keep_every_character_and_fit_a_page():
 
 @pytest.mark.parametrize(
     "body",
-    [TEN_THOUSAND_LINES, LONG_WORD, "\n".join(["hello, how are you"] * 60), " ".join(["word"] * 3_000)],
-    ids=["10000-lines", "200000-character-word", "60-lines", "3000-words"],
+    [TEN_THOUSAND_LINES, LONG_WORD, "\n".join(["hello, how are you"] * 60), " ".join(["word"] * 3_000), WIDE],
+    ids=["10000-lines", "200000-character-word", "60-lines", "3000-words", "wide-characters"],
 )
 def test_a_long_message_continues_across_pages(body):
     pdf = contact_report(
@@ -73,10 +75,11 @@ def test_a_long_message_continues_across_pages(body):
     )
     pages, text = _text_of(pdf)
     assert pages > 1
-    squeezed = re.sub(r"\s+", "", text)
-    # The end of the long text and the message after it are both in the report.
-    assert re.sub(r"\s+", "", body)[-30:] in squeezed
+    # The message after the long one is in the report, and so is the long text's end (where the font
+    # has glyphs: characters it lacks are drawn as boxes, which carry no text).
     assert "after" in text
+    if body is not WIDE:
+        assert re.sub(r"\s+", "", body)[-30:] in re.sub(r"\s+", "", text)
 
 
 def test_the_hostile_corpus_exports_in_one_report():
