@@ -11,6 +11,7 @@ from typing import Any
 from flask import Flask, Request, g, has_request_context, request, session
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_babel import get_locale
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from . import config as configuration
@@ -81,6 +82,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     configuration.finalise(app.config)
 
     app.extensions["clock"] = app.config.get("CLOCK") or SystemClock()
+    if app.config["PROXY_HOPS"]:
+        # Behind the documented TLS proxy: the client's address and scheme come from the headers that
+        # exactly this many trusted proxies append; anything a client puts before them is ignored.
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     app.session_interface = CookieSessions()
     # Every <int:…> in a route is a row id: one past the column's range is simply not found (404).
     app.url_map.converters["int"] = IdConverter

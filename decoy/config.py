@@ -31,7 +31,10 @@ DEFAULTS: dict[str, Any] = {
     "PREFERRED_URL_SCHEME": "http",
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
-    "SESSION_COOKIE_SECURE": False,
+    # None: Secure unless DECOY_ENV is development (or testing), see finalise.
+    "SESSION_COOKIE_SECURE": None,
+    # How many reverse proxies in front of Decoy append to X-Forwarded-For / -Proto (0: trust none).
+    "PROXY_HOPS": 0,
     "SESSION_COOKIE_NAME": "decoy_session",
     "WTF_CSRF_TIME_LIMIT": None,
     "BABEL_DEFAULT_LOCALE": "en",
@@ -61,9 +64,10 @@ ENVIRONMENT_KEYS = (
     "MAX_ATTACHMENT_BYTES",
     "ATTACHMENT_STORE",
     "SESSION_COOKIE_SECURE",
+    "PROXY_HOPS",
 )
 
-_INTEGER_KEYS = {"MAX_ATTACHMENT_BYTES"}
+_INTEGER_KEYS = {"MAX_ATTACHMENT_BYTES", "PROXY_HOPS"}
 _BOOLEAN_KEYS = {"SESSION_COOKIE_SECURE"}
 ATTACHMENT_STORES = ("files", "database")
 
@@ -80,7 +84,10 @@ def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, An
         if value is None or value == "":
             continue
         if key in _INTEGER_KEYS:
-            found[key] = int(value)
+            try:
+                found[key] = int(value)
+            except ValueError as error:
+                raise ConfigurationError(f"DECOY_{key} must be a whole number, not {value!r}") from error
         elif key in _BOOLEAN_KEYS:
             found[key] = value.strip().lower() in {"1", "true", "yes", "on"}
         else:
@@ -109,6 +116,12 @@ def finalise(config: dict[str, Any]) -> None:
             f"DECOY_ATTACHMENT_STORE must be one of {', '.join(ATTACHMENT_STORES)}, not {store!r}"
         )
     config["ATTACHMENT_STORE"] = store
+    if config.get("SESSION_COOKIE_SECURE") is None:
+        # The session cookie travels over TLS only, except on a developer's or a test's plain HTTP.
+        config["SESSION_COOKIE_SECURE"] = config["ENV"] not in {"development", "testing"}
+    hops = config.get("PROXY_HOPS") or 0
+    if not isinstance(hops, int) or not 0 <= hops <= 5:
+        raise ConfigurationError(f"DECOY_PROXY_HOPS must be between 0 and 5, not {hops!r}")
     config["PERMANENT_SESSION_LIFETIME"] = config["SESSION_ABSOLUTE_HOURS"] * 3600
     config["BABEL_TRANSLATION_DIRECTORIES"] = str(resource_dir("translations"))
 
