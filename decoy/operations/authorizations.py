@@ -63,7 +63,7 @@ def _platforms(value: Any) -> list[str]:
         raise InvalidInput(_("at most %(count)s platforms", count=MAX_PLATFORMS), field="platforms")
     names: list[str] = []
     for item in value:
-        name = clean(item, "platforms", max_length=80, required=True)
+        name = clean(item, "platforms", max_length=80, required=True, single_line=True)
         if name.casefold() not in {known.casefold() for known in names}:
             names.append(name)
     return names
@@ -76,7 +76,7 @@ def _officers(session: Session, value: Any) -> list[User]:
         )
     users: dict[int, User] = {}
     for item in value:
-        username = clean(item, "officers", max_length=64, required=True)
+        username = clean(item, "officers", max_length=64, required=True, single_line=True)
         user = accounts.find_user(session, username)
         if user is None:
             raise InvalidInput(_("no account named %(username)s", username=username), field="officers")
@@ -149,7 +149,7 @@ def register_authorization(
 ) -> Authorization:
     """Register an order or ruling (a legal officer may); an extension names the one it supersedes."""
     require_legal(session, actor, operation_id)
-    reference = clean(reference, "reference", max_length=120, required=True)
+    reference = clean(reference, "reference", max_length=120, required=True, single_line=True)
     if kind not in {member.value for member in AuthorizationKind}:
         raise InvalidInput(_("kind must be written_order, urgent_oral_order or court_ruling"), field="kind")
     texts = _texts(
@@ -197,7 +197,8 @@ def register_authorization(
     return authorization
 
 
-#: The free-text terms of an order: their longest accepted length and whether they are required.
+#: The free-text terms of an order: their longest accepted length and whether they are required; the
+#: first three are names, one line each.
 _TEXT_TERMS: dict[str, tuple[int, bool]] = {
     "authority": (200, True),
     "issuer_name": (200, False),
@@ -211,10 +212,13 @@ _TEXT_TERMS: dict[str, tuple[int, bool]] = {
 }
 
 
+_NAMES = {"authority", "issuer_name", "legal_basis"}
+
+
 def _texts(**given: str) -> dict[str, str]:
     """The order's free-text terms, each checked for its length (and presence where required)."""
     return {
-        name: clean(given[name], name, max_length=longest, required=required)
+        name: clean(given[name], name, max_length=longest, required=required, single_line=name in _NAMES)
         for name, (longest, required) in _TEXT_TERMS.items()
     }
 

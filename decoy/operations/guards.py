@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from flask_babel import gettext as _
@@ -26,11 +27,36 @@ def require_open(operation: Operation) -> None:
         raise RuleViolation(_("the operation is closed"))
 
 
-def clean(value: Any, field: str, *, max_length: int, required: bool = False) -> str:
-    """``value`` stripped; InvalidInput naming ``field`` when it is not text, missing or too long."""
+#: Characters that end or break a line besides the control characters (category Cc).
+LINE_BREAKS = {"\u2028", "\u2029"}
+
+
+def require_single_line(value: str, field: str) -> str:
+    """A name or reference is one line: control characters and line separators are refused (400).
+
+    Names travel into e-mail subjects, file names and report headings, where a line break would end a
+    header or start another.
+    """
+    for character in value:
+        if unicodedata.category(character) == "Cc" or character in LINE_BREAKS:
+            raise InvalidInput(
+                _("%(field)s must be one line, without control characters (found U+%(code)s)",
+                  field=field, code=f"{ord(character):04X}"),
+                field=field,
+            )
+    return value
+
+
+def clean(
+    value: Any, field: str, *, max_length: int, required: bool = False, single_line: bool = False
+) -> str:
+    """``value`` stripped; InvalidInput naming ``field`` when it is not text, missing or too long, or (with
+    ``single_line``) when it holds a control character or a line break."""
     if not isinstance(value, str):
         raise InvalidInput(_("%(field)s must be text", field=field), field=field)
     value = value.strip()
+    if single_line:
+        require_single_line(value, field)
     if required and not value:
         raise InvalidInput(_("%(field)s is required", field=field), field=field)
     if len(value) > max_length:

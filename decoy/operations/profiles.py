@@ -106,8 +106,8 @@ def propose_profile(
         raise InvalidInput(
             _("authorization_id names no authorization of this operation"), field="authorization_id"
         )
-    platform = clean(platform, "platform", max_length=80, required=True)
-    handle = clean(handle, "handle", max_length=200, required=True)
+    platform = clean(platform, "platform", max_length=80, required=True, single_line=True)
+    handle = clean(handle, "handle", max_length=200, required=True, single_line=True)
     persona = clean(persona, "persona", max_length=20_000)
     clash = session.exec(
         select(Profile.id).where(

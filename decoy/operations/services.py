@@ -76,10 +76,11 @@ def _timezone(value: str | None) -> str:
             if has_app_context()
             else DEFAULT_TIMEZONE
         )
-    name = _clean(value, "timezone", max_length=64)
+    name = _clean(value, "timezone", max_length=64, single_line=True)
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as error:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as error:
+        # OSError: a name such as "Europe" is a folder of the zone database, not a zone.
         raise InvalidInput(_("unknown time zone: %(name)s", name=name), field="timezone") from error
     return name
 
@@ -96,8 +97,8 @@ def create_operation(
     """Open a new operation (planned); only a supervisor may, and becomes its first member."""
     if not actor.has_role(Role.supervisor.value) or actor.id is None:
         raise Forbidden(_("only a supervisor may create an operation"))
-    name = _clean(name, "name", max_length=120, required=True)
-    team = _clean(team, "team", max_length=120)
+    name = _clean(name, "name", max_length=120, required=True, single_line=True)
+    team = _clean(team, "team", max_length=120, single_line=True)
     description = _clean(description, "description", max_length=20_000)
     zone = _timezone(timezone)
     taken = session.exec(select(Operation.id).where(col(Operation.name) == name)).first()
@@ -136,7 +137,7 @@ def add_member(*, session: Session, actor: Any, operation_id: int, username: str
     """Assign a person (active, not an admin) to the operation; a supervisor member may."""
     operation = require_supervisor_member(session, actor, operation_id)
     require_open(operation)
-    username = _clean(username, "username", max_length=64, required=True)
+    username = _clean(username, "username", max_length=64, required=True, single_line=True)
     user = accounts.find_user(session, username)
     if user is None:
         raise InvalidInput(_("no account named %(username)s", username=username), field="username")

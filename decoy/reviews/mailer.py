@@ -9,6 +9,7 @@ with exponential backoff (1 minute doubling up to 6 hours); nothing is lost.
 from __future__ import annotations
 
 import smtplib
+import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
@@ -73,11 +74,21 @@ def claim(app: Flask) -> list[Outgoing]:
         return [Outgoing(row.id, row.recipient, row.subject, row.body) for row in rows]  # type: ignore[arg-type]
 
 
+def one_line(value: str) -> str:
+    """A header value on one line: control characters and line separators become spaces.
+
+    Names are refused with a line break when they are entered; this keeps a mail queued before that rule,
+    or a value from elsewhere, from ending its header early.
+    """
+    return " ".join("".join(" " if unicodedata.category(c) == "Cc" or c in "\u2028\u2029" else c
+                            for c in value).split())
+
+
 def _message(app: Flask, item: Outgoing) -> EmailMessage:
     message = EmailMessage()
     message["From"] = app.config["MAIL_FROM"]
-    message["To"] = item.recipient
-    message["Subject"] = item.subject
+    message["To"] = one_line(item.recipient)
+    message["Subject"] = one_line(item.subject)
     message["Date"] = format_datetime(clock.now())
     message["Message-ID"] = make_msgid(idstring=f"decoy-outbox-{item.id}", domain="decoy.invalid")
     message.set_content(item.body)
@@ -95,10 +106,17 @@ def send(app: Flask, items: list[Outgoing]) -> dict[int, str | None]:
     try:
         for item in items:
             try:
-                smtp.send_message(_message(app, item))
+                message = _message(app, item)
+            except Exception as error:  # noqa: BLE001 - one mail that cannot be built never stops the others
+                outcome[item.id] = f"message: {error}"
+                continue
+            try:
+                smtp.send_message(message)
                 outcome[item.id] = None
             except (OSError, smtplib.SMTPException) as error:
                 outcome[item.id] = f"send: {error}"
+            except Exception as error:  # noqa: BLE001 - every mail's outcome is recorded, whatever was raised
+                outcome[item.id] = f"send: {error!r}"
     finally:
         try:
             smtp.quit()
