@@ -6,7 +6,7 @@ from flask import jsonify
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from ..schemas import Output
+from ..models.schemas import Output
 from . import bp
 from .openapi import route
 

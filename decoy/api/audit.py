@@ -13,7 +13,7 @@ from .. import audit_bridge
 from ..auth.principal import require_roles
 from ..db import get_session
 from ..errors import InvalidInput, NotFound
-from ..schemas import Output, Page, Query
+from ..models.schemas import Output, Page, Query
 from . import bp
 from .inputs import read_query
 from .openapi import Content, route

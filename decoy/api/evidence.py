@@ -23,7 +23,7 @@ from ..evidence.schemas import (
     SearchResults,
 )
 from ..evidence.serialize import contact_json, message_json, recorded_json, search_json
-from ..schemas import LongPageQuery, Page, PageQuery
+from ..models.schemas import LongPageQuery, Page, PageQuery
 from . import bp
 from .inputs import read_form, read_json, read_query
 from .openapi import BINARY, Content, route

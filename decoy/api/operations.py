@@ -12,6 +12,7 @@ from .. import access, clock
 from ..db import before_reading_body, get_session
 from ..errors import Forbidden, InvalidInput
 from ..models import Authorization, Profile, User
+from ..models.schemas import Page, PageQuery
 from ..operations import records, services
 from ..operations.schemas import (
     AuthorizationCreate,
@@ -37,7 +38,6 @@ from ..operations.schemas import (
     StatusChange,
     Suspension,
 )
-from ..schemas import Page, PageQuery
 from . import bp
 from .inputs import read_form, read_json, read_query
 from .openapi import route

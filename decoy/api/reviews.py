@@ -8,10 +8,10 @@ from werkzeug.wrappers import Response
 
 from .. import access
 from ..db import get_session
+from ..models.schemas import LongPageQuery, Page
 from ..reviews.generation import generate_reviews
 from ..reviews.schemas import DecisionCreate, ReviewPage, ReviewPublic
 from ..reviews.services import decide_review, get_review, reviews_of_operation, states
-from ..schemas import LongPageQuery, Page
 from . import bp
 from .inputs import read_json, read_query
 from .openapi import route

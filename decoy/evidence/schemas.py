@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import Field
 
 from ..models import FLAGS
-from ..schemas import File, Id, Input, Moment, Output, Page, Query, Sha256, Timestamp, Upload, one_of
+from ..models.schemas import File, Id, Input, Moment, Output, Page, Query, Sha256, Timestamp, Upload, one_of
 from .search import MAX_QUERY, MIN_QUERY
 from .services import DIRECTIONS, MAX_BODY_CHARS, MAX_COUNTERPART_CHARS, MAX_FILES
 

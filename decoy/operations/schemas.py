@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from ..models import AuthorizationKind, OperationStatus, ProfileStatus
-from ..schemas import (
+from ..models.schemas import (
     Day,
     File,
     Id,

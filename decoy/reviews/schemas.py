@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from ..models import Decision, ReviewKind, ReviewStatus
-from ..schemas import Input, Moment, Output, Page, one_of, text
+from ..models.schemas import Input, Moment, Output, Page, one_of, text
 from .services import MAX_RATIONALE
 
 DecisionName = one_of(Decision)

@@ -25,8 +25,8 @@ from pydantic import (
 )
 from werkzeug.datastructures import FileStorage
 
-from .clock import parse_rfc3339, rfc3339, rfc3339_utc
-from .models import MAX_ID
+from ..clock import parse_rfc3339, rfc3339, rfc3339_utc
+from . import MAX_ID
 
 
 class Input(BaseModel):
