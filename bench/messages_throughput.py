@@ -1,5 +1,6 @@
-"""Benchmark: messages logged per second over HTTP with 1, 8 and 32 connections (wrk), beside a bare
-Flask endpoint doing one durable insert of the same text under the same gunicorn settings, in one run.
+"""Benchmark: messages logged per second over HTTP with 1, 8 and 32 connections (wrk), beside the floor:
+the database driver alone doing one durable insert of the same text per request, in a minimal Flask app
+under the same gunicorn settings (bench/messages_bare.py), in one run.
 
 Runs on SQLite, and on PostgreSQL too when DECOY_BENCH_DATABASE_URL names a server (a fresh database is
 made and dropped). Every Decoy request does the whole job: token check, access and role checks, all five
@@ -8,12 +9,13 @@ flag rules, the message row and its audit entry, committed durably before the 20
 Each concurrency runs ROUNDS times (default 3) for SECONDS (default 5) on each server, alternately, and
 prints the medians, with the lowest and highest ratio of a round.
 
-Usage: python bench/messages_throughput.py [seconds per run] [workers] [rounds]
+Usage: python bench/messages_throughput.py [seconds per run] [workers] [rounds] (--help)
 Needs wrk (Debian: apt-get install -y wrk).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import re
@@ -93,8 +95,8 @@ def bench(label: str, site: Site, seconds: int, workers: int, rounds: int) -> No
     bare_url = f"http://127.0.0.1:{bare_port}/bare"
     print(f"\n{label}: {workers} gunicorn sync workers each, {rounds} rounds of {seconds} s per server")
     print(
-        f"{'connections':>11} {'decoy msg/s':>12} {'bare msg/s':>11} {'ratio':>6} {'range':>11} "
-        f"{'decoy p99':>10} {'bare p99':>9} {'errors':>7}"
+        f"{'connections':>11} {'decoy msg/s':>12} {'floor msg/s':>11} {'ratio':>6} {'range':>11} "
+        f"{'decoy p99':>10} {'floor p99':>9} {'errors':>7}"
     )
     with (
         serving(decoy_server, site.environment, decoy_port),
@@ -122,11 +124,19 @@ def bench(label: str, site: Site, seconds: int, workers: int, rounds: int) -> No
 
 def main() -> None:
     """Run on SQLite, then PostgreSQL if configured."""
+    parser = argparse.ArgumentParser(
+        description="Messages per second of Decoy beside the driver's floor, on SQLite and, when "
+        "DECOY_BENCH_DATABASE_URL names a PostgreSQL server (a fresh database is made there), PostgreSQL."
+    )
+    parser.add_argument("seconds", nargs="?", type=int, default=5, help="seconds per run (default 5)")
+    parser.add_argument(
+        "workers", nargs="?", type=int, default=2 * (os.cpu_count() or 1), help="gunicorn workers per server"
+    )
+    parser.add_argument("rounds", nargs="?", type=int, default=3, help="alternating rounds (default 3)")
+    arguments = parser.parse_args()
+    seconds, workers, rounds = arguments.seconds, arguments.workers, arguments.rounds
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed: apt-get install -y wrk")
-    seconds = int(sys.argv[1]) if len(sys.argv) > 1 else 5
-    workers = int(sys.argv[2]) if len(sys.argv) > 2 else 2 * (os.cpu_count() or 1)
-    rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 3
     print(f"messages logged per second over HTTP; {os.cpu_count()} CPUs")
     with tempfile.TemporaryDirectory(prefix="decoy-bench-") as directory:
         site = prepare(Path(directory) / "sqlite")
