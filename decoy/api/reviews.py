@@ -9,7 +9,6 @@ from werkzeug.wrappers import Response
 from .. import access
 from ..db import get_session
 from ..models.schemas import LongPageQuery, Page
-from ..reviews.generation import generate_reviews
 from ..reviews.schemas import DecisionCreate, ReviewPage, ReviewPublic
 from ..reviews.services import decide_review, get_review, reviews_of_operation, states
 from . import bp
@@ -22,12 +21,10 @@ JSON_LIMIT = 64 * 1024
 @route(bp, "/operations/<int:operation_id>/reviews", query=LongPageQuery, answer=ReviewPage,
        errors=(400, 404))
 def operation_reviews(operation_id: int) -> Response:
-    """The operation's legal reviews by due time (generated from its authorizations)."""
+    """The operation's legal reviews by due time (the scheduler creates them; reading creates none)."""
     session = get_session()
     operation = access.visible_operation(session, current_user, operation_id)
     page = read_query(LongPageQuery)
-    if generate_reviews(session, operation_id=operation.id):  # type: ignore[arg-type]
-        session.commit()
     rows, following = reviews_of_operation(
         session,
         current_user,

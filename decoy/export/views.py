@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, stream_with_context
+from flask import Blueprint, Response, current_app, render_template, request, stream_with_context
 from flask_login import current_user
 
+from .. import access
 from ..auth.principal import require_roles
 from ..db import get_session
 from .bundle import export_to_stream, iter_bundle
@@ -26,9 +27,16 @@ def bundle_download(operation_id: int) -> Response:
     return response
 
 
-@bp.route("/operations/<int:operation_id>/export")
+@bp.route("/operations/<int:operation_id>/export", methods=["GET", "POST"])
 @require_roles("legal")
-def download(operation_id: int) -> Response:
-    """The legal officer's download of an operation's evidence bundle."""
+def download(operation_id: int) -> Response | str:
+    """The legal officer's export: GET asks to confirm, POST makes the export and downloads the bundle.
+
+    Making an export writes its audit entry and signs a checkpoint, so it is never the side effect of a
+    GET (a link followed by a browser's prefetch or a crawler would make one).
+    """
+    if request.method == "GET":
+        operation = access.visible_operation(get_session(), current_user, operation_id)
+        return render_template("operations/export.html", operation=operation)
     return bundle_download(operation_id)
 

@@ -20,7 +20,6 @@ from ..operations.rules import chain
 from . import calendar
 from .compliance import dashboard, deadlines
 from .forms import CalendarTokenForm, DecisionForm
-from .generation import generate_reviews
 from .services import decide_review, get_review, reviews_of_operation, states
 
 bp = Blueprint("reviews", __name__)
@@ -51,11 +50,9 @@ def compliance() -> str:
 @bp.route("/operations/<int:operation_id>/reviews")
 @require_roles()
 def operation_reviews(operation_id: int) -> str:
-    """The reviews of one operation, by due time (created on the spot if the scheduler has not yet)."""
+    """The reviews of one operation by due time (the scheduler creates them; reading creates none)."""
     session = get_session()
     operation = access.visible_operation(session, current_user, _id(operation_id, "operation"))
-    if generate_reviews(session, operation_id=operation.id):  # type: ignore[arg-type]
-        session.commit()
     reviews, _following = reviews_of_operation(session, current_user, operation.id, limit=1000)  # type: ignore[arg-type]
     return render_template(
         "reviews/operation_reviews.html", operation=operation, states=states(session, reviews)

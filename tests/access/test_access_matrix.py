@@ -124,6 +124,7 @@ EXPECTATIONS: dict[str, Rule] = {
     "api.download_attachment GET": READ,
     "api.search_evidence GET": LISTING,
     "api.api_download GET": EXPORT,
+    "api.api_export POST": EXPORT,
     "evidence.profile_contacts GET": READ,
     "evidence.profile_contacts POST": LOG,
     "evidence.contact GET": READ,
@@ -132,6 +133,7 @@ EXPECTATIONS: dict[str, Rule] = {
     "evidence.attachment GET": READ,
     "evidence.search_page GET": LISTING,
     "export.download GET": EXPORT,
+    "export.download POST": EXPORT,
     # operation pages
     "operations.operation_list GET": LISTING,
     "operations.operation_list POST": CREATE_OPERATION,

@@ -11,6 +11,7 @@ from sqlmodel import col, select
 
 from decoy.db import session_scope
 from decoy.models import Review
+from decoy.reviews.passes import review_pass
 from tests.factories import make_authorization, make_operation
 from tests.support import csrf_from
 
@@ -110,6 +111,7 @@ def test_compliance_dashboard_shows_lapse_and_overdue_in_words(team: Any, auth: 
 
 
 def test_operation_reviews_page_and_access(team: Any, auth: Any) -> None:
+    review_pass(team.app)
     auth.login("dana")
     page = team.client.get(f"/operations/{team.operation_id}/reviews")
     assert page.status_code == 200
@@ -124,6 +126,7 @@ def test_operation_reviews_page_and_access(team: Any, auth: Any) -> None:
 
 
 def test_api_lists_reviews_in_pages(team: Any) -> None:
+    review_pass(team.app)
     first = team.api("GET", f"/operations/{team.operation_id}/reviews?limit=3", "sam")
     assert first.status_code == 200
     body = first.get_json()

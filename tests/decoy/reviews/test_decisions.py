@@ -8,12 +8,14 @@ import pytest
 from sqlalchemy import text
 
 from decoy.db import get_engine
+from decoy.reviews.passes import review_pass
 from tests.decoy.reviews.test_enforcement import audit_entries
 from tests.support import csrf_from
 
 
 def review_ids(team: Any) -> list[int]:
-    """The operation's reviews by due time (created on first listing)."""
+    """The operation's reviews by due time, after the scheduler's pass has created them."""
+    review_pass(team.app)
     answer = team.api("GET", f"/operations/{team.operation_id}/reviews")
     assert answer.status_code == 200, answer.get_json()
     return [item["id"] for item in answer.get_json()["items"]]
