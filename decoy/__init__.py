@@ -8,15 +8,17 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Request, g, has_request_context, request, session
+from flask import Flask, Request, current_app, g, has_request_context, request, session
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_babel import get_locale
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from . import config as configuration
 from . import db
 from .clock import SystemClock
+from .evidence.validation import MAX_FILES
 from .extensions import babel, csrf, login_manager
 from .models import MAX_ID
 
@@ -40,7 +42,10 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 class IdConverter(IntegerConverter):
-    """Route ids: non-negative integers within the range of an id column."""
+    """Route ids: non-negative integers within the range of an id column, in ASCII digits only (Python's
+    ``\\d`` would also take other scripts' digits, so that /attachments/١ named attachment 1)."""
+
+    regex = r"[0-9]+"
 
     def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max", MAX_ID)
@@ -120,6 +125,8 @@ def register_extensions(app: Flask) -> None:
     clock.init_app(app)
 
     audit_bridge.init_app(app)
+    # Before CSRF protection, which reads the form: the body's limit is known before anything is read.
+    app.before_request(limit_request_body)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
@@ -128,6 +135,39 @@ def register_extensions(app: Flask) -> None:
     from .auth import principal
 
     principal.enforce_session_timeouts(app)
+
+
+#: Endpoints that take files: their body may hold MAX_FILES attachments of MAX_ATTACHMENT_BYTES each.
+UPLOAD_ENDPOINTS = frozenset(
+    {
+        "evidence.log_message",
+        "api.log_message",
+        "operations.register_authorization",
+        "operations.attach_document",
+        "api.attach_document",
+    }
+)
+#: Bodies without files: the sign-in forms, the other forms, and JSON (each API route may narrow it).
+LOGIN_BODY_LIMIT = 16 * 1024
+FORM_BODY_LIMIT = 256 * 1024
+JSON_BODY_LIMIT = 8 * 1024 * 1024
+UPLOAD_FORM_ALLOWANCE = 8 * 1024 * 1024
+
+
+def limit_request_body() -> None:
+    """No endpoint reads an unbounded body: each has a limit, and a larger declared body is a 413 at once."""
+    endpoint = request.endpoint or ""
+    if endpoint in UPLOAD_ENDPOINTS:
+        limit = int(current_app.config["MAX_ATTACHMENT_BYTES"]) * MAX_FILES + UPLOAD_FORM_ALLOWANCE
+    elif endpoint.startswith("auth."):
+        limit = LOGIN_BODY_LIMIT
+    elif endpoint.startswith("api."):
+        limit = JSON_BODY_LIMIT
+    else:
+        limit = FORM_BODY_LIMIT
+    request.max_content_length = limit
+    if request.content_length is not None and request.content_length > limit:
+        raise RequestEntityTooLarge(f"the request body is larger than {limit} bytes")
 
 
 def register_blueprints(app: Flask) -> None:

@@ -100,6 +100,9 @@ def _message_input() -> tuple[MessageCreate, list[services.Upload]]:
 def log_message(contact_id: int) -> tuple[Response, int, dict[str, str]]:
     """Record one message (JSON, or multipart with files in ``attachments``); 201 means durable."""
     session = get_session()
+    if request.mimetype == "multipart/form-data":
+        # Files: refuse an outsider before the body is received.
+        services.require_recorder(session=session, actor=current_user, contact_id=contact_id)
     before_reading_body(session)
     data, files = _message_input()
     message = services.log_message(

@@ -10,17 +10,13 @@ from . import bp
 from .openapi import BINARY, Content, route
 
 
-@route(bp, "/operations/<int:operation_id>/export", "POST", answer=Content(("application/zip",), BINARY),
-       errors=(403, 404))
-@require_roles("legal")
-def api_export(operation_id: int) -> Response:
-    """Make an export of the operation (its audit entry and a checkpoint) and answer its bundle (ZIP)."""
-    return bundle_download(operation_id)
-
-
 @route(bp, "/operations/<int:operation_id>/export", answer=Content(("application/zip",), BINARY),
        errors=(403, 404))
 @require_roles("legal")
 def api_download(operation_id: int) -> Response:
-    """The same as POST, kept for clients of the first API version: prefer POST, as this makes an export."""
+    """The operation's evidence bundle (ZIP); each call makes an export (its audit entry and a checkpoint).
+
+    A GET, as the first version of the API fixed it; API clients call it deliberately, and the web page
+    makes exports by POST only.
+    """
     return bundle_download(operation_id)

@@ -182,6 +182,15 @@ def read_recording(connection: Connection, actor: Actor, contact_id: int, take_i
     return Recording(*first[:6], authorizations, message_id)  # type: ignore[arg-type]
 
 
+def require_recorder(*, session: Session, actor: Actor, contact_id: int) -> None:
+    """NotFound or Forbidden unless ``actor`` may record into the contact; takes no message id.
+
+    An upload's body is read only after this check, so that nobody who may not record makes the
+    server receive their files.
+    """
+    read_recording(session.connection(), actor, contact_id, take_id=False)
+
+
 def log_message(
     *,
     session: Session,

@@ -18,7 +18,7 @@ from ..errors import InvalidInput
 from ..models import Attachment, Contact, Profile
 from .fingerprint import columns, contact_fingerprint, text_sha256
 from .flags import contact_flags
-from .recording import LoggedMessage, Recording, log_message
+from .recording import LoggedMessage, Recording, log_message, require_recorder
 from .validation import (
     DIRECTIONS,
     MAX_BODY_CHARS,
@@ -41,6 +41,7 @@ __all__ = [
     "MAX_ID",
     "LoggedMessage",
     "Recording",
+    "require_recorder",
     "Upload",
     "attachments_of",
     "checked_text",

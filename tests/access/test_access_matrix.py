@@ -124,7 +124,6 @@ EXPECTATIONS: dict[str, Rule] = {
     "api.download_attachment GET": READ,
     "api.search_evidence GET": LISTING,
     "api.api_download GET": EXPORT,
-    "api.api_export POST": EXPORT,
     "evidence.profile_contacts GET": READ,
     "evidence.profile_contacts POST": LOG,
     "evidence.contact GET": READ,

@@ -10,6 +10,7 @@ import pytest
 
 from decoy.api.openapi import REF, ROUTES
 from decoy.evidence.schemas import MessageCreate
+from decoy.reviews.passes import review_pass
 from tests.factories import make_authorization, make_operation, make_profile
 
 BODY_ROUTES = sorted(name for name, spec in ROUTES.items() if spec.body is not None)
@@ -85,6 +86,7 @@ def ids(app: Any, factory: Any) -> dict[str, Any]:
     headers = {"Authorization": f"Bearer {factory.token('dana')}"}
     client = app.test_client()
     contact = client.post(f"/api/v1/profiles/{profile}/contacts", headers=headers, json={"counterpart": "c1"})
+    review_pass(app)  # the scheduler's pass creates the order's reviews
     reviews = client.get(f"/api/v1/operations/{operation}/reviews", headers=headers).get_json()["items"]
     return {"headers": headers, "operation_id": operation, "authorization_id": authorization,
             "profile_id": profile, "contact_id": contact.get_json()["id"], "review_id": reviews[0]["id"]}

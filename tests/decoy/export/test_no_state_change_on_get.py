@@ -37,15 +37,6 @@ def test_the_export_page_asks_and_only_a_post_exports(app, client, factory, auth
     assert client.post(f"/operations/{operation}/export").status_code in (400, 403)
 
 
-def test_the_api_exports_by_post(app, client, factory):
-    factory.user("sam", "supervisor")
-    factory.user("lena", "legal")
-    operation = make_operation(app, "sam")
-    headers = {"Authorization": f"Bearer {factory.token('lena')}"}
-    answer = client.post(f"/api/v1/operations/{operation}/export", headers=headers)
-    assert answer.status_code == 200 and answer.mimetype == "application/zip"
-
-
 def test_reading_reviews_creates_none_the_scheduler_does(app, client, factory, auth):
     factory.user("sam", "supervisor")
     factory.user("lena", "legal")
