@@ -76,17 +76,27 @@ def not_found(what: str) -> str:
     return messages.get(what, _("no such %(what)s", what=what))
 
 
+#: The operation id looked up for an object that does not exist (no operation has it): the membership
+#: query runs either way, so that an answer's time does not tell which hidden ids exist.
+NO_OPERATION = 0
+
+
 def visible_operation(session: Session, actor: Actor, operation_id: int) -> Operation:
     """The operation, or NotFound when it does not exist or ``actor`` may not see it."""
     operation = session.get(Operation, operation_id)
-    if operation is None or not can_see(session, actor, operation_id):
+    visible = can_see(session, actor, operation_id if operation is not None else NO_OPERATION)
+    if operation is None or not visible:
         raise NotFound(not_found("operation"))
     return operation
 
 
 def require_visible(session: Session, actor: Actor, obj: Any, what: str) -> Any:
-    """Return ``obj`` (which has an ``operation_id``) if ``actor`` may see it, else raise NotFound."""
-    if obj is None or not can_see(session, actor, obj.operation_id):
+    """Return ``obj`` (which has an ``operation_id``) if ``actor`` may see it, else raise NotFound.
+
+    A missing object costs the same membership lookup as a hidden one (see NO_OPERATION).
+    """
+    visible = can_see(session, actor, obj.operation_id if obj is not None else NO_OPERATION)
+    if obj is None or not visible:
         raise NotFound(not_found(what))
     return obj
 
