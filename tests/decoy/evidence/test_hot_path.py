@@ -1,4 +1,4 @@
-"""The message and token hot path: token checks on the raw driver, the cookie session of API
+"""The message and token hot path: the token check, the cookie session of API
 requests, the one-query recording facts, SQLite's write-lock wait and migrations 0006/0007."""
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ def _pg_url(app: Any) -> str:
 
 
 def test_a_database_error_while_checking_a_token_is_a_503(app, client, factory):
-    """The token query runs on the raw driver; a database outage there must still be SQLAlchemy's
-    OperationalError, which the app answers with 503 (decoy/errors.py), not a 500."""
+    """A database outage during the token query is SQLAlchemy's OperationalError, which the app answers
+    with 503 (decoy/errors.py), not a 500."""
     factory.user("dora", "detective")
     token = factory.token("dora", days=1)
     app.config["PROPAGATE_EXCEPTIONS"] = False
