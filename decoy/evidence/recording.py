@@ -154,7 +154,9 @@ _RECORD_MESSAGE = select(
 )
 
 
-def read_recording(connection: Connection, actor: Actor, contact_id: int, take_id: bool = True) -> Recording:
+def read_recording(
+    connection: Connection, actor: Actor, contact_id: int, *, take_id: bool = True
+) -> Recording:
     """The contact and its profile, if ``actor`` may record into it (NotFound or Forbidden otherwise).
 
     ``take_id``: on PostgreSQL, also take the message's id (not for a check that is read again later).
