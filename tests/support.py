@@ -85,12 +85,27 @@ class Factory:
 
 
 class AuthActions:
-    """Logs in through the real forms with a real TOTP code."""
+    """Logs in through the real forms with a real TOTP code, choosing the person's own password at the
+    first sign-in (the password the factory set is one someone else knows)."""
 
     def __init__(self, client: Any, factory: Factory, clock: FrozenClock) -> None:
         self.client = client
         self.factory = factory
         self.clock = clock
+
+    @property
+    def passwords(self) -> dict[str, str]:
+        """The password each account signs in with now, shared by every client of the same factory."""
+        return vars(self.factory).setdefault("passwords_in_use", {})  # type: ignore[no-any-return]
+
+    def password_of(self, username: str) -> str:
+        """The password ``username`` signs in with now (PASSWORD until they chose their own)."""
+        return self.passwords.get(username, PASSWORD)
+
+    @staticmethod
+    def own_password(initial: str) -> str:
+        """The password a person chooses at the first sign-in instead of ``initial``."""
+        return f"{initial} (own)"
 
     def code(self, username: str) -> str:
         """The current TOTP code of ``username``."""
@@ -98,26 +113,48 @@ class AuthActions:
 
         return pyotp.TOTP(self.factory.secrets[username]).at(self.clock.now())
 
-    def password_step(self, username: str, password: str = PASSWORD) -> Any:
-        """Submit the first factor."""
+    def password_step(self, username: str, password: str | None = None) -> Any:
+        """Submit the first factor (by default, the password the account has now)."""
         page = self.client.get("/login")
+        password = self.password_of(username) if password is None else password
         return self.client.post("/login", data={"username": username, "password": password,
                                                 "csrf_token": csrf_from(page.get_data(as_text=True))})
 
-    def code_step(self, code: str, path: str | None = None) -> Any:
-        """Submit a second-factor code on the enrolment or code page."""
+    def choose_password_step(self, new_password: str, reset_code: str = "", repeat: str | None = None) -> Any:
+        """Submit enrolment's first step: the person's own password (and the reset code after a reset)."""
+        page = self.client.get("/login/enrol")
+        return self.client.post("/login/enrol", data={
+            "new_password": new_password, "repeat": new_password if repeat is None else repeat,
+            "reset_code": reset_code, "csrf_token": csrf_from(page.get_data(as_text=True))})
+
+    def code_step(self, code: str, path: str | None = None, **fields: str) -> Any:
+        """Submit a second-factor code (and any further ``fields``) on the enrolment or code page."""
         page = self.client.get(path or "/login/code", follow_redirects=True)
         target = page.request.path
         token = csrf_from(page.get_data(as_text=True))
-        return self.client.post(target, data={"code": code, "csrf_token": token})
+        return self.client.post(target, data={"code": code, "csrf_token": token, **fields})
 
-    def login(self, username: str, password: str = PASSWORD) -> Any:
-        """Log in with both factors (enrolling on first login); moves the clock one TOTP step."""
+    def login(self, username: str, password: str | None = None, *, reset_code: str = "") -> Any:
+        """Log in with both factors, at the first sign-in choosing an own password and enrolling; moves the
+        clock one TOTP step."""
         self.clock.advance(timedelta(seconds=30))
+        password = self.password_of(username) if password is None else password
         response = self.password_step(username, password)
         assert response.status_code == 302, response.get_data(as_text=True)
-        response = self.code_step(self.code(username), response.headers["Location"])
+        location = response.headers["Location"]
+        own = self.own_password(password)
+        fields = {}
+        if location.endswith("/login/enrol"):
+            if 'name="new_password"' in self.client.get(location).get_data(as_text=True):
+                chosen = self.choose_password_step(own, reset_code)
+                assert chosen.status_code == 302, chosen.get_data(as_text=True)
+                self.passwords[username] = own
+        elif 'name="new_password"' in self.client.get(location).get_data(as_text=True):
+            fields = {"new_password": own, "repeat": own}
+        response = self.code_step(self.code(username), location, **fields)
         assert response.status_code in (200, 302), response.get_data(as_text=True)
+        if fields:
+            self.passwords[username] = own
         return response
 
     def csrf(self, path: str = "/account/tokens") -> str:

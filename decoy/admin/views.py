@@ -1,4 +1,5 @@
-"""The admin's account screens: create, deactivate, reactivate, reset the second factor."""
+"""The admin's account screens: create, deactivate, reactivate, reset the second factor (its one-time reset
+code shown once)."""
 
 from __future__ import annotations
 
@@ -38,42 +39,43 @@ def users() -> Response | str | tuple[str, int]:
                 error = invalid.message
             else:
                 db.commit()
-                flash(_("Account %(name)s created. The person enrols a second factor at first login.",
-                        name=form.username.data))
+                flash(_("Account %(name)s created. At the first sign-in the person chooses their own "
+                        "password and sets up a second factor.", name=form.username.data))
                 return redirect(url_for("admin.users"))
     return render_template("admin/users.html", form=form, users=services.all_users(db), error=error), status
 
 
-def _act(user_id: int, action: str) -> Response:
+def _set_active(user_id: int, *, active: bool) -> Response:
     db = get_session()
-    if action == "reset":
-        services.reset_second_factor(session=db, actor=current_user.username, user_id=user_id)
-        message = _("Second factor reset; the person enrols again at the next login.")
-    else:
-        services.set_active(session=db, actor=current_user.username, user_id=user_id,
-                            active=action == "activate")
-        message = _("Account updated.")
+    services.set_active(session=db, actor=current_user.username, user_id=user_id, active=active)
     db.commit()
-    flash(message)
+    if active:
+        flash(_("Account reactivated. Its earlier API tokens stay revoked."))
+    else:
+        flash(_("Account deactivated: its sessions have ended and its API tokens are revoked."))
     return redirect(url_for("admin.users"))
 
 
 @bp.route("/users/<int:user_id>/deactivate", methods=["POST"])
 @require_roles("admin")
 def deactivate(user_id: int) -> Response:
-    """Deactivate an account: its sessions and tokens stop working."""
-    return _act(user_id, "deactivate")
+    """Deactivate an account: its sessions end and its tokens are revoked for good."""
+    return _set_active(user_id, active=False)
 
 
 @bp.route("/users/<int:user_id>/activate", methods=["POST"])
 @require_roles("admin")
 def activate(user_id: int) -> Response:
-    """Reactivate an account."""
-    return _act(user_id, "activate")
+    """Reactivate an account (its old tokens stay revoked)."""
+    return _set_active(user_id, active=True)
 
 
 @bp.route("/users/<int:user_id>/reset-second-factor", methods=["POST"])
 @require_roles("admin")
-def reset_second_factor(user_id: int) -> Response:
-    """Reset an account's second factor."""
-    return _act(user_id, "reset")
+def reset_second_factor(user_id: int) -> str:
+    """Reset an account's second factor; the one-time reset code is shown on this answer only."""
+    db = get_session()
+    reset = services.reset_second_factor(session=db, actor=current_user.username, user_id=user_id)
+    db.commit()
+    return render_template("admin/users.html", form=CreateUserForm(), users=services.all_users(db),
+                           error=None, reset=reset)

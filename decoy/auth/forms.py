@@ -1,9 +1,9 @@
-"""Forms of the login flow and the token page."""
+"""Forms of the login flow and the account page."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, PasswordField, StringField
-from wtforms.validators import DataRequired, Length, NumberRange
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 
 class LoginForm(FlaskForm):
@@ -17,6 +17,30 @@ class CodeForm(FlaskForm):
     """Second factor: a TOTP code or a recovery code."""
 
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=32)])
+
+
+class NewPasswordFields:
+    """The person's own new password, typed twice (the service checks length and sameness)."""
+
+    new_password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=1024)])
+    repeat = PasswordField(_l("New password again"), validators=[DataRequired(), Length(max=1024)])
+
+
+class CodeAndPasswordForm(CodeForm, NewPasswordFields):
+    """Second factor, for a person who has yet to replace a password someone else set."""
+
+
+class ChoosePasswordForm(FlaskForm, NewPasswordFields):
+    """The first step of enrolment: the person's own password (and the reset code after a reset)."""
+
+    reset_code = StringField(_l("Reset code"), validators=[Optional(), Length(max=64)])
+
+
+class ChangePasswordForm(FlaskForm, NewPasswordFields):
+    """A new password, proven by the current one and a current second-factor code."""
+
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=1024)])
+    code = StringField(_l("Code from your authenticator app"), validators=[DataRequired(), Length(max=32)])
 
 
 class TokenForm(FlaskForm):

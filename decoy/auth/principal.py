@@ -1,4 +1,5 @@
-"""The signed-in person as Flask-Login sees them, session timeouts and role checks."""
+"""The signed-in person as Flask-Login sees them, server-side sessions checked on every request, role
+checks."""
 
 from __future__ import annotations
 
@@ -6,17 +7,17 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, Request, current_app, g, redirect, request, session, url_for
+from flask import Flask, Request, redirect, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, logout_user
+from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from .. import clock
 from ..db import get_engine, get_session
 from ..errors import Forbidden, NotAuthenticated
 from ..extensions import login_manager
 from ..models import User
-from . import services, tokens
+from ..models.accounts import LoginSession
+from . import services, sessions, tokens
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -26,6 +27,9 @@ class Principal:
 
     is_authenticated = True
     is_anonymous = False
+    #: The server-side session (None for a token) and its key, which the cookie holds.
+    login_session: LoginSession | None = None
+    session_key = ""
 
     def __init__(self, user: User, roles: set[str]) -> None:
         self.user = user
@@ -39,17 +43,21 @@ class Principal:
         return self.user.is_active
 
     def get_id(self) -> str:
-        """The identifier Flask-Login keeps in the session."""
-        return str(self.id)
+        """What Flask-Login keeps in the cookie: the session's random key, never the account's id, so that a
+        cookie names a session the server can end (Flask-Login's "alternative tokens")."""
+        return self.session_key
 
     def has_role(self, *roles: str) -> bool:
         """Whether the principal holds any of ``roles``."""
         return bool(self.roles.intersection(roles))
 
 
-def principal_for(user: User) -> Principal:
-    """Wrap a user with their roles."""
-    return Principal(user, services.user_roles(get_session(), user))
+def principal_for(user: User, login_session: LoginSession | None = None, key: str = "") -> Principal:
+    """Wrap a user with their roles (and the session they are signed in by)."""
+    principal = Principal(user, services.user_roles(get_session(), user))
+    principal.login_session = login_session
+    principal.session_key = key
+    return principal
 
 
 class TokenPrincipal(Principal):
@@ -106,50 +114,56 @@ def _load_bearer(request: Request) -> Principal | None:
 
 
 @login_manager.user_loader
-def _load_user(user_id: str) -> Principal | None:
-    user = get_session().get(User, int(user_id)) if user_id.isdigit() else None
-    if user is None or not user.is_active or session.get("epoch") != user.session_epoch:
+def _load_user(key: str) -> Principal | None:
+    """The person of the session a cookie names, if that session is live and their account active."""
+    found = sessions.live_session(get_session(), key)
+    if found is None:
         return None
-    return principal_for(user)
+    row, user = found
+    return principal_for(user, row, key)
 
 
-def start_session(user: User) -> None:
-    """Regenerate the session for a freshly authenticated user."""
+def sign_in_session(user: User, started: sessions.NewSession) -> None:
+    """Regenerate the cookie for a freshly authenticated user: it names their new server-side session."""
     language = session.get("lang")
     session.clear()
-    now = clock.now().timestamp()
-    session["epoch"] = user.session_epoch
-    session["login_at"] = now
-    session["seen_at"] = now
     if language:
         session["lang"] = language
     session.permanent = True
+    login_user(principal_for(user, started.row, started.key))
+
+
+def end_cookie() -> None:
+    """Forget the signed-in person in this cookie (the language stays)."""
+    logout_user()
+    language = session.get("lang")
+    session.clear()
+    if language:
+        session["lang"] = language
 
 
 def enforce_session_timeouts(app: Flask) -> None:
-    """End sessions idle for too long or older than the absolute limit."""
+    """On every request whose cookie names a session, check it on the server (ended, idle or too old)
+    before any view runs."""
 
     @app.before_request
-    def _timeouts() -> Response | None:
+    def _session() -> Response | None:
         if "_user_id" not in session:
             return None
-        now = clock.now().timestamp()
-        config = current_app.config
-        idle = now - float(session.get("seen_at", 0))
-        age = now - float(session.get("login_at", 0))
-        if idle > config["SESSION_IDLE_MINUTES"] * 60 or age > config["SESSION_ABSOLUTE_HOURS"] * 3600:
-            logout_user()
-            language = session.get("lang")
-            session.clear()
-            if language:
-                session["lang"] = language
-            g.session_expired = True
+        if not current_user.is_authenticated:
+            # Ended (signed out, deactivated, reset, password changed elsewhere), idle or too old: the
+            # cookie is forgotten and the request goes on as anonymous.
+            end_cookie()
             if not request.path.startswith("/api/") and request.endpoint not in {"main.healthz", "static"}:
                 return redirect(url_for("auth.login", next=request.path, expired=1))
             return None
-        # Rewrite the cookie at most once a minute: idle accuracy without a cookie per request.
-        if now - float(session.get("seen_at", 0)) > 60:
-            session["seen_at"] = now
+        row = current_user.login_session
+        if row is not None:
+            db = get_session()
+            # Committed here, before the view has changed anything: the last-seen time keeps the idle
+            # limit, written at most once a minute.
+            if sessions.touch(db, row):
+                db.commit()
         return None
 
 

@@ -1,4 +1,5 @@
-"""Account services: creation, two-factor login, lockout and recovery codes (tokens: auth.tokens)."""
+"""Account services: creation, two-factor sign-in, own passwords, lockout, recovery and reset codes
+(sessions: auth.sessions, tokens: auth.tokens)."""
 
 from __future__ import annotations
 
@@ -15,9 +16,11 @@ from sqlmodel import Session, col, delete, func, select
 
 from .. import audit_bridge, clock
 from ..errors import Forbidden, InvalidInput, NotFound
+from ..evidence.fingerprint import account_fingerprint, columns
 from ..integrity import keys
 from ..models import LoginAttempt, RecoveryCode, Role, User, UserRole
-from . import totp
+from . import sessions, totp
+from . import tokens as token_service
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 RECOVERY_CODE_COUNT = 10
@@ -109,6 +112,7 @@ def create_user(
         session.add(UserRole(user_id=user.id, role=role))
     audit_bridge.record(
         session, actor=actor, action="account.create", object_type="user", object_id=user.id,
+        evidence={"row_sha256": account_fingerprint(columns(user))},
         details={"username": username, "roles": roles},
     )
     return NewAccount(user=user, otpauth_uri=totp.provisioning_uri(secret, username), secret=secret)
@@ -188,53 +192,176 @@ def check_password(session: Session, username: str, password: str, *, address: s
     return user
 
 
-def check_second_factor(session: Session, user: User, code: str, *, address: str) -> bool:
-    """Verify a TOTP code (each time step once) or an unused recovery code."""
+def _second_factor(session: Session, user: User, code: str, *, address: str) -> str | None:
+    """Verify a TOTP code (each time step once) or an unused recovery code: the method, or None after
+    registering the failure."""
     if not user.is_active or is_locked(user):
-        return False
+        return None
     code = code.strip()
     step = totp.matching_step(totp_secret(user), code, clock.now(), user.totp_last_step)
-    method = "totp"
     if step is not None:
         user.totp_last_step = step
-    elif user.totp_confirmed and _use_recovery_code(session, user, code):
-        method = "recovery_code"
-    else:
-        register_failure(session, user, stage="second_factor", address=address)
-        return False
+        session.add(user)
+        return "totp"
+    if user.totp_confirmed and _use_recovery_code(session, user, code):
+        return "recovery_code"
+    register_failure(session, user, stage="second_factor", address=address)
+    return None
+
+
+def _start_session(session: Session, user: User, *, method: str, address: str) -> sessions.NewSession:
+    """Begin a session after both factors; the sign-in's audit entry names it."""
     user.failed_attempts = 0
     session.add(user)
+    started = sessions.start(session=session, user=user, address=address)
     audit_bridge.record(
         session, actor=user.username, action="login.success", object_type="user", object_id=user.id,
-        details={"method": method, "address": address},
+        details={"method": method, "address": address, "session": started.row.id},
     )
+    return started
+
+
+def _acceptable(new_password: str | None, repeat: str | None) -> str:
+    """The new password if it is long enough and typed twice alike."""
+    new_password = new_password or ""
+    if len(new_password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(
+            _("password: at least %(count)s characters", count=MIN_PASSWORD_LENGTH), field="new_password"
+        )
+    if new_password != (repeat or ""):
+        raise InvalidInput(_("the two passwords differ"), field="repeat")
+    return new_password
+
+
+def _refuse_current(new_password: str, *, same: bool) -> None:
+    if same:
+        # Keeping the password someone else set would keep it known to them.
+        raise InvalidInput(_("choose a password other than the current one"), field="new_password")
+
+
+def _checked_new_password(user: User, new_password: str | None, repeat: str | None) -> str:
+    """An acceptable new password other than the one in use (for a person who has just proven it)."""
+    chosen = _acceptable(new_password, repeat)
+    _refuse_current(chosen, same=_matches(user.password_hash, chosen))
+    return chosen
+
+
+def _matches(stored_hash: str, clear: str) -> bool:
+    try:
+        return bool(password_hasher().verify(stored_hash, clear))
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _set_password(session: Session, user: User, new_password: str, *, reason: str) -> None:
+    user.password_hash = password_hasher().hash(new_password)
+    user.must_set_password = False
+    user.reset_code_hash = None
+    session.add(user)
+    audit_bridge.record(
+        session, actor=user.username, action="account.password_set", object_type="user", object_id=user.id,
+        details={"reason": reason},
+    )
+
+
+def sign_in(
+    *, session: Session, user: User, code: str, address: str, new_password: str | None = None,
+    repeat: str | None = None,
+) -> sessions.NewSession | None:
+    """The second step of signing in with an enrolled second factor: a code (TOTP or recovery code), and
+    the person's own password if they have not chosen one yet. None after a registered failure."""
+    if not user.totp_confirmed:
+        raise Forbidden(_("set up your second factor first"))
+    chosen = _checked_new_password(user, new_password, repeat) if user.must_set_password else None
+    method = _second_factor(session, user, code, address=address)
+    if method is None:
+        return None
+    if chosen is not None:
+        _set_password(session, user, chosen, reason="first sign-in")
+    return _start_session(session, user, method=method, address=address)
+
+
+def choose_password(
+    *, session: Session, user: User, new_password: str, repeat: str, address: str, reset_code: str = "",
+) -> bool:
+    """The first step of enrolment: the person replaces the password someone else set with their own;
+    after a second-factor reset this also takes the reset code. False after a registered failure."""
+    if user.totp_confirmed or not user.must_set_password:
+        raise Forbidden(_("your password is already your own"))
+    if not user.is_active or is_locked(user):
+        return False
+    chosen = _checked_new_password(user, new_password, repeat)
+    after_reset = user.reset_code_hash is not None
+    if after_reset and not _matches(user.reset_code_hash or "", _normalise_code(reset_code)):
+        register_failure(session, user, stage="reset_code", address=address)
+        return False
+    _set_password(session, user, chosen, reason="second factor reset" if after_reset else "first sign-in")
     return True
 
 
-def _normalise_recovery_code(code: str) -> str:
+def enrol(
+    *, session: Session, user: User, code: str, address: str
+) -> tuple[sessions.NewSession, list[str]] | None:
+    """The second step of enrolment: a first code of the new authenticator confirms it; the session
+    begins and fresh recovery codes are returned once, in clear. None after a registered failure."""
+    if user.totp_confirmed or user.must_set_password:
+        raise Forbidden(_("choose your own password first"))
+    method = _second_factor(session, user, code, address=address)
+    if method is None:
+        return None
+    started = _start_session(session, user, method=method, address=address)
+    return started, _confirm_enrolment(session, user)
+
+
+def change_password(
+    *, session: Session, user: User, current_password: str, code: str, new_password: str, repeat: str,
+    keep_session: int | None, address: str,
+) -> bool:
+    """Replace the password, proven by the current one and a current second-factor code; every other
+    session of the account ends. False after a registered failure; InvalidInput (roll back) for a new
+    password that is not acceptable."""
+    chosen = _acceptable(new_password, repeat)
+    if not user.is_active or is_locked(user):
+        return False
+    if not _matches(user.password_hash, current_password):
+        register_failure(session, user, stage="password", address=address)
+        return False
+    if _second_factor(session, user, code, address=address) is None:
+        return False
+    # Compared with the current password only once that is proven: the form tells nothing about it before.
+    _refuse_current(chosen, same=chosen == current_password)
+    user.failed_attempts = 0
+    user.password_hash = password_hasher().hash(chosen)
+    session.add(user)
+    audit_bridge.record(
+        session, actor=user.username, action="account.password_change", object_type="user",
+        object_id=user.id, details={"address": address},
+    )
+    sessions.end_all(session=session, actor=user.username, user_id=user.id or 0, reason="password_change",
+                     keep=keep_session)
+    return True
+
+
+def _normalise_code(code: str) -> str:
     return code.strip().lower().replace("-", "").replace(" ", "")
 
 
 def _use_recovery_code(session: Session, user: User, code: str) -> bool:
-    normalised = _normalise_recovery_code(code)
+    normalised = _normalise_code(code)
     if len(normalised) != 10:
         return False
-    hasher = password_hasher()
     unused = session.exec(
         select(RecoveryCode).where(RecoveryCode.user_id == user.id, col(RecoveryCode.used_at).is_(None))
     ).all()
     for stored in unused:
-        try:
-            hasher.verify(stored.code_hash, normalised)
-        except (VerificationError, InvalidHashError):
-            continue
-        stored.used_at = clock.now()
-        session.add(stored)
-        return True
+        if _matches(stored.code_hash, normalised):
+            stored.used_at = clock.now()
+            session.add(stored)
+            return True
     return False
 
 
-def confirm_enrolment(session: Session, user: User) -> list[str]:
+def _confirm_enrolment(session: Session, user: User) -> list[str]:
     """Mark the second factor confirmed and issue fresh recovery codes (returned once, in clear)."""
     user.totp_confirmed = True
     session.add(user)
@@ -251,38 +378,54 @@ def confirm_enrolment(session: Session, user: User) -> list[str]:
     return codes
 
 
-def reset_second_factor(*, session: Session, actor: str, user_id: int) -> NewAccount:
-    """Replace the account's TOTP secret; the person enrols again at the next login."""
+@dataclass(frozen=True)
+class SecondFactorReset:
+    """A reset account and its one-time reset code (shown once, to be handed to the person)."""
+
+    user: User
+    reset_code: str
+
+
+def reset_second_factor(*, session: Session, actor: str, user_id: int) -> SecondFactorReset:
+    """Replace the account's TOTP secret and end its sessions; the person enrols again at the next sign-in
+    with their own password and the one-time reset code returned here (shown once, never stored in clear),
+    and chooses a new password."""
     user = session.get(User, user_id)
     if user is None:
         raise NotFound(_("no such account"))
-    secret = totp.new_secret()
-    user.totp_secret = totp.encrypt_secret(secret, keys.secrets_key(), user.username)
+    raw = secrets.token_hex(8)
+    reset_code = "-".join(raw[index:index + 4] for index in range(0, 16, 4))
+    user.totp_secret = totp.encrypt_secret(totp.new_secret(), keys.secrets_key(), user.username)
     user.totp_confirmed = False
     user.totp_last_step = 0
-    user.session_epoch += 1
+    user.must_set_password = True
+    user.reset_code_hash = password_hasher().hash(raw)
     session.add(user)
     session.exec(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     audit_bridge.record(
         session, actor=actor, action="second_factor.reset", object_type="user", object_id=user.id
     )
-    return NewAccount(user=user, otpauth_uri=totp.provisioning_uri(secret, user.username), secret=secret)
+    sessions.end_all(session=session, actor=actor, user_id=user.id or 0, reason="second_factor_reset")
+    return SecondFactorReset(user=user, reset_code=reset_code)
 
 
 def set_active(*, session: Session, actor: str, user_id: int, active: bool) -> User:
-    """Deactivate or reactivate an account; deactivation ends its sessions and tokens."""
+    """Deactivate or reactivate an account; deactivation ends its sessions and revokes its tokens for good
+    (reactivation brings neither back)."""
     user = session.get(User, user_id)
     if user is None:
         raise NotFound(_("no such account"))
     if user.username == actor and not active:
         raise Forbidden(_("you cannot deactivate your own account"))
     user.is_active = active
-    user.session_epoch += 1
     session.add(user)
     audit_bridge.record(
         session, actor=actor, action="account.activate" if active else "account.deactivate",
         object_type="user", object_id=user.id,
     )
+    if not active:
+        sessions.end_all(session=session, actor=actor, user_id=user.id or 0, reason="deactivated")
+        token_service.revoke_all(session=session, actor=actor, user_id=user.id or 0, reason="deactivated")
     return user
 
 

@@ -62,6 +62,23 @@ def revoke_token(*, session: Session, user: User, token_id: int) -> ApiToken:
     return token
 
 
+def revoke_all(*, session: Session, actor: str, user_id: int, reason: str) -> list[int]:
+    """Revoke every unrevoked token of an account (API and calendar), each with its audit entry; the ids."""
+    now = clock.now()
+    found = session.exec(
+        select(ApiToken).where(ApiToken.user_id == user_id, col(ApiToken.revoked_at).is_(None))
+        .order_by(col(ApiToken.id))
+    ).all()
+    for token in found:
+        token.revoked_at = now
+        session.add(token)
+        audit_bridge.record(
+            session, actor=actor, action="token.revoke", object_type="token", object_id=token.id,
+            details={"reason": reason},
+        )
+    return [token.id or 0 for token in found]
+
+
 _token = ApiToken.__table__  # type: ignore[attr-defined]
 _user = User.__table__  # type: ignore[attr-defined]
 _role = UserRole.__table__  # type: ignore[attr-defined]

@@ -1,4 +1,5 @@
-"""Login with two factors, enrolment, logout, language and personal API tokens."""
+"""Login with two factors, enrolment with the person's own password, logout, language and the account page
+(password and personal API tokens)."""
 
 from __future__ import annotations
 
@@ -8,23 +9,25 @@ import segno
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from .. import clock
 from ..db import get_session
+from ..errors import InvalidInput
 from ..models import User
-from . import services, totp
+from . import services, sessions, totp
 from . import tokens as token_service
-from .forms import CodeForm, LoginForm, TokenForm
-from .principal import principal_for, start_session
+from .forms import ChangePasswordForm, ChoosePasswordForm, CodeAndPasswordForm, CodeForm, LoginForm, TokenForm
+from .principal import end_cookie, sign_in_session
 
 bp = Blueprint("auth", __name__)
 
 PENDING_SECONDS = 300
 RATE_LIMITED = _l("Too many attempts from your address. Wait a few minutes and try again.")
 GENERIC_FAILURE = _l("Sign-in failed. Check your username, password and code.")
+WRONG_PROOF = _l("The current password or the code is wrong.")
 
 
 def _address() -> str:
@@ -49,14 +52,21 @@ def _pending_user() -> User | None:
     return user
 
 
+def _limited() -> bool:
+    """Count this attempt from the caller's address (committed at once) and say whether it is one too many."""
+    db = get_session()
+    limited = services.rate_limited(db, _address())
+    db.commit()
+    return limited
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Response | str | tuple[str, int]:
     """First factor."""
     form = LoginForm()
     if request.method == "POST" and form.validate_on_submit():
         db = get_session()
-        if services.rate_limited(db, _address()):
-            db.commit()
+        if _limited():
             return render_template("auth/login.html", form=form, error=str(RATE_LIMITED)), 429
         user = services.check_password(db, form.username.data or "", form.password.data or "",
                                        address=_address())
@@ -75,75 +85,121 @@ def login() -> Response | str | tuple[str, int]:
     return render_template("auth/login.html", form=form, expired=request.args.get("expired")), status
 
 
-def _finish_login(user: User) -> None:
+def _finish_login(user: User, started: sessions.NewSession) -> str:
+    """Sign the person in with their new session; where to go next."""
     next_path = session.get("next")
-    start_session(user)
-    login_user(principal_for(user))
-    session["next_after_login"] = _safe_next(next_path)
+    sign_in_session(user, started)
+    return _safe_next(next_path)
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
 def second_factor() -> Response | str | tuple[str, int]:
-    """Second factor: a TOTP code or a recovery code."""
+    """Second factor: a TOTP code or a recovery code (and the person's own password if they have yet to
+    choose one)."""
     user = _pending_user()
     if user is None:
         return redirect(url_for("auth.login"))
     if not user.totp_confirmed:
         return redirect(url_for("auth.enrol"))
-    form = CodeForm()
-    if request.method == "POST" and form.validate_on_submit():
-        db = get_session()
-        if services.rate_limited(db, _address()):
-            db.commit()
-            return render_template("auth/code.html", form=form, error=str(RATE_LIMITED)), 429
-        ok = services.check_second_factor(db, user, form.code.data or "", address=_address())
-        db.commit()
-        if not ok:
-            return render_template("auth/code.html", form=form, error=str(GENERIC_FAILURE)), 401
-        _finish_login(user)
-        return redirect(session.pop("next_after_login", url_for("main.home")))
-    return render_template("auth/code.html", form=form), 400 if request.method == "POST" else 200
-
-
-@bp.route("/login/enrol", methods=["GET", "POST"])
-def enrol() -> Response | str | tuple[str, int]:
-    """Second-factor enrolment: QR code and secret, confirmed by a first code."""
-    user = _pending_user()
-    if user is None:
-        return redirect(url_for("auth.login"))
-    if user.totp_confirmed:
-        return redirect(url_for("auth.second_factor"))
-    secret = services.totp_secret(user)
-    uri = totp.provisioning_uri(secret, user.username)
-    form = CodeForm()
+    form = CodeAndPasswordForm() if user.must_set_password else CodeForm()
     error = None
     status = 200
     if request.method == "POST":
         status = 400
         if form.validate_on_submit():
+            if _limited():
+                return render_template("auth/code.html", form=form, error=str(RATE_LIMITED)), 429
             db = get_session()
-            ok = services.check_second_factor(db, user, form.code.data or "", address=_address())
-            codes = services.confirm_enrolment(db, user) if ok else []
+            own = form if isinstance(form, CodeAndPasswordForm) else None
+            try:
+                started = services.sign_in(
+                    session=db, user=user, code=form.code.data or "", address=_address(),
+                    new_password=own.new_password.data or "" if own else None,
+                    repeat=own.repeat.data or "" if own else None,
+                )
+            except InvalidInput as invalid:
+                db.rollback()
+                error = invalid.message
+            else:
+                db.commit()
+                if started is not None:
+                    return redirect(_finish_login(user, started))
+                error, status = str(GENERIC_FAILURE), 401
+    return render_template("auth/code.html", form=form, error=error), status
+
+
+@bp.route("/login/enrol", methods=["GET", "POST"])
+def enrol() -> Response | str | tuple[str, int]:
+    """Enrolment: first the person's own password (with the reset code after a reset), then the second
+    factor, shown as QR code and secret and confirmed by a first code."""
+    user = _pending_user()
+    if user is None:
+        return redirect(url_for("auth.login"))
+    if user.totp_confirmed:
+        return redirect(url_for("auth.second_factor"))
+    if user.must_set_password:
+        return _choose_password(user)
+    form = CodeForm()
+    error = None
+    status = 200
+    if request.method == "POST":
+        status = 400
+        # Not counted against the address: the pending sign-in passed the counted password step, and every
+        # wrong code counts towards the account's lockout.
+        if form.validate_on_submit():
+            db = get_session()
+            enrolled = services.enrol(session=db, user=user, code=form.code.data or "", address=_address())
             db.commit()
-            if ok:
-                _finish_login(user)
+            if enrolled is not None:
+                started, codes = enrolled
                 return render_template("auth/recovery_codes.html", codes=codes,
-                                       next=session.pop("next_after_login", url_for("main.home")))
+                                       next=_finish_login(user, started))
             error, status = str(GENERIC_FAILURE), 401
+    secret = services.totp_secret(user)
+    uri = totp.provisioning_uri(secret, user.username)
     # The QR code is drawn here, as inline SVG markup produced by segno from our own URI.
     qr = Markup(segno.make(uri, error="m").svg_inline(scale=5, dark="#000", light="#fff"))  # noqa: S704
     return render_template("auth/enrol.html", form=form, qr=qr, secret=secret, uri=uri, error=error), status
 
 
+def _choose_password(user: User) -> Response | str | tuple[str, int]:
+    """Enrolment's first step; the second factor's secret is shown only after it."""
+    form = ChoosePasswordForm()
+    after_reset = user.reset_code_hash is not None
+    error = None
+    status = 200
+    if request.method == "POST":
+        status = 400
+        # As at enrolment's second step, a wrong reset code counts towards the account's lockout.
+        if form.validate_on_submit():
+            db = get_session()
+            try:
+                chosen = services.choose_password(
+                    session=db, user=user, new_password=form.new_password.data or "",
+                    repeat=form.repeat.data or "", reset_code=form.reset_code.data or "", address=_address(),
+                )
+            except InvalidInput as invalid:
+                db.rollback()
+                error = invalid.message
+            else:
+                db.commit()
+                if chosen:
+                    session["pending_at"] = clock.now().timestamp()
+                    flash(_("Your password is set. Now set up your second factor."))
+                    return redirect(url_for("auth.enrol"))
+                error, status = str(GENERIC_FAILURE), 401
+    return render_template("auth/choose_password.html", form=form, after_reset=after_reset,
+                           error=error), status
+
+
 @bp.route("/logout", methods=["POST"])
 def logout() -> Response:
-    """End the session."""
-    if current_user.is_authenticated:
-        logout_user()
-    language = session.get("lang")
-    session.clear()
-    if language:
-        session["lang"] = language
+    """End the session, on the server: its cookie never signs anyone in again."""
+    if current_user.is_authenticated and current_user.login_session is not None:
+        db = get_session()
+        sessions.end(session=db, actor=current_user.username, row=current_user.login_session, reason="logout")
+        db.commit()
+    end_cookie()
     return redirect(url_for("auth.login"))
 
 
@@ -160,12 +216,21 @@ def language() -> Response:
 @bp.route("/account/tokens", methods=["GET", "POST"])
 @login_required
 def tokens() -> Response | str | tuple[str, int]:
-    """Create and list the caller's API tokens; a new token is shown once."""
+    """The account page: change the password; create and list the caller's API tokens (a new token is
+    shown once)."""
     db = get_session()
     form = TokenForm()
+    password_form = ChangePasswordForm(prefix="password")
     created = None
+    password_error = None
     status = 200
-    if request.method == "POST":
+    if request.method == "POST" and "password-current_password" in request.form:
+        status = 400
+        if password_form.validate_on_submit():
+            password_error = _change_password(password_form)
+            if password_error is None:
+                return redirect(url_for("auth.tokens"))
+    elif request.method == "POST":
         status = 400
         if form.validate_on_submit():
             _token, created = token_service.create_token(
@@ -174,9 +239,30 @@ def tokens() -> Response | str | tuple[str, int]:
             db.commit()
             status = 201
     return render_template(
-        "auth/tokens.html", form=form, created=created, tokens=token_service.tokens_of(db, current_user.user),
-        now=clock.now(),
+        "auth/tokens.html", form=form, password_form=password_form, password_error=password_error,
+        created=created, tokens=token_service.tokens_of(db, current_user.user), now=clock.now(),
     ), status
+
+
+def _change_password(form: ChangePasswordForm) -> str | None:
+    """Change the caller's password; the error to show, or None when changed."""
+    db = get_session()
+    row = current_user.login_session
+    try:
+        changed = services.change_password(
+            session=db, user=current_user.user, current_password=form.current_password.data or "",
+            code=form.code.data or "", new_password=form.new_password.data or "",
+            repeat=form.repeat.data or "", keep_session=row.id if row is not None else None,
+            address=_address(),
+        )
+    except InvalidInput as invalid:
+        db.rollback()
+        return invalid.message
+    db.commit()
+    if not changed:
+        return str(WRONG_PROOF)
+    flash(_("Your password is changed. Your other sessions have ended."))
+    return None
 
 
 @bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])

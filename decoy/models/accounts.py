@@ -1,4 +1,4 @@
-"""Accounts, roles, second factors and API tokens."""
+"""Accounts, roles, second factors, sign-in sessions and API tokens."""
 
 import enum
 from datetime import datetime
@@ -34,7 +34,12 @@ class User(SQLModel, table=True):
     totp_last_step: int = Field(default=0)
     failed_attempts: int = Field(default=0)
     locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    session_epoch: int = Field(default=0)
+    # True while the password is one someone else set (at creation): the person chooses their own before
+    # anything else, so that whoever created the account never knows the password that is in use.
+    must_set_password: bool = Field(default=True)
+    # The argon2 hash of the one-time code a second-factor reset issues; enrolling again needs it as well
+    # as the person's own password (the administrator who reset knows the code, never the password).
+    reset_code_hash: str | None = Field(default=None, max_length=200)
     locale: str | None = Field(default=None, max_length=8)
     created_at: datetime = Field(sa_type=UTCDateTime)
 
@@ -75,6 +80,26 @@ class ApiToken(SQLModel, table=True):
     expires_at: datetime = Field(sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class LoginSession(SQLModel, table=True):
+    """A signed-in browser session: the cookie holds a random key, this row its SHA-256.
+
+    A session is live while it has not ended and is within the idle and absolute limits; every request
+    that carries the cookie checks its row, so that ending the row ends the session everywhere.
+    """
+
+    __tablename__ = "login_session"
+    __table_args__ = (UniqueConstraint("key_hash"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key_hash: str = Field(max_length=64)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    address: str = Field(default="", max_length=64)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    last_seen_at: datetime = Field(sa_type=UTCDateTime)
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    end_reason: str | None = Field(default=None, max_length=32)
 
 
 class LoginAttempt(SQLModel, table=True):

@@ -1,4 +1,4 @@
-"""Login with two factors, lockout, recovery codes, sessions and deactivation."""
+"""Login with two factors, the first sign-in, lockout, recovery codes, sessions and deactivation."""
 
 from __future__ import annotations
 
@@ -19,10 +19,16 @@ def test_password_alone_does_not_sign_in(client, factory, auth):
     assert "/login" in client.get("/").headers["Location"]
 
 
-def test_first_login_enrols_then_both_factors_sign_in(client, factory, auth):
+def test_first_login_chooses_a_password_enrols_then_both_factors_sign_in(client, factory, auth):
     factory.user("dora", "detective")
     response = auth.password_step("dora")
     assert response.headers["Location"].endswith("/login/enrol")
+    page = client.get("/login/enrol").get_data(as_text=True)
+    # The secret is shown only once the person has replaced the password someone else set.
+    assert factory.secrets["dora"] not in page and "<svg" not in page
+    assert 'name="new_password"' in page
+    own = auth.own_password(PASSWORD)
+    assert auth.choose_password_step(own).headers["Location"].endswith("/login/enrol")
     page = client.get("/login/enrol").get_data(as_text=True)
     assert factory.secrets["dora"] in page
     assert "<svg" in page
@@ -94,6 +100,9 @@ def test_unknown_user_gets_the_same_answer_as_a_wrong_password(client, factory, 
 def test_recovery_code_works_once(client, factory, auth, clock):
     factory.user("dora", "detective")
     auth.password_step("dora")
+    own = auth.own_password(PASSWORD)
+    auth.choose_password_step(own)
+    auth.passwords["dora"] = own
     page = auth.code_step(auth.code("dora"), "/login/enrol").get_data(as_text=True)
     code = re.findall(r"<code>([0-9a-f]{5}-[0-9a-f]{5})</code>", page)[0]
     auth.logout()
@@ -204,18 +213,25 @@ def test_admin_resets_second_factor_and_person_enrols_again(app, client, factory
     auth.login("dora")
     auth.logout()
     auth.login("root")
-    assert client.post(f"/admin/users/{dora.id}/reset-second-factor",
-                       data={"csrf_token": auth.csrf("/admin/users")}).status_code == 302
+    response = client.post(f"/admin/users/{dora.id}/reset-second-factor",
+                           data={"csrf_token": auth.csrf("/admin/users")})
+    assert response.status_code == 200
+    reset_code = re.search(r'id="reset-code"[^>]*>([0-9a-f-]+)<', response.get_data(as_text=True)).group(1)
+    assert reset_code not in client.get("/admin/users").get_data(as_text=True)  # shown once
     auth.logout()
     clock.advance(seconds=30)
     response = auth.password_step("dora")
     assert response.headers["Location"].endswith("/login/enrol")
+    renewed = auth.own_password(auth.password_of("dora"))
+    assert auth.choose_password_step(renewed, reset_code).status_code == 302
+    auth.passwords["dora"] = renewed
     page = client.get("/login/enrol").get_data(as_text=True)
     new_secret = re.search(r'id="totp-secret"[^>]*>([A-Z2-7]+)<', page).group(1)
     assert new_secret != factory.secrets["dora"]
     response = client.post("/login/enrol", data={"code": pyotp.TOTP(new_secret).at(clock.now()),
                                                  "csrf_token": csrf_from(page)})
     assert response.status_code == 200
+    assert client.get("/").status_code == 200
 
 
 def test_admin_creates_an_account_from_the_screen(client, factory, auth):
@@ -242,6 +258,7 @@ def test_login_redirects_only_to_same_site_paths(client, factory, auth, clock):
     page = client.get("/login?next=//evil.example/steal")
     response = client.post("/login?next=//evil.example/steal", data={
         "username": "dora", "password": PASSWORD, "csrf_token": csrf_from(page.get_data(as_text=True))})
+    auth.choose_password_step(auth.own_password(PASSWORD))
     response = auth.code_step(auth.code("dora"), response.headers["Location"])
     assert response.status_code == 200  # enrolment shows recovery codes, with a same-site continue link
     assert "evil.example" not in response.get_data(as_text=True)
