@@ -1,21 +1,25 @@
-"""The admin's journey: create an account, reset a second factor, see only the admin's navigation."""
+"""The admin's journey: create an account, reset a second factor (its one-time code shown once), see only the
+admin's navigation; the person chooses their own password, so the admin's knowledge takes over nothing."""
 
 from __future__ import annotations
 
 from tests.e2e.support import Browsing, Site, path_of, save_screenshot
+from tests.e2e.test_login import OWN_PASSWORD, choose_own_password, sign_in
 
 #: Navigation items of the roles that read evidence; an admin sees none of them.
 EVIDENCE_ITEMS = {"Home", "Operations", "Central record", "Compliance", "Integrity", "Search"}
+INITIAL = "a long initial password"
 
 
 def test_admin_creates_an_account_and_resets_a_second_factor(site: Site, browsing: Browsing) -> None:
-    """The new account enrols at first login; after a reset, the other person must enrol again."""
+    """The new account chooses its own password and enrols at first sign-in; after a reset, the other person
+    needs their own password and the reset code the admin hands over, and enrols again."""
     site.user("ada", "admin")
     site.user("ivo", "detective")
-    enrolled = browsing.signed_in("ivo")
+    enrolled = sign_in(site, browsing, "ivo")
     enrolled.context.close()
 
-    page = browsing.signed_in("ada")
+    page = sign_in(site, browsing, "ada")
     assert path_of(page) == "/admin/users"
     nav = page.get_by_role("navigation", name="Main")
     items = nav.get_by_role("link").all_inner_texts()
@@ -28,7 +32,7 @@ def test_admin_creates_an_account_and_resets_a_second_factor(site: Site, browsin
     page.locator("#username").fill("jade")
     page.locator("#display_name").fill("Jade Example")
     page.locator("#email").fill("jade@example.invalid")
-    page.locator("#password").fill("a long initial password")
+    page.locator("#password").fill(INITIAL)
     page.get_by_label("Legal officer").check()
     page.get_by_role("button", name="Create account").click()
     assert "Account jade created" in page.get_by_role("status").inner_text()
@@ -39,13 +43,17 @@ def test_admin_creates_an_account_and_resets_a_second_factor(site: Site, browsin
     ivo = page.locator("tbody tr", has_text="ivo")
     assert "confirmed" in ivo.inner_text()
     ivo.get_by_role("button", name="Reset second factor").click()
-    assert "Second factor reset" in page.get_by_role("status").inner_text()
+    notice = page.get_by_role("status")
+    assert "Second factor of ivo reset" in notice.inner_text()
+    reset_code = page.locator("#reset-code").inner_text().strip()
     assert "not enrolled" in page.locator("tbody tr", has_text="ivo").inner_text()
     save_screenshot(page, "admin-accounts")
+    page.goto("/admin/users")
+    assert page.locator("#reset-code").count() == 0  # shown once
 
     newcomer = browsing.page()
-    browsing.password_step(newcomer, "jade", "a long initial password")
-    assert path_of(newcomer) == "/login/enrol"
+    browsing.password_step(newcomer, "jade", INITIAL)
+    choose_own_password(newcomer, "jade's own password")
     secret = newcomer.locator("#totp-secret").inner_text().strip()
     newcomer.locator("#code").fill(site.code("jade", secret))
     newcomer.get_by_role("button", name="Confirm").click()
@@ -53,16 +61,34 @@ def test_admin_creates_an_account_and_resets_a_second_factor(site: Site, browsin
     assert path_of(newcomer) == "/"
     assert newcomer.get_by_role("link", name="Integrity").is_visible()
 
+    # The password the admin set no longer opens the account.
+    admin_knows = browsing.page()
+    browsing.password_step(admin_knows, "jade", INITIAL)
+    assert path_of(admin_knows) == "/login"
+    assert "Sign-in failed" in admin_knows.get_by_role("alert").inner_text()
+
     again = browsing.page()
-    browsing.password_step(again, "ivo")
+    browsing.password_step(again, "ivo", OWN_PASSWORD)
     assert path_of(again) == "/login/enrol"
+    assert again.locator("#totp-secret").count() == 0
+    again.locator("#reset_code").fill("0000-0000-0000-0000")
+    again.locator("#new_password").fill("ivo's renewed password")
+    again.locator("#repeat").fill("ivo's renewed password")
+    again.get_by_role("button", name="Continue").click()
+    assert "Sign-in failed" in again.get_by_role("alert").inner_text()
+    again.locator("#reset_code").fill(reset_code)
+    again.locator("#new_password").fill("ivo's renewed password")
+    again.locator("#repeat").fill("ivo's renewed password")
+    save_screenshot(again, "reset-code-and-new-password")
+    again.get_by_role("button", name="Continue").click()
+    again.locator("#totp-secret").wait_for()
     assert again.locator("#totp-secret").inner_text().strip() != site.factory.secrets["ivo"]
 
 
 def test_admin_cannot_open_evidence_pages(site: Site, browsing: Browsing) -> None:
     """An admin manages accounts only: the evidence search is refused."""
     site.user("abe", "admin")
-    page = browsing.signed_in("abe")
+    page = sign_in(site, browsing, "abe")
     response = page.goto("/search?q=hello")
     assert response is not None and response.status in (403, 404)
     assert page.get_by_role("alert").is_visible()
