@@ -1,30 +1,108 @@
-"""Evidence checkers for `decoy audit verify`: re-hash stored contacts, messages and files.
+"""Evidence checkers for `decoy audit verify`: re-hash stored contacts, messages, files and legal records.
 
 Each checker compares what is stored now (rows read with Core queries, so that a long verification
 does not fill the session's identity map, and files re-hashed from whichever store holds them, a file
-or database chunks) with the hashes the signed audit entry recorded when the evidence arrived.
+or database chunks) with the hashes the signed audit entry recorded when the row was written, and the
+name of the account the row holds with the entry's actor. An entry recorded before row hashes (no
+``row_sha256``) is checked for the fields it carries. What one verification remembers between entries
+(the accounts' names, how many changes of each profile were met) lives in its session's ``info``: the
+verification's snapshot session lives for that verification alone.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import Session
 
 from .. import blobstore
-from ..models import Attachment, AuthorizationDocument, Contact, Message
-from .fingerprint import contact_fingerprint, message_fingerprint, text_sha256
+from ..models import (
+    Attachment,
+    Authorization,
+    AuthorizationDocument,
+    AuthorizationOfficer,
+    Contact,
+    Message,
+    Profile,
+    ProfileTransition,
+    ReviewDecision,
+    User,
+)
+from .fingerprint import (
+    AUTHORIZATION_TERMS,
+    account_fingerprint,
+    authorization_fingerprint,
+    contact_fingerprint,
+    decision_fingerprint,
+    message_fingerprint,
+    profile_fingerprint,
+    text_sha256,
+    transition_fingerprint,
+)
 
 _contact = Contact.__table__  # type: ignore[attr-defined]
 _message = Message.__table__  # type: ignore[attr-defined]
 _attachment = Attachment.__table__  # type: ignore[attr-defined]
 _document = AuthorizationDocument.__table__  # type: ignore[attr-defined]
+_authorization = Authorization.__table__  # type: ignore[attr-defined]
+_officer = AuthorizationOfficer.__table__  # type: ignore[attr-defined]
+_decision = ReviewDecision.__table__  # type: ignore[attr-defined]
+_profile = Profile.__table__  # type: ignore[attr-defined]
+_transition = ProfileTransition.__table__  # type: ignore[attr-defined]
+_user = User.__table__  # type: ignore[attr-defined]
+
+_USERNAMES = "decoy.verify.usernames"
+_PROFILE_CHANGES = "decoy.verify.profile_changes"
+_AUTHORIZATION_TIMES = ("valid_from", "valid_until", "written_order_due")
+#: A profile entry's details, by the column of the change it records.
+_CHANGE_FIELDS = (("from", "from_status"), ("to", "to_status"), ("reason", "reason"))
 
 
 def _object_id(entry: dict[str, Any]) -> int | None:
     object_id = (entry.get("object") or {}).get("id")
     return object_id if type(object_id) is int else None
+
+
+def usernames(session: Session) -> dict[int, str]:
+    """Every account's username by id, read once per verification (in its snapshot)."""
+    names: dict[int, str] | None = session.info.get(_USERNAMES)
+    if names is None:
+        rows = session.connection().execute(select(_user.c.id, _user.c.username))
+        names = {user_id: name for user_id, name in rows}
+        session.info[_USERNAMES] = names
+    return names
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _differs(where: str, field: str, stored: Any, recorded: Any) -> str | None:
+    if stored == recorded:
+        return None
+    return f"{where}: {field} is {_shown(stored)}, its entry recorded {_shown(recorded)}"
+
+
+def _by(session: Session, where: str, field: str, user_id: int | None, entry: dict[str, Any]) -> str | None:
+    """The account a row names is the entry's actor (by its username, which never changes)."""
+    name = usernames(session).get(user_id) if user_id is not None else None
+    return _differs(where, field, name, entry.get("actor"))
+
+
+def _row(where: str, fingerprint: str, evidence: dict[str, Any], key: str = "row_sha256") -> str | None:
+    """The row's fingerprint is the one its entry recorded (an entry from before row hashes has none)."""
+    recorded = evidence.get(key)
+    if recorded is None or recorded == fingerprint:
+        return None
+    return f"{where}: the stored row differs from the recorded one"
+
+
+def _instant(value: Any) -> datetime | None:
+    """A recorded RFC 3339 time as an aware datetime (compared as instants)."""
+    return None if value is None else datetime.fromisoformat(value)
 
 
 def check_contact(session: Session, entry: dict[str, Any]) -> str | None:
@@ -38,7 +116,7 @@ def check_contact(session: Session, entry: dict[str, Any]) -> str | None:
         return f"contact {contact_id}: the counterpart differs from the recorded hash"
     if contact_fingerprint(row) != evidence.get("row_sha256"):
         return f"contact {contact_id}: the stored row differs from the recorded one"
-    return None
+    return _by(session, f"contact {contact_id}", "recorded_by", row["recorded_by"], entry)
 
 
 def check_message(session: Session, entry: dict[str, Any]) -> str | None:
@@ -59,7 +137,11 @@ def check_message(session: Session, entry: dict[str, Any]) -> str | None:
         .mappings()
         .all()
     )
-    if [a["sha256"] for a in attachments] != evidence.get("attachments", []):
+    recorded = list(evidence.get("attachments", []))
+    if [a["sha256"] for a in attachments] != recorded:
+        extra = [a for a in attachments if a["sha256"] not in recorded]
+        if extra:
+            return f"message {message_id}: attachment {extra[0]['id']} is not among the recorded attachments"
         return f"message {message_id}: the attachments differ from the recorded ones"
     for attachment in attachments:
         problem = check_file(attachment["sha256"], session)
@@ -67,7 +149,7 @@ def check_message(session: Session, entry: dict[str, Any]) -> str | None:
             return f"message {message_id}, attachment {attachment['id']}: {problem}"
     if message_fingerprint(row, attachments) != evidence.get("row_sha256"):
         return f"message {message_id}: the stored row differs from the recorded one"
-    return None
+    return _by(session, f"message {message_id}", "recorded_by", row["recorded_by"], entry)
 
 
 def check_file(sha256: str, session: Session | None = None) -> str | None:
@@ -82,11 +164,37 @@ def check_file(sha256: str, session: Session | None = None) -> str | None:
 
 
 def check_document(session: Session, entry: dict[str, Any]) -> str | None:
-    """An attached order document's file still has the content its audit entry recorded."""
-    for name, sha256 in sorted((entry.get("evidence") or {}).items()):
+    """An attached order document's row is the one its audit entry recorded, and its file still has
+    the content the entry recorded."""
+    authorization_id, details = _object_id(entry), entry.get("details") or {}
+    evidence = entry.get("evidence") or {}
+    document_id = details.get("document_id")
+    if type(document_id) is int:
+        row = (
+            session.connection()
+            .execute(select(_document).where(_document.c.id == document_id))
+            .mappings()
+            .first()
+        )
+        where = f"authorization {authorization_id}, document {document_id}"
+        if row is None:
+            return f"{where} is missing"
+        problem = (
+            _differs(where, "authorization", row["authorization_id"], authorization_id)
+            or _differs(where, "file", {row["filename"]: row["sha256"]}, evidence)
+            or next(
+                filter(None, (_differs(where, name, row[name], details[name])
+                              for name in ("kind", "size", "media_type") if name in details)),
+                None,
+            )
+            or _by(session, where, "uploaded_by", row["uploaded_by"], entry)
+        )
+        if problem:
+            return problem
+    for name, sha256 in sorted(evidence.items()):
         problem = check_file(str(sha256), session)
         if problem:
-            return f"authorization {_object_id(entry)}, document {name!r}: {problem}"
+            return f"authorization {authorization_id}, document {name!r}: {problem}"
     return None
 
 
@@ -108,3 +216,136 @@ def check_document_read(session: Session, entry: dict[str, Any]) -> str | None:
         if attached is None:
             return f"authorization {authorization_id}: document {name!r} read is not the one attached"
     return None
+
+
+def check_account(session: Session, entry: dict[str, Any]) -> str | None:
+    """The account's row (id, username, creation time) is the one its creation entry recorded."""
+    user_id = _object_id(entry)
+    row = (
+        session.connection()
+        .execute(select(_user.c.id, _user.c.username, _user.c.created_at).where(_user.c.id == user_id))
+        .mappings()
+        .first()
+    )
+    where = f"account {user_id}"
+    if row is None:
+        return f"{where} is missing"
+    details = entry.get("details") or {}
+    if "username" in details and row["username"] != details["username"]:
+        return _differs(where, "username", row["username"], details["username"])
+    return _row(where, account_fingerprint(row), entry.get("evidence") or {})
+
+
+def check_authorization(session: Session, entry: dict[str, Any]) -> str | None:
+    """The authorization row and the officers it names are the ones its registration recorded."""
+    authorization_id = _object_id(entry)
+    connection = session.connection()
+    row = (
+        connection.execute(select(_authorization).where(_authorization.c.id == authorization_id))
+        .mappings()
+        .first()
+    )
+    where = f"authorization {authorization_id}"
+    if row is None:
+        return f"{where} is missing"
+    officers = list(
+        connection.execute(select(_officer.c.user_id).where(_officer.c.authorization_id == authorization_id))
+        .scalars()
+    )
+    details = entry.get("details") or {}
+    names = usernames(session)
+    if isinstance(details.get("officers"), list):
+        extra = [user_id for user_id in sorted(officers) if names.get(user_id) not in details["officers"]]
+        if extra:
+            return (
+                f"{where}: {_officer.name} (authorization {authorization_id}, user {extra[0]}) names an "
+                "officer its entry did not record"
+            )
+    stored = {
+        **{name: row[name] for name in AUTHORIZATION_TERMS},
+        "platforms": list(row["platforms"]),
+        "issued_on": None if row["issued_on"] is None else row["issued_on"].isoformat(),
+        "officers": sorted(str(names.get(user_id)) for user_id in officers),
+    }
+    for name, value in stored.items():
+        if name in details:
+            recorded = sorted(details[name]) if name == "officers" else details[name]
+            problem = _differs(where, name, value, recorded)
+            if problem:
+                return problem
+    for name in _AUTHORIZATION_TIMES:
+        if name in details and row[name] != _instant(details[name]):
+            return _differs(where, name, row[name].isoformat() if row[name] else None, details[name])
+    return _by(session, where, "registered_by", row["registered_by"], entry) or _row(
+        where, authorization_fingerprint(row, officers), entry.get("evidence") or {}
+    )
+
+
+def check_decision(session: Session, entry: dict[str, Any]) -> str | None:
+    """The decision on the review is the one its entry recorded."""
+    review_id = _object_id(entry)
+    row = (
+        session.connection()
+        .execute(select(_decision).where(_decision.c.review_id == review_id))
+        .mappings()
+        .first()
+    )
+    where = f"review {review_id}"
+    if row is None:
+        return f"{where}: its decision is missing"
+    details = entry.get("details") or {}
+    stored = {"decision": row["decision"], "rationale": row["rationale"], "profiles": list(row["profiles"])}
+    for name, value in stored.items():
+        if name in details:
+            problem = _differs(f"{where}, decision {row['id']}", name, value, details[name])
+            if problem:
+                return problem
+    return _by(session, where, "decided_by", row["decided_by"], entry) or _row(
+        f"{where}, decision {row['id']}", decision_fingerprint(row), entry.get("evidence") or {}
+    )
+
+
+def check_profile_change(session: Session, entry: dict[str, Any]) -> str | None:
+    """The profile and the change of its status that the entry records are as it recorded them.
+
+    An entry names its change's row (``details.transition``); one recorded before row hashes is the
+    n-th change of its profile, n counting the entries of that profile met so far, in index order.
+    """
+    profile_id = _object_id(entry)
+    connection = session.connection()
+    profile = connection.execute(select(_profile).where(_profile.c.id == profile_id)).mappings().first()
+    where = f"profile {profile_id}"
+    if profile is None:
+        return f"{where} is missing"
+    details, evidence = entry.get("details") or {}, entry.get("evidence") or {}
+    met: dict[int, int] = session.info.setdefault(_PROFILE_CHANGES, {})
+    position = met.get(profile_id or 0, 0)
+    met[profile_id or 0] = position + 1
+    named = details.get("transition")
+    query = select(_transition).where(_transition.c.profile_id == profile_id)
+    if type(named) is int:
+        query = query.where(_transition.c.id == named)
+    else:
+        query = query.order_by(_transition.c.id).offset(position).limit(1)
+    change = connection.execute(query).mappings().first()
+    if change is None:
+        return f"{where}: the change its entry records is missing" + (
+            f" (profile_transition {named})" if type(named) is int else ""
+        )
+    at = f"{where}, change {change['id']}"
+    compared = [(where, name, profile[name], name) for name in ("platform", "handle")]
+    compared += [(at, column, change[column], name) for name, column in _CHANGE_FIELDS]
+    if entry.get("action") == "profile.propose":
+        compared += [(where, name, profile[name], name) for name in ("persona", "authorization_id")]
+    checks = [_differs(place, field, value, details[name]) for place, field, value, name in compared
+              if name in details]
+    checks += [
+        _differs(at, "actor", change["actor"], entry.get("actor")),
+        _row(at, transition_fingerprint(change), evidence),
+    ]
+    if entry.get("action") == "profile.propose":
+        checks += [
+            _by(session, where, "proposed_by", profile["proposed_by"], entry),
+            _row(where, profile_fingerprint(profile), evidence, "profile_row_sha256"),
+        ]
+    return next(filter(None, checks), None)

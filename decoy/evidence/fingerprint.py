@@ -1,15 +1,17 @@
-"""Content hashes of evidence rows, recorded in the audit log and recomputed by `decoy audit verify`.
+"""Content hashes of evidence and legal-record rows, recorded in the audit log and recomputed by
+`decoy audit verify` (and, for the legal records, by the bundle verifier from the bundle's files).
 
 A row's fingerprint is the SHA-256 of the canonical JSON (the audit log's own encoding) of every
 column that carries meaning, so that any change to a stored row, made by someone who bypassed the
-database's triggers, no longer matches the hash in its signed audit entry.
+database's triggers, no longer matches the hash in its signed audit entry. Who did something is the
+account's id (a username is shown, an id is what the row holds); docs/evidence-format.md, "Row hashes".
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
-from datetime import datetime
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
 from typing import Any
 
 from audit.entry import canonical_json, format_time
@@ -22,6 +24,95 @@ def text_sha256(text: str) -> str:
 
 def _time(moment: datetime | None) -> str | None:
     return None if moment is None else format_time(moment)
+
+
+def _sha256(columns: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical_json(columns)).hexdigest()
+
+
+#: The columns of an order hashed as they are (the times, ids and officers are added in their forms).
+AUTHORIZATION_TERMS = (
+    "reference", "kind", "authority", "issuer_name", "legal_basis", "offence", "suspect_description",
+    "justification", "method", "persona_constraints", "conditions", "review_interval_days",
+    "platforms", "may_initiate_contact", "max_profiles", "supersedes_id",
+)
+
+
+def authorization_fingerprint(row: Mapping[str, Any], officer_ids: Iterable[int]) -> str:
+    """The fingerprint of an authorization row with the ids of the officers it names."""
+    issued_on: date | None = row["issued_on"]
+    return _sha256(
+        {
+            "id": row["id"],
+            "operation_id": row["operation_id"],
+            **{name: row[name] for name in AUTHORIZATION_TERMS},
+            "platforms": list(row["platforms"]),
+            "issued_on": None if issued_on is None else issued_on.isoformat(),
+            "valid_from": _time(row["valid_from"]),
+            "valid_until": _time(row["valid_until"]),
+            "written_order_due": _time(row["written_order_due"]),
+            "registered_by": row["registered_by"],
+            "registered_at": _time(row["registered_at"]),
+            "officers": sorted(officer_ids),
+        }
+    )
+
+
+def decision_fingerprint(row: Mapping[str, Any]) -> str:
+    """The fingerprint of a review decision row."""
+    return _sha256(
+        {
+            "id": row["id"],
+            "review_id": row["review_id"],
+            "decision": row["decision"],
+            "rationale": row["rationale"],
+            "decided_by": row["decided_by"],
+            "decided_at": _time(row["decided_at"]),
+            "profiles": list(row["profiles"]),
+        }
+    )
+
+
+def profile_fingerprint(row: Mapping[str, Any]) -> str:
+    """The fingerprint of a profile's columns that never change (its status and approval follow its
+    transitions)."""
+    return _sha256(
+        {
+            "id": row["id"],
+            "operation_id": row["operation_id"],
+            "authorization_id": row["authorization_id"],
+            "platform": row["platform"],
+            "handle": row["handle"],
+            "persona": row["persona"],
+            "proposed_by": row["proposed_by"],
+            "proposed_at": _time(row["proposed_at"]),
+        }
+    )
+
+
+def transition_fingerprint(row: Mapping[str, Any]) -> str:
+    """The fingerprint of one change of a profile's status (a profile_transition row)."""
+    return _sha256(
+        {
+            "id": row["id"],
+            "profile_id": row["profile_id"],
+            "from_status": row["from_status"],
+            "to_status": row["to_status"],
+            "actor": row["actor"],
+            "reason": row["reason"],
+            "at": _time(row["at"]),
+        }
+    )
+
+
+def account_fingerprint(row: Mapping[str, Any]) -> str:
+    """The fingerprint of an account's identity: its id, username and creation time (never changed)."""
+    return _sha256({"id": row["id"], "username": row["username"], "created_at": _time(row["created_at"])})
+
+
+def transition_evidence(transition: Any) -> dict[str, str]:
+    """The evidence of an entry that records a change of a profile's status: its row's fingerprint."""
+    return {"row_sha256": transition_fingerprint(columns(transition))}
 
 
 def contact_fingerprint(row: Mapping[str, Any]) -> str:

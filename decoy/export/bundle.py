@@ -279,6 +279,10 @@ publishes (or with checkpoints published earlier) rather than trusting the copy 
 5. For every message in `contacts/*/transcript.json`, the SHA-256 of the UTF-8 text equals
    `evidence.body_sha256` in its `message.create` audit entry, and every attachment's SHA-256 (the file
    `attachments/<sha256>`) is listed in the entry's `evidence.attachments`.
+6. Every authorization in `authorizations.json`, decision in `reviews.json` and profile and change of
+   status in `profiles.json` has its audit entry (`authorization.register`, `review.decide`,
+   `profile.*`), whose `evidence.row_sha256` is the SHA-256 of the record's columns in canonical JSON;
+   every name shown as who did something is that entry's `actor`.
 
 Entries of other operations are not in this bundle; their leaves appear only as hashes inside the
 proofs, which reveal nothing of their content.

@@ -103,10 +103,14 @@ def authorization_records(session: Session, operation_id: int, names: Usernames)
                 "registered_at": iso(authorization.registered_at),
                 "written_order_due": iso(authorization.written_order_due),
                 "registered_by": names(authorization.registered_by),
+                # The ids, which never change, are what the entry's row hash covers; names are shown.
+                "registered_by_id": authorization.registered_by,
                 "officers": sorted(filter(None, (names(user_id) for user_id in officers))),
+                "officer_ids": sorted(officers),
                 "superseded": authorization.id in superseded,
                 "documents": [
                     {
+                        "id": d.id,
                         "kind": d.kind,
                         "filename": d.filename,
                         "sha256": d.sha256,
@@ -139,17 +143,20 @@ def profile_records(session: Session, operation_id: int, names: Usernames) -> li
         records.append(
             {
                 "id": profile.id,
+                "operation_id": profile.operation_id,
                 "authorization_id": profile.authorization_id,
                 "platform": profile.platform,
                 "handle": profile.handle,
                 "persona": profile.persona,
                 "status": profile.status,
                 "proposed_by": names(profile.proposed_by),
+                "proposed_by_id": profile.proposed_by,
                 "proposed_at": iso(profile.proposed_at),
                 "approved_by": names(profile.approved_by),
                 "approved_at": iso(profile.approved_at),
                 "history": [
                     {
+                        "id": t.id,
                         "from": t.from_status,
                         "to": t.to_status,
                         "actor": t.actor,
@@ -243,10 +250,21 @@ def review_records(
     session: Session, operation_id: int, names: Usernames, zone: ZoneInfo
 ) -> list[dict[str, Any]]:
     """The operation's legal reviews with their decisions, then the automatic enforcement actions."""
-    from ..models.reviews import EnforcementAction
+    from ..models.reviews import EnforcementAction, ReviewDecision
     from ..reviews.services import operation_records
 
     records = operation_records(session, operation_id)
+    decided = {
+        d.review_id: d
+        for d in session.exec(
+            select(ReviewDecision).where(col(ReviewDecision.review_id).in_([r["id"] for r in records]))
+        ).all()
+    }
+    for record in records:
+        row = decided.get(record["id"])
+        if record["decision"] is not None and row is not None:
+            # The decision's row and account ids: what the entry's row hash covers.
+            record["decision"].update({"id": row.id, "decided_by_id": row.decided_by})
     for action in session.exec(
         select(EnforcementAction)
         .where(EnforcementAction.operation_id == operation_id)

@@ -11,7 +11,16 @@ from sqlmodel import Session
 
 from audit.verify import EntryCheck
 
-from ..evidence.checks import check_contact, check_document, check_document_read, check_message
+from ..evidence.checks import (
+    check_account,
+    check_authorization,
+    check_contact,
+    check_decision,
+    check_document,
+    check_document_read,
+    check_message,
+    check_profile_change,
+)
 
 #: A check of one entry's evidence, read in a session: a failure reason, or None.
 SessionCheck = Callable[[Session, dict[str, Any]], str | None]
@@ -20,10 +29,17 @@ SessionCheck = Callable[[Session, dict[str, Any]], str | None]
 #: recorded with evidence and in neither mapping fails tests/decoy/integrity/test_evidence_checks.py.
 EVIDENCE_CHECKS: Mapping[str, SessionCheck] = MappingProxyType(
     {
+        "account.create": check_account,
         "contact.create": check_contact,
         "message.create": check_message,
+        "authorization.register": check_authorization,
         "authorization.document_attach": check_document,
         "authorization.document_read": check_document_read,
+        "review.decide": check_decision,
+        "profile.propose": check_profile_change,
+        "profile.approve": check_profile_change,
+        "profile.suspend": check_profile_change,
+        "profile.retire": check_profile_change,
     }
 )
 #: Actions whose ``evidence`` hashes name nothing that is stored, so nothing can be re-hashed; why.
@@ -39,6 +55,13 @@ def entry_checks(session: Session) -> dict[str, EntryCheck]:
     """The verifier's checks (``checks=`` of audit.verify.verify_store), each reading in ``session``."""
 
     def bound(check: SessionCheck) -> EntryCheck:
-        return lambda _index, entry: check(session, entry)
+        def run(_index: int, entry: dict[str, Any]) -> str | None:
+            try:
+                return check(session, entry)
+            except (KeyError, TypeError, ValueError, AttributeError) as error:
+                # A malformed field of a valid entry (a time that is no time): a failure, not a crash.
+                return f"its record cannot be checked: {error!r}"
+
+        return run
 
     return {action: bound(check) for action, check in EVIDENCE_CHECKS.items()}

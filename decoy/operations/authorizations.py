@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from .. import access, audit_bridge, blobstore, clock
 from ..auth import services as accounts
 from ..errors import Forbidden, InvalidInput, NotFound, RuleViolation, TooLarge
+from ..evidence.fingerprint import authorization_fingerprint, columns
 from ..models import Authorization, AuthorizationDocument, AuthorizationKind, AuthorizationOfficer, Role, User
 from .guards import clean
 from .rules import successor
@@ -277,6 +278,11 @@ def _record_registration(
         object_type="authorization",
         object_id=authorization.id,
         operation_id=authorization.operation_id,
+        evidence={
+            "row_sha256": authorization_fingerprint(
+                columns(authorization), [officer.id for officer in named]
+            )
+        },
         details=details,
     )
 

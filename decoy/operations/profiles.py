@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from .. import access, audit_bridge, clock
 from ..errors import Forbidden, InvalidInput, NotFound, RuleViolation
+from ..evidence.fingerprint import columns, profile_fingerprint, transition_evidence
 from ..models import Authorization, Operation, Profile, ProfileStatus, ProfileTransition, Role
 from . import labels
 from .guards import clean, require_open, require_supervisor_member
@@ -66,7 +67,13 @@ def _locked_profile(session: Session, actor: Any, profile_id: int) -> Profile:
 
 
 def _record(
-    session: Session, actor: Any, action: str, profile: Profile, transition: ProfileTransition, **details: Any
+    session: Session,
+    actor: Any,
+    action: str,
+    profile: Profile,
+    transition: ProfileTransition,
+    evidence: dict[str, str] | None = None,
+    **details: Any,
 ) -> None:
     audit_bridge.record(
         session,
@@ -75,7 +82,9 @@ def _record(
         object_type="profile",
         object_id=profile.id,
         operation_id=profile.operation_id,
+        evidence={**transition_evidence(transition), **(evidence or {})},
         details={
+            "transition": transition.id,
             "from": transition.from_status,
             "to": transition.to_status,
             "reason": transition.reason,
@@ -150,6 +159,7 @@ def propose_profile(
         "profile.propose",
         profile,
         transition,
+        {"profile_row_sha256": profile_fingerprint(columns(profile))},
         authorization_id=authorization_id,
         persona=persona,
     )

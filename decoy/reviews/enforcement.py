@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from .. import access, audit_bridge, clock
 from ..errors import RuleViolation
+from ..evidence.fingerprint import transition_evidence
 from ..models import (
     Decision,
     EnforcementAction,
@@ -91,7 +92,9 @@ def retire_by_decision(session: Session, actor: Any, profile_id: int, reason: st
         object_type="profile",
         object_id=profile_id,
         operation_id=profile.operation_id,
+        evidence=transition_evidence(transition),
         details={
+            "transition": transition.id,
             "from": transition.from_status,
             "to": transition.to_status,
             "reason": reason,

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from .. import access, audit_bridge, clock
 from ..errors import Forbidden, InvalidInput, NotFound, RuleViolation
+from ..evidence.fingerprint import columns, decision_fingerprint
 from ..models import (
     Authorization,
     Decision,
@@ -222,6 +223,7 @@ def decide_review(*, session: Session, actor: Any, review_id: int, decision: Any
         object_type="review",
         object_id=review.id,
         operation_id=review.operation_id,
+        evidence={"row_sha256": decision_fingerprint(columns(record))},
         details={
             "decision": decision,
             "rationale": rationale,

@@ -74,6 +74,7 @@ REVISION_ONLY: dict[str, dict[str, dict[str, str]]] = {
             "trigger evidence_blob_no_delete": "a405299e17d2dd53",
             "trigger evidence_blob_no_update": "bf203997cf0e53e6",
         },
+        "0010": {"trigger user_account_identity_frozen": "8d1e84a0a7f754ce"},
     },
     "postgresql": {
         "0002": {
@@ -94,6 +95,10 @@ REVISION_ONLY: dict[str, dict[str, dict[str, str]]] = {
             "function decoy_record_message(integer,integer,integer,character varying,"
             "timestamp with time zone,integer,timestamp with time zone,integer,text,character varying,"
             "integer,json,bigint,bytea,bytea)": "b3e1db60662cb51e",
+        },
+        "0010": {
+            "function decoy_account_identity_frozen()": "895e5573e7c11cbb",
+            "trigger user_account_identity_frozen": "0c04aa8ab408f004",
         },
     },
 }
