@@ -1,6 +1,8 @@
-"""Command line verifier: ``python -m audit verify BUNDLE.zip [--key KEY]``.
+"""Command line verifier: ``python -m audit verify BUNDLE.zip [--key KEY] [--checkpoint NOTES]``.
 
-Exit status 0 when the bundle is intact, 1 when it is not, 2 on a usage error.
+Exit status 0 when the bundle is intact and its key is vouched for (``--key``, or a published checkpoint
+given with ``--checkpoint``), 1 when it is not intact, 2 when it is intact but nothing vouches for the key
+inside it (a forger re-signs with a key of their own), and 2 on a usage error.
 """
 
 from __future__ import annotations
@@ -11,7 +13,15 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from audit.bundle import verify_bundle
-from audit.evidence_bundle import EVIDENCE_BUNDLE_CHECKS
+from audit.checkpoint import CheckpointError, split_published
+from audit.evidence_bundle import EVIDENCE_BUNDLE_CHECKS, EVIDENCE_BUNDLE_NOTES
+
+UNVERIFIED = 2
+HOW_TO_VOUCH = (
+    "the key inside the bundle is unverified: pass the log's key, obtained independently, with --key "
+    "(the integrity page, GET /api/v1/audit/public-key), or a checkpoint the log published with "
+    "--checkpoint (the published checkpoints file, or the note sent to the legal officers)"
+)
 
 
 def _key_text(value: str | None) -> str | None:
@@ -24,13 +34,30 @@ def _key_text(value: str | None) -> str | None:
     return value.strip()
 
 
+def _published(value: str | None) -> list[str]:
+    """The signed notes in a file: one checkpoint note, or a published file of them."""
+    if value is None:
+        return []
+    text = Path(value).read_text(encoding="utf-8").replace("\r\n", "\n")
+    # A note copied from a mail may have lost its final newline.
+    notes = split_published(text.rstrip("\n") + "\n\n")
+    if not notes:
+        raise CheckpointError("it holds no signed note")
+    return notes
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return its exit status."""
     parser = argparse.ArgumentParser(prog="python -m audit", description="Verify a Decoy evidence bundle.")
     commands = parser.add_subparsers(dest="command", required=True)
     verify = commands.add_parser("verify", help="verify an evidence bundle (ZIP)")
     verify.add_argument("path", help="the bundle")
-    verify.add_argument("--key", help="the expected verifier key, or a file holding it")
+    verify.add_argument("--key", help="the log's verifier key, obtained independently, or a file holding it")
+    verify.add_argument(
+        "--checkpoint",
+        metavar="NOTES",
+        help="a file holding a checkpoint the log published (a signed note), or the published file of them",
+    )
     arguments = parser.parse_args(argv)
 
     bundle = Path(arguments.path)
@@ -42,17 +69,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         print(f"error: cannot read the key: {exc}", file=sys.stderr)
         return 2
+    try:
+        published = _published(arguments.checkpoint)
+    except (OSError, UnicodeDecodeError, CheckpointError) as exc:
+        print(f"error: cannot read the published checkpoint {arguments.checkpoint}: {exc}", file=sys.stderr)
+        return 2
 
-    report = verify_bundle(bundle, expected_key=expected, checks=EVIDENCE_BUNDLE_CHECKS)
-    if report.ok:
-        print(f"OK {bundle}: {report.reason}")
-        return 0
-    print(f"FAILED {bundle}: {report.reason}")
-    if report.first_bad_index is not None:
-        print(f"first bad entry: {report.first_bad_index}")
-    if report.file is not None:
-        print(f"file: {report.file}")
-    return 1
+    report = verify_bundle(
+        bundle,
+        expected_key=expected,
+        published=published,
+        checks=EVIDENCE_BUNDLE_CHECKS,
+        notes=EVIDENCE_BUNDLE_NOTES,
+    )
+    if not report.ok:
+        print(f"FAILED {bundle}: {report.reason}")
+        if report.first_bad_index is not None:
+            print(f"first bad entry: {report.first_bad_index}")
+        if report.file is not None:
+            print(f"file: {report.file}")
+        return 1
+    for note in report.notes:
+        print(f"note: {note}")
+    if not report.trusted:
+        print(f"KEY UNVERIFIED {bundle}: {report.reason}")
+        print(HOW_TO_VOUCH)
+        return UNVERIFIED
+    print(f"OK {bundle}: {report.reason}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ __all__ = [
     "MANIFEST_SIGNATURE_PATH",
     "PUBLIC_KEY_PATH",
     "BundleCheck",
+    "BundleNote",
     "VerifyReport",
     "consistency_json",
     "entry_line",
@@ -48,11 +49,18 @@ CONSISTENCY_PATH = "audit/consistency.json"
 #: A check of a bundle's other files against its proven entries (by index): a failure reason naming
 #: the file or entry, or None. Decoy's evidence bundles: audit.evidence_bundle.EVIDENCE_BUNDLE_CHECKS.
 BundleCheck = Callable[[zipfile.ZipFile, dict[int, dict[str, Any]]], str | None]
+#: A remark on an intact bundle's proven entries (by index) that is no failure, or None.
+BundleNote = Callable[[dict[int, dict[str, Any]]], str | None]
 
 
 @dataclass(frozen=True)
 class VerifyReport:
-    """The outcome of a verification; ``first_bad_index`` and ``file`` name what failed first."""
+    """The outcome of a verification; ``first_bad_index`` and ``file`` name what failed first.
+
+    ``ok``: intact, as far as the key that signed it goes. For a bundle, whose key travels inside it,
+    ``vouched_by`` says what vouches for that key (the key given out of band, or a published checkpoint);
+    None means nothing does, and ``trusted`` is false: a forger re-signs with a key of their own.
+    """
 
     ok: bool
     first_bad_index: int | None
@@ -60,6 +68,13 @@ class VerifyReport:
     entries: int
     checkpoints: int
     file: str | None = None
+    vouched_by: str | None = None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def trusted(self) -> bool:
+        """Intact, and signed by a key vouched for from outside the bundle."""
+        return self.ok and self.vouched_by is not None
 
 
 class _Failure(Exception):
@@ -241,9 +256,12 @@ def _check_entries(bundle: zipfile.ZipFile, checkpoint: Checkpoint) -> dict[int,
     return decoded
 
 
-def _check_consistency(bundle: zipfile.ZipFile, verifier: Verifier, checkpoint: Checkpoint) -> int:
+def _check_consistency(
+    bundle: zipfile.ZipFile, verifier: Verifier, checkpoint: Checkpoint
+) -> Checkpoint | None:
+    """The earlier checkpoint audit/consistency.json proves the bundle's extends, if it is present."""
     if CONSISTENCY_PATH not in bundle.namelist():
-        return 0
+        return None
     try:
         record = json.loads(_text(bundle, CONSISTENCY_PATH))
         previous = verifier.verify_note(record["previous_checkpoint"], origin=checkpoint.origin)
@@ -258,13 +276,62 @@ def _check_consistency(bundle: zipfile.ZipFile, verifier: Verifier, checkpoint: 
             f"{CONSISTENCY_PATH}: the checkpoint does not extend the previous one (size {previous.size})",
             file=CONSISTENCY_PATH,
         )
-    return 1
+    return previous
+
+
+def _vouch(
+    verifier: Verifier, checkpoint: Checkpoint, previous: Checkpoint | None, published: Sequence[str]
+) -> str | None:
+    """What among the published checkpoints vouches for the bundle's key, or None.
+
+    A published note signed by the bundle's key, at the bundle checkpoint's size or at the size its
+    consistency proof starts from, with the same root, vouches for the key and for the bundle's tree.
+    One at either size with another root is a fork: the bundle is refused.
+    """
+    signed: list[Checkpoint] = []
+    for note in published:
+        try:
+            signed.append(verifier.verify_note(note, origin=checkpoint.origin))
+        except CheckpointError:
+            continue  # another log's or another key's note
+    if not signed:
+        raise _Failure(
+            f"none of the {len(published)} published checkpoints given is signed by the bundle's key "
+            f"{verifier.key_text()}: that key is not the log's",
+            file=PUBLIC_KEY_PATH,
+        )
+    known = [checkpoint] + ([previous] if previous is not None else [])
+    matched: list[int] = []
+    for candidate in signed:
+        for ours in known:
+            if candidate.size != ours.size:
+                continue
+            if candidate.root != ours.root:
+                where = CHECKPOINT_PATH if ours is checkpoint else CONSISTENCY_PATH
+                raise _Failure(
+                    f"{where}: a published checkpoint of size {ours.size} has another root (a forked log)",
+                    file=where,
+                )
+            matched.append(candidate.size)
+    # The bundle's own checkpoint, when it was published, before the one its proof starts from.
+    return f"the published checkpoint of size {max(matched)}" if matched else None
 
 
 def verify_bundle(
-    path: str | os.PathLike[str], expected_key: str | None = None, *, checks: Iterable[BundleCheck] = ()
+    path: str | os.PathLike[str],
+    expected_key: str | None = None,
+    *,
+    published: Sequence[str] = (),
+    checks: Iterable[BundleCheck] = (),
+    notes: Iterable[BundleNote] = (),
 ) -> VerifyReport:
-    """Verify an evidence bundle: manifest, checkpoint signature, entries and proofs, then ``checks``."""
+    """Verify an evidence bundle: manifest, checkpoint signature, entries and proofs, then ``checks``.
+
+    The bundle carries its own key, so an intact report proves nothing about who signed it unless the
+    key is vouched for (``vouched_by``): by ``expected_key`` (given out of band), or by ``published``
+    (signed notes published by the log) holding the bundle's checkpoint or the one its consistency proof
+    starts from. ``notes`` remark on the proven entries of an intact bundle.
+    """
     entries = checkpoints = 0
     try:
         with zipfile.ZipFile(path) as bundle:
@@ -273,13 +340,18 @@ def verify_bundle(
             checkpoints = 1
             decoded = _check_entries(bundle, checkpoint)
             entries = len(decoded)
-            checkpoints += _check_consistency(bundle, verifier, checkpoint)
+            previous = _check_consistency(bundle, verifier, checkpoint)
+            checkpoints += previous is not None
             for check in checks:
                 problem = check(bundle, decoded)
                 if problem is not None:
                     raise _Failure(problem)
             # Last: the signature binds the manifest, and so every file it lists, to the log's key.
             _check_manifest_signature(bundle, verifier)
+            vouched_by = "the key given" if expected_key is not None else None
+            if published:
+                vouched_by = _vouch(verifier, checkpoint, previous, published) or vouched_by
+            remarks = tuple(filter(None, (note(decoded) for note in notes)))
     except _Failure as failure:
         return VerifyReport(False, failure.index, failure.reason, entries, checkpoints, failure.file)
     except (
@@ -294,10 +366,9 @@ def verify_bundle(
         return VerifyReport(False, None, f"the bundle is not a readable ZIP: {exc}", entries, checkpoints)
     except Exception as exc:  # a damaged archive can make zipfile raise almost anything
         return VerifyReport(False, None, f"the bundle is damaged: {exc!r}", entries, checkpoints)
-    return VerifyReport(
-        True,
-        None,
-        f"intact: {entries} entries proven in checkpoint {checkpoint.origin} size {checkpoint.size}",
-        entries,
-        checkpoints,
-    )
+    reason = f"intact: {entries} entries proven in checkpoint {checkpoint.origin} size {checkpoint.size}"
+    if vouched_by is None:
+        reason += f", signed by the key inside the bundle ({verifier.key_text()}), which nothing vouches for"
+    else:
+        reason += f", signed by {verifier.key_text()}, vouched for by {vouched_by}"
+    return VerifyReport(True, None, reason, entries, checkpoints, None, vouched_by, remarks)

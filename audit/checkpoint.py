@@ -31,6 +31,7 @@ __all__ = [
     "load_signer",
     "publish",
     "read_published",
+    "split_published",
     "write_private_key",
 ]
 
@@ -316,7 +317,11 @@ def publish(note_text: str, path: str | os.PathLike[str]) -> None:
 
 def read_published(path: str | os.PathLike[str]) -> list[str]:
     """Return the signed notes in a file written by publish, oldest first."""
-    content = Path(path).read_text(encoding="utf-8")
+    return split_published(Path(path).read_text(encoding="utf-8"))
+
+
+def split_published(content: str) -> list[str]:
+    """Return the signed notes in published text (notes separated by blank lines), oldest first."""
     notes: list[str] = []
     current: list[str] = []
     in_signatures = False

@@ -24,17 +24,19 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from audit.bundle import BundleCheck
+from audit.bundle import BundleCheck, BundleNote
 from audit.entry import canonical_json, format_time
 
 __all__ = [
     "EVIDENCE_BUNDLE_CHECKS",
+    "EVIDENCE_BUNDLE_NOTES",
     "ROW_HASHED_ACTIONS",
     "authorization_row_sha256",
     "check_legal_records",
     "check_transcripts",
     "decision_row_sha256",
     "profile_row_sha256",
+    "rows_without_hash",
     "transition_row_sha256",
 ]
 
@@ -442,5 +444,28 @@ def check_legal_records(bundle: zipfile.ZipFile, entries: Entries) -> str | None
     return None
 
 
+def rows_without_hash(entries: Entries) -> list[int]:
+    """The indexes of legal-record entries recorded before row hashes (no ``row_sha256``)."""
+    return [
+        index
+        for index, entry in sorted(entries.items())
+        if entry.get("action") in ROW_HASHED_ACTIONS and "row_sha256" not in (entry.get("evidence") or {})
+    ]
+
+
+def note_rows_without_hash(entries: Entries) -> str | None:
+    """A note naming the entries recorded before row hashes, which were checked for what they carry."""
+    found = rows_without_hash(entries)
+    if not found:
+        return None
+    shown = ", ".join(map(str, found[:10])) + (", …" if len(found) > 10 else "")
+    return (
+        "entries recorded before row hashes, whose records were checked for the fields they carry, not "
+        f"for every column: {len(found)} ({shown})"
+    )
+
+
 #: Every check of an evidence bundle's files, in the order they run (after the audit part's own).
 EVIDENCE_BUNDLE_CHECKS: tuple[BundleCheck, ...] = (check_transcripts, check_legal_records)
+#: The remarks on an intact evidence bundle.
+EVIDENCE_BUNDLE_NOTES: tuple[BundleNote, ...] = (note_rows_without_hash,)

@@ -1,4 +1,5 @@
-"""API endpoints of the audit log for legal officers: checkpoint, entries and RFC 9162 proofs."""
+"""API endpoints of the audit log: its public key for anyone signed in; checkpoint, entries and RFC 9162
+proofs for legal officers."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from .. import audit_bridge
 from ..auth.principal import require_roles
 from ..db import get_session
 from ..errors import InvalidInput, NotFound
+from ..integrity.checkpoints import get_signer
 from ..models.schemas import Output, Page, Query
 from . import bp
 from .inputs import read_query
@@ -80,6 +82,12 @@ class ConsistencyProof(Output):
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
+
+
+@route(bp, "/audit/public-key", answer=Content(("text/plain",), {"type": "string"}))
+def audit_public_key() -> Response:
+    """The log's verifier key (one line), to check evidence bundles against; any signed-in account."""
+    return Response(get_signer().verifier_key_text() + "\n", mimetype="text/plain")
 
 
 @route(bp, "/audit/checkpoint", answer=Content(("text/plain",), {"type": "string"}), errors=(403, 404))

@@ -18,13 +18,17 @@ def audit_group() -> None:
 @audit_group.command("verify")
 @click.argument("bundle", required=False, type=click.Path(dir_okay=False, path_type=Path))
 def verify(bundle: Path | None) -> None:
-    """Exit 0 when the log (or BUNDLE.zip) is intact; else exit 1 naming the first bad entry."""
+    """Exit 0 when the log (or BUNDLE.zip, signed by this server's key) is intact; else exit 1 naming
+    the first bad entry."""
     if bundle is not None:
-        from audit.bundle import verify_bundle
-        from audit.evidence_bundle import EVIDENCE_BUNDLE_CHECKS
+        from ..integrity.checkpoints import verify_bundle_file
 
-        report = verify_bundle(bundle, checks=EVIDENCE_BUNDLE_CHECKS)
+        app = load_app()
+        with app.app_context():
+            report = verify_bundle_file(bundle)
         if report.ok:
+            for note in report.notes:
+                click.echo(f"note: {note}")
             click.echo(f"intact: {report.entries} entries verified against the bundle's signed checkpoint")
             return
         where = "" if report.first_bad_index is None else f"first bad entry: {report.first_bad_index}; "

@@ -114,6 +114,19 @@ def verify_log() -> VerifyReport:
         )
 
 
+def verify_bundle_file(path: Path) -> VerifyReport:
+    """Verify an evidence bundle against this server's own key (not the key the bundle carries)."""
+    from audit.bundle import verify_bundle
+    from audit.evidence_bundle import EVIDENCE_BUNDLE_CHECKS, EVIDENCE_BUNDLE_NOTES
+
+    return verify_bundle(
+        path,
+        expected_key=get_signer().verifier_key_text(),
+        checks=EVIDENCE_BUNDLE_CHECKS,
+        notes=EVIDENCE_BUNDLE_NOTES,
+    )
+
+
 def record_verification(session: Session, *, trigger: str, actor: str) -> VerificationRun:
     """Verify the log (on a snapshot of its own), keep the result and record the run in the log."""
     started = clock.now()

@@ -90,6 +90,7 @@ EXPECTATIONS: dict[str, Rule] = {
     "admin.deactivate POST": ADMIN,
     "admin.reset_second_factor POST": ADMIN,
     # the audit log and integrity
+    "api.audit_public_key GET": SIGNED_IN,
     "api.audit_checkpoint GET": LEGAL,
     "api.audit_entries GET": LEGAL,
     "api.audit_inclusion_proof GET": LEGAL,

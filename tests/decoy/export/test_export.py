@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import re
@@ -13,8 +14,10 @@ import pytest
 from pypdf import PdfReader
 
 from audit import bundle as audit_bundle
+from audit.checkpoint import Checkpoint, Signer, split_note
 from audit.evidence_bundle import EVIDENCE_BUNDLE_CHECKS
 from decoy.cli import main
+from decoy.integrity.checkpoints import checkpoint_file
 from tests.factories import make_authorization, make_operation, make_profile
 
 
@@ -87,7 +90,9 @@ def _export(runner, operation, path):
     return path
 
 
-def test_bundle_verifies_offline_with_the_standalone_verifier(app, runner, two_operations, tmp_path):
+def test_bundle_verifies_offline_with_the_standalone_verifier(
+    app, client, factory, runner, two_operations, tmp_path
+):
     bundle = _export(runner, two_operations[0], tmp_path / "lantern.zip")
     report = verify_bundle(bundle)
     assert report.ok, report.reason
@@ -107,15 +112,92 @@ def test_bundle_verifies_offline_with_the_standalone_verifier(app, runner, two_o
         assert expected in names
     assert any(re.fullmatch(r"contacts/\d+/transcript\.(json|csv|pdf)", n) for n in names)
     assert any(n.startswith("attachments/") for n in names)
-    done = subprocess.run(
-        [sys.executable, "-m", "audit", "verify", str(bundle)],
+    key = _public_key(client, factory)
+    assert _offline(bundle, "--key", key).returncode == 0
+    with app.app_context():
+        published = str(checkpoint_file())
+    done = _offline(bundle, "--checkpoint", published)
+    assert done.returncode == 0, done.stdout + done.stderr
+    # Without a key from elsewhere, the key inside the bundle vouches for nothing.
+    done = _offline(bundle)
+    assert done.returncode == 2 and "KEY UNVERIFIED" in done.stdout, done.stdout + done.stderr
+    assert runner.invoke(main, ["audit", "verify", str(bundle)]).exit_code == 0
+
+
+def _offline(bundle, *options):
+    """``python -m audit verify`` in a process of its own, as a court's expert runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "audit", "verify", str(bundle), *options],
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert runner.invoke(main, ["audit", "verify", str(bundle)]).exit_code == 0
+
+
+def _public_key(client, factory):
+    """The log's key as any signed-in account fetches it, outside any bundle."""
+    answer = client.get("/api/v1/audit/public-key", headers=_bearer(factory, "dora"))
+    assert answer.status_code == 200 and answer.mimetype == "text/plain"
+    return answer.get_data(as_text=True).strip()
+
+
+def _forge(source, target):
+    """What a forger does to a bundle: change a file (here VERIFY.md), then sign the checkpoint, the
+    previous checkpoint and the manifest again with a key of their own, and put that key in."""
+    forger = Signer.generate("decoy.invalid/audit")
+    with zipfile.ZipFile(source) as original:
+        files = {name: original.read(name) for name in original.namelist()}
+    files["VERIFY.md"] = b"Pass the key in audit/public_key.txt.\n"
+    files["audit/public_key.txt"] = (forger.verifier_key_text() + "\n").encode()
+    files["audit/checkpoint.txt"] = _resigned(forger, files["audit/checkpoint.txt"].decode()).encode()
+    record = json.loads(files["audit/consistency.json"])
+    record["previous_checkpoint"] = _resigned(forger, record["previous_checkpoint"])
+    files["audit/consistency.json"] = json.dumps(record).encode()
+    listed = {
+        name: (hashlib.sha256(data).hexdigest(), len(data))
+        for name, data in files.items()
+        if name not in ("manifest.json", "manifest.sig")
+    }
+    files["manifest.json"] = audit_bundle.manifest_json(listed)
+    files["manifest.sig"] = forger.sign_text(audit_bundle.manifest_note_text(files["manifest.json"])).encode()
+    with zipfile.ZipFile(target, "w") as copy:
+        for name, data in files.items():
+            copy.writestr(name, data)
+    return target
+
+
+def _resigned(forger, note):
+    text, _signatures = split_note(note)
+    return forger.sign(Checkpoint.parse(text))
+
+
+def test_a_bundle_signed_again_by_a_forger_is_not_vouched_for(
+    app, client, factory, runner, two_operations, tmp_path
+):
+    _export(runner, two_operations[0], tmp_path / "earlier.zip")  # a previous checkpoint to extend
+    genuine = _export(runner, two_operations[0], tmp_path / "lantern.zip")
+    forged = _forge(genuine, tmp_path / "forged.zip")
+    assert verify_bundle(forged).ok  # intact under the forger's own key: that is the forgery
+    done = _offline(forged)
+    assert done.returncode == 2 and "KEY UNVERIFIED" in done.stdout, done.stdout + done.stderr
+    done = _offline(forged, "--key", _public_key(client, factory))
+    assert done.returncode == 1 and "not the expected key" in done.stdout, done.stdout
+    with app.app_context():
+        published = str(checkpoint_file())
+    assert _offline(forged, "--checkpoint", published).returncode == 1
+    result = runner.invoke(main, ["audit", "verify", str(forged)])
+    assert result.exit_code == 1 and "not the expected key" in result.output, result.output
+    assert _offline(genuine, "--key", _public_key(client, factory)).returncode == 0
+    assert _offline(genuine, "--checkpoint", published).returncode == 0
+
+
+def test_verify_md_says_where_to_get_the_key_independently(runner, two_operations, tmp_path):
+    with zipfile.ZipFile(_export(runner, two_operations[0], tmp_path / "lantern.zip")) as bundle:
+        text = bundle.read("VERIFY.md").decode()
+    assert "--key" in text and "--checkpoint" in text and "cat audit/public_key.txt" not in text
+    for source in ("/api/v1/audit/public-key", "integrity page", "checkpoints.txt", "notification"):
+        assert source in text, source
 
 
 def test_export_is_an_audit_entry_covered_by_a_fresh_checkpoint(app, runner, two_operations, tmp_path):

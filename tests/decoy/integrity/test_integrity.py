@@ -190,3 +190,29 @@ def test_ids_and_positions_beyond_any_column_are_refused_cleanly(client, factory
     assert response.status_code == 400 and response.get_json()["error"]["field"] == "start"
     response = client.get(f"/api/v1/audit/proofs/inclusion?index={2**40}&size={2**41}", headers=headers)
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize("role", ["detective", "supervisor", "legal", "admin"])
+def test_any_signed_in_account_reads_the_public_key(app, client, factory, role):
+    factory.user("person", role)
+    headers = {"Authorization": f"Bearer {factory.token('person')}"}
+    response = client.get("/api/v1/audit/public-key", headers=headers)
+    assert response.status_code == 200 and response.mimetype == "text/plain"
+    with app.app_context():
+        assert response.get_data(as_text=True) == get_signer().verifier_key_text() + "\n"
+    assert client.get("/api/v1/audit/public-key").status_code == 401
+
+
+def test_the_public_key_route_is_in_the_openapi_document(client):
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+    assert "text/plain" in paths["/audit/public-key"]["get"]["responses"]["200"]["content"]
+
+
+def test_integrity_page_shows_how_to_verify_a_bundle_against_the_key(app, client, factory, auth):
+    factory.user("lena", "legal")
+    auth.login("lena")
+    page = client.get("/integrity/").get_data(as_text=True)
+    with app.app_context():
+        key = get_signer().verifier_key_text()
+    assert f'python -m audit verify BUNDLE.zip --key "{key}"' in page.replace("&#34;", '"')
+    assert "/api/v1/audit/public-key" in page and "--checkpoint" in page

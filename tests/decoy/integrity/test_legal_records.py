@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Connection, text
 
 from audit.bundle import verify_bundle
-from audit.evidence_bundle import EVIDENCE_BUNDLE_CHECKS
+from audit.evidence_bundle import EVIDENCE_BUNDLE_CHECKS, EVIDENCE_BUNDLE_NOTES
 from decoy.cli import main
 from decoy.db import get_engine
 from tests.decoy.evidence.support import audit_entries
@@ -97,7 +97,7 @@ def test_an_altered_legal_record_fails_the_bundle_verifier(world: Any, recorded:
     path = tmp_path / "bundle.zip"
     exported = runner.invoke(main, ["export", str(world.operation_id), "-o", str(path)])
     assert exported.exit_code == 0, exported.output
-    report = verify_bundle(path, checks=EVIDENCE_BUNDLE_CHECKS)
+    report = verify_bundle(path, checks=EVIDENCE_BUNDLE_CHECKS, notes=EVIDENCE_BUNDLE_NOTES)
     assert not report.ok and named in report.reason, report.reason
     assert runner.invoke(main, ["audit", "verify", str(path)]).exit_code == 1
 
@@ -106,8 +106,8 @@ def test_the_untouched_records_verify_in_the_bundle(world: Any, recorded: dict[s
                                                     tmp_path: Path) -> None:
     path = tmp_path / "bundle.zip"
     assert runner.invoke(main, ["export", str(world.operation_id), "-o", str(path)]).exit_code == 0
-    report = verify_bundle(path, checks=EVIDENCE_BUNDLE_CHECKS)
-    assert report.ok, report.reason
+    report = verify_bundle(path, checks=EVIDENCE_BUNDLE_CHECKS, notes=EVIDENCE_BUNDLE_NOTES)
+    assert report.ok and report.notes == (), report.reason
     entries = audit_entries(world.app)
     for action in ("authorization.register", "review.decide", "profile.propose", "profile.approve",
                    "account.create"):
