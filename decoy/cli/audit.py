@@ -40,7 +40,7 @@ def verify(bundle: Path | None) -> None:
     with app.app_context():
         run = run_verification(app, trigger="cli", actor="cli")
     if run.ok:
-        click.echo(f"intact: {run.entries} entries, {run.checkpoints} checkpoints verified")
+        click.echo(f"intact: {run.reason}")
         return
     where = "" if run.first_bad_index is None else f"first bad entry: {run.first_bad_index}; "
     click.echo(f"NOT INTACT: {where}{run.reason}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -101,17 +102,28 @@ def verify_log() -> VerifyReport:
     """
     from audit.verify import verify_store
 
+    from .coverage import Coverage
     from .evidence_checks import entry_checks
 
     store = audit_bridge.get_store()
+    coverage = Coverage()
     with snapshot_session() as snapshot:
-        return verify_store(
+        report = verify_store(
             snapshot.connection(),
             get_verifier(),
             store,
-            checks=entry_checks(snapshot),
+            checks=entry_checks(snapshot, coverage),
             read_only=True,
         )
+        if not report.ok:
+            return report
+        # The other direction, on the same snapshot: every row has the entry that recorded it.
+        problem = coverage.problem(snapshot.connection())
+    if problem is not None:
+        return replace(report, ok=False, reason=problem)
+    note = coverage.note_text()
+    reason = f"{report.reason}; every evidence and legal-record row has its audit entry"
+    return replace(report, reason=f"{reason}; {note}" if note else reason, notes=(note,) if note else ())
 
 
 def verify_bundle_file(path: Path) -> VerifyReport:

@@ -21,6 +21,7 @@ from ..evidence.checks import (
     check_message,
     check_profile_change,
 )
+from .coverage import Coverage
 
 #: A check of one entry's evidence, read in a session: a failure reason, or None.
 SessionCheck = Callable[[Session, dict[str, Any]], str | None]
@@ -51,11 +52,14 @@ EVIDENCE_NOT_STORED: Mapping[str, str] = MappingProxyType(
 )
 
 
-def entry_checks(session: Session) -> dict[str, EntryCheck]:
-    """The verifier's checks (``checks=`` of audit.verify.verify_store), each reading in ``session``."""
+def entry_checks(session: Session, coverage: Coverage | None = None) -> dict[str, EntryCheck]:
+    """The verifier's checks (``checks=`` of audit.verify.verify_store), each reading in ``session``;
+    with ``coverage``, every checked entry is also noted as naming its rows."""
 
     def bound(check: SessionCheck) -> EntryCheck:
-        def run(_index: int, entry: dict[str, Any]) -> str | None:
+        def run(index: int, entry: dict[str, Any]) -> str | None:
+            if coverage is not None:
+                coverage.note(index, entry)
             try:
                 return check(session, entry)
             except (KeyError, TypeError, ValueError, AttributeError) as error:

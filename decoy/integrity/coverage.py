@@ -1,0 +1,175 @@
+"""Coverage, the other direction of `decoy audit verify`: every evidence and legal-record row has its entry.
+
+The entry checks prove that each row an entry names is as recorded; a row written straight into the
+database names no entry and would pass them. While the verifier checks the entries, ``Coverage.note``
+gathers the rows they name; afterwards ``Coverage.problem`` reads each table once (its key and the key
+of what it hangs on, in the verification's snapshot) and names every row no entry accounts for. It
+also checks what a profile row derives from its recorded changes (its status and its approval).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from ..models import (
+    Attachment,
+    Authorization,
+    AuthorizationDocument,
+    AuthorizationOfficer,
+    Contact,
+    Message,
+    Profile,
+    ProfileTransition,
+    ReviewDecision,
+    User,
+)
+
+_contact = Contact.__table__  # type: ignore[attr-defined]
+_message = Message.__table__  # type: ignore[attr-defined]
+_attachment = Attachment.__table__  # type: ignore[attr-defined]
+_authorization = Authorization.__table__  # type: ignore[attr-defined]
+_officer = AuthorizationOfficer.__table__  # type: ignore[attr-defined]
+_document = AuthorizationDocument.__table__  # type: ignore[attr-defined]
+_decision = ReviewDecision.__table__  # type: ignore[attr-defined]
+_profile = Profile.__table__  # type: ignore[attr-defined]
+_transition = ProfileTransition.__table__  # type: ignore[attr-defined]
+_user = User.__table__  # type: ignore[attr-defined]
+
+PROFILE_ACTIONS = ("profile.propose", "profile.approve", "profile.suspend", "profile.retire")
+#: The entry whose object names a row, by action: the table (by the object's id).
+_NAMES_ITS_OBJECT = {
+    "account.create": _user.name,
+    "contact.create": _contact.name,
+    "message.create": _message.name,
+    "authorization.register": _authorization.name,
+    "review.decide": _decision.name,  # by the review's id: one decision per review
+    "profile.propose": _profile.name,
+}
+#: Actions whose entries carry a row hash from now on; older ones are counted as recorded before them.
+ROW_HASHED_ACTIONS = frozenset(
+    {"account.create", "authorization.register", "review.decide", *PROFILE_ACTIONS}
+)
+_SHOWN = 10
+
+
+class Coverage:
+    """The rows the checked entries name, and the entries recorded before row hashes."""
+
+    def __init__(self) -> None:
+        self.named: dict[str, set[int]] = {table: set() for table in _NAMES_ITS_OBJECT.values()}
+        self.documents: set[int] = set()
+        self.changes: set[int] = set()
+        # Changes of a profile recorded by entries that name no row (before row hashes): their first
+        # unnamed changes, in id order, are the ones those entries recorded.
+        self.unnamed_changes: Counter[int] = Counter()
+        self.without_row_hash: list[int] = []
+
+    def note(self, index: int, entry: dict[str, Any]) -> None:
+        """Note the rows a checked entry names."""
+        action = entry.get("action")
+        object_id = (entry.get("object") or {}).get("id")
+        details = entry.get("details") or {}
+        if action in ROW_HASHED_ACTIONS and "row_sha256" not in (entry.get("evidence") or {}):
+            self.without_row_hash.append(index)
+        table = _NAMES_ITS_OBJECT.get(str(action))
+        if table is not None and type(object_id) is int:
+            self.named[table].add(object_id)
+        if action == "authorization.document_attach" and type(details.get("document_id")) is int:
+            self.documents.add(details["document_id"])
+        if action in PROFILE_ACTIONS and type(object_id) is int:
+            if type(details.get("transition")) is int:
+                self.changes.add(details["transition"])
+            else:
+                self.unnamed_changes[object_id] += 1
+
+    def note_text(self) -> str | None:
+        """How many entries were recorded before row hashes (checked for the fields they carry)."""
+        found = self.without_row_hash
+        if not found:
+            return None
+        shown = ", ".join(map(str, found[:_SHOWN])) + (", …" if len(found) > _SHOWN else "")
+        counted = f"{len(found)} ({shown})"
+        return f"entries recorded before row hashes, checked for the fields they carry: {counted}"
+
+    def problem(self, connection: Connection) -> str | None:
+        """The rows no entry names (table and id), or a profile whose state is not its history's."""
+        uncovered = list(self._uncovered(connection))
+        if uncovered:
+            shown = ", ".join(uncovered[:_SHOWN]) + (", …" if len(uncovered) > _SHOWN else "")
+            return f"rows without an audit entry: {len(uncovered)} ({shown})"
+        return self._profile_state(connection)
+
+    def _uncovered(self, connection: Connection) -> Iterable[str]:
+        named = self.named
+        for table in (_user, _contact, _message, _authorization, _profile):
+            for (row_id,) in connection.execute(select(table.c.id).order_by(table.c.id)):
+                if row_id not in named[table.name]:
+                    yield f"{table.name} {row_id}"
+        messages = named[_message.name]
+        query = select(_attachment.c.id, _attachment.c.message_id).order_by(_attachment.c.id)
+        for row_id, message_id in connection.execute(query):
+            if message_id not in messages:
+                yield f"{_attachment.name} {row_id}"
+        authorizations = named[_authorization.name]
+        query = select(_officer.c.authorization_id, _officer.c.user_id).order_by(
+            _officer.c.authorization_id, _officer.c.user_id
+        )
+        for authorization_id, user_id in connection.execute(query):
+            if authorization_id not in authorizations:
+                yield f"{_officer.name} (authorization {authorization_id}, user {user_id})"
+        for (row_id,) in connection.execute(select(_document.c.id).order_by(_document.c.id)):
+            if row_id not in self.documents:
+                yield f"{_document.name} {row_id}"
+        reviews = named[_decision.name]
+        query = select(_decision.c.id, _decision.c.review_id).order_by(_decision.c.id)
+        for row_id, review_id in connection.execute(query):
+            if review_id not in reviews:
+                yield f"{_decision.name} {row_id} (review {review_id})"
+        unnamed = Counter(self.unnamed_changes)
+        query = select(_transition.c.id, _transition.c.profile_id).order_by(_transition.c.id)
+        for row_id, profile_id in connection.execute(query):
+            if row_id in self.changes:
+                continue
+            if unnamed[profile_id] > 0:
+                unnamed[profile_id] -= 1
+                continue
+            yield f"{_transition.name} {row_id} (profile {profile_id})"
+
+    def _profile_state(self, connection: Connection) -> str | None:
+        """Each profile's status is its last change's, and its approval its last activation's."""
+        last: dict[int, Any] = {}
+        activated: dict[int, Any] = {}
+        query = select(
+            _transition.c.profile_id, _transition.c.to_status, _transition.c.actor, _transition.c.at
+        ).order_by(_transition.c.id)
+        for change in connection.execute(query):
+            last[change.profile_id] = change
+            if change.to_status == "active":
+                activated[change.profile_id] = change
+        names = _names(connection)
+        query = select(_profile.c.id, _profile.c.status, _profile.c.approved_by, _profile.c.approved_at)
+        for profile in connection.execute(query.order_by(_profile.c.id)):
+            where = f"profile {profile.id}"
+            latest = last.get(profile.id)
+            if latest is None or profile.status != latest.to_status:
+                shown = None if latest is None else latest.to_status
+                return f"{where}: its status {profile.status!r} is not its last recorded change's ({shown!r})"
+            approval = activated.get(profile.id)
+            approver = None if profile.approved_by is None else names.get(profile.approved_by, "?")
+            if approval is None:
+                if (approver, profile.approved_at) != (None, None):
+                    return f"{where}: approved by {approver!r} though no recorded change approved it"
+            elif (approver, profile.approved_at) != (approval.actor, approval.at):
+                return (
+                    f"{where}: its approval ({approver!r} at {profile.approved_at}) is not its last "
+                    f"recorded approval ({approval.actor!r} at {approval.at})"
+                )
+        return None
+
+
+def _names(connection: Connection) -> dict[int, str]:
+    return {user_id: name for user_id, name in connection.execute(select(_user.c.id, _user.c.username))}
