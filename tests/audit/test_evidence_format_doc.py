@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import re
 from pathlib import Path
 
@@ -56,3 +57,24 @@ def test_decoys_writer_produces_the_documented_vector() -> None:
     # Ed25519 is deterministic: the same seed and text give the same signature (RFC 8032).
     seed_key = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
     assert seed_key.public_key().public_bytes_raw() == base64.b64decode(key_text.split("+", 2)[2])[1:]
+
+
+def test_the_documented_row_hash_vector() -> None:
+    """Section 1's row hash vector: SHA-256 of the canonical columns, as both verifiers compute it."""
+    from audit.entry import canonical_json
+    from audit.evidence_bundle import decision_row_sha256
+
+    text = DOC.read_text(encoding="utf-8")
+    found = re.search(r"Test vector: the decision `([^`]+)`\s+has the row hash `([0-9a-f]{64})`", text)
+    assert found is not None
+    columns, digest = found.group(1), found.group(2)
+    assert hashlib.sha256(columns.encode("utf-8")).hexdigest() == digest
+    decoded = json.loads(columns)
+    assert canonical_json(decoded).decode("utf-8") == columns
+    # The bundle shows the decision in the operation's zone, with the account's name beside its id.
+    shown = {
+        "id": decoded["id"], "decision": decoded["decision"], "rationale": decoded["rationale"],
+        "decided_by": "lena", "decided_by_id": decoded["decided_by"], "profiles": decoded["profiles"],
+        "decided_at": "2026-03-02T10:00:00+01:00",
+    }
+    assert decision_row_sha256(decoded["review_id"], shown) == digest
