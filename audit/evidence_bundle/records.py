@@ -1,0 +1,153 @@
+"""The files of an evidence bundle and the row hashes of its legal records (docs/evidence-format.md,
+section "Row hashes"): what the bundle's checks share. Standard library only."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from audit.entry import canonical_json, format_time
+
+__all__ = [
+    "AUTHORIZATIONS_PATH",
+    "AUTHORIZATION_TERMS",
+    "AUTHORIZATION_TIMES",
+    "PROFILES_PATH",
+    "PROFILE_ACTIONS",
+    "REVIEWS_PATH",
+    "ROW_HASHED_ACTIONS",
+    "TRANSCRIPT_SUFFIX",
+    "Entries",
+    "Mismatch",
+    "Record",
+    "as_time",
+    "authorization_row_sha256",
+    "decision_row_sha256",
+    "json_file",
+    "operation_id",
+    "profile_row_sha256",
+    "text_sha256",
+    "transition_row_sha256",
+]
+
+TRANSCRIPT_SUFFIX = "/transcript.json"
+AUTHORIZATIONS_PATH = "authorizations.json"
+REVIEWS_PATH = "reviews.json"
+PROFILES_PATH = "profiles.json"
+PROFILE_ACTIONS = ("profile.propose", "profile.approve", "profile.suspend", "profile.retire")
+#: The actions of legal records whose entries carry ``row_sha256`` (and ``profile_row_sha256`` for a
+#: proposal); entries recorded before row hashes lack it and are checked for the fields they carry.
+ROW_HASHED_ACTIONS = ("authorization.register", "review.decide", *PROFILE_ACTIONS)
+
+#: The terms of an order as its ``authorization.register`` entry records them: compared as they are,
+#: or as instants.
+AUTHORIZATION_TERMS = (
+    "reference", "kind", "authority", "issuer_name", "legal_basis", "offence", "suspect_description",
+    "justification", "method", "persona_constraints", "conditions", "issued_on", "review_interval_days",
+    "platforms", "may_initiate_contact", "max_profiles", "supersedes_id",
+)
+AUTHORIZATION_TIMES = ("valid_from", "valid_until", "written_order_due")
+
+Record = dict[str, Any]
+Entries = dict[int, dict[str, Any]]
+
+
+class Mismatch(Exception):
+    """A record differs from its entry (the message names both)."""
+
+
+def text_sha256(text: str) -> str:
+    """SHA-256 hex of a text's UTF-8 bytes."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _row_sha256(columns: Mapping[str, Any]) -> str:
+    return hashlib.sha256(canonical_json(dict(columns))).hexdigest()
+
+
+def as_time(value: Any) -> str | None:
+    """An RFC 3339 time as the row hashes write it (UTC, microseconds, "Z"); None stays None."""
+    if value is None:
+        return None
+    if type(value) is not str:
+        raise ValueError(f"{value!r} is not a time")
+    return format_time(datetime.fromisoformat(value))
+
+
+def authorization_row_sha256(record: Mapping[str, Any]) -> str:
+    """The row hash of an authorization as ``authorizations.json`` shows it (with its account ids)."""
+    return _row_sha256(
+        {
+            **{name: record[name] for name in ("id", "operation_id", *AUTHORIZATION_TERMS)},
+            **{name: as_time(record[name]) for name in AUTHORIZATION_TIMES},
+            "registered_by": record["registered_by_id"],
+            "registered_at": as_time(record["registered_at"]),
+            "officers": sorted(record["officer_ids"]),
+        }
+    )
+
+
+def decision_row_sha256(review_id: int, decision: Mapping[str, Any]) -> str:
+    """The row hash of a review's decision as ``reviews.json`` shows it."""
+    return _row_sha256(
+        {
+            "id": decision["id"],
+            "review_id": review_id,
+            "decision": decision["decision"],
+            "rationale": decision["rationale"],
+            "decided_by": decision["decided_by_id"],
+            "decided_at": as_time(decision["decided_at"]),
+            "profiles": list(decision["profiles"]),
+        }
+    )
+
+
+def profile_row_sha256(record: Mapping[str, Any]) -> str:
+    """The row hash of a profile's fixed columns as ``profiles.json`` shows them."""
+    return _row_sha256(
+        {
+            "id": record["id"],
+            "operation_id": record["operation_id"],
+            "authorization_id": record["authorization_id"],
+            "platform": record["platform"],
+            "handle": record["handle"],
+            "persona": record["persona"],
+            "proposed_by": record["proposed_by_id"],
+            "proposed_at": as_time(record["proposed_at"]),
+        }
+    )
+
+
+def transition_row_sha256(profile_id: int, item: Mapping[str, Any]) -> str:
+    """The row hash of one change of a profile's status (an item of its ``history``)."""
+    return _row_sha256(
+        {
+            "id": item["id"],
+            "profile_id": profile_id,
+            "from_status": item["from"],
+            "to_status": item["to"],
+            "actor": item["actor"],
+            "reason": item["reason"],
+            "at": as_time(item["at"]),
+        }
+    )
+
+
+def operation_id(bundle: zipfile.ZipFile) -> int | None:
+    """The id in operation.json, when the bundle is an operation's export."""
+    try:
+        return int(json.loads(bundle.read("operation.json").decode("utf-8"))["id"])
+    except KeyError:
+        return None
+
+
+def json_file(bundle: zipfile.ZipFile, name: str) -> Any:
+    """A JSON member of the bundle, or an empty list when it is absent."""
+    try:
+        return json.loads(bundle.read(name).decode("utf-8"))
+    except KeyError:
+        return []

@@ -1,0 +1,112 @@
+"""Transcripts and attachments of an evidence bundle against the entries that recorded them."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+from typing import Any
+
+from audit.evidence_bundle.records import TRANSCRIPT_SUFFIX, Entries, operation_id, text_sha256
+
+__all__ = ["check_transcripts"]
+
+
+def _file_sha256(bundle: zipfile.ZipFile, name: str) -> str | None:
+    try:
+        with bundle.open(name) as stream:
+            digest = hashlib.sha256()
+            for block in iter(lambda: stream.read(1 << 20), b""):
+                digest.update(block)
+    except KeyError:
+        return None
+    return digest.hexdigest()
+
+
+def _transcripts(
+    bundle: zipfile.ZipFile,
+) -> tuple[dict[Any, tuple[str, dict[str, Any]]], dict[Any, tuple[str, dict[str, Any]]]]:
+    messages: dict[Any, tuple[str, dict[str, Any]]] = {}
+    contacts: dict[Any, tuple[str, dict[str, Any]]] = {}
+    for name in sorted(bundle.namelist()):
+        if not (name.startswith("contacts/") and name.endswith(TRANSCRIPT_SUFFIX)):
+            continue
+        document = json.loads(bundle.read(name).decode("utf-8"))
+        contacts[document["contact"]["id"]] = (name, document["contact"])
+        for message in document["messages"]:
+            messages[message["id"]] = (name, message)
+    return messages, contacts
+
+
+def _check_message(
+    bundle: zipfile.ZipFile,
+    index: int,
+    entry: dict[str, Any],
+    messages: dict[Any, tuple[str, dict[str, Any]]],
+) -> str | None:
+    found = messages.pop(entry["object"]["id"], None)
+    if found is None:
+        return f"entry {index}: message {entry['object']['id']} is missing from the transcripts"
+    name, message = found
+    evidence, details = entry.get("evidence", {}), entry.get("details", {})
+    where = f"{name}: message {message['id']} (entry {index})"
+    if text_sha256(message["body"]) != evidence.get("body_sha256"):
+        return f"{where}: the text does not match the SHA-256 in the audit entry"
+    listed = sorted(a["sha256"] for a in message.get("attachments", []))
+    if listed != sorted(evidence.get("attachments", [])):
+        return f"{where}: the attachments differ from those in the audit entry"
+    for sha256 in listed:
+        if _file_sha256(bundle, f"attachments/{sha256}") != sha256:
+            return f"attachments/{sha256}: missing or its content does not match its SHA-256 (entry {index})"
+    if "flags" in details and sorted(message.get("flags", [])) != sorted(details["flags"]):
+        return f"{where}: the flags differ from those recorded in the audit entry"
+    if "direction" in details and message.get("direction") != details["direction"]:
+        return f"{where}: the direction differs from the audit entry"
+    if message.get("recorded_by") != entry["actor"]:
+        return f"{where}: recorded by {message.get('recorded_by')!r}, the audit entry says {entry['actor']!r}"
+    return None
+
+
+def check_transcripts(bundle: zipfile.ZipFile, entries: Entries) -> str | None:
+    """Return the first mismatch between transcripts, attachments and their audit entries, or None.
+
+    Applies to an operation's export (a bundle with ``operation.json``); other bundles pass.
+    """
+    operation = operation_id(bundle)
+    if operation is None:
+        return None
+    try:
+        messages, contacts = _transcripts(bundle)
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+        return f"a transcript is malformed: {exc!r}"
+    for index in sorted(entries):
+        entry = entries[index]
+        action = entry.get("action")
+        if entry.get("operation") != operation:
+            return f"entry {index} belongs to another operation ({entry.get('operation')!r}), not {operation}"
+        try:
+            if action == "message.create":
+                problem = _check_message(bundle, index, entry, messages)
+                if problem:
+                    return problem
+            elif action == "contact.create":
+                found = contacts.pop(entry["object"]["id"], None)
+                if found is None:
+                    return f"entry {index}: contact {entry['object']['id']} is missing from the transcripts"
+                name, contact = found
+                if text_sha256(contact["counterpart"]) != entry.get("evidence", {}).get("counterpart_sha256"):
+                    return f"{name}: the counterpart does not match the SHA-256 in entry {index}"
+                if contact.get("recorded_by") != entry["actor"]:
+                    return (
+                        f"{name}: contact {contact['id']} recorded by {contact.get('recorded_by')!r}, "
+                        f"entry {index} says {entry['actor']!r}"
+                    )
+        except (KeyError, TypeError, AttributeError) as exc:
+            return f"entry {index}: transcript record malformed: {exc!r}"
+    if messages:
+        name, message = next(iter(messages.values()))
+        return f"{name}: message {message['id']} has no audit entry in the bundle"
+    if contacts:
+        name, contact = next(iter(contacts.values()))
+        return f"{name}: contact {contact['id']} has no audit entry in the bundle"
+    return None
