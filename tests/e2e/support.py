@@ -51,6 +51,10 @@ LOCALES = {"en": "en-GB", "nl": "nl-NL"}
 TOTP_STEP = 30
 
 
+#: The password a person chooses at their first sign-in instead of the one the factory set.
+OWN_PASSWORD = f"{PASSWORD} (own)"
+
+
 BLOCKING_IMPACTS = ("serious", "critical")
 
 
@@ -132,6 +136,8 @@ class Site:
     port: int
     factory: Factory
     last_step: dict[str, int] = field(default_factory=dict)
+    #: The password each account signs in with once it chose its own at the first sign-in.
+    passwords: dict[str, str] = field(default_factory=dict)
     sessions: dict[str, Any] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -196,10 +202,17 @@ class Browsing:
         page.locator("main form button[type=submit]").click()
         page.wait_for_load_state()
 
-    def login(self, page: Any, username: str, password: str = PASSWORD) -> None:
-        """Sign in with both factors, enrolling from the secret shown on the page at first login."""
-        self.password_step(page, username, password)
+    def login(self, page: Any, username: str, password: str | None = None) -> None:
+        """Sign in with both factors; at the first sign-in choose an own password (OWN_PASSWORD) and enrol
+        from the secret shown on the page."""
+        self.password_step(page, username, password or self.site.passwords.get(username, PASSWORD))
         if urlsplit(page.url).path == "/login/enrol":
+            if page.locator("#new_password").count():
+                page.locator("#new_password").fill(OWN_PASSWORD)
+                page.locator("#repeat").fill(OWN_PASSWORD)
+                page.locator("main form button[type=submit]").click()
+                page.locator("#totp-secret").wait_for()
+                self.site.passwords[username] = OWN_PASSWORD
             secret = page.locator("#totp-secret").inner_text().strip()
             page.locator("#code").fill(self.site.code(username, secret))
             page.locator("main form button[type=submit]").click()

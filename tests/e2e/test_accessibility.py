@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.e2e.support import Browsing, Site, axe_violations, path_of
+from tests.e2e.support import OWN_PASSWORD, Browsing, Site, axe_violations, path_of
 from tests.e2e.world import World, build_world
 from tests.support import PG_URL
 
@@ -156,6 +156,11 @@ def _sign_in_pages(browsing: Browsing, site: Site, report: Report, language: str
     site.user(newcomer, "detective")
     browsing.password_step(page, newcomer)
     assert path_of(page) == "/login/enrol"
+    report.check(page, newcomer, "/login/enrol (own password)")
+    page.locator("#new_password").fill(OWN_PASSWORD)
+    page.locator("#repeat").fill(OWN_PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    page.locator("#totp-secret").wait_for()
     report.check(page, newcomer, "/login/enrol")
     page.locator("#code").fill("000000")
     page.locator("main form button[type=submit]").click()
@@ -166,7 +171,7 @@ def _sign_in_pages(browsing: Browsing, site: Site, report: Report, language: str
     report.check(page, newcomer, "recovery codes")
 
     again = browsing.page(language, axe=True)
-    browsing.password_step(again, newcomer)
+    browsing.password_step(again, newcomer, OWN_PASSWORD)
     assert path_of(again) == "/login/code"
     report.check(again, newcomer, "/login/code")
 

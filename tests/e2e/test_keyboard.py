@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from tests.e2e.support import Browsing, Site
+from tests.e2e.support import OWN_PASSWORD, Browsing, Site
 
 FOCUSED = """() => {
   const e = document.activeElement;
@@ -43,7 +43,8 @@ def _skip_to_content(page: Any) -> None:
 
 
 def test_first_sign_in_with_the_keyboard_only(site: Site, browsing: Browsing) -> None:
-    """Skip link, sign-in form, enrolment form and the recovery codes page all work with Tab and Enter."""
+    """Skip link, sign-in form, own password, enrolment form and the recovery codes page all work with Tab
+    and Enter."""
     site.user("kim", "detective")
     page = browsing.page()
     page.goto("/login")
@@ -54,6 +55,13 @@ def test_first_sign_in_with_the_keyboard_only(site: Site, browsing: Browsing) ->
     page.keyboard.type("correct horse battery staple")
     page.keyboard.press("Enter")
     page.wait_for_url(lambda url: urlsplit(url).path == "/login/enrol")
+
+    _tab_to(page, lambda focused: focused["id"] == "new_password")
+    page.keyboard.type(OWN_PASSWORD)
+    assert _tab(page)["id"] == "repeat"
+    page.keyboard.type(OWN_PASSWORD)
+    page.keyboard.press("Enter")
+    page.locator("#totp-secret").wait_for()
 
     secret = page.locator("#totp-secret").inner_text().strip()
     _tab_to(page, lambda focused: focused["id"] == "code")

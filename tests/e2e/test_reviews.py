@@ -76,7 +76,12 @@ def test_legal_officer_downloads_an_export(site: Site, browsing: Browsing, world
     assert any("manifest" in name.lower() for name in names), names
     assert b"river_fox_88" in contents
     assert b"blue_kite_12" not in contents, "another operation's counterpart is in the bundle"
-    checked = subprocess.run([sys.executable, "-m", "audit", "verify", str(path)],
+    unvouched = subprocess.run([sys.executable, "-m", "audit", "verify", str(path)],
+                               capture_output=True, text=True, timeout=120, check=False)
+    assert unvouched.returncode == 2, "a key nobody vouched for must not pass"
+    # The key as the legal officer gets it from Decoy itself, not from the bundle.
+    key = page.request.get("/api/v1/audit/public-key").text().strip()
+    checked = subprocess.run([sys.executable, "-m", "audit", "verify", str(path), "--key", key],
                              capture_output=True, text=True, timeout=120, check=False)
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
