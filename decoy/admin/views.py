@@ -12,6 +12,7 @@ from ..auth import services
 from ..auth.principal import require_roles
 from ..db import get_session
 from ..errors import InvalidInput
+from . import services as accounts
 from .forms import CreateUserForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -42,12 +43,12 @@ def users() -> Response | str | tuple[str, int]:
                 flash(_("Account %(name)s created. At the first sign-in the person chooses their own "
                         "password and sets up a second factor.", name=form.username.data))
                 return redirect(url_for("admin.users"))
-    return render_template("admin/users.html", form=form, users=services.all_users(db), error=error), status
+    return render_template("admin/users.html", form=form, users=accounts.all_users(db), error=error), status
 
 
 def _set_active(user_id: int, *, active: bool) -> Response:
     db = get_session()
-    services.set_active(session=db, actor=current_user.username, user_id=user_id, active=active)
+    accounts.set_active(session=db, actor=current_user.username, user_id=user_id, active=active)
     db.commit()
     if active:
         flash(_("Account reactivated. Its earlier API tokens stay revoked."))
@@ -75,7 +76,7 @@ def activate(user_id: int) -> Response:
 def reset_second_factor(user_id: int) -> str:
     """Reset an account's second factor; the one-time reset code is shown on this answer only."""
     db = get_session()
-    reset = services.reset_second_factor(session=db, actor=current_user.username, user_id=user_id)
+    reset = accounts.reset_second_factor(session=db, actor=current_user.username, user_id=user_id)
     db.commit()
-    return render_template("admin/users.html", form=CreateUserForm(), users=services.all_users(db),
+    return render_template("admin/users.html", form=CreateUserForm(), users=accounts.all_users(db),
                            error=None, reset=reset)

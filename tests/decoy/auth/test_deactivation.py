@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from decoy.admin import services as accounts
 from decoy.auth import services, tokens
 from decoy.db import session_scope
 from tests.decoy.auth.support import actions, admin_post, tokens_of
@@ -54,12 +55,12 @@ def test_deactivation_and_its_revocations_commit_together_or_not_at_all(app, fac
     before = len(actions(app, "token.revoke"))
     with app.app_context():
         with pytest.raises(RuntimeError), session_scope(app) as session:
-            services.set_active(session=session, actor="root", user_id=dora.id, active=False)
+            accounts.set_active(session=session, actor="root", user_id=dora.id, active=False)
             raise RuntimeError("the request fails after the deactivation")
     assert [token.revoked_at for token in tokens_of(app, "dora")] == [None]
     assert len(actions(app, "token.revoke")) == before
     with app.app_context(), session_scope(app) as session:
-        services.set_active(session=session, actor="root", user_id=dora.id, active=False)
+        accounts.set_active(session=session, actor="root", user_id=dora.id, active=False)
     assert tokens_of(app, "dora")[0].revoked_at is not None
     assert len(actions(app, "account.deactivate")) == len(actions(app, "token.revoke")) == 1
 
@@ -74,6 +75,6 @@ def test_an_already_revoked_token_keeps_its_revocation(app, factory, clock):
     first = tokens_of(app, "dora")[0].revoked_at
     clock.advance(minutes=5)
     with app.app_context(), session_scope(app) as session:
-        services.set_active(session=session, actor="root", user_id=dora.id, active=False)
+        accounts.set_active(session=session, actor="root", user_id=dora.id, active=False)
     assert tokens_of(app, "dora")[0].revoked_at == first
     assert [entry["actor"] for entry in actions(app, "token.revoke")] == ["dora"]
