@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlmodel import select
 
-from decoy import blobstore, clock
+from decoy import blobstore
 from decoy.auth import services
 from decoy.backup import BackupError, read_manifest, restore
 from decoy.db import session_scope
-from decoy.models import Authorization, AuthorizationDocument, Operation, User
+from decoy.operations.authorizations import attach_order_document
+from tests.factories import actor_for, make_authorization, make_operation
 from tests.support import PG_URL, pg_execute
 
 from .support import decoy_env, run_decoy
@@ -52,31 +52,21 @@ def _usernames(url: str) -> set[str]:
 
 
 def _store_document(app: Any, content: bytes) -> str:
-    """An authorization with a scanned order in the blob store (set-up rows, not the code under test)."""
+    """An authorization with a scanned order, made through the services (each with its audit entry)."""
     import io
 
     with app.app_context(), session_scope(app) as session:
-        user = session.exec(select(User)).first()
-        if user is None:
-            user = services.create_user(session=session, actor="test", username="legal1",
-                                        password="x" * 12, roles=["legal"]).user
-        operation = Operation(name=f"op-{hashlib.sha256(content).hexdigest()[:8]}", created_by=user.id,
-                              created_at=clock.now())
-        session.add(operation)
-        session.flush()
-        authorization = Authorization(
-            operation_id=operation.id, reference="R-1", kind="written_order", authority="court",
-            legal_basis="art. 126j Sv", valid_from=clock.now(), valid_until=clock.now(),
-            review_interval_days=30, platforms=["chat"], max_profiles=1, registered_by=user.id,
-            registered_at=clock.now(),
-        )
-        session.add(authorization)
-        session.flush()
-        blob = blobstore.store_stream(io.BytesIO(content), connection=session.connection())
-        session.add(AuthorizationDocument(authorization_id=authorization.id, filename="order.pdf",
-                                          sha256=blob.sha256, size=blob.size, media_type=blob.media_type,
-                                          uploaded_by=user.id, uploaded_at=clock.now()))
-        return blob.sha256
+        for username, role in (("sup1", "supervisor"), ("legal1", "legal")):
+            if services.find_user(session, username) is None:
+                services.create_user(session=session, actor="test", username=username, password="x" * 12,
+                                     roles=[role])
+    operation = make_operation(app, "sup1", name=f"op-{hashlib.sha256(content).hexdigest()[:8]}")
+    authorization = make_authorization(app, "legal1", operation)
+    with app.app_context(), session_scope(app) as session:
+        document = attach_order_document(session=session, actor=actor_for(session, "legal1"),
+                                         authorization_id=authorization, stream=io.BytesIO(content),
+                                         filename="order.pdf")
+        return document.sha256
 
 
 def test_backup_during_writes_restores_every_change_committed_before_it(app: Any, runner: Any,
@@ -140,7 +130,7 @@ def test_backup_during_writes_restores_every_change_committed_before_it(app: Any
         assert "intact" in verified.stdout
         restored = _usernames(url or f"sqlite:///{data_dir / 'decoy.db'}")
         assert before <= restored, sorted(before - restored)
-        assert restored <= {name for _moment, name in committed} | {"legal1"}
+        assert restored <= {name for _moment, name in committed} | {"legal1", "sup1"}
         again = run_decoy(["restore", str(target)], environment)
         assert again.returncode != 0
         assert "not empty" in again.stderr

@@ -16,18 +16,18 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import text
-from sqlmodel import select
 
 from .support import post_json, request
 
 DETECTIVE = "dana"
 SUPERVISOR = "sol"
 LEGAL = "lena"
-USERS = {DETECTIVE: ["detective"], SUPERVISOR: ["supervisor"], LEGAL: ["legal"]}
+#: The supervisor who approves the profile SUPERVISOR proposes (four eyes).
+APPROVER = "sam"
+USERS = {DETECTIVE: ["detective"], SUPERVISOR: ["supervisor"], APPROVER: ["supervisor"], LEGAL: ["legal"]}
 
 
 def make_app(environment: Mapping[str, str]) -> Any:
@@ -41,48 +41,17 @@ def make_app(environment: Mapping[str, str]) -> Any:
 
 
 def seed_profile(environment: Mapping[str, str]) -> int:
-    """An active operation with a valid authorization and an approved profile (set-up rows)."""
-    from decoy import clock
-    from decoy.db import session_scope
-    from decoy.models import (
-        Authorization,
-        AuthorizationOfficer,
-        Operation,
-        OperationMember,
-        Profile,
-        ProfileTransition,
-        User,
-    )
+    """An operation with a valid authorization and an approved profile, made through the services."""
+    from tests.factories import make_authorization, make_operation, make_profile
 
     app = make_app(environment)
     try:
-        with app.app_context(), session_scope(app) as session:
-            users = {user.username: user for user in session.exec(select(User))}
-            now = clock.now()
-            operation = Operation(name=f"Reliability {uuid.uuid4().hex[:6]}", created_by=users[SUPERVISOR].id,
-                                  created_at=now, status="active")
-            session.add(operation)
-            session.flush()
-            for name in (DETECTIVE, SUPERVISOR):
-                session.add(OperationMember(operation_id=operation.id, user_id=users[name].id,
-                                            added_by=users[SUPERVISOR].id, added_at=now))
-            authorization = Authorization(
-                operation_id=operation.id, reference="R-REL-1", kind="written_order", authority="court",
-                legal_basis="art. 126j Sv", valid_from=now - timedelta(days=1),
-                valid_until=now + timedelta(days=30), review_interval_days=30, platforms=["chatsite"],
-                max_profiles=5, registered_by=users[LEGAL].id, registered_at=now)
-            session.add(authorization)
-            session.flush()
-            session.add(AuthorizationOfficer(authorization_id=authorization.id, user_id=users[DETECTIVE].id))
-            profile = Profile(operation_id=operation.id, authorization_id=authorization.id,
-                              platform="chatsite", handle="reliable_decoy",
-                              proposed_by=users[SUPERVISOR].id, proposed_at=now,
-                              status="active", approved_by=users[LEGAL].id, approved_at=now)
-            session.add(profile)
-            session.flush()
-            session.add(ProfileTransition(profile_id=profile.id, to_status="active", actor=SUPERVISOR,
-                                          at=now))
-            return int(profile.id)  # type: ignore[arg-type]
+        operation = make_operation(app, SUPERVISOR, name=f"Reliability {uuid.uuid4().hex[:6]}",
+                                   members=(DETECTIVE, APPROVER))
+        authorization = make_authorization(app, LEGAL, operation, reference="R-REL-1", platforms=["chatsite"],
+                                           officers=[DETECTIVE])
+        return make_profile(app, operation, authorization, SUPERVISOR, approver=APPROVER, platform="chatsite",
+                            handle="reliable_decoy")
     finally:
         app.extensions["decoy.engine"].dispose()
 
