@@ -27,8 +27,9 @@ def require_open(operation: Operation) -> None:
         raise RuleViolation(_("the operation is closed"))
 
 
-#: Characters that end or break a line besides the control characters (category Cc).
-LINE_BREAKS = {"\u2028", "\u2029"}
+def breaks_a_line(character: str) -> bool:
+    """A control character (Cc) or a line or paragraph separator (Zl, Zp: U+2028, U+2029)."""
+    return unicodedata.category(character) in {"Cc", "Zl", "Zp"}
 
 
 def require_single_line(value: str, field: str) -> str:
@@ -38,7 +39,7 @@ def require_single_line(value: str, field: str) -> str:
     header or start another.
     """
     for character in value:
-        if unicodedata.category(character) == "Cc" or character in LINE_BREAKS:
+        if breaks_a_line(character):
             raise InvalidInput(
                 _("%(field)s must be one line, without control characters (found U+%(code)s)",
                   field=field, code=f"{ord(character):04X}"),

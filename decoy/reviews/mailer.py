@@ -9,7 +9,6 @@ with exponential backoff (1 minute doubling up to 6 hours); nothing is lost.
 from __future__ import annotations
 
 import smtplib
-import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
@@ -22,6 +21,7 @@ from sqlmodel import col, select
 from .. import clock
 from ..db import session_scope
 from ..models import OutboxEmail
+from ..operations.guards import breaks_a_line
 
 LEASE = timedelta(minutes=10)
 MAX_BACKOFF = timedelta(hours=6)
@@ -80,8 +80,7 @@ def one_line(value: str) -> str:
     Names are refused with a line break when they are entered; this keeps a mail queued before that rule,
     or a value from elsewhere, from ending its header early.
     """
-    return " ".join("".join(" " if unicodedata.category(c) == "Cc" or c in "\u2028\u2029" else c
-                            for c in value).split())
+    return " ".join("".join(" " if breaks_a_line(c) else c for c in value).split())
 
 
 def _message(app: Flask, item: Outgoing) -> EmailMessage:
