@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, jsonify, request, url_for
+from flask import jsonify, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -85,8 +85,7 @@ def _message_input() -> tuple[MessageCreate, list[services.Upload]]:
     """The fields and files of a JSON or multipart request."""
     if request.mimetype != "multipart/form-data":
         return read_json(MessageCreate, limit=FORM_ALLOWANCE), []
-    request.max_content_length = int(current_app.config["MAX_ATTACHMENT_BYTES"]) * services.MAX_FILES
-    request.max_content_length += FORM_ALLOWANCE
+    # The body's limit (every file's) was set before the request was read (decoy.limit_request_body).
     request.max_form_memory_size = FORM_ALLOWANCE
     form = read_form(MessageUpload)
     fields = MessageCreate(
