@@ -54,13 +54,6 @@ def post_files(world, contact_id, *files, body="files", client=None):
     )
 
 
-def without_triggers(connection, table):
-    if connection.dialect.name == "sqlite":
-        connection.execute(text(f"DROP TRIGGER {table}_no_update"))
-        connection.execute(text(f"DROP TRIGGER {table}_no_delete"))
-    else:
-        connection.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
-
 
 def index_of(app, message_id):
     return next(e["index"] for e in audit_entries(app)

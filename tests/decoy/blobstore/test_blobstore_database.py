@@ -21,6 +21,7 @@ from decoy.db import get_engine, session_scope
 from decoy.errors import TooLarge
 from tests.decoy.evidence.support import audit_entries, entries_for
 from tests.factories import actor_for
+from tests.support import without_triggers
 
 from .support import (
     LARGE,
@@ -31,7 +32,6 @@ from .support import (
     index_of,
     post_files,
     rows,
-    without_triggers,
 )
 
 

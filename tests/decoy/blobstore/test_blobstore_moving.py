@@ -15,6 +15,7 @@ from decoy.blobstore import CHUNK
 from decoy.cli import main
 from decoy.db import get_engine
 from tests.decoy.evidence.support import entries_for
+from tests.support import without_triggers
 
 from .support import (
     LARGE,
@@ -24,7 +25,6 @@ from .support import (
     files,
     post_files,
     rows,
-    without_triggers,
 )
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import text
 from decoy import blobstore
 from decoy.cli import main
 from decoy.db import get_engine
+from tests.support import without_triggers
 
 from .support import audit_entries
 
@@ -66,13 +67,6 @@ def test_an_intact_log_with_evidence_verifies(world, recorded, runner):
     assert result.exit_code == 0, result.output
 
 
-def _without_triggers(connection, table):
-    if connection.dialect.name == "sqlite":
-        connection.execute(text(f"DROP TRIGGER {table}_no_update"))
-        connection.execute(text(f"DROP TRIGGER {table}_no_delete"))
-    else:
-        connection.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
-
 
 @pytest.mark.parametrize(
     "statement",
@@ -84,7 +78,7 @@ def _without_triggers(connection, table):
 )
 def test_a_tampered_message_row_is_named_by_verify(world, recorded, runner, statement):
     with world.app.app_context(), get_engine().begin() as connection:
-        _without_triggers(connection, "message")
+        without_triggers(connection, "message")
         connection.execute(text(statement), {"id": recorded["message"]})
     result = runner.invoke(main, ["audit", "verify"])
     assert result.exit_code == 1
@@ -96,7 +90,7 @@ def test_a_tampered_message_row_is_named_by_verify(world, recorded, runner, stat
 def test_a_deleted_message_is_named_by_verify(world, recorded, runner):
     with world.app.app_context(), get_engine().begin() as connection:
         for table in ("attachment", "message"):
-            _without_triggers(connection, table)
+            without_triggers(connection, table)
         connection.execute(text("DELETE FROM attachment WHERE message_id = :id"), {"id": recorded["message"]})
         connection.execute(text("DELETE FROM message WHERE id = :id"), {"id": recorded["message"]})
     result = runner.invoke(main, ["audit", "verify"])
@@ -108,7 +102,7 @@ def test_a_deleted_message_is_named_by_verify(world, recorded, runner):
 
 def test_a_tampered_contact_row_is_named_by_verify(world, recorded, runner):
     with world.app.app_context(), get_engine().begin() as connection:
-        _without_triggers(connection, "contact")
+        without_triggers(connection, "contact")
         connection.execute(text("UPDATE contact SET counterpart = 'someone_else'"))
     result = runner.invoke(main, ["audit", "verify"])
     assert result.exit_code == 1
@@ -137,7 +131,7 @@ def test_a_missing_attachment_file_is_named_by_verify(world, recorded, runner):
 
 def test_a_tampered_attachment_row_is_named_by_verify(world, recorded, runner):
     with world.app.app_context(), get_engine().begin() as connection:
-        _without_triggers(connection, "attachment")
+        without_triggers(connection, "attachment")
         connection.execute(text("UPDATE attachment SET filename = 'other.png'"))
     result = runner.invoke(main, ["audit", "verify"])
     assert result.exit_code == 1

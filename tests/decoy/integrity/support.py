@@ -1,4 +1,4 @@
-"""The integrity tests' world: evidence and every kind of legal record, and a way around the triggers."""
+"""The integrity tests' world: evidence and every kind of legal record."""
 
 from __future__ import annotations
 
@@ -14,24 +14,6 @@ from tests.decoy.evidence.support import World
 from tests.factories import actor_for
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"pixels" * 100
-#: The SQLite triggers that stop an UPDATE, by table (PostgreSQL: every user trigger of the table).
-SQLITE_UPDATE_TRIGGERS = {
-    "legal_authorization": ("legal_authorization_no_update",),
-    "review_decision": ("review_decision_no_update",),
-    "user_account": ("user_account_identity_frozen",),
-    "profile_transition": ("profile_transition_no_update",),
-}
-
-
-def without_triggers(connection: Connection, table: str) -> None:
-    """Let UPDATE through on ``table``, as someone with the database's owner rights could."""
-    if connection.dialect.name == "sqlite":
-        for trigger in SQLITE_UPDATE_TRIGGERS[table]:
-            connection.execute(text(f"DROP TRIGGER {trigger}"))
-    else:
-        connection.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
-
-
 def user_id(connection: Connection, username: str) -> int:
     """The id of an account."""
     query = text("SELECT id FROM user_account WHERE username = :name")

@@ -27,8 +27,9 @@ from decoy.models import (
     User,
 )
 from tests.decoy.evidence.support import entries_for
+from tests.support import without_triggers
 
-from .support import record_everything, user_id, without_triggers
+from .support import record_everything, user_id
 
 MOMENT = datetime(2026, 3, 2, 11, 0, tzinfo=UTC)
 SHA = text_sha256("pixels")

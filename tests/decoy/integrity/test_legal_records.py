@@ -14,8 +14,9 @@ from audit.evidence_bundle import EVIDENCE_BUNDLE_CHECKS, EVIDENCE_BUNDLE_NOTES
 from decoy.cli import main
 from decoy.db import get_engine
 from tests.decoy.evidence.support import audit_entries
+from tests.support import without_triggers
 
-from .support import record_everything, user_id, without_triggers
+from .support import record_everything, user_id
 
 
 @pytest.fixture
