@@ -133,11 +133,21 @@ def contact_fingerprint(row: Mapping[str, Any]) -> str:
     ).hexdigest()
 
 
+#: A message's provenance columns: hashed under "provenance" when any is set, so that the fingerprint of
+#: a message recorded without them is what it always was.
+MESSAGE_PROVENANCE = (
+    "capture_session_id", "operated_by", "import_id", "source", "platform_message_id", "assumed_timezone",
+)
+
+
 def message_fingerprint(row: Mapping[str, Any], attachments: Sequence[Mapping[str, Any]]) -> str:
     """The fingerprint of a message row together with its attachment rows (in id order)."""
+    provenance = {name: row.get(name) for name in MESSAGE_PROVENANCE}
+    extra = {"provenance": provenance} if any(value is not None for value in provenance.values()) else {}
     return hashlib.sha256(
         canonical_json(
             {
+                **extra,
                 "id": row["id"],
                 "operation_id": row["operation_id"],
                 "contact_id": row["contact_id"],

@@ -6,6 +6,7 @@ from audit.store import define_tables
 
 from .accounts import ApiToken, LoginAttempt, RecoveryCode, Role, User, UserRole
 from .blobs import EvidenceBlob, EvidenceBlobChunk, EvidenceBlobRelease
+from .capture import CaptureSession, CaptureSessionEnd, ExportReconciliation, MessageImport
 from .evidence import FLAGS, Attachment, Contact, Message
 from .integrity import VerificationRun
 from .operations import (
@@ -38,7 +39,8 @@ MAX_ID = 2_147_483_647
 
 __all__ = [
     "AUDIT_TABLES", "FLAGS", "MAX_ID", "ApiToken", "Attachment", "Authorization", "AuthorizationDocument",
-    "AuthorizationKind", "AuthorizationOfficer", "Contact", "EvidenceBlob", "EvidenceBlobChunk",
+    "AuthorizationKind", "AuthorizationOfficer", "CaptureSession", "CaptureSessionEnd", "Contact",
+    "ExportReconciliation", "MessageImport", "EvidenceBlob", "EvidenceBlobChunk",
     "EvidenceBlobRelease", "LoginAttempt", "Message", "Operation",
     "OperationMember", "OperationStatus", "Profile", "ProfileStatus", "ProfileTransition", "RecoveryCode",
     "Role", "User", "UserRole", "VerificationRun",

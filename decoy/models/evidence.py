@@ -14,6 +14,8 @@ FLAGS = (
     "decoy_initiated",
     "officer_not_named",
     "platform_not_permitted",
+    "differs_from_export",
+    "missing_from_export",
 )
 
 
@@ -41,12 +43,14 @@ class Message(SQLModel, table=True):
         Index("ix_message_contact_order", "contact_id", "sent_at", "id"),
         # Whether an incoming message precedes a moment (the decoy_initiated flag), in O(log n).
         Index("ix_message_contact_direction", "contact_id", "direction", "sent_at"),
+        Index("ix_message_contact_platform_id", "contact_id", "platform_message_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     operation_id: int = Field(foreign_key="operation.id", index=True)
     contact_id: int = Field(foreign_key="contact.id")
-    direction: str = Field(max_length=3)
+    #: "in", "out", or "system" (a line the platform wrote, e.g. an encryption notice, in an import).
+    direction: str = Field(max_length=6)
     sent_at: datetime = Field(sa_type=UTCDateTime)
     sent_offset_minutes: int = Field(default=0)
     recorded_at: datetime = Field(sa_type=UTCDateTime)
@@ -55,6 +59,15 @@ class Message(SQLModel, table=True):
     body_sha256: str = Field(max_length=64)
     corrects_id: int | None = Field(default=None, foreign_key="message.id")
     flags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Provenance (all None for a message typed into Decoy outside a capture session).
+    capture_session_id: int | None = Field(default=None, foreign_key="capture_session.id")
+    operated_by: int | None = Field(default=None, foreign_key="user_account.id")
+    import_id: int | None = Field(default=None, foreign_key="message_import.id")
+    #: Where in the import's file the message is ("line 12", "messages[3]").
+    source: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    platform_message_id: str | None = Field(default=None, max_length=255)
+    #: The zone a time without an offset was read in.
+    assumed_timezone: str | None = Field(default=None, max_length=64)
 
 
 class Attachment(SQLModel, table=True):

@@ -60,6 +60,10 @@ APPEND_ONLY: dict[str, dict[str, object]] = {
     "review_decision": {},
     "enforcement_action": {},
     "evidence_blob_release": {},
+    "capture_session": {},
+    "capture_session_end": {},
+    "message_import": {},
+    "export_reconciliation": {},
 }
 
 #: Triggers and functions whose only source is a revision (no code builds them), by the revision that

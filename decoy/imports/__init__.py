@@ -1,0 +1,1 @@
+"""Imports of a platform\x27s own export into one contact."""
