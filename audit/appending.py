@@ -9,7 +9,7 @@ change and its entry in one call hands it an AppendCall's arguments (see append_
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -28,6 +28,7 @@ __all__ = [
     "Appended",
     "HeadRow",
     "append_call",
+    "append_entries",
     "append_entry",
     "head_errors",
     "lock_checkpoints",
@@ -42,6 +43,8 @@ _HEAD = text("SELECT size, root, frontier FROM audit_head WHERE id = 1")
 _INSERT_ENTRY = text(
     "INSERT INTO audit_entry (idx, entry, leaf_hash) VALUES (:idx, :entry, :leaf)"
 ).bindparams(bindparam("entry", type_=LargeBinary), bindparam("leaf", type_=LargeBinary))
+_SQLITE_INSERT_ENTRY = "INSERT INTO audit_entry (idx, entry, leaf_hash) VALUES (?, ?, ?)"
+_SQLITE_MOVE_HEAD = "UPDATE audit_head SET size = ?, root = ?, frontier = ? WHERE id = 1 AND size = ?"
 _MOVE_HEAD = text(
     "UPDATE audit_head SET size = :size, root = :root, frontier = :frontier WHERE id = 1 AND size = :old"
 ).bindparams(bindparam("root", type_=LargeBinary), bindparam("frontier", type_=LargeBinary))
@@ -53,6 +56,21 @@ _PG_APPEND = select(
         type_=BigInteger,
     )
 )
+#: PostgreSQL, for several entries: the entry and its head move as one statement, run once per entry
+#: (pipelined by the driver); the head moves only after the entry is written (its WHERE reads the
+#: written row), and the triggers judge both writes as for any append.
+_PG_WRITE_ENTRY = text(
+    "WITH written AS (INSERT INTO audit_entry (idx, entry, leaf_hash) VALUES (:idx, :entry, :leaf) "
+    "RETURNING idx) UPDATE audit_head SET size = :size, root = :root, frontier = :frontier "
+    "WHERE id = 1 AND size = (SELECT idx FROM written)"
+).bindparams(
+    bindparam("root", type_=LargeBinary),
+    bindparam("frontier", type_=LargeBinary),
+    bindparam("entry", type_=LargeBinary),
+    bindparam("leaf", type_=LargeBinary),
+)
+_PG_HEAD_FOR_APPEND = text("SELECT size, root, frontier FROM audit_head WHERE id = 1 FOR UPDATE")
+_PG_APPEND_LOCK = select(func.pg_advisory_xact_lock(bindparam("key", type_=BigInteger)))
 _LOCK_CHECKPOINTS = select(func.pg_advisory_xact_lock(bindparam("key", type_=BigInteger)))
 
 
@@ -142,3 +160,58 @@ def append_entry(conn: Connection, entry: EntryInput) -> Appended:
     if moved != 1:
         raise InconsistentLogError("audit_head moved during an append: appends are not serialised")
     return Appended(size, digest, data)
+
+
+def append_entries(conn: Connection, entries: Sequence[EntryInput]) -> list[Appended]:
+    """Append several entries, in order, inside the caller's transaction; each is its own leaf.
+
+    The head is locked and read once (PostgreSQL: the append lock and the head row FOR UPDATE, as
+    audit_append_entry takes them), the entries and the tree are computed here, and each entry is
+    written with its move of the head, which the triggers judge as for a single append: on SQLite two
+    statements on the driver's cursor, on PostgreSQL one statement per entry, sent together.
+    """
+    if not entries:
+        return []
+    postgresql = conn.dialect.name == "postgresql"
+    if postgresql:
+        conn.execute(_PG_APPEND_LOCK, {"key": APPEND_LOCK_KEY})
+    row = conn.execute(_PG_HEAD_FOR_APPEND if postgresql else _HEAD).one_or_none()
+    if row is None:
+        raise InconsistentLogError("audit_head row is missing; run install_triggers")
+    size = int(row[0])
+    frontier = Frontier.from_bytes(size, bytes(row[2]))
+    if frontier.root() != bytes(row[1]):
+        raise InconsistentLogError("audit_head frontier does not match its root")
+    appended: list[Appended] = []
+    moves: list[dict[str, object]] = []
+    for index, entry in enumerate(entries, start=size):
+        data = encode_entry(entry, index)
+        digest = leaf_hash(data)
+        frontier.append(digest)
+        appended.append(Appended(index, digest, data))
+        moves.append(
+            {"idx": index, "entry": data, "leaf": digest, "size": index + 1, "root": frontier.root(),
+             "frontier": frontier.to_bytes()}
+        )
+    if postgresql:
+        with head_errors():
+            conn.execute(_PG_WRITE_ENTRY, moves)
+        if conn.execute(_HEAD).one()[0] != size + len(entries):
+            raise InconsistentLogError("audit_head did not move with every entry")
+        return appended
+    _write_on_sqlite(conn, moves)
+    return appended
+
+
+def _write_on_sqlite(conn: Connection, moves: list[dict[str, object]]) -> None:
+    cursor = conn.connection.cursor()
+    try:
+        for move in moves:
+            cursor.execute(_SQLITE_INSERT_ENTRY, (move["idx"], move["entry"], move["leaf"]))
+            cursor.execute(
+                _SQLITE_MOVE_HEAD, (move["size"], move["root"], move["frontier"], move["idx"])
+            )
+            if cursor.rowcount != 1:
+                raise InconsistentLogError("audit_head moved during an append: appends are not serialised")
+    finally:
+        cursor.close()

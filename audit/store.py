@@ -36,6 +36,7 @@ from audit.appending import (
     Appended,
     HeadRow,
     append_call,
+    append_entries,
     append_entry,
     head_errors,
     lock_checkpoints,
@@ -152,6 +153,10 @@ class AuditStore:
     def append(self, conn: Connection, entry: EntryInput) -> Appended:
         """Append one entry inside the caller's transaction; O(log n)."""
         return append_entry(conn, entry)
+
+    def append_many(self, conn: Connection, entries: list[EntryInput]) -> list[Appended]:
+        """Append several entries, in order, inside the caller's transaction; each is its own leaf."""
+        return append_entries(conn, entries)
 
     def head_row(self, conn: Connection) -> HeadRow:
         """Return the stored head row without locking it."""

@@ -6,7 +6,7 @@ from audit.store import define_tables
 
 from .accounts import ApiToken, LoginAttempt, RecoveryCode, Role, User, UserRole
 from .blobs import EvidenceBlob, EvidenceBlobChunk, EvidenceBlobRelease
-from .capture import CaptureSession, CaptureSessionEnd, ExportReconciliation, MessageImport
+from .capture import CaptureSession, CaptureSessionEnd, ExportReconciliation, MessageImport, MessageImportResult
 from .evidence import FLAGS, Attachment, Contact, Message
 from .integrity import VerificationRun
 from .operations import (
@@ -40,7 +40,7 @@ MAX_ID = 2_147_483_647
 __all__ = [
     "AUDIT_TABLES", "FLAGS", "MAX_ID", "ApiToken", "Attachment", "Authorization", "AuthorizationDocument",
     "AuthorizationKind", "AuthorizationOfficer", "CaptureSession", "CaptureSessionEnd", "Contact",
-    "ExportReconciliation", "MessageImport", "EvidenceBlob", "EvidenceBlobChunk",
+    "ExportReconciliation", "MessageImport", "MessageImportResult", "EvidenceBlob", "EvidenceBlobChunk",
     "EvidenceBlobRelease", "LoginAttempt", "Message", "Operation",
     "OperationMember", "OperationStatus", "Profile", "ProfileStatus", "ProfileTransition", "RecoveryCode",
     "Role", "User", "UserRole", "VerificationRun",

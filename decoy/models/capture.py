@@ -69,13 +69,23 @@ class MessageImport(SQLModel, table=True):
     capture_session_id: int | None = Field(default=None, foreign_key="capture_session.id")
     imported_by: int = Field(foreign_key="user_account.id")
     imported_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class MessageImportResult(SQLModel, table=True):
+    """What an import added and found, written with its last messages: an import without one is
+    unfinished (the same file again resumes it)."""
+
+    __tablename__ = "message_import_result"
+
+    import_id: int = Field(foreign_key="message_import.id", primary_key=True)
+    completed_at: datetime = Field(sa_type=UTCDateTime)
     first_sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    exported: int = Field(default=0)
-    added: int = Field(default=0)
-    duplicates: int = Field(default=0)
-    differences: int = Field(default=0)
-    system_lines: int = Field(default=0)
+    exported: int
+    added: int
+    duplicates: int
+    differences: int
+    system_lines: int
 
 
 class ExportReconciliation(SQLModel, table=True):

@@ -40,6 +40,8 @@ UPGRADE_SQL: dict[str, tuple[str, ...]] = {
         "CREATE TRIGGER IF NOT EXISTS capture_session_end_no_update BEFORE UPDATE ON capture_session_end BEGIN SELECT RAISE(ABORT, 'capture_session_end is append-only'); END",
         "CREATE TRIGGER IF NOT EXISTS message_import_no_delete BEFORE DELETE ON message_import BEGIN SELECT RAISE(ABORT, 'message_import is append-only'); END",
         "CREATE TRIGGER IF NOT EXISTS message_import_no_update BEFORE UPDATE ON message_import BEGIN SELECT RAISE(ABORT, 'message_import is append-only'); END",
+        "CREATE TRIGGER IF NOT EXISTS message_import_result_no_delete BEFORE DELETE ON message_import_result BEGIN SELECT RAISE(ABORT, 'message_import_result is append-only'); END",
+        "CREATE TRIGGER IF NOT EXISTS message_import_result_no_update BEFORE UPDATE ON message_import_result BEGIN SELECT RAISE(ABORT, 'message_import_result is append-only'); END",
         "CREATE TRIGGER IF NOT EXISTS export_reconciliation_no_delete BEFORE DELETE ON export_reconciliation BEGIN SELECT RAISE(ABORT, 'export_reconciliation is append-only'); END",
         "CREATE TRIGGER IF NOT EXISTS export_reconciliation_no_update BEFORE UPDATE ON export_reconciliation BEGIN SELECT RAISE(ABORT, 'export_reconciliation is append-only'); END",
     ),
@@ -64,6 +66,10 @@ UPGRADE_SQL: dict[str, tuple[str, ...]] = {
         'CREATE TRIGGER message_import_append_only BEFORE DELETE OR UPDATE ON message_import FOR EACH ROW EXECUTE FUNCTION decoy_reject_change()',
         'DROP TRIGGER IF EXISTS message_import_no_truncate ON message_import',
         'CREATE TRIGGER message_import_no_truncate BEFORE TRUNCATE ON message_import FOR EACH STATEMENT EXECUTE FUNCTION decoy_reject_change()',
+        'DROP TRIGGER IF EXISTS message_import_result_append_only ON message_import_result',
+        'CREATE TRIGGER message_import_result_append_only BEFORE DELETE OR UPDATE ON message_import_result FOR EACH ROW EXECUTE FUNCTION decoy_reject_change()',
+        'DROP TRIGGER IF EXISTS message_import_result_no_truncate ON message_import_result',
+        'CREATE TRIGGER message_import_result_no_truncate BEFORE TRUNCATE ON message_import_result FOR EACH STATEMENT EXECUTE FUNCTION decoy_reject_change()',
         'DROP TRIGGER IF EXISTS export_reconciliation_append_only ON export_reconciliation',
         'CREATE TRIGGER export_reconciliation_append_only BEFORE DELETE OR UPDATE ON export_reconciliation FOR EACH ROW EXECUTE FUNCTION decoy_reject_change()',
         'DROP TRIGGER IF EXISTS export_reconciliation_no_truncate ON export_reconciliation',
@@ -80,6 +86,8 @@ DOWNGRADE_SQL: dict[str, tuple[str, ...]] = {
         'DROP TRIGGER IF EXISTS message_import_no_update',
         'DROP TRIGGER IF EXISTS export_reconciliation_no_delete',
         'DROP TRIGGER IF EXISTS export_reconciliation_no_update',
+        'DROP TRIGGER IF EXISTS message_import_result_no_delete',
+        'DROP TRIGGER IF EXISTS message_import_result_no_update',
         'DROP INDEX IF EXISTS ix_message_contact_platform_id',
         'ALTER TABLE message DROP COLUMN assumed_timezone',
         'ALTER TABLE message DROP COLUMN platform_message_id',
@@ -96,6 +104,8 @@ DOWNGRADE_SQL: dict[str, tuple[str, ...]] = {
         'DROP TRIGGER IF EXISTS message_import_append_only ON message_import',
         'DROP TRIGGER IF EXISTS message_import_no_truncate ON message_import',
         'DROP TRIGGER IF EXISTS export_reconciliation_append_only ON export_reconciliation',
+        'DROP TRIGGER IF EXISTS message_import_result_append_only ON message_import_result',
+        'DROP TRIGGER IF EXISTS message_import_result_no_truncate ON message_import_result',
         'DROP TRIGGER IF EXISTS export_reconciliation_no_truncate ON export_reconciliation',
         'DROP INDEX IF EXISTS ix_message_contact_platform_id',
         'ALTER TABLE message DROP COLUMN assumed_timezone',
@@ -171,13 +181,6 @@ def upgrade() -> None:
     sa.Column('capture_session_id', sa.Integer(), nullable=True),
     sa.Column('imported_by', sa.Integer(), nullable=False),
     sa.Column('imported_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('first_sent_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('last_sent_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('exported', sa.Integer(), nullable=False),
-    sa.Column('added', sa.Integer(), nullable=False),
-    sa.Column('duplicates', sa.Integer(), nullable=False),
-    sa.Column('differences', sa.Integer(), nullable=False),
-    sa.Column('system_lines', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['capture_session_id'], ['capture_session.id'], ),
     sa.ForeignKeyConstraint(['contact_id'], ['contact.id'], ),
     sa.ForeignKeyConstraint(['imported_by'], ['user_account.id'], ),
@@ -189,6 +192,19 @@ def upgrade() -> None:
         batch_op.create_index('ix_message_import_contact', ['contact_id', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_message_import_operation_id'), ['operation_id'], unique=False)
 
+    op.create_table('message_import_result',
+    sa.Column('import_id', sa.Integer(), nullable=False),
+    sa.Column('completed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('first_sent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_sent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('exported', sa.Integer(), nullable=False),
+    sa.Column('added', sa.Integer(), nullable=False),
+    sa.Column('duplicates', sa.Integer(), nullable=False),
+    sa.Column('differences', sa.Integer(), nullable=False),
+    sa.Column('system_lines', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['import_id'], ['message_import.id'], ),
+    sa.PrimaryKeyConstraint('import_id')
+    )
     op.create_table('export_reconciliation',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('import_id', sa.Integer(), nullable=False),
@@ -225,6 +241,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_message_import_operation_id'))
         batch_op.drop_index('ix_message_import_contact')
 
+    op.drop_table('message_import_result')
     op.drop_table('message_import')
     op.drop_table('capture_session_end')
     with op.batch_alter_table('capture_session', schema=None) as batch_op:

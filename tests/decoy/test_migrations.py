@@ -63,6 +63,7 @@ APPEND_ONLY: dict[str, dict[str, object]] = {
     "capture_session": {},
     "capture_session_end": {},
     "message_import": {},
+    "message_import_result": {},
     "export_reconciliation": {},
 }
 
