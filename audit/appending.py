@@ -190,8 +190,14 @@ def append_entries(conn: Connection, entries: Sequence[EntryInput]) -> list[Appe
         frontier.append(digest)
         appended.append(Appended(index, digest, data))
         moves.append(
-            {"idx": index, "entry": data, "leaf": digest, "size": index + 1, "root": frontier.root(),
-             "frontier": frontier.to_bytes()}
+            {
+                "idx": index,
+                "entry": data,
+                "leaf": digest,
+                "size": index + 1,
+                "root": frontier.root(),
+                "frontier": frontier.to_bytes(),
+            }
         )
     if postgresql:
         with head_errors():
@@ -208,9 +214,7 @@ def _write_on_sqlite(conn: Connection, moves: list[dict[str, object]]) -> None:
     try:
         for move in moves:
             cursor.execute(_SQLITE_INSERT_ENTRY, (move["idx"], move["entry"], move["leaf"]))
-            cursor.execute(
-                _SQLITE_MOVE_HEAD, (move["size"], move["root"], move["frontier"], move["idx"])
-            )
+            cursor.execute(_SQLITE_MOVE_HEAD, (move["size"], move["root"], move["frontier"], move["idx"]))
             if cursor.rowcount != 1:
                 raise InconsistentLogError("audit_head moved during an append: appends are not serialised")
     finally:

@@ -6,7 +6,13 @@ from audit.store import define_tables
 
 from .accounts import ApiToken, LoginAttempt, RecoveryCode, Role, User, UserRole
 from .blobs import EvidenceBlob, EvidenceBlobChunk, EvidenceBlobRelease
-from .capture import CaptureSession, CaptureSessionEnd, ExportReconciliation, MessageImport, MessageImportResult
+from .capture import (
+    CaptureSession,
+    CaptureSessionEnd,
+    ExportReconciliation,
+    MessageImport,
+    MessageImportResult,
+)
 from .evidence import FLAGS, Attachment, Contact, Message
 from .integrity import VerificationRun
 from .operations import (
