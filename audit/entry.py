@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -103,16 +103,27 @@ def _check_value(value: object, depth: int = 0) -> None:
             raise ValueError("integer outside the signed 64-bit range")
         return
     if type(value) is list:
-        for item in value:
-            _check_value(item, depth + 1)
+        _check_items(value, depth + 1)
         return
     if type(value) is dict:
-        for key, item in value.items():
+        for key in value:
             if type(key) is not str:
                 raise ValueError("object keys must be strings")
-            _check_value(item, depth + 1)
+        _check_items(value.values(), depth + 1)
         return
     raise ValueError(f"{type(value).__name__} is not allowed in audit entries")
+
+
+def _check_items(items: Iterable[object], depth: int) -> None:
+    """_check_value of each item at ``depth``: the common plain str, None and in-range int are passed
+    here without a call each (most of an entry's values are those), anything else is _check_value's."""
+    for item in items:
+        kind = type(item)
+        if depth <= _MAX_DEPTH and (
+            kind is str or item is None or (kind is int and _INT_MIN <= item <= _INT_MAX)  # type: ignore[operator]
+        ):
+            continue
+        _check_value(item, depth)
 
 
 def canonical_json(obj: object) -> bytes:

@@ -147,6 +147,9 @@ UPLOAD_ENDPOINTS = frozenset(
         "api.attach_document",
     }
 )
+#: Endpoints that take a platform's export file (one file, up to MAX_IMPORT_BYTES).
+IMPORT_ENDPOINTS = frozenset({"api.import_export", "imports.upload"})
+IMPORT_FORM_ALLOWANCE = 1024 * 1024
 #: Bodies without files: the sign-in forms, the other forms, and JSON (each API route may narrow it).
 LOGIN_BODY_LIMIT = 16 * 1024
 FORM_BODY_LIMIT = 256 * 1024
@@ -157,7 +160,9 @@ UPLOAD_FORM_ALLOWANCE = 8 * 1024 * 1024
 def limit_request_body() -> None:
     """No endpoint reads an unbounded body: each has a limit, and a larger declared body is a 413 at once."""
     endpoint = request.endpoint or ""
-    if endpoint in UPLOAD_ENDPOINTS:
+    if endpoint in IMPORT_ENDPOINTS:
+        limit = int(current_app.config["MAX_IMPORT_BYTES"]) + IMPORT_FORM_ALLOWANCE
+    elif endpoint in UPLOAD_ENDPOINTS:
         limit = int(current_app.config["MAX_ATTACHMENT_BYTES"]) * MAX_FILES + UPLOAD_FORM_ALLOWANCE
     elif endpoint.startswith("auth."):
         limit = LOGIN_BODY_LIMIT
@@ -175,8 +180,10 @@ def register_blueprints(app: Flask) -> None:
     from .admin.views import bp as admin_bp
     from .api import bp as api_bp
     from .auth.views import bp as auth_bp
+    from .capture.views import bp as capture_bp
     from .evidence.views import bp as evidence_bp
     from .export.views import bp as export_bp
+    from .imports.views import bp as imports_bp
     from .integrity.views import bp as integrity_bp
     from .main.views import bp as main_bp
     from .operations.views import bp as operations_bp
@@ -187,6 +194,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp)
     app.register_blueprint(operations_bp)
     app.register_blueprint(evidence_bp)
+    app.register_blueprint(capture_bp)
+    app.register_blueprint(imports_bp)
     app.register_blueprint(integrity_bp)
     app.register_blueprint(export_bp)
     app.register_blueprint(reviews_bp)

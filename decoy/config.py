@@ -18,6 +18,9 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_FROM": "decoy@localhost",
     "ORIGIN": "decoy.invalid/audit",
     "MAX_ATTACHMENT_BYTES": 50 * 1024 * 1024,
+    # The largest export file an import takes (a ZIP with its media), and what a ZIP may unpack to.
+    "MAX_IMPORT_BYTES": 2 * 1024**3,
+    "MAX_IMPORT_UNPACKED_BYTES": 8 * 1024**3,
     # Where attachment content lives: "files" (DATA_DIR/attachments) or "database" (chunked rows,
     # committed with the message; for several app servers on PostgreSQL). See docs/operations.md.
     "ATTACHMENT_STORE": "files",
@@ -49,6 +52,8 @@ DEFAULTS: dict[str, Any] = {
     "OUTBOX_MAX_ATTEMPTS": 25,
     "SMTP_TIMEOUT_SECONDS": 10,
     "SCHEDULER_LOCK_WAIT_SECONDS": 60,
+    # A capture session open longer than this raises a notice to the operation's supervisors.
+    "CAPTURE_SESSION_NOTICE_HOURS": 12,
 }
 
 #: Environment variables read on top of every other source, without their ``DECOY_`` prefix.
@@ -62,12 +67,21 @@ ENVIRONMENT_KEYS = (
     "MAIL_FROM",
     "ORIGIN",
     "MAX_ATTACHMENT_BYTES",
+    "MAX_IMPORT_BYTES",
+    "MAX_IMPORT_UNPACKED_BYTES",
     "ATTACHMENT_STORE",
     "SESSION_COOKIE_SECURE",
     "PROXY_HOPS",
+    "CAPTURE_SESSION_NOTICE_HOURS",
 )
 
-_INTEGER_KEYS = {"MAX_ATTACHMENT_BYTES", "PROXY_HOPS"}
+_INTEGER_KEYS = {
+    "MAX_ATTACHMENT_BYTES",
+    "MAX_IMPORT_BYTES",
+    "MAX_IMPORT_UNPACKED_BYTES",
+    "PROXY_HOPS",
+    "CAPTURE_SESSION_NOTICE_HOURS",
+}
 _BOOLEAN_KEYS = {"SESSION_COOKIE_SECURE"}
 ATTACHMENT_STORES = ("files", "database")
 
@@ -122,6 +136,9 @@ def finalise(config: dict[str, Any]) -> None:
     hops = config.get("PROXY_HOPS") or 0
     if not isinstance(hops, int) or not 0 <= hops <= 5:
         raise ConfigurationError(f"DECOY_PROXY_HOPS must be between 0 and 5, not {hops!r}")
+    hours = config.get("CAPTURE_SESSION_NOTICE_HOURS")
+    if not isinstance(hours, int) or isinstance(hours, bool) or hours < 1:
+        raise ConfigurationError(f"DECOY_CAPTURE_SESSION_NOTICE_HOURS must be 1 or more, not {hours!r}")
     config["PERMANENT_SESSION_LIFETIME"] = config["SESSION_ABSOLUTE_HOURS"] * 3600
     config["BABEL_TRANSLATION_DIRECTORIES"] = str(resource_dir("translations"))
 

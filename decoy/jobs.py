@@ -54,6 +54,13 @@ def job_reviews(app: Flask) -> str:
     return review_pass(app)
 
 
+def job_capture_sessions(app: Flask) -> str:
+    """Tell the supervisors of capture sessions left open too long."""
+    from .capture.notices import capture_pass
+
+    return capture_pass(app)
+
+
 def job_outbox(app: Flask) -> str:
     """Send the queued e-mails that are due."""
     from .reviews.passes import outbox_pass
@@ -88,6 +95,7 @@ def verification_due(app: Flask) -> bool:
 JOBS: list[tuple[str, Callable[[Flask], str], str, dict[str, Any]]] = [
     ("checkpoint", job_checkpoint, "interval", {"seconds": 30}),
     ("reviews", job_reviews, "interval", {"seconds": 60}),
+    ("capture_sessions", job_capture_sessions, "interval", {"seconds": 60}),
     ("verify", job_verify, "cron", {"hour": 2, "minute": 30}),
     ("outbox", job_outbox, "interval", {"seconds": 30}),
 ]

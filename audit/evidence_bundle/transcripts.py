@@ -89,6 +89,13 @@ def check_transcripts(bundle: zipfile.ZipFile, entries: Entries) -> str | None:
                 problem = _check_message(bundle, index, entry, messages)
                 if problem:
                     return problem
+            elif action == "import.create":
+                sha256 = entry.get("evidence", {}).get("file_sha256")
+                if _file_sha256(bundle, f"attachments/{sha256}") != sha256:
+                    return (
+                        f"attachments/{sha256}: the original file of import {entry['object']['id']} is "
+                        f"missing or its content does not match its SHA-256 (entry {index})"
+                    )
             elif action == "contact.create":
                 found = contacts.pop(entry["object"]["id"], None)
                 if found is None:

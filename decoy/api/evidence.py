@@ -89,13 +89,14 @@ def _message_input() -> tuple[MessageCreate, list[services.Upload]]:
     request.max_form_memory_size = FORM_ALLOWANCE
     form = read_form(MessageUpload)
     fields = MessageCreate(
-        direction=form.direction, sent_at=form.sent_at, body=form.body, corrects=form.corrects_id
+        direction=form.direction, sent_at=form.sent_at, body=form.body, corrects=form.corrects_id,
+        capture_session=form.capture_session_id,
     )
     return fields, [(upload.stream, upload.filename or "") for upload in form.attachments]
 
 
 @route(bp, "/contacts/<int:contact_id>/messages", "POST", body=MessageCreate, form=MessageUpload,
-       answer=MessageRecorded, status=201, errors=(400, 403, 404, 413))
+       answer=MessageRecorded, status=201, errors=(400, 403, 404, 409, 413))
 def log_message(contact_id: int) -> tuple[Response, int, dict[str, str]]:
     """Record one message (JSON, or multipart with files in ``attachments``); 201 means durable."""
     session = get_session()
@@ -114,6 +115,7 @@ def log_message(contact_id: int) -> tuple[Response, int, dict[str, str]]:
         body=data.body,
         corrects_id=data.corrects,
         files=files,
+        capture_session_id=data.capture_session,
     )
     attachments = services.attachments_of(session, [message.id])[message.id] if files else []  # type: ignore[index,list-item]
     session.commit()
@@ -131,7 +133,7 @@ def list_messages(contact_id: int) -> Response:
     ).page
     session.commit()
     items = [
-        message_json(m, page.attachments.get(m.id, []), page.usernames)  # type: ignore[arg-type]
+        message_json(m, page.attachments.get(m.id, []), page.usernames, page.later_flags.get(m.id, ()))  # type: ignore[arg-type]
         for m in page.messages
     ]
     next_path = None
@@ -147,7 +149,8 @@ def get_message(message_id: int) -> Response:
     read = reading.read_message(session=session, actor=current_user, message_id=message_id)
     message, attachments, names = read.message, read.attachments, read.usernames
     session.commit()
-    return jsonify(message_json(message, attachments, names))
+    return jsonify(message_json(message, attachments, names, transcript.later_flags(session, [message_id])
+                                .get(message_id, ())))
 
 
 @route(bp, "/attachments/<int:attachment_id>", answer=Content(("application/octet-stream", "*/*"), BINARY),

@@ -12,6 +12,7 @@ from .attachments import attachments_group
 from .audit import audit_group, scheduler_command
 from .backup import backup_command, restore_command
 from .export import export_command
+from .imports import import_command
 from .serve import serve
 from .setup import demo_code, demo_command, init_command, token_group, user_group
 
@@ -33,6 +34,7 @@ for command in (
     audit_group,
     scheduler_command,
     export_command,
+    import_command,
     demo_command,
     demo_code,
     backup_command,

@@ -9,6 +9,7 @@ import zlib
 from datetime import datetime, timedelta, timezone
 from importlib import resources
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Flask
 from sqlmodel import col, select
@@ -18,6 +19,7 @@ from ..auth.principal import Principal
 from ..auth.services import find_user, user_roles
 from ..db import session_scope
 from ..evidence import services as evidence
+from ..imports import services as imports
 from ..integrity.checkpoints import make_checkpoint
 from ..jobs import job_reviews
 from ..models.reviews import Review
@@ -160,6 +162,22 @@ def _contact(demo: _Demo, profile_id: int, spec: dict[str, Any]) -> None:
         demo.act("dirk", lambda s, a: evidence.log_message(
             session=s, actor=a, contact_id=made.id, direction="in", sent_at=demo.at(messages[0][3]),
             body="hello, how are you?", corrects_id=first_id))
+    if "export" in spec:
+        _import_export(demo, int(made.id), spec["export"])
+
+
+def _import_export(demo: _Demo, contact_id: int, spec: dict[str, Any]) -> None:
+    """The platform's own export of the chat (a WhatsApp text in the Dutch Android layout), imported."""
+    zone = ZoneInfo(demo.app.config["TIMEZONE"])
+    names = {"out": spec["decoy_name"], "in": spec["counterpart_name"]}
+    lines = [
+        f"{demo.at(days).astimezone(zone):%d-%m-%Y %H:%M} - {names[direction]}: {text}\n"
+        for direction, text, days in spec["messages"]
+    ]
+    request = imports.ImportRequest(
+        contact_id=contact_id, format="whatsapp", decoy_name=spec["decoy_name"], filename="WhatsApp-chat.txt"
+    )
+    demo.act("dirk", lambda s, a: imports.import_export(s, a, request, io.BytesIO("".join(lines).encode())))
 
 
 def _decide_first_review(demo: _Demo, operation_id: int) -> None:

@@ -23,6 +23,8 @@ from ..models import (
     Authorization,
     AuthorizationDocument,
     AuthorizationOfficer,
+    CaptureSession,
+    CaptureSessionEnd,
     Contact,
     Message,
     Profile,
@@ -34,6 +36,8 @@ from .fingerprint import (
     AUTHORIZATION_TERMS,
     account_fingerprint,
     authorization_fingerprint,
+    capture_session_end_fingerprint,
+    capture_session_fingerprint,
     contact_fingerprint,
     decision_fingerprint,
     message_fingerprint,
@@ -349,3 +353,50 @@ def check_profile_change(session: Session, entry: dict[str, Any]) -> str | None:
             _row(where, profile_fingerprint(profile), evidence, "profile_row_sha256"),
         ]
     return next(filter(None, checks), None)
+
+
+_capture = CaptureSession.__table__  # type: ignore[attr-defined]
+_capture_end = CaptureSessionEnd.__table__  # type: ignore[attr-defined]
+
+
+def check_capture_session(session: Session, entry: dict[str, Any]) -> str | None:
+    """The capture session started is the one its entry recorded, operated by the entry's actor."""
+    capture_session_id = _object_id(entry)
+    row = (
+        session.connection()
+        .execute(select(_capture).where(_capture.c.id == capture_session_id))
+        .mappings()
+        .first()
+    )
+    where = f"capture session {capture_session_id}"
+    if row is None:
+        return f"{where} is missing"
+    details = entry.get("details") or {}
+    checks = [
+        _differs(where, name, row[name], details[name]) for name in ("device", "tool") if name in details
+    ]
+    if "profile" in details:
+        checks.append(_differs(where, "profile", row["profile_id"], details["profile"]))
+    checks += [
+        _by(session, where, "operated_by", row["operated_by"], entry),
+        _row(where, capture_session_fingerprint(row), entry.get("evidence") or {}),
+    ]
+    return next(filter(None, checks), None)
+
+
+def check_capture_session_end(session: Session, entry: dict[str, Any]) -> str | None:
+    """The end of the capture session (statement and gaps included) is the one its entry recorded, made by
+    the entry's actor."""
+    capture_session_id = _object_id(entry)
+    row = (
+        session.connection()
+        .execute(select(_capture_end).where(_capture_end.c.capture_session_id == capture_session_id))
+        .mappings()
+        .first()
+    )
+    where = f"capture session {capture_session_id}"
+    if row is None:
+        return f"{where}: its end is missing"
+    return _by(session, where, "ended_by", row["ended_by"], entry) or _row(
+        f"{where}, end", capture_session_end_fingerprint(row), entry.get("evidence") or {}
+    )

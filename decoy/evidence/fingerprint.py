@@ -178,3 +178,33 @@ def message_fingerprint(row: Mapping[str, Any], attachments: Sequence[Mapping[st
 def columns(obj: Any) -> dict[str, Any]:
     """An ORM object's column values as a mapping."""
     return {column.key: getattr(obj, column.key) for column in obj.__table__.columns}
+
+
+def capture_session_fingerprint(row: Mapping[str, Any]) -> str:
+    """The fingerprint of a capture session row: who operated which profile, on what device with what
+    tool, from when (its end is a row of its own)."""
+    return _sha256(
+        {
+            "id": row["id"],
+            "operation_id": row["operation_id"],
+            "profile_id": row["profile_id"],
+            "operated_by": row["operated_by"],
+            "device": row["device"],
+            "tool": row["tool"],
+            "started_at": _time(row["started_at"]),
+        }
+    )
+
+
+def capture_session_end_fingerprint(row: Mapping[str, Any]) -> str:
+    """The fingerprint of the end of a capture session, with the officer's completeness statement and the
+    gaps they knew of (verbatim)."""
+    return _sha256(
+        {
+            "capture_session_id": row["capture_session_id"],
+            "ended_by": row["ended_by"],
+            "ended_at": _time(row["ended_at"]),
+            "completeness_statement": row["completeness_statement"],
+            "known_gaps": row["known_gaps"],
+        }
+    )

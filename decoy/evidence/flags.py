@@ -7,9 +7,9 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import Row
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
-from ..models import FLAGS, Message, ProfileStatus
+from ..models import FLAGS, AuthorizationKind, Message, ProfileStatus
 from ..operations.rules import (
     authorization_valid_at,
     chain_facts,
@@ -96,3 +96,76 @@ def _incoming_before(session: Session, contact_id: int, moment: datetime) -> boo
         .limit(1)
     ).first()
     return found is not None
+
+
+class StreamFlags:
+    """The flags of many messages recorded into one contact in the order of their platform time (an
+    import), judged as message_flags judges each, from facts read once.
+
+    ``officer_id`` is the officer the outgoing messages are attributed to (the capture session's
+    operator, or whoever records). The facts that message_flags reads for every message (the chain of
+    authorizations, the officers each names, whether an urgent oral order's written order was attached,
+    the contact's earliest incoming message) are read once here; an incoming message of the stream
+    counts for the outgoing ones after it.
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        *,
+        profile: ProfileFacts,
+        contact_id: int,
+        officer_id: int,
+        operation_rows: Sequence[Row[Any]] | None = None,
+    ) -> None:
+        self.session = session
+        self.profile = profile
+        self.officer_id = officer_id
+        self.links = chain_facts(session, profile.authorization_id, operation_rows)
+        if not self.links:
+            raise LookupError(f"no authorization {profile.authorization_id}")
+        self._named: dict[int, bool] = {}
+        self._overdue: dict[int, bool] = {}
+        self.earliest_incoming = session.exec(
+            select(func.min(Message.sent_at)).where(
+                Message.contact_id == contact_id, Message.direction == "in"
+            )
+        ).one()
+
+    def flags(self, direction: str, sent_at: datetime) -> list[str]:
+        """The flags of the next message; an incoming one is remembered for the outgoing ones after it."""
+        governing = next(
+            (link for link in reversed(self.links) if authorization_valid_at(link, sent_at)), None
+        )
+        flags: set[str] = set()
+        if governing is None or self._overdue_at(governing, sent_at):
+            flags.add("outside_authorization")
+        authorization = governing or self.links[-1]
+        if self.profile.status != ProfileStatus.active.value:
+            flags.add("profile_not_active")
+        if not platform_permitted(authorization, self.profile.platform):
+            flags.add("platform_not_permitted")
+        if direction == "in" and (self.earliest_incoming is None or sent_at < self.earliest_incoming):
+            self.earliest_incoming = sent_at
+        elif direction == "out":
+            incoming_before = self.earliest_incoming is not None and self.earliest_incoming < sent_at
+            if not authorization.may_initiate_contact and not incoming_before:
+                flags.add("decoy_initiated")
+            if not self._names_officer(authorization.id):
+                flags.add("officer_not_named")
+        return ordered(flags)
+
+    def _overdue_at(self, authorization: Any, moment: datetime) -> bool:
+        due = authorization.written_order_due
+        if authorization.kind != AuthorizationKind.urgent_oral_order.value or due is None or moment < due:
+            return False
+        if authorization.id not in self._overdue:
+            self._overdue[authorization.id] = written_order_overdue(self.session, authorization, moment)
+        return self._overdue[authorization.id]
+
+    def _names_officer(self, authorization_id: int) -> bool:
+        if authorization_id not in self._named:
+            self._named[authorization_id] = self.officer_id in named_officer_ids(
+                self.session, authorization_id
+            )
+        return self._named[authorization_id]

@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, MultipleFileField, RadioField, StringField, TextAreaField
+from wtforms import IntegerField, MultipleFileField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
@@ -40,3 +40,5 @@ class MessageForm(FlaskForm):
         _l("Corrects message no. (optional)"), validators=[Optional(), NumberRange(min=1, max=MAX_ID)]
     )
     attachments = MultipleFileField(_l("Screenshot or exported file"))
+    #: The open capture sessions of the profile (set by the view); the service judges the choice.
+    capture_session = SelectField(_l("Captured in capture session"), choices=[], validate_choice=False)

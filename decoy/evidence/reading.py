@@ -210,7 +210,7 @@ def read_message(*, session: Session, actor: Actor, message_id: int) -> MessageR
     _require_reader(actor)
     message = visible_message(session, actor, message_id)
     attachments = attachments_of(session, [message_id])[message_id]
-    names = transcript.usernames(session, {message.recorded_by})
+    names = transcript.usernames(session, {message.recorded_by, message.operated_by or message.recorded_by})
     _record_read(
         session,
         actor,

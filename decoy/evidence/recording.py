@@ -37,8 +37,17 @@ from audit.store import append_call, head_errors
 
 from .. import audit_bridge, blobstore, clock
 from ..access import Actor
-from ..errors import NotFound
-from ..models import Attachment, Authorization, Contact, Message, OperationMember, Profile
+from ..errors import InvalidInput, NotFound, RuleViolation
+from ..models import (
+    Attachment,
+    Authorization,
+    CaptureSession,
+    CaptureSessionEnd,
+    Contact,
+    Message,
+    OperationMember,
+    Profile,
+)
 from ..operations.rules import RULE_COLUMNS
 from .fingerprint import message_fingerprint, text_sha256
 from .flags import message_flags
@@ -89,6 +98,9 @@ class LoggedMessage:
     body_sha256: str
     corrects_id: int | None
     flags: list[str]
+    #: The capture session the message was recorded in, and the officer who operated it (else None).
+    capture_session_id: int | None = None
+    operated_by: int | None = None
 
 
 _contact = Contact.__table__  # type: ignore[attr-defined]
@@ -138,7 +150,10 @@ _RECORDING_WITH_ID = _RECORDING.add_columns(
     )
 )
 _AuthorizationRow = namedtuple("_AuthorizationRow", [column.name for column in RULE_COLUMNS])  # type: ignore[misc]
-_MESSAGE_COLUMNS = tuple(field.name for field in fields(LoggedMessage))
+#: The provenance a message recorded in a capture session carries (not among decoy_record_message's
+#: parameters: such a message is written by plain statements).
+_SESSION_COLUMNS = ("capture_session_id", "operated_by")
+_MESSAGE_COLUMNS = tuple(field.name for field in fields(LoggedMessage) if field.name not in _SESSION_COLUMNS)
 _INSERT_MESSAGE = insert(_message).returning(_message.c.id)
 _INSERT_NUMBERED_MESSAGE = insert(_message)
 #: The message row and its audit entry in one statement (PostgreSQL, migration 0008): the row's values,
@@ -151,6 +166,20 @@ _RECORD_MESSAGE = select(
         bindparam("audit_suffix", type_=LargeBinary),
         type_=BigInteger,
     )
+)
+_capture = CaptureSession.__table__  # type: ignore[attr-defined]
+_capture_end = CaptureSessionEnd.__table__  # type: ignore[attr-defined]
+#: A capture session named by a message: its profile, its operator and whether it has ended. The row is
+#: held (PostgreSQL FOR SHARE) until the message commits, so that the session's end, which takes it FOR
+#: UPDATE, comes either before the check (and the message is refused) or after the message.
+_CAPTURE_SESSION = (
+    select(
+        _capture.c.profile_id,
+        _capture.c.operated_by,
+        exists().where(_capture_end.c.capture_session_id == _capture.c.id).label("ended"),
+    )
+    .where(_capture.c.id == bindparam("capture_session"))
+    .with_for_update(read=True, of=_capture)
 )
 
 
@@ -193,6 +222,28 @@ def require_recorder(*, session: Session, actor: Actor, contact_id: int) -> None
     read_recording(session.connection(), actor, contact_id, take_id=False)
 
 
+def _capture_session(connection: Connection, found: Recording, capture_session_id: int | None) -> int | None:
+    """The operator of the open capture session ``capture_session_id`` of the contact's profile (None for
+    no session): InvalidInput naming ``capture_session`` for any other session, RuleViolation (409) for
+    one that has ended."""
+    if capture_session_id is None:
+        return None
+    row = None
+    if 0 < capture_session_id <= MAX_ID:
+        row = connection.execute(_CAPTURE_SESSION, {"capture_session": capture_session_id}).first()
+    if row is None or row.profile_id != found.profile_id:
+        raise InvalidInput(
+            _("capture_session must name a capture session of this contact's profile"),
+            field="capture_session",
+        )
+    if row.ended:
+        raise RuleViolation(
+            _("capture session %(id)s has ended; start a new one", id=capture_session_id),
+            field="capture_session",
+        )
+    return int(row.operated_by)
+
+
 def log_message(
     *,
     session: Session,
@@ -203,6 +254,7 @@ def log_message(
     body: str,
     corrects_id: int | None = None,
     files: Iterable[Upload] = (),
+    capture_session_id: int | None = None,
 ) -> LoggedMessage:
     """Record one message verbatim, with its attachments, flags and audit entry, in one transaction.
 
@@ -211,6 +263,10 @@ def log_message(
     rows and the audit entry are written together in the session's transaction; the caller commits. If a
     file is refused, no row is written. The session must hold no pending changes: with files, its read
     transaction ends before the upload.
+
+    ``capture_session_id``: the open capture session of the contact's profile the message was captured
+    in; the row then names it and its operator (``operated_by``; ``recorded_by`` stays the caller), and
+    is written by plain statements on every database (decoy_record_message has no parameters for them).
     """
     uploads = list(files)
     connection = session.connection()
@@ -227,9 +283,12 @@ def log_message(
     )
     limit = attachment_limit()
     check_uploads(uploads, limit)
+    # Checked before an upload is received too; the check in the writing transaction is the one that holds.
+    operated_by = _capture_session(connection, found, capture_session_id)
     blobs: list[tuple[blobstore.StoredBlob, str]] = []
     if uploads:
         found, connection, blobs = _receive(session, actor, contact_id, uploads, limit)
+        operated_by = _capture_session(connection, found, capture_session_id)
     now = clock.now()
     flags = message_flags(
         session,
@@ -253,7 +312,9 @@ def log_message(
         "corrects_id": corrects_id,
         "flags": flags,
     }
-    if found.message_id is not None and not blobs:
+    if capture_session_id is not None:
+        values.update(capture_session_id=capture_session_id, operated_by=operated_by)
+    if found.message_id is not None and not blobs and capture_session_id is None:
         return _record_in_one_call(connection, actor, found.message_id, values)
     return _record(connection, actor, found.message_id, values, blobs)
 
@@ -298,6 +359,8 @@ def _entry(
             "direction": values["direction"],
             "flags": values["flags"],
             "corrects": values["corrects_id"],
+            # Only when set, so that the entry of a message recorded outside a session is as it was.
+            **({"capture_session": values["capture_session_id"]} if values.get("capture_session_id") else {}),
         },
     )
 

@@ -13,6 +13,8 @@ from .services import DIRECTIONS, MAX_BODY_CHARS, MAX_COUNTERPART_CHARS, MAX_FIL
 
 Flag = one_of(FLAGS)
 Direction = one_of(DIRECTIONS)
+#: A stored message's direction: an import also records the lines the platform wrote ("system").
+StoredDirection = one_of((*DIRECTIONS, "system"))
 SENT_AT = "the platform's time, RFC 3339 with the offset the platform showed"
 #: Evidence text is kept verbatim: never trimmed or normalised (the service refuses what cannot be stored).
 Body = Annotated[str, Field(max_length=MAX_BODY_CHARS, description="the text exactly as shown")]
@@ -32,6 +34,9 @@ class MessageCreate(Input):
     sent_at: Timestamp = Field(description=SENT_AT)
     body: Body
     corrects: Id | None = Field(default=None, description="the message of the same contact this one corrects")
+    capture_session: Id | None = Field(
+        default=None, description="the open capture session of the contact's profile it was captured in"
+    )
 
 
 class MessageUpload(Upload):
@@ -42,11 +47,17 @@ class MessageUpload(Upload):
     body: Body = ""
     corrects: Annotated[str, Field(pattern="^[0-9]{1,9}$")] | None = None
     attachments: Annotated[list[File], Field(max_length=MAX_FILES)] = []
+    capture_session: Annotated[str, Field(pattern="^[0-9]{1,9}$")] | None = None
 
     @property
     def corrects_id(self) -> int | None:
         """The corrected message's id."""
         return None if self.corrects is None else int(self.corrects)
+
+    @property
+    def capture_session_id(self) -> int | None:
+        """The capture session's id."""
+        return None if self.capture_session is None else int(self.capture_session)
 
 
 class AttachmentPublic(Output):
@@ -77,15 +88,23 @@ class MessagePublic(Output):
 
     id: int
     contact_id: int
-    direction: Direction
+    direction: StoredDirection
     sent_at: Moment
     recorded_at: Moment
     recorded_by: str
     body: str
     body_sha256: Sha256
-    flags: list[Flag]
+    flags: list[Flag] = Field(
+        description="the flags recorded with it, and those an import's reconciliation found later"
+    )
     corrects: int | None
     attachments: list[AttachmentPublic]
+    operated_by: str | None = Field(description="who operated the profile, in a capture session")
+    capture_session: int | None = Field(description="the capture session it was captured in")
+    import_id: int | None = Field(description="the import that added it (null when typed)")
+    source: str | None = Field(description="where in the import's file it is")
+    platform_message_id: str | None = Field(description="the platform's message id, where the export has one")
+    assumed_timezone: str | None = Field(description="the zone its time was read in (the export gave none)")
 
 
 class MessageRecorded(Output):

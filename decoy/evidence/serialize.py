@@ -7,6 +7,7 @@ from typing import Any
 
 from ..clock import with_offset
 from ..models import Attachment, Contact, Message
+from .flags import ordered
 from .schemas import AttachmentPublic, ContactPublic, MessagePublic, MessageRecorded, SearchHit, SearchResults
 
 
@@ -44,7 +45,10 @@ def contact_json(contact: Contact, usernames: dict[int, str]) -> dict[str, Any]:
 
 
 def message_json(
-    message: Message, attachments: Sequence[Attachment], usernames: dict[int, str]
+    message: Message,
+    attachments: Sequence[Attachment],
+    usernames: dict[int, str],
+    later_flags: Sequence[str] = (),
 ) -> dict[str, Any]:
     """A message: the platform's time with its own offset, the server's time in UTC, text verbatim."""
     return MessagePublic(
@@ -56,9 +60,15 @@ def message_json(
         recorded_by=usernames.get(message.recorded_by, ""),
         body=message.body,
         body_sha256=message.body_sha256,
-        flags=list(message.flags),
+        flags=ordered({*message.flags, *later_flags}),
         corrects=message.corrects_id,
         attachments=[_attachment(a) for a in attachments],
+        import_id=message.import_id,
+        source=message.source,
+        platform_message_id=message.platform_message_id,
+        assumed_timezone=message.assumed_timezone,
+        operated_by=None if message.operated_by is None else usernames.get(message.operated_by, ""),
+        capture_session=message.capture_session_id,
     ).model_dump(mode="json")
 
 

@@ -11,7 +11,8 @@ from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
 from ..errors import InvalidInput
-from ..models import MAX_ID, Attachment, Contact, Message, Profile, User
+from ..models import MAX_ID, Attachment, Contact, ExportReconciliation, Message, Profile, User
+from ..models.capture import DIFFERS, MISSING
 from .services import attachments_of
 
 
@@ -23,6 +24,8 @@ class Page:
     attachments: dict[int, list[Attachment]]
     usernames: dict[int, str]
     corrected_by: dict[int, list[int]]
+    #: Flags found after a message was recorded (an import's reconciliation), by message id.
+    later_flags: dict[int, list[str]] = field(default_factory=dict)
     next_after: int | None = None
     previous_before: int | None = None
     cursor: dict[str, Any] = field(default_factory=dict)
@@ -96,8 +99,12 @@ def message_page(
     page = Page(
         messages=rows,
         attachments=attachments_of(session, [m.id for m in rows if m.id is not None]),
-        usernames=usernames(session, {m.recorded_by for m in rows}),
+        usernames=usernames(
+            session,
+            {m.recorded_by for m in rows} | {m.operated_by for m in rows if m.operated_by is not None},
+        ),
         corrected_by=_corrections_of(session, [m.id for m in rows if m.id is not None]),
+        later_flags=later_flags(session, [m.id for m in rows if m.id is not None]),
     )
     if rows:
         if backwards:
@@ -107,6 +114,24 @@ def message_page(
             page.next_after = rows[-1].id if more else None
             page.previous_before = rows[0].id if (after is not None or start is not None) else None
     return page
+
+
+def later_flags(session: Session, message_ids: Sequence[int]) -> dict[int, list[str]]:
+    """The flags imports' reconciliations found on the given (hand-typed) messages."""
+    found: dict[int, list[str]] = {}
+    if not message_ids:
+        return found
+    rows = session.exec(
+        select(ExportReconciliation.message_id, ExportReconciliation.outcome)
+        .where(
+            col(ExportReconciliation.message_id).in_(message_ids),
+            col(ExportReconciliation.outcome).in_((DIFFERS, MISSING)),
+        )
+        .order_by(col(ExportReconciliation.id))
+    ).all()
+    for message_id, outcome in rows:
+        found.setdefault(message_id, []).append(outcome)
+    return found
 
 
 def _corrections_of(session: Session, message_ids: Sequence[int]) -> dict[int, list[int]]:

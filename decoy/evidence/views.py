@@ -11,9 +11,11 @@ from werkzeug.wrappers import Response
 
 from .. import access, clock
 from ..auth.principal import require_roles
+from ..capture import display as capture_display
 from ..clock import parse_timestamp, zone
 from ..db import get_session
-from ..errors import DecoyError, InvalidInput
+from ..errors import DecoyError, InvalidInput, RuleViolation
+from ..imports import display as import_display
 from ..models import MAX_ID, Contact, Operation, Profile
 from . import display, downloads, reading, services
 from .forms import ContactForm, MessageForm
@@ -42,6 +44,16 @@ def _now_with_offset(operation: Operation) -> str:
     return clock.now().astimezone(zone(operation.timezone)).replace(microsecond=0).isoformat()
 
 
+def _capture_session_choice(form: MessageForm) -> int | None:
+    """The capture session chosen in the message form (None for none)."""
+    value = form.capture_session.data or ""
+    if value == "":
+        return None
+    if not value.isdigit() or len(value) > 10:
+        raise InvalidInput(_("Choose a capture session from the list."), field="capture_session")
+    return int(value)
+
+
 def _render_contact(contact: Contact, form: MessageForm, status: int = 200, error: str | None = None) -> Any:
     session = get_session()
     # The caller has checked that the contact is visible, so a hidden one is 404 whatever the arguments.
@@ -57,12 +69,18 @@ def _render_contact(contact: Contact, form: MessageForm, status: int = 200, erro
     )
     operation = session.get(Operation, contact.operation_id)
     profile = session.get(Profile, contact.profile_id)
+    assert profile is not None  # noqa: S101 - a contact's profile exists (foreign key)
+    capture = capture_display.panel(session, current_user, profile, operation.timezone if operation else None)
+    imports, more_imports = import_display.contact_imports(session, contact.id)  # type: ignore[arg-type]
     session.commit()
     may_log = current_user.has_role("detective", "supervisor") and access.is_member(
         session, current_user, contact.operation_id
     )
     if not form.sent_at.data and operation is not None:
         form.sent_at.data = _now_with_offset(operation)
+    form.capture_session.choices = capture.choices
+    if form.capture_session.data is None:
+        form.capture_session.data = capture.default
     html = render_template(
         "evidence/contact.html",
         contact=read.contact,
@@ -73,6 +91,9 @@ def _render_contact(contact: Contact, form: MessageForm, status: int = 200, erro
         form=form,
         may_log=may_log,
         error=error,
+        capture=capture,
+        imports=imports,
+        more_imports=more_imports,
     )
     return html, status
 
@@ -107,14 +128,15 @@ def log_message(contact_id: int) -> Any:
             body=form.body.data or "",
             corrects_id=form.corrects.data,
             files=files,
+            capture_session_id=_capture_session_choice(form),
         )
         session.commit()
-    except InvalidInput as error:
+    except (InvalidInput, RuleViolation) as error:
         session.rollback()
         field = getattr(form, error.field or "", None)
         if field is not None and hasattr(field, "errors"):
             field.errors = [*field.errors, error.message]
-        return _render_contact(contact, form, 400, error=error.message)
+        return _render_contact(contact, form, error.status, error=error.message)
     if message.flags:
         flash(
             _("Message %(id)s recorded with flags: %(flags)s", id=message.id, flags=", ".join(message.flags))
@@ -173,8 +195,9 @@ def profile_contacts(profile_id: int) -> Any:
         after=_optional_int("after", minimum=0),
         limit=PAGE,
     )
-    session.commit()
     operation = session.get(Operation, profile.operation_id)
+    capture = capture_display.panel(session, current_user, profile, operation.timezone if operation else None)
+    session.commit()
     may_log = current_user.has_role("detective", "supervisor") and access.is_member(
         session, current_user, profile.operation_id
     )
@@ -188,6 +211,7 @@ def profile_contacts(profile_id: int) -> Any:
         may_log=may_log,
         error=error,
         next_after=listed.contacts[-1].id if listed.more else None,
+        capture=capture,
     ), status
 
 

@@ -23,7 +23,9 @@ from audit.entry import decode_entry
 from audit.store import StoredCheckpoint
 
 from .. import access, audit_bridge, blobstore, clock
+from ..capture.records import CAPTURE_SESSIONS_PATH, capture_session_records
 from ..db import snapshot_session
+from ..imports.records import contact_imports, later_flags_of_contact
 from ..integrity.checkpoints import get_signer, publish_checkpoint, sign_checkpoint
 from ..models import Operation
 from . import content
@@ -119,6 +121,8 @@ def iter_bundle(app: Flask, plan: ExportPlan, progress: Progress | None = None) 
             )
         profiles = content.profile_records(session, operation.id or 0, names)
         writer.add_bytes("profiles.json", _json(profiles))
+        capture_sessions = capture_session_records(session, operation.id or 0, names, zone)
+        writer.add_bytes(CAPTURE_SESSIONS_PATH, _json(capture_sessions))
         note("operation, authorizations and profiles")
         yield sink.drain()
 
@@ -151,6 +155,7 @@ def iter_bundle(app: Flask, plan: ExportPlan, progress: Progress | None = None) 
                 profiles=profiles,
                 contacts=summaries,
                 reviews=reviews,
+                capture_sessions=capture_sessions,
                 checkpoint_note=plan.checkpoint.note,
                 public_key=get_signer(app).verifier_key_text(),
                 entries=entries,
@@ -181,11 +186,14 @@ def _write_contact(
     """Write one contact's transcript as JSON, CSV and PDF; return its summary and attachment hashes."""
     base = f"contacts/{contact.id}"
     record = content.contact_record(contact, names, zone)
+    later = later_flags_of_contact(session, contact.id)
     messages = [
-        content.message_record(message, attachments, names, zone)
+        content.message_record(message, attachments, names, zone, later.get(message.id or 0, ()))
         for message, attachments in content.iter_messages(session, contact.id)
     ]
     writer.add_bytes(f"{base}/transcript.json", _json({"contact": record, "messages": messages}))
+    imports = contact_imports(session, contact.id, names, zone)
+    writer.add_bytes(f"{base}/imports.json", _json(imports))
     yield sink.drain()
     writer.add_bytes(
         f"{base}/transcript.csv",
@@ -214,7 +222,7 @@ def _write_contact(
     yield sink.drain()
     flags = sorted({flag for m in messages for flag in m["flags"]} | set(record["flags"]))
     summary = {**record, "messages": messages, "message_count": len(messages), "all_flags": flags}
-    files = {a["sha256"] for m in messages for a in m["attachments"]}
+    files = {a["sha256"] for m in messages for a in m["attachments"]} | {i["sha256"] for i in imports}
     return summary, files
 
 

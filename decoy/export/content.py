@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -218,9 +218,17 @@ def iter_messages(session: Session, contact_id: int) -> Iterator[tuple[Message, 
 
 
 def message_record(
-    message: Message, attachments: list[Attachment], names: Usernames, zone: ZoneInfo
+    message: Message,
+    attachments: list[Attachment],
+    names: Usernames,
+    zone: ZoneInfo,
+    later_flags: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """One message as the transcript shows it: verbatim text, both times, flags and attachments."""
+    """One message as the transcript shows it: verbatim text, both times, flags and attachments.
+
+    ``flags`` are those recorded with the message (its audit entry holds them); ``later_flags`` those an
+    import's reconciliation found afterwards (each with its own entry, listed in ``imports.json``).
+    """
     return {
         "id": message.id,
         "direction": message.direction,
@@ -233,6 +241,15 @@ def message_record(
         "body_sha256": message.body_sha256,
         "corrects": message.corrects_id,
         "flags": list(message.flags),
+        # The officer at the keyboard and the capture session, for a message captured in one (else null).
+        "operated_by": names(message.operated_by),
+        "capture_session": message.capture_session_id,
+        "later_flags": list(later_flags),
+        # Where an imported message comes from (all null for a typed message).
+        "import_id": message.import_id,
+        "source": message.source,
+        "platform_message_id": message.platform_message_id,
+        "assumed_timezone": message.assumed_timezone,
         "attachments": [
             {
                 "sha256": a.sha256,

@@ -58,7 +58,7 @@ def conversation(
             rows = [header]
             flagged_rows = []
         number = len(rows)
-        direction = "incoming" if message["direction"] == "in" else "outgoing (decoy)"
+        direction = _DIRECTIONS.get(message["direction"], message["direction"])
         meta = (
             f"{direction}<br/>platform: {escape(message['sent_at'])}<br/>"
             f"local: {when(message['sent_at'], zone)}<br/>recorded: {when(message['recorded_at'], zone)}"
@@ -66,6 +66,7 @@ def conversation(
         )
         if message["corrects"]:
             meta += f"<br/>corrects message {message['corrects']}"
+        meta += _capture_note(message) + _import_note(message)
         parts = pieces(message["body"]) if message["body"] else ["<i>(empty)</i>"]
         for attachment in message["attachments"]:
             parts[-1] += (
@@ -73,10 +74,11 @@ def conversation(
                 f"({attachment['size']} bytes, {escape(attachment['media_type'])})</font>"
             )
         first: list[Any] = [para(parts[0])]
-        if message["flags"]:
-            first.append(flags_paragraph(message["flags"]))
+        flags = [*message["flags"], *message.get("later_flags", ())]
+        if flags:
+            first.append(flags_paragraph(flags))
         rows.append([para(str(message["id"]), "small"), para(meta, "small"), first])
-        if message["flags"]:
+        if flags:
             flagged_rows.append(number)
         for index, part in enumerate(parts[1:], start=2):
             if len(rows) > TABLE_ROWS:
@@ -113,6 +115,7 @@ def operation_report(
     public_key: str,
     entries: int,
     zone: ZoneInfo,
+    capture_sessions: list[dict[str, Any]] | None = None,
 ) -> bytes:
     """The proces-verbaal-like report of the whole operation."""
     styles()
@@ -136,6 +139,8 @@ def operation_report(
         _profile_table(profiles, zone, width),
         para("Reviews", "h2"),
         _review_table(reviews, zone, width) if reviews else para("No reviews recorded."),
+        para("Capture sessions", "h2"),
+        *(_capture_session_tables(capture_sessions, zone, width) or [para("No capture sessions recorded.")]),
         para("Conversations", "h2"),
     ]
     if not contacts:
@@ -233,3 +238,59 @@ def _review_table(reviews: list[dict[str, Any]], zone: ZoneInfo, width: float) -
         )
         rows.extend([para(""), para(""), para(part)] for part in parts[1:])
     return table(rows, [40 * mm, 45 * mm, width - 85 * mm])
+
+
+_DIRECTIONS = {"in": "incoming", "out": "outgoing (decoy)", "system": "platform notice"}
+
+
+def _import_note(message: dict[str, Any]) -> str:
+    """Where an imported message comes from: the import, its place in the file, the zone assumed."""
+    if not message.get("import_id"):
+        return ""
+    note = f"<br/>imported (import {message['import_id']}, {text(message.get('source') or '')})"
+    if message.get("platform_message_id"):
+        note += f"<br/>platform id {text(message['platform_message_id'])}"
+    if message.get("assumed_timezone"):
+        note += f"<br/>time read in {text(message['assumed_timezone'])}"
+    return note
+
+
+def _capture_note(message: dict[str, Any]) -> str:
+    """The officer at the keyboard and the capture session of a message captured in one ("" otherwise)."""
+    if not message.get("capture_session"):
+        return ""
+    operator = text(message.get("operated_by") or "")
+    return f"<br/>operated by {operator} in capture session {message['capture_session']}"
+
+
+def _capture_session_tables(sessions: list[dict[str, Any]] | None, zone: ZoneInfo, width: float) -> list[Any]:
+    """Each capture session: profile, operator, device and tool, start and end, then the officer's
+    completeness statement and known gaps (a long one continues on further rows); tables of bounded length."""
+    header = [para("<b>Session</b>"), para("<b>Operated, ended and stated</b>")]
+    rows: list[list[Any]] = []
+    for found in sessions or []:
+        end = found.get("end")
+        span = f"from {when(found['started_at'], zone)}" + (
+            f" until {when(end['ended_at'], zone)}, ended by {text(end['ended_by'] or '')}"
+            if end
+            else " (still open when exported)"
+        )
+        operator, device, tool = (text(found[name] or "") for name in ("operated_by", "device", "tool"))
+        rows.append(
+            [
+                para(f"{found['id']}: profile {found['profile_id']}", "small"),
+                para(f"operated by {operator} on {device} with {tool}, {span}", "small"),
+            ]
+        )
+        if end:
+            for label, value in (
+                ("Statement", end["completeness_statement"]),
+                ("Known gaps", end["known_gaps"] or "none stated"),
+            ):
+                parts = pieces(value) or [""]
+                rows.append([para(""), para(f"<b>{label}:</b> {parts[0]}", "small")])
+                rows.extend([para(""), para(part, "small")] for part in parts[1:])
+    return [
+        table([header, *rows[start : start + TABLE_ROWS]], [40 * mm, width - 40 * mm])
+        for start in range(0, len(rows), TABLE_ROWS)
+    ]

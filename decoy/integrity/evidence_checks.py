@@ -14,6 +14,8 @@ from audit.verify import EntryCheck
 from ..evidence.checks import (
     check_account,
     check_authorization,
+    check_capture_session,
+    check_capture_session_end,
     check_contact,
     check_decision,
     check_document,
@@ -21,6 +23,7 @@ from ..evidence.checks import (
     check_message,
     check_profile_change,
 )
+from ..imports.records import check_import, check_import_result, check_reconciliation
 from .coverage import Coverage
 
 #: A check of one entry's evidence, read in a session: a failure reason, or None.
@@ -41,6 +44,11 @@ EVIDENCE_CHECKS: Mapping[str, SessionCheck] = MappingProxyType(
         "profile.approve": check_profile_change,
         "profile.suspend": check_profile_change,
         "profile.retire": check_profile_change,
+        "capture_session.start": check_capture_session,
+        "capture_session.end": check_capture_session_end,
+        "import.create": check_import,
+        "import.complete": check_import_result,
+        "message.reconcile": check_reconciliation,
     }
 )
 #: Actions whose ``evidence`` hashes name nothing that is stored, so nothing can be re-hashed; why.

@@ -50,6 +50,7 @@ TEMPLATES = {
     "suspension": "emails/suspension.txt",
     "checkpoint": "emails/checkpoint.txt",
     "verification_failed": "emails/verification_failed.txt",
+    "capture_session_open": "emails/capture_session_open.txt",
 }
 
 
@@ -63,6 +64,11 @@ def subject(kind: str, params: dict[str, Any]) -> str:
         "suspension": _("Profiles suspended automatically: %(operation)s", operation=operation),
         "checkpoint": _("Daily audit log checkpoint (size %(size)s)", size=params.get("size", "")),
         "verification_failed": _("ALARM: audit log verification failed"),
+        "capture_session_open": _(
+            "Capture session open for more than %(hours)s hours: %(operation)s",
+            hours=params.get("hours", ""),
+            operation=operation,
+        ),
     }
     return texts.get(kind, kind)
 

@@ -125,6 +125,18 @@ EXPECTATIONS: dict[str, Rule] = {
     "api.download_attachment GET": READ,
     "api.search_evidence GET": LISTING,
     "api.api_download GET": EXPORT,
+    "api.list_capture_sessions GET": READ,
+    "api.get_capture_session GET": READ,
+    "api.start_capture_session POST": LOG,
+    "api.end_capture_session POST": LOG,  # its operator (dana) or a supervisor of the operation
+    "capture.start_session POST": LOG,
+    "capture.end_session POST": LOG,
+    "api.import_export POST": LOG,
+    "api.get_import GET": READ,
+    "imports.upload GET": LOG,
+    "imports.upload POST": LOG,
+    "imports.confirm POST": rule("", "detective supervisor", scoped=True),  # the uploader's own preview only
+    "imports.import_page GET": READ,
     "evidence.profile_contacts GET": READ,
     "evidence.profile_contacts POST": LOG,
     "evidence.contact GET": READ,
@@ -214,6 +226,15 @@ def world(app: Any, factory: Any, clock: Any) -> World:
         "attachments": (io.BytesIO(b"MARKER-ATTACHMENT-BYTES"), "capture.txt")})
     assert answer.status_code == 201, answer.get_json()
     message = answer.get_json()["id"]
+    answer = client.post(f"/api/v1/profiles/{profile}/capture-sessions", headers=headers,
+                         json={"device": "MarkerOpAlpha laptop", "tool": "manual"})
+    assert answer.status_code == 201, answer.get_json()
+    capture_session = answer.get_json()["id"]
+    chat = b"02-03-2026 10:00 - Alex: MarkerBodyZ9\n02-03-2026 10:01 - Sam: hello\n"
+    answer = client.post(f"/api/v1/contacts/{contact}/imports", headers=headers, data={
+        "format": "whatsapp", "decoy_name": "Sam", "file": (io.BytesIO(chat), "chat.txt")})
+    assert answer.status_code == 201, answer.get_json()
+    imported = answer.get_json()["id"]
     answer = client.post(f"/api/v1/authorizations/{authorization}/documents",
                          headers={"Authorization": f"Bearer {result.tokens['lena']}"},
                          data={"file": (io.BytesIO(b"%PDF-1.7 MarkerOpAlpha order"), "order.pdf")})
@@ -234,7 +255,8 @@ def world(app: Any, factory: Any, clock: Any) -> World:
         result.arguments = {"operation_id": alpha, "authorization_id": authorization, "profile_id": profile,
                             "contact_id": contact, "message_id": message, "attachment_id": attachment,
                             "user_id": victim.id, "token_id": spare.id, "filename": "css/decoy.css",
-                            "document_id": document}
+                            "document_id": document, "capture_session_id": capture_session,
+                            "import_id": imported, "token": "A" * 43}
     from decoy.integrity.checkpoints import make_checkpoint
     from decoy.models.reviews import Review
     from decoy.reviews.passes import review_pass

@@ -88,8 +88,11 @@ def ids(app: Any, factory: Any) -> dict[str, Any]:
     contact = client.post(f"/api/v1/profiles/{profile}/contacts", headers=headers, json={"counterpart": "c1"})
     review_pass(app)  # the scheduler's pass creates the order's reviews
     reviews = client.get(f"/api/v1/operations/{operation}/reviews", headers=headers).get_json()["items"]
+    capture = client.post(f"/api/v1/profiles/{profile}/capture-sessions", headers=headers,
+                          json={"device": "laptop 7", "tool": "manual"})
     return {"headers": headers, "operation_id": operation, "authorization_id": authorization,
-            "profile_id": profile, "contact_id": contact.get_json()["id"], "review_id": reviews[0]["id"]}
+            "profile_id": profile, "contact_id": contact.get_json()["id"], "review_id": reviews[0]["id"],
+            "capture_session_id": capture.get_json()["id"]}
 
 
 def _post(app: Any, ids: dict[str, Any], endpoint: str, **kwargs: Any) -> Any:

@@ -27,7 +27,9 @@ def test_demo_fills_every_state_and_the_log_verifies(app, runner):
         flags = set()
         for (stored,) in connection.execute(text("SELECT flags FROM message")):
             flags |= set(stored if isinstance(stored, list) else __import__("json").loads(stored))
-        assert flags == set(FLAGS)
+        outcomes = column("SELECT outcome FROM export_reconciliation")
+        assert outcomes == {"confirmed", "differs_from_export", "missing_from_export"}
+        assert flags | outcomes - {"confirmed"} == set(FLAGS)
         assert column("SELECT count(*) FROM attachment") != {0}
         assert column("SELECT count(*) FROM review_decision") != {0}
         assert column("SELECT kind FROM review") >= {"periodic", "before_expiry", "triggered"}

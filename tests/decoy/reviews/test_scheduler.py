@@ -37,7 +37,7 @@ def test_scheduler_once_runs_every_due_job(team: Any, runner: Any) -> None:
     first = runner.invoke(args=["scheduler", "--once"])
     assert first.exit_code == 0, first.output
     names = [line.split(":")[0] for line in first.output.splitlines()]
-    assert names == ["checkpoint", "reviews", "verify", "outbox"]
+    assert names == ["checkpoint", "reviews", "capture_sessions", "verify", "outbox"]
     assert "4 reviews created" in first.output and "verify: intact" in first.output
     second = runner.invoke(args=["scheduler", "--once"])
     assert second.exit_code == 0, second.output
