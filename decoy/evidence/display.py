@@ -24,6 +24,8 @@ FLAG_TEXTS = {
     "decoy_initiated": _l("the decoy wrote first and the authorization does not allow it"),
     "officer_not_named": _l("recorded by an officer the authorization does not name"),
     "platform_not_permitted": _l("the authorization does not permit this platform"),
+    "differs_from_export": _l("typed by hand; the platform's export gives another text"),
+    "missing_from_export": _l("typed by hand; the platform's export does not hold it"),
 }
 
 #: Shown as themselves: line breaks and tabs lay the text out but hide nothing.
