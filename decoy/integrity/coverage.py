@@ -20,8 +20,13 @@ from ..models import (
     Authorization,
     AuthorizationDocument,
     AuthorizationOfficer,
+    CaptureSession,
+    CaptureSessionEnd,
     Contact,
+    ExportReconciliation,
     Message,
+    MessageImport,
+    MessageImportResult,
     Profile,
     ProfileTransition,
     ReviewDecision,
@@ -38,6 +43,11 @@ _decision = ReviewDecision.__table__  # type: ignore[attr-defined]
 _profile = Profile.__table__  # type: ignore[attr-defined]
 _transition = ProfileTransition.__table__  # type: ignore[attr-defined]
 _user = User.__table__  # type: ignore[attr-defined]
+_session = CaptureSession.__table__  # type: ignore[attr-defined]
+_session_end = CaptureSessionEnd.__table__  # type: ignore[attr-defined]
+_import = MessageImport.__table__  # type: ignore[attr-defined]
+_import_result = MessageImportResult.__table__  # type: ignore[attr-defined]
+_reconciliation = ExportReconciliation.__table__  # type: ignore[attr-defined]
 
 PROFILE_ACTIONS = ("profile.propose", "profile.approve", "profile.suspend", "profile.retire")
 #: The entry whose object names a row, by action: the table (by the object's id).
@@ -48,6 +58,10 @@ _NAMES_ITS_OBJECT = {
     "authorization.register": _authorization.name,
     "review.decide": _decision.name,  # by the review's id: one decision per review
     "profile.propose": _profile.name,
+    "capture_session.start": _session.name,
+    "capture_session.end": _session_end.name,  # by the session's id: one end per session
+    "import.create": _import.name,
+    "import.complete": _import_result.name,  # by the import's id: one result per import
 }
 #: Actions whose entries carry a row hash from now on; older ones are counted as recorded before them.
 ROW_HASHED_ACTIONS = frozenset(
@@ -62,6 +76,7 @@ class Coverage:
     def __init__(self) -> None:
         self.named: dict[str, set[int]] = {table: set() for table in _NAMES_ITS_OBJECT.values()}
         self.documents: set[int] = set()
+        self.reconciliations: set[int] = set()
         self.changes: set[int] = set()
         # Changes of a profile recorded by entries that name no row (before row hashes): their first
         # unnamed changes, in id order, are the ones those entries recorded.
@@ -80,6 +95,8 @@ class Coverage:
             self.named[table].add(object_id)
         if action == "authorization.document_attach" and type(details.get("document_id")) is int:
             self.documents.add(details["document_id"])
+        if action == "message.reconcile" and type(details.get("reconciliation")) is int:
+            self.reconciliations.add(details["reconciliation"])
         if action in PROFILE_ACTIONS and type(object_id) is int:
             if type(details.get("transition")) is int:
                 self.changes.add(details["transition"])
@@ -105,10 +122,21 @@ class Coverage:
 
     def _uncovered(self, connection: Connection) -> Iterable[str]:
         named = self.named
-        for table in (_user, _contact, _message, _authorization, _profile):
+        for table in (_user, _contact, _message, _authorization, _profile, _session, _import):
             for (row_id,) in connection.execute(select(table.c.id).order_by(table.c.id)):
                 if row_id not in named[table.name]:
                     yield f"{table.name} {row_id}"
+        for table, key in (
+            (_session_end, _session_end.c.capture_session_id),
+            (_import_result, _import_result.c.import_id),
+        ):
+            for (row_id,) in connection.execute(select(key).order_by(key)):
+                if row_id not in named[table.name]:
+                    yield f"{table.name} ({key.name} {row_id})"
+        query = select(_reconciliation.c.id).order_by(_reconciliation.c.id)
+        for (row_id,) in connection.execute(query):
+            if row_id not in self.reconciliations:
+                yield f"{_reconciliation.name} {row_id}"
         messages = named[_message.name]
         query = select(_attachment.c.id, _attachment.c.message_id).order_by(_attachment.c.id)
         for row_id, message_id in connection.execute(query):

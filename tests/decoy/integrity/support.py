@@ -36,6 +36,19 @@ def record_everything(world: World) -> dict[str, Any]:
     assert answer.status_code == 201, answer.get_json()
     message_id = answer.get_json()["id"]
     world.message(contact_id, body="a later message", sent_at="2026-03-02T10:05:00+01:00")
+    export = b"02-03-2026 10:00 - Alex: hello, how are you\n02-03-2026 10:01 - Sam Decoy: fine thanks\n"
+    imported = world.post(
+        f"/contacts/{contact_id}/imports",
+        data={"format": "whatsapp", "decoy_name": "Sam Decoy", "file": (io.BytesIO(export), "chat.txt")},
+        content_type="multipart/form-data",
+    )
+    assert imported.status_code == 201, imported.get_json()
+    session_started = world.post(f"/profiles/{world.profile_id}/capture-sessions",
+                                 json={"device": "laptop VICE-07", "tool": "manual"})
+    assert session_started.status_code == 201, session_started.get_json()
+    ended = world.post(f"/capture-sessions/{session_started.get_json()['id']}/end",
+                       json={"completeness_statement": "Every message of the session is recorded."})
+    assert ended.status_code == 200, ended.get_json()
     with world.app.app_context(), session_scope(world.app) as session:
         document = attach_order_document(
             session=session,
@@ -55,6 +68,8 @@ def record_everything(world: World) -> dict[str, Any]:
     )
     assert decided.status_code == 200, decided.get_json()
     return {
+        "import": imported.get_json()["id"],
+        "capture_session": session_started.get_json()["id"],
         "contact": contact_id,
         "message": message_id,
         "document": document_id,

@@ -19,8 +19,13 @@ from decoy.models import (
     Authorization,
     AuthorizationDocument,
     AuthorizationOfficer,
+    CaptureSession,
+    CaptureSessionEnd,
     Contact,
+    ExportReconciliation,
     Message,
+    MessageImport,
+    MessageImportResult,
     Profile,
     ProfileTransition,
     ReviewDecision,
@@ -119,6 +124,40 @@ def _account(c: Connection, world: Any, ids: dict[str, Any]) -> tuple[str, int]:
     return "user_account", row
 
 
+def _capture_session(c: Connection, world: Any, ids: dict[str, Any]) -> tuple[str, int]:
+    row = _insert(c, CaptureSession, operation_id=world.operation_id, profile_id=world.profile_id,
+                  operated_by=user_id(c, "dana"), device="planted", tool="manual", started_at=MOMENT)
+    return "capture_session", row
+
+
+def _capture_session_end(c: Connection, world: Any, ids: dict[str, Any]) -> tuple[str, int]:
+    session = _capture_session(c, world, ids)[1]
+    _insert(c, CaptureSessionEnd, capture_session_id=session, ended_by=user_id(c, "dana"), ended_at=MOMENT,
+            completeness_statement="planted", known_gaps="")
+    return "capture_session_end (capture_session_id", session
+
+
+def _import(c: Connection, world: Any, ids: dict[str, Any]) -> tuple[str, int]:
+    row = _insert(c, MessageImport, operation_id=world.operation_id, contact_id=ids["contact"],
+                  format="whatsapp", sha256=SHA, size=6, filename="planted.txt", decoy_name="Sam", chat=None,
+                  assumed_timezone=None, capture_session_id=None, imported_by=user_id(c, "dana"),
+                  imported_at=MOMENT)
+    return "message_import", row
+
+
+def _import_result(c: Connection, world: Any, ids: dict[str, Any]) -> tuple[str, int]:
+    planted = _import(c, world, ids)[1]
+    _insert(c, MessageImportResult, import_id=planted, completed_at=MOMENT, exported=1, added=0,
+            duplicates=1, differences=0, system_lines=0)
+    return "message_import_result (import_id", planted
+
+
+def _reconciliation(c: Connection, world: Any, ids: dict[str, Any]) -> tuple[str, int]:
+    row = _insert(c, ExportReconciliation, import_id=ids["import"], message_id=ids["message"],
+                  outcome="missing_from_export", export_message_id=None, recorded_at=MOMENT)
+    return "export_reconciliation", row
+
+
 Planting = Callable[[Connection, Any, dict[str, Any]], tuple[str, int]]
 
 
@@ -132,7 +171,7 @@ def test_an_intact_world_verifies_with_coverage(world: Any, recorded: dict[str, 
 @pytest.mark.parametrize(
     "plant",
     [_contact, _message, _attachment, _authorization, _officer, _document, _profile, _transition, _decision,
-     _account],
+     _account, _capture_session, _capture_session_end, _import, _import_result, _reconciliation],
     ids=lambda plant: plant.__name__.strip("_"),
 )
 def test_a_row_inserted_straight_into_the_database_is_named(
