@@ -256,6 +256,7 @@ def test_an_interrupted_import_is_finished_by_the_same_file(world, contact, monk
     monkeypatch.setattr(writing.ImportWriter, "messages", original)
     answer = post_import(world, contact, whatsapp_android(chat))
     assert answer.status_code == 201, answer.get_json()
+    assert (answer.get_json()["added"], answer.get_json()["duplicates"]) == (11, 0)
     assert len(stored_messages(world, contact)) == 11
     assert sorted(m.source for m in stored_messages(world, contact)) == sorted(
         f"line {n}" for n in range(1, 12)
