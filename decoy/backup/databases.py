@@ -18,13 +18,13 @@ from .files import BackupError
 
 SQLITE_FILE = "decoy.db"
 PG_DUMP_FILE = "decoy.pgdump"
-#: Tables whose rows name a stored file by its SHA-256.
-REFERENCING_TABLES = ("attachment", "authorization_document")
+#: Tables whose rows name a stored file by its SHA-256 (an import's row names the original export file).
+REFERENCING_TABLES = ("attachment", "authorization_document", "message_import")
 PG_TIMEOUT_SECONDS = 6 * 3600
 
 
 def referenced_hashes(connection: Connection) -> set[str]:
-    """Every file hash the database references (attachments and authorization documents)."""
+    """Every file hash the database references (attachments, authorization documents, imported files)."""
     present = set(inspect(connection).get_table_names())
     hashes: set[str] = set()
     for table in REFERENCING_TABLES:

@@ -20,13 +20,14 @@ from sqlmodel import Session
 from .. import audit_bridge, clock
 from ..db import get_engine, session_scope
 from ..locks import ExclusiveLock
-from ..models import Attachment, AuthorizationDocument
+from ..models import Attachment, AuthorizationDocument, MessageImport
 from . import copy_problem, database, files, holds, root
 from .content import BlobMismatch, receive
 from .database import BlobDamaged
 
 _attachment = Attachment.__table__  # type: ignore[attr-defined]
 _document = AuthorizationDocument.__table__  # type: ignore[attr-defined]
+_import = MessageImport.__table__  # type: ignore[attr-defined]
 
 Progress = Callable[[str], None]
 #: The advisory lock key of a move ("DecoyMov"): one move at a time, across every machine.
@@ -62,8 +63,9 @@ class CheckReport:
 
 
 def referenced_hashes(connection: Connection) -> list[str]:
-    """Every file hash the database references (attachments and authorization documents), sorted."""
-    query = union(select(_attachment.c.sha256), select(_document.c.sha256))
+    """Every file hash the database references (attachments, authorization documents, imported files),
+    sorted."""
+    query = union(select(_attachment.c.sha256), select(_document.c.sha256), select(_import.c.sha256))
     return sorted(str(row[0]) for row in connection.execute(query))
 
 

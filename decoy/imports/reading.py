@@ -102,14 +102,27 @@ class ExportReading:
         self.reconciliation = Reconciliation(_typed_messages(session, facts.contact_id))
         session.rollback()
 
-    def run(self, export: ExportFile, writer: ImportWriter | None, resuming: bool = False) -> Tally:
+    def run(
+        self, export: ExportFile, writer: ImportWriter | None, *, resuming: bool = False, judge: bool = True
+    ) -> Tally:
+        """Read the export once. With a writer, the new messages are written; without one and with
+        ``judge``, they are only counted (a dry run); without ``judge`` the file is only read and checked
+        (what every message is, the writing reading judges)."""
         tally = Tally()
         current = writer.import_id if writer is not None else None
         messages = formats.read(self.request.format, export, zone=self.zone, chat=self.request.chat)
         with closing(messages):  # a reader stopped early releases the file before the export closes
-            self._read(messages, writer, current, resuming, tally)
+            if judge or writer is not None:
+                self._read(messages, writer, current, resuming, tally)
+            else:
+                self._check(messages, tally)
         tally.outcomes = self.reconciliation.finish(tally.first_sent_at, tally.last_sent_at)
         return tally
+
+    def _check(self, messages: Iterator[ExportedMessage], tally: Tally) -> None:
+        for chunk in chunks(_counted(messages, tally, self)):
+            if self.progress is not None:
+                self.progress(len(chunk))
 
     def _read(
         self,

@@ -142,7 +142,8 @@ def import_export(
     export = ExportFile(stream, filename=request.filename, limits=limits)
     try:
         checking = None if progress is None else partial(progress, "checking", None)
-        plan = ExportReading(session, actor, facts, request, zone, operated_by, checking).run(export, None)
+        checker = ExportReading(session, actor, facts, request, zone, operated_by, checking)
+        plan = checker.run(export, None, judge=request.dry_run)
         _check_decoy_seen(request, plan)
         zone_name = zone.key if plan.zone_assumed else None
         if request.dry_run:

@@ -85,3 +85,16 @@ def test_a_bundle_without_the_original_file_does_not_verify(world: Any, runner: 
             target.writestr(item, data)
     report = audit_bundle.verify_bundle(altered, checks=EVIDENCE_BUNDLE_CHECKS)
     assert not report.ok
+
+
+def test_backups_and_store_moves_count_the_original_file_as_referenced(world: Any) -> None:
+    from decoy.backup.databases import referenced_hashes as backed_up
+    from decoy.blobstore.moving import referenced_hashes as moved
+    from decoy.db import get_engine
+
+    content = whatsapp_android(CHAT)
+    post_import(world, world.contact(), content)
+    sha256 = hashlib.sha256(content).hexdigest()
+    with world.app.app_context(), get_engine().connect() as connection:
+        assert sha256 in backed_up(connection)
+        assert sha256 in moved(connection)
