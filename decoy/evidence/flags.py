@@ -78,7 +78,8 @@ def message_flags(
 
     ``decoy_initiated``: an outgoing message that no incoming message of the contact precedes (by the
     platform's time), where the authorization does not allow the decoy to start a contact.
-    ``officer_not_named``: an outgoing message recorded by an officer the authorization does not name.
+    ``officer_not_named``: an outgoing message recorded by an officer the authorization does not name
+    (``recorder_id``: in a capture session, the officer who operated the profile).
     """
     flags, authorization = _situation(session, profile, sent_at, operation_rows)
     if direction == "out":

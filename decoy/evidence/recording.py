@@ -296,7 +296,8 @@ def log_message(
         contact_id=contact_id,
         direction=direction,
         sent_at=sent_at,
-        recorder_id=actor.id,
+        # In a capture session the officer at the keyboard is the one the order must name.
+        recorder_id=operated_by or actor.id,
         operation_rows=found.authorizations,
     )
     values = {

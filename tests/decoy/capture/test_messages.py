@@ -161,3 +161,23 @@ def test_an_ended_session_takes_no_more_messages(world: Any) -> None:
     assert len(world.get(f"/contacts/{contact_id}/messages").get_json()["items"]) == 1
     # Without a session the message is recorded as ever.
     world.message(contact_id, body="late", sent_at="2026-03-02T10:01:00+01:00")
+
+
+def test_the_operator_not_the_recorder_is_judged_by_officer_not_named(world: Any) -> None:
+    """dirk (not named by the order) operates; sam (named) records what dirk typed: the flag is raised."""
+    session_id = start(world, "dirk")["id"]
+    contact_id = world.contact()
+    world.message(contact_id, body="hello, how are you")
+    recorded = world.message(
+        contact_id,
+        body="fine thanks",
+        direction="out",
+        username="sam",
+        sent_at="2026-03-02T10:01:00+01:00",
+        capture_session=session_id,
+    )
+    assert "officer_not_named" in recorded["flags"]
+    typed = world.message(
+        contact_id, body="see you", direction="out", username="sam", sent_at="2026-03-02T10:02:00+01:00"
+    )
+    assert "officer_not_named" not in typed["flags"]
