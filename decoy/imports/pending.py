@@ -31,7 +31,7 @@ from .exports import ImportRefused
 PENDING_HOURS = 24
 FOLDER = "imports-pending"
 #: What secrets.token_urlsafe(32) produces: nothing else names a kept file (no path, no dot).
-TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")
+TOKEN = re.compile(r"[A-Za-z0-9_-]{43}\Z")
 META = ".json"
 CLAIMED = ".importing"
 #: The form's choices kept with the file.
