@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -42,13 +42,24 @@ def _situation(
 
     ``operation_rows``: the operation's authorizations (as chain_facts takes them), if already read.
     """
-    flags: set[str] = set()
     links = chain_facts(session, profile.authorization_id, operation_rows)
     if not links:
         raise LookupError(f"no authorization {profile.authorization_id}")
+    return _judged(
+        links, profile, moment, lambda governing: written_order_overdue(session, governing, moment)
+    )
+
+
+def _judged(
+    links: Sequence[Any], profile: ProfileFacts, moment: datetime, overdue: Callable[[Any], bool]
+) -> tuple[set[str], Any]:
+    """The flags that depend on the chain of authorizations, the profile and the moment, and the
+    authorization the rest are judged by; ``overdue(governing)``: whether an urgent oral order's written
+    order was overdue at ``moment``."""
+    flags: set[str] = set()
     governing = next((link for link in reversed(links) if authorization_valid_at(link, moment)), None)
     # An urgent oral order whose written order is overdue no longer covers what happens after the due day.
-    if governing is None or written_order_overdue(session, governing, moment):
+    if governing is None or overdue(governing):
         flags.add("outside_authorization")
     authorization = governing or links[-1]
     if profile.status != ProfileStatus.active.value:
@@ -135,17 +146,9 @@ class StreamFlags:
 
     def flags(self, direction: str, sent_at: datetime) -> list[str]:
         """The flags of the next message; an incoming one is remembered for the outgoing ones after it."""
-        governing = next(
-            (link for link in reversed(self.links) if authorization_valid_at(link, sent_at)), None
+        flags, authorization = _judged(
+            self.links, self.profile, sent_at, lambda governing: self._overdue_at(governing, sent_at)
         )
-        flags: set[str] = set()
-        if governing is None or self._overdue_at(governing, sent_at):
-            flags.add("outside_authorization")
-        authorization = governing or self.links[-1]
-        if self.profile.status != ProfileStatus.active.value:
-            flags.add("profile_not_active")
-        if not platform_permitted(authorization, self.profile.platform):
-            flags.add("platform_not_permitted")
         if direction == "in" and (self.earliest_incoming is None or sent_at < self.earliest_incoming):
             self.earliest_incoming = sent_at
         elif direction == "out":

@@ -3,7 +3,6 @@ of a typed message, counted, and (when writing) handed to the writer chunk by ch
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import closing
@@ -17,6 +16,7 @@ from sqlalchemy import and_, select
 from sqlmodel import Session
 
 from ..access import Actor
+from ..evidence.fingerprint import text_sha256
 from ..evidence.flags import StreamFlags
 from ..evidence.recording import Recording
 from ..models import ExportReconciliation, Message
@@ -250,15 +250,11 @@ class _Known:
     def duplicate(self, message: ExportedMessage, direction: str) -> bool:
         if message.platform_id is not None:
             return message.platform_id in self.ids
-        key = (direction, message.sent_at.astimezone(UTC), _text_sha256(message.text))
+        key = (direction, message.sent_at.astimezone(UTC), text_sha256(message.text))
         if self.keys[key] > 0:
             self.keys[key] -= 1
             return True
         return False
-
-
-def _text_sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _typed_messages(session: Session, contact_id: int) -> list[TypedMessage]:
