@@ -14,6 +14,7 @@ from .capture import (
     MessageImportResult,
 )
 from .evidence import FLAGS, Attachment, Contact, Message
+from .initiative import Annotation, ContactAssessment, SuggestionDismissal
 from .integrity import VerificationRun
 from .operations import (
     Authorization,
@@ -44,7 +45,8 @@ AUDIT_TABLES = define_tables(SQLModel.metadata)
 MAX_ID = 2_147_483_647
 
 __all__ = [
-    "AUDIT_TABLES", "FLAGS", "MAX_ID", "ApiToken", "Attachment", "Authorization", "AuthorizationDocument",
+    "AUDIT_TABLES", "Annotation", "ContactAssessment", "SuggestionDismissal",
+    "FLAGS", "MAX_ID", "ApiToken", "Attachment", "Authorization", "AuthorizationDocument",
     "AuthorizationKind", "AuthorizationOfficer", "CaptureSession", "CaptureSessionEnd", "Contact",
     "ExportReconciliation", "MessageImport", "MessageImportResult", "EvidenceBlob", "EvidenceBlobChunk",
     "EvidenceBlobRelease", "LoginAttempt", "Message", "Operation",

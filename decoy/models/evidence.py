@@ -16,6 +16,8 @@ FLAGS = (
     "platform_not_permitted",
     "differs_from_export",
     "missing_from_export",
+    "decoy_raised_first",
+    "persona_age_inconsistent",
 )
 
 

@@ -93,6 +93,9 @@ class Authorization(SQLModel, table=True):
     conditions: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     written_order_due: datetime | None = Field(default=None, sa_type=UTCDateTime)
     supersedes_id: int | None = Field(default=None, foreign_key="legal_authorization.id")
+    #: The range the persona's age must lie in (rule 11); None where the order sets none.
+    persona_age_min: int | None = Field(default=None)
+    persona_age_max: int | None = Field(default=None)
     registered_by: int = Field(foreign_key="user_account.id")
     registered_at: datetime = Field(sa_type=UTCDateTime)
 
@@ -133,6 +136,8 @@ class Profile(SQLModel, table=True):
     platform: str = Field(max_length=80)
     handle: str = Field(max_length=200)
     persona: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    #: The age the persona gives; inside its authorization's range.
+    persona_age: int | None = Field(default=None)
     status: str = Field(default=ProfileStatus.pending_approval.value, max_length=24)
     proposed_by: int = Field(foreign_key="user_account.id")
     proposed_at: datetime = Field(sa_type=UTCDateTime)

@@ -53,7 +53,7 @@ APPEND_ONLY: dict[str, dict[str, object]] = {
         "allow_update": True,
         "frozen_columns": (
             "id", "operation_id", "authorization_id", "platform", "handle", "persona", "proposed_by",
-            "proposed_at",
+            "proposed_at", "persona_age",
         ),
     },
     "review": {},
@@ -65,6 +65,9 @@ APPEND_ONLY: dict[str, dict[str, object]] = {
     "message_import": {},
     "message_import_result": {},
     "export_reconciliation": {},
+    "annotation": {},
+    "suggestion_dismissal": {},
+    "contact_assessment": {},
 }
 
 #: Triggers and functions whose only source is a revision (no code builds them), by the revision that
