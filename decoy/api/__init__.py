@@ -51,4 +51,4 @@ def openapi() -> Response:
 
 
 # Feature modules attach their routes to ``bp`` when imported.
-from . import account, audit, capture, evidence, export, imports, operations, reviews  # noqa: E402,F401
+from . import account, audit, capture, evidence, export, imports, initiative, operations, reviews  # noqa: E402,F401

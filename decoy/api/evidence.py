@@ -23,6 +23,7 @@ from ..evidence.schemas import (
     SearchResults,
 )
 from ..evidence.serialize import contact_json, message_json, recorded_json, search_json
+from ..initiative.assessment import contact_flags_now
 from ..models.schemas import LongPageQuery, Page, PageQuery
 from . import bp
 from .inputs import read_form, read_json, read_query
@@ -64,11 +65,13 @@ def list_contacts(profile_id: int) -> Response:
         session=session, actor=current_user, profile_id=profile_id, after=after, limit=limit
     )
     rows, more, names = listed.contacts, listed.more, listed.usernames
+    flags = contact_flags_now(session, rows)
     session.commit()
     next_path = (
         url_for("api.list_contacts", profile_id=profile_id, after=rows[-1].id, limit=limit) if more else None
     )
-    return jsonify(Page(items=[contact_json(c, names) for c in rows], next=next_path).model_dump(mode="json"))
+    items = [contact_json(c, names, flags.get(c.id)) for c in rows]  # type: ignore[arg-type]
+    return jsonify(Page(items=items, next=next_path).model_dump(mode="json"))
 
 
 @route(bp, "/contacts/<int:contact_id>", answer=ContactPublic, errors=(404,))
@@ -77,8 +80,9 @@ def get_contact(contact_id: int) -> Response:
     session = get_session()
     read = reading.read_contact(session=session, actor=current_user, contact_id=contact_id)
     contact, names = read.contact, read.usernames
+    flags = contact_flags_now(session, [contact]).get(contact_id)
     session.commit()
-    return jsonify(contact_json(contact, names))
+    return jsonify(contact_json(contact, names, flags))
 
 
 def _message_input() -> tuple[MessageCreate, list[services.Upload]]:
@@ -133,7 +137,7 @@ def list_messages(contact_id: int) -> Response:
     ).page
     session.commit()
     items = [
-        message_json(m, page.attachments.get(m.id, []), page.usernames, page.later_flags.get(m.id, ()))  # type: ignore[arg-type]
+        message_json(m, page.attachments.get(m.id, []), page.usernames, page.flags.get(m.id))  # type: ignore[arg-type]
         for m in page.messages
     ]
     next_path = None
@@ -149,8 +153,8 @@ def get_message(message_id: int) -> Response:
     read = reading.read_message(session=session, actor=current_user, message_id=message_id)
     message, attachments, names = read.message, read.attachments, read.usernames
     session.commit()
-    return jsonify(message_json(message, attachments, names, transcript.later_flags(session, [message_id])
-                                .get(message_id, ())))
+    flags = transcript.current_flags(session, [message]).get(message_id)
+    return jsonify(message_json(message, attachments, names, flags))
 
 
 @route(bp, "/attachments/<int:attachment_id>", answer=Content(("application/octet-stream", "*/*"), BINARY),

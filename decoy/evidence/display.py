@@ -26,6 +26,8 @@ FLAG_TEXTS = {
     "platform_not_permitted": _l("the authorization does not permit this platform"),
     "differs_from_export": _l("typed by hand; the platform's export gives another text"),
     "missing_from_export": _l("typed by hand; the platform's export does not hold it"),
+    "decoy_raised_first": _l("the decoy raised a topic first (sex, a meeting, payment or images)"),
+    "persona_age_inconsistent": _l("the decoy stated an age other than the persona's"),
 }
 
 #: Shown as themselves: line breaks and tabs lay the text out but hide nothing.

@@ -38,6 +38,7 @@ from audit.store import append_call, head_errors
 from .. import audit_bridge, blobstore, clock
 from ..access import Actor
 from ..errors import InvalidInput, NotFound, RuleViolation
+from ..initiative.assessment import is_late, reassess
 from ..models import (
     Attachment,
     Authorization,
@@ -315,9 +316,16 @@ def log_message(
     }
     if capture_session_id is not None:
         values.update(capture_session_id=capture_session_id, operated_by=operated_by)
+    # A message earlier than one already known may change what the conversation's order implies (rule 8).
+    late = is_late(session, contact_id, sent_at)
     if found.message_id is not None and not blobs and capture_session_id is None:
-        return _record_in_one_call(connection, actor, found.message_id, values)
-    return _record(connection, actor, found.message_id, values, blobs)
+        logged = _record_in_one_call(connection, actor, found.message_id, values)
+    else:
+        logged = _record(connection, actor, found.message_id, values, blobs)
+    if late:
+        contact = session.get(Contact, contact_id)
+        reassess(session, actor, contact, cause="message", cause_id=logged.id)  # type: ignore[arg-type]
+    return logged
 
 
 def _receive(

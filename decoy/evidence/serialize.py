@@ -7,7 +7,6 @@ from typing import Any
 
 from ..clock import with_offset
 from ..models import Attachment, Contact, Message
-from .flags import ordered
 from .schemas import AttachmentPublic, ContactPublic, MessagePublic, MessageRecorded, SearchHit, SearchResults
 
 
@@ -21,14 +20,16 @@ def _attachment(attachment: Attachment) -> AttachmentPublic:
     )
 
 
-def _contact(contact: Contact, usernames: dict[int, str]) -> ContactPublic:
+def _contact(
+    contact: Contact, usernames: dict[int, str], flags: Sequence[str] | None = None
+) -> ContactPublic:
     return ContactPublic(
         id=contact.id,
         operation_id=contact.operation_id,
         profile_id=contact.profile_id,
         counterpart=contact.counterpart,
         first_seen_at=contact.first_seen_at,
-        flags=list(contact.flags),
+        flags=list(contact.flags if flags is None else flags),
         recorded_by=usernames.get(contact.recorded_by, ""),
         recorded_at=contact.recorded_at,
     )
@@ -39,18 +40,22 @@ def attachment_json(attachment: Attachment) -> dict[str, Any]:
     return _attachment(attachment).model_dump(mode="json")
 
 
-def contact_json(contact: Contact, usernames: dict[int, str]) -> dict[str, Any]:
-    """A contact: counterpart verbatim, first sighting, flags and who recorded it."""
-    return _contact(contact, usernames).model_dump(mode="json")
+def contact_json(
+    contact: Contact, usernames: dict[int, str], flags: Sequence[str] | None = None
+) -> dict[str, Any]:
+    """A contact: counterpart verbatim, first sighting, flags (``flags``: its flags now, from
+    assessment.contact_flags_now; else those of its first sighting) and who recorded it."""
+    return _contact(contact, usernames, flags).model_dump(mode="json")
 
 
 def message_json(
     message: Message,
     attachments: Sequence[Attachment],
     usernames: dict[int, str],
-    later_flags: Sequence[str] = (),
+    flags: Sequence[str] | None = None,
 ) -> dict[str, Any]:
-    """A message: the platform's time with its own offset, the server's time in UTC, text verbatim."""
+    """A message: the platform's time with its own offset, the server's time in UTC, text verbatim;
+    ``flags``: its flags now (transcript.current_flags), else those it was recorded with."""
     return MessagePublic(
         id=message.id,
         contact_id=message.contact_id,
@@ -60,7 +65,7 @@ def message_json(
         recorded_by=usernames.get(message.recorded_by, ""),
         body=message.body,
         body_sha256=message.body_sha256,
-        flags=ordered({*message.flags, *later_flags}),
+        flags=list(message.flags if flags is None else flags),
         corrects=message.corrects_id,
         attachments=[_attachment(a) for a in attachments],
         import_id=message.import_id,

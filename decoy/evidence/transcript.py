@@ -11,6 +11,7 @@ from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
 from ..errors import InvalidInput
+from ..initiative.assessment import assessed_message_flags, flags_now
 from ..models import MAX_ID, Attachment, Contact, ExportReconciliation, Message, Profile, User
 from ..models.capture import DIFFERS, MISSING
 from .services import attachments_of
@@ -24,8 +25,8 @@ class Page:
     attachments: dict[int, list[Attachment]]
     usernames: dict[int, str]
     corrected_by: dict[int, list[int]]
-    #: Flags found after a message was recorded (an import's reconciliation), by message id.
-    later_flags: dict[int, list[str]] = field(default_factory=dict)
+    #: Each message's flags now (decoy.initiative.assessment.flags_now), by message id.
+    flags: dict[int, list[str]] = field(default_factory=dict)
     next_after: int | None = None
     previous_before: int | None = None
     cursor: dict[str, Any] = field(default_factory=dict)
@@ -104,7 +105,7 @@ def message_page(
             {m.recorded_by for m in rows} | {m.operated_by for m in rows if m.operated_by is not None},
         ),
         corrected_by=_corrections_of(session, [m.id for m in rows if m.id is not None]),
-        later_flags=later_flags(session, [m.id for m in rows if m.id is not None]),
+        flags=current_flags(session, rows),
     )
     if rows:
         if backwards:
@@ -114,6 +115,18 @@ def message_page(
             page.next_after = rows[-1].id if more else None
             page.previous_before = rows[0].id if (after is not None or start is not None) else None
     return page
+
+
+def current_flags(session: Session, messages: Sequence[Message]) -> dict[int, list[str]]:
+    """Each message's flags now: as recorded, the assessed ones as the contact's latest assessment gives
+    them, and those imports' reconciliations found later; by message id."""
+    later = later_flags(session, [m.id for m in messages if m.id is not None])
+    assessed = assessed_message_flags(session, messages)
+    return {
+        m.id: flags_now(m.flags, assessed.get(m.id), later.get(m.id, ()))
+        for m in messages
+        if m.id is not None
+    }
 
 
 def later_flags(session: Session, message_ids: Sequence[int]) -> dict[int, list[str]]:

@@ -17,7 +17,8 @@ from ..access import Actor
 from ..evidence.fingerprint import message_fingerprint, text_sha256
 from ..evidence.recording import Recording
 from ..evidence.validation import storable_filename
-from ..models import Attachment, ExportReconciliation, Message, MessageImport, MessageImportResult
+from ..initiative.assessment import reassess
+from ..models import Attachment, Contact, ExportReconciliation, Message, MessageImport, MessageImportResult
 from .exports import ExportedMessage, ExportFile
 from .records import import_fingerprint, reconciliation_fingerprint, result_fingerprint
 
@@ -172,6 +173,9 @@ class ImportWriter:
             )
         )
         audit_bridge.get_store().append_many(connection, entries)
+        # The export's messages may precede those known, or fill the conversation's start (rule 8).
+        contact = self.session.get(Contact, self.facts.contact_id)
+        reassess(self.session, self.actor, contact, cause="import", cause_id=self.import_id)  # type: ignore[arg-type]
         self.session.commit()
 
     def _reconciliation_entry(self, values: dict[str, Any]) -> EntryInput:

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from ..models import (
+    Annotation,
     Attachment,
     Authorization,
     AuthorizationDocument,
@@ -23,6 +24,7 @@ from ..models import (
     CaptureSession,
     CaptureSessionEnd,
     Contact,
+    ContactAssessment,
     ExportReconciliation,
     Message,
     MessageImport,
@@ -30,6 +32,7 @@ from ..models import (
     Profile,
     ProfileTransition,
     ReviewDecision,
+    SuggestionDismissal,
     User,
 )
 
@@ -48,6 +51,9 @@ _session_end = CaptureSessionEnd.__table__  # type: ignore[attr-defined]
 _import = MessageImport.__table__  # type: ignore[attr-defined]
 _import_result = MessageImportResult.__table__  # type: ignore[attr-defined]
 _reconciliation = ExportReconciliation.__table__  # type: ignore[attr-defined]
+_annotation = Annotation.__table__  # type: ignore[attr-defined]
+_dismissal = SuggestionDismissal.__table__  # type: ignore[attr-defined]
+_assessment = ContactAssessment.__table__  # type: ignore[attr-defined]
 
 PROFILE_ACTIONS = ("profile.propose", "profile.approve", "profile.suspend", "profile.retire")
 #: The entry whose object names a row, by action: the table (by the object's id).
@@ -62,6 +68,9 @@ _NAMES_ITS_OBJECT = {
     "capture_session.end": _session_end.name,  # by the session's id: one end per session
     "import.create": _import.name,
     "import.complete": _import_result.name,  # by the import's id: one result per import
+    "annotation.create": _annotation.name,
+    "suggestion.dismiss": _dismissal.name,
+    "contact.assess": _assessment.name,
 }
 #: Actions whose entries carry a row hash from now on; older ones are counted as recorded before them.
 ROW_HASHED_ACTIONS = frozenset(
@@ -122,7 +131,10 @@ class Coverage:
 
     def _uncovered(self, connection: Connection) -> Iterable[str]:
         named = self.named
-        for table in (_user, _contact, _message, _authorization, _profile, _session, _import):
+        for table in (
+            _user, _contact, _message, _authorization, _profile, _session, _import, _annotation, _dismissal,
+            _assessment,
+        ):
             for (row_id,) in connection.execute(select(table.c.id).order_by(table.c.id)):
                 if row_id not in named[table.name]:
                     yield f"{table.name} {row_id}"

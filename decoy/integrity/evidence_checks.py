@@ -24,6 +24,7 @@ from ..evidence.checks import (
     check_profile_change,
 )
 from ..imports.records import check_import, check_import_result, check_reconciliation
+from ..initiative.checks import check_annotation, check_assessment, check_dismissal
 from .coverage import Coverage
 
 #: A check of one entry's evidence, read in a session: a failure reason, or None.
@@ -49,6 +50,9 @@ EVIDENCE_CHECKS: Mapping[str, SessionCheck] = MappingProxyType(
         "import.create": check_import,
         "import.complete": check_import_result,
         "message.reconcile": check_reconciliation,
+        "annotation.create": check_annotation,
+        "suggestion.dismiss": check_dismissal,
+        "contact.assess": check_assessment,
     }
 )
 #: Actions whose ``evidence`` hashes name nothing that is stored, so nothing can be re-hashed; why.

@@ -7,23 +7,15 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
+from audit.evidence_bundle.initiative import INCITEMENT_TOPICS, LEGAL, OFFICER, TOPICS
+
 from ..db import UTCDateTime
 
-#: The topics an annotation may mark (spec "Annotation"), in the order the initiative sheet lists them.
-TOPICS = (
-    "age_stated",
-    "sexual_topic",
-    "meeting_proposed",
-    "payment_offered",
-    "image_requested",
-    "image_sent",
-)
-#: The topics whose first raising by the decoy flags the contact ``decoy_raised_first``.
-INCITEMENT_TOPICS = ("sexual_topic", "meeting_proposed", "payment_offered", "image_requested")
-#: Who made an annotation: an officer of the operation (counts for the initiative) or a legal officer
-#: (a review remark, shown apart and never counted).
-OFFICER = "officer"
-LEGAL = "legal"
+__all__ = [
+    "ASSESSMENT_CAUSES", "INCITEMENT_TOPICS", "LEGAL", "OFFICER", "TOPICS", "Annotation", "ContactAssessment",
+    "SuggestionDismissal",
+]
+
 #: Why a contact was assessed again.
 ASSESSMENT_CAUSES = ("annotation", "message", "import")
 

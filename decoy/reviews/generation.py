@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import String, cast
+from sqlalchemy import String, cast, func
 from sqlmodel import Session, col, select
 
 from .. import audit_bridge, clock
@@ -26,6 +26,7 @@ from ..models import (
     AuthorizationDocument,
     AuthorizationKind,
     Contact,
+    ContactAssessment,
     Message,
     Operation,
     OperationStatus,
@@ -145,6 +146,51 @@ def flagged_message_reviews(session: Session, chains: Chains, now: datetime) -> 
     return wanted
 
 
+def assessed_reviews(
+    session: Session, chains: Chains, now: datetime, contact_id: int | None = None
+) -> list[dict[str, Any]]:
+    """A triggered review for each contact (or the one) and flag its latest assessment gives
+    (``decoy_raised_first`` once per topic the decoy raised first), due after that assessment."""
+    newest = select(func.max(ContactAssessment.id)).group_by(col(ContactAssessment.contact_id))
+    if contact_id is not None:
+        newest = newest.where(ContactAssessment.contact_id == contact_id)
+    rows = session.exec(
+        select(
+            ContactAssessment.contact_id,
+            ContactAssessment.raised_first,
+            ContactAssessment.message_flags,
+            ContactAssessment.assessed_at,
+            Profile.authorization_id,
+        )
+        .join(Contact, col(Contact.id) == ContactAssessment.contact_id)
+        .join(Profile, col(Profile.id) == Contact.profile_id)
+        .join(Operation, col(Operation.id) == ContactAssessment.operation_id)
+        .where(col(ContactAssessment.id).in_(newest), Operation.status != OperationStatus.closed.value)
+    ).all()
+    triggered = timedelta(days=float(current_app.config["REVIEW_TRIGGERED_DUE_DAYS"]))
+    wanted = []
+    for contact_id, raised_first, message_flags, assessed_at, authorization_id in rows:
+        terms = chains.by_id.get(chains.newest_of(authorization_id))
+        if terms is None:
+            continue
+        flags = {f for found in (message_flags or {}).values() for f in found} - {"decoy_raised_first"}
+        keys = [f"decoy_raised_first:{topic}" for topic in raised_first or []] + sorted(flags)
+        for flag in keys:
+            wanted.append(
+                _review(
+                    terms,
+                    f"flag:{contact_id}:{flag}"[:120],
+                    ReviewKind.triggered.value,
+                    assessed_at + triggered,
+                    now,
+                    trigger="flagged_message",
+                    contact_id=contact_id,
+                    flag=flag[:40],
+                )
+            )
+    return wanted
+
+
 def generate_reviews(
     session: Session, *, operation_id: int | None = None, chains: Chains | None = None
 ) -> list[Review]:
@@ -160,8 +206,23 @@ def generate_reviews(
             wanted.extend(scheduled_reviews(terms, now))
     wanted.extend(written_order_reviews(session, chains, now))
     wanted.extend(flagged_message_reviews(session, chains, now))
+    wanted.extend(assessed_reviews(session, chains, now))
     if operation_id is not None:
         wanted = [row for row in wanted if row["operation_id"] == operation_id]
+    return create_missing(session, wanted)
+
+
+def reviews_of_assessment(session: Session, contact_id: int) -> list[Review]:
+    """Create the triggered reviews the contact's latest assessment calls for, now (not at the next pass)."""
+    return create_missing(session, assessed_reviews(session, load_chains(session), clock.now(), contact_id))
+
+
+def create_missing(session: Session, wanted: list[dict[str, Any]]) -> list[Review]:
+    """Create the wanted reviews whose keys do not exist yet, each with its audit entry; return them."""
+    unique: dict[str, dict[str, Any]] = {}
+    for row in wanted:  # a flag both recorded and assessed is wanted twice: the first counts
+        unique.setdefault(row["key"], row)
+    wanted = list(unique.values())
     existing = (
         set(session.exec(select(Review.key).where(col(Review.key).in_([row["key"] for row in wanted]))).all())
         if len(wanted) <= 2000

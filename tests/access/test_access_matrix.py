@@ -129,6 +129,11 @@ EXPECTATIONS: dict[str, Rule] = {
     "api.get_capture_session GET": READ,
     "api.start_capture_session POST": LOG,
     "api.end_capture_session POST": LOG,  # its operator (dana) or a supervisor of the operation
+    "api.annotate_message POST": READ,  # officers annotate; a legal officer's annotation is a review remark
+    "api.list_annotations GET": READ,
+    "api.dismiss_suggestion POST": LOG,
+    "api.get_initiative GET": READ,
+    "api.list_assessments GET": READ,
     "capture.start_session POST": LOG,
     "capture.end_session POST": LOG,
     "api.import_export POST": LOG,

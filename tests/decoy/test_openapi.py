@@ -90,9 +90,12 @@ def ids(app: Any, factory: Any) -> dict[str, Any]:
     reviews = client.get(f"/api/v1/operations/{operation}/reviews", headers=headers).get_json()["items"]
     capture = client.post(f"/api/v1/profiles/{profile}/capture-sessions", headers=headers,
                           json={"device": "laptop 7", "tool": "manual"})
+    contact_id = contact.get_json()["id"]
+    message = client.post(f"/api/v1/contacts/{contact_id}/messages", headers=headers,
+                          json={"direction": "in", "sent_at": "2026-03-02T10:00:00+01:00", "body": "hello"})
     return {"headers": headers, "operation_id": operation, "authorization_id": authorization,
-            "profile_id": profile, "contact_id": contact.get_json()["id"], "review_id": reviews[0]["id"],
-            "capture_session_id": capture.get_json()["id"]}
+            "profile_id": profile, "contact_id": contact_id, "review_id": reviews[0]["id"],
+            "capture_session_id": capture.get_json()["id"], "message_id": message.get_json()["id"]}
 
 
 def _post(app: Any, ids: dict[str, Any], endpoint: str, **kwargs: Any) -> Any:

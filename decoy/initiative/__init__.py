@@ -1,0 +1,1 @@
+"""The initiative record: annotations, suggestions, assessments and the initiative sheet."""

@@ -1,0 +1,194 @@
+"""The initiative record through the API: who raised each topic first from confirmed annotations only,
+retraction, re-assessment (rule 8) recorded as new rows while nothing earlier changes, and the flags
+``decoy_raised_first`` (with a triggered review) and ``persona_age_inconsistent``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlmodel import select
+
+from decoy.cli import main
+from decoy.db import session_scope
+from decoy.models import Review
+from tests.decoy.evidence.support import entries_for
+
+from .support import annotate, assessments, conversation, flags_of, sheet
+
+
+def test_an_empty_sheet_names_no_one(world: Any) -> None:
+    contact = world.contact()
+    found = sheet(world, contact)
+    assert found["topics"] == dict.fromkeys(
+        ("age_stated", "sexual_topic", "meeting_proposed", "payment_offered", "image_requested", "image_sent")
+    )
+    assert (found["age_to_meeting_seconds"], found["raised_first"], found["flags"]) == (None, [], [])
+    assert found["assessment"] is None
+
+
+@pytest.mark.parametrize(
+    "topic",
+    ["age_stated", "sexual_topic", "meeting_proposed", "payment_offered", "image_requested", "image_sent"],
+)
+def test_each_topic_first_raiser_is_the_earliest_annotated_message_by_platform_time(
+    world: Any, topic: str
+) -> None:
+    contact = world.contact()
+    first_in, first_out, second_in = conversation(
+        world, contact, [("in", "10:00"), ("out", "10:05"), ("in", "10:10")]
+    )
+    extra = {"age": 14} if topic == "age_stated" else {}
+    # Annotated out of order: the later message first; the sheet goes by the platform's time.
+    annotate(world, second_in, topic, **extra)
+    annotate(world, first_out, topic, **extra)
+    found = sheet(world, contact)["topics"][topic]
+    assert (found["first_by"], found["message_id"], found["at"]) == (
+        "decoy",
+        first_out,
+        "2026-03-02T10:05:00+01:00",
+    )
+    annotate(world, first_in, topic, **extra)
+    found = sheet(world, contact)["topics"][topic]
+    assert (found["first_by"], found["message_id"]) == ("counterpart", first_in)
+    if topic == "age_stated":
+        assert found["age"] == 14
+
+
+def test_the_decoy_raising_a_meeting_first_flags_contact_and_message_and_triggers_a_review(
+    world: Any, app: Any
+) -> None:
+    contact = world.contact()
+    incoming, outgoing = conversation(world, contact, [("in", "10:00"), ("out", "10:05")])
+    answer = annotate(world, outgoing, "meeting_proposed")
+    assert answer["contact_flags"] == ["decoy_raised_first"]
+    assert (answer["topic"], answer["by"], answer["role"]) == ("meeting_proposed", "dana", "officer")
+    assert "decoy_raised_first" in world.get(f"/contacts/{contact}").get_json()["flags"]
+    assert "decoy_raised_first" in flags_of(world, outgoing)
+    assert "decoy_raised_first" not in flags_of(world, incoming)
+    assert sheet(world, contact)["raised_first"] == ["meeting_proposed"]
+    with app.app_context(), session_scope(app) as session:
+        keys = set(session.exec(select(Review.key).where(Review.contact_id == contact)).all())
+    assert f"flag:{contact}:decoy_raised_first:meeting_proposed" in keys
+    [entry] = entries_for(app, "contact.assess")
+    assert entry["details"]["raised_first"] == ["meeting_proposed"]
+    # A second outgoing mark of the same topic changes nothing: no new assessment.
+    later = world.message(contact, direction="out", sent_at="2026-03-02T11:00:00+01:00")["id"]
+    assert annotate(world, later, "meeting_proposed")["assessment"] is None
+    assert len(assessments(world, contact)) == 1
+
+
+def test_age_stated_to_meeting_is_timed_by_platform_time(world: Any) -> None:
+    contact = world.contact()
+    age, meeting = conversation(world, contact, [("out", "10:00"), ("in", "12:30")])
+    annotate(world, age, "age_stated", age=14)
+    annotate(world, meeting, "meeting_proposed")
+    assert sheet(world, contact)["age_to_meeting_seconds"] == 9000
+
+
+def test_a_retraction_withdraws_the_mark_and_is_recorded_apart(world: Any, app: Any) -> None:
+    contact = world.contact()
+    incoming, outgoing = conversation(world, contact, [("in", "10:00"), ("out", "10:05")])
+    mark = annotate(world, outgoing, "payment_offered")
+    assert sheet(world, contact)["raised_first"] == ["payment_offered"]
+    retraction = annotate(world, outgoing, "payment_offered", "sam", retracts=mark["id"])
+    assert retraction["retracts"] == mark["id"]
+    assert sheet(world, contact)["topics"]["payment_offered"] is None
+    assert "decoy_raised_first" not in world.get(f"/contacts/{contact}").get_json()["flags"]
+    assert "decoy_raised_first" not in flags_of(world, outgoing)
+    listed = world.get(f"/messages/{outgoing}/annotations").get_json()["items"]
+    assert [(a["id"], a["retracted_by"], a["by"]) for a in listed] == [
+        (mark["id"], retraction["id"], "dana"),
+        (retraction["id"], None, "sam"),
+    ]
+    # Twice, or a retraction of a retraction, is refused.
+    annotate(world, outgoing, "payment_offered", retracts=mark["id"], expect=409)
+    annotate(world, outgoing, "payment_offered", retracts=retraction["id"], expect=409)
+    # Both assessments stay recorded, the first unchanged.
+    found = assessments(world, contact)
+    assert [a["raised_first"] for a in found] == [["payment_offered"], []]
+    assert len(entries_for(app, "annotation.create")) == 2
+
+
+def test_a_late_earlier_message_reassesses_without_editing_anything(
+    world: Any, app: Any, runner: Any
+) -> None:
+    contact = world.contact()
+    outgoing = world.message(contact, direction="out", sent_at="2026-03-02T10:05:00+01:00")
+    assert outgoing["flags"] == ["decoy_initiated"]
+    annotate(world, outgoing["id"], "image_requested")
+    first = assessments(world, contact)
+    assert first[-1]["raised_first"] == ["image_requested"]
+    # The counterpart's earlier message, recorded late: the decoy neither started the contact nor asked first.
+    late = world.message(contact, direction="in", sent_at="2026-03-02T09:00:00+01:00")["id"]
+    annotate(world, late, "image_requested")
+    found = assessments(world, contact)
+    assert found[: len(first)] == first  # nothing earlier edited
+    causes = [a["cause"] for a in found]
+    assert causes[len(first)] == "message"
+    assert found[len(first)]["message_flags"] == {str(outgoing["id"]): ["decoy_raised_first"]}
+    assert found[-1]["raised_first"] == []
+    assert flags_of(world, outgoing["id"]) == []
+    recorded = world.get(f"/contacts/{contact}/messages").get_json()["items"]
+    assert [m["flags"] for m in recorded] == [[], []]
+    [entry] = [e for e in entries_for(app, "message.create") if e["object"]["id"] == outgoing["id"]]
+    assert entry["details"]["flags"] == ["decoy_initiated"]  # as recorded
+    result = runner.invoke(main, ["audit", "verify"])
+    assert result.exit_code == 0, result.output
+
+
+def test_legal_officers_remarks_never_count(world: Any) -> None:
+    contact = world.contact()
+    outgoing = world.message(contact, direction="out", sent_at="2026-03-02T10:05:00+01:00")["id"]
+    remark = annotate(world, outgoing, "sexual_topic", "lena", remark="please check the context")
+    assert remark["role"] == "legal"
+    found = sheet(world, contact)
+    assert found["topics"]["sexual_topic"] is None
+    assert [r["remark"] for r in found["remarks"]] == ["please check the context"]
+    assert found["flags"] == []
+
+
+def test_persona_age_inconsistent_flags_an_outgoing_stated_age_other_than_the_persona(
+    world: Any, app: Any
+) -> None:
+    from decoy.models import Profile
+
+    with app.app_context(), session_scope(app) as session:
+        profile = session.get(Profile, world.profile_id)
+        persona_age = profile.persona_age
+    if persona_age is None:
+        pytest.skip("the world's profile has no persona age")
+    contact = world.contact()
+    outgoing, incoming = conversation(world, contact, [("out", "10:00"), ("in", "10:05")])
+    annotate(world, incoming, "age_stated", age=persona_age + 20)  # the counterpart's own age: no flag
+    assert sheet(world, contact)["flags"] == []
+    annotate(world, outgoing, "age_stated", age=persona_age + 1)
+    assert "persona_age_inconsistent" in sheet(world, contact)["flags"]
+    assert "persona_age_inconsistent" in flags_of(world, outgoing)
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"topic": "weather"}, "topic"),
+        ({"topic": "age_stated"}, "age"),
+        ({"topic": "age_stated", "age": 0}, "age"),
+        ({"topic": "age_stated", "age": "14"}, "age"),
+        ({"topic": "meeting_proposed", "age": 14}, "age"),
+        ({"topic": "meeting_proposed", "retracts": 999999}, "retracts"),
+    ],
+)
+def test_a_bad_annotation_is_refused_naming_the_field(world: Any, body: dict[str, Any], field: str) -> None:
+    contact = world.contact()
+    message = world.message(contact)["id"]
+    response = world.post(f"/messages/{message}/annotations", json=body)
+    assert response.status_code in (400, 422), response.get_json()
+    assert response.get_json()["error"]["field"] == field
+
+
+def test_who_may_annotate(world: Any) -> None:
+    contact = world.contact()
+    message = world.message(contact)["id"]
+    annotate(world, message, "meeting_proposed", "nina", expect=404)  # not of the operation
+    annotate(world, message, "meeting_proposed", "adam", expect=404)  # admins see no evidence
+    annotate(world, message, "meeting_proposed", "sol")
