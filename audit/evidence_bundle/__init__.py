@@ -19,6 +19,7 @@ without its record, and every name shown as who did it is the entry's actor. Sta
 from __future__ import annotations
 
 from audit.bundle import BundleCheck, BundleNote
+from audit.evidence_bundle.initiative import check_initiative
 from audit.evidence_bundle.legal_records import check_legal_records, note_rows_without_hash, rows_without_hash
 from audit.evidence_bundle.records import (
     ROW_HASHED_ACTIONS,
@@ -34,6 +35,7 @@ __all__ = [
     "EVIDENCE_BUNDLE_NOTES",
     "ROW_HASHED_ACTIONS",
     "authorization_row_sha256",
+    "check_initiative",
     "check_legal_records",
     "check_transcripts",
     "decision_row_sha256",
@@ -43,6 +45,6 @@ __all__ = [
 ]
 
 #: Every check of an evidence bundle's files, in the order they run (after the audit part's own).
-EVIDENCE_BUNDLE_CHECKS: tuple[BundleCheck, ...] = (check_transcripts, check_legal_records)
+EVIDENCE_BUNDLE_CHECKS: tuple[BundleCheck, ...] = (check_transcripts, check_legal_records, check_initiative)
 #: The remarks on an intact evidence bundle.
 EVIDENCE_BUNDLE_NOTES: tuple[BundleNote, ...] = (note_rows_without_hash,)

@@ -26,6 +26,7 @@ __all__ = [
     "TOPICS",
     "annotation_row_sha256",
     "assessment_row_sha256",
+    "check_initiative",
     "dismissal_row_sha256",
     "initiative_sheet",
 ]
@@ -160,3 +161,83 @@ def assessment_row_sha256(row: Mapping[str, Any]) -> str:
             "assessed_at": _time(row["assessed_at"]),
         }
     )
+
+
+#: The entries of the initiative record, and the list of ``initiative.json`` that holds each one's row.
+_RECORDED = {
+    "annotation.create": ("annotations", annotation_row_sha256, "annotation"),
+    "suggestion.dismiss": ("dismissals", dismissal_row_sha256, "dismissed suggestion"),
+    "contact.assess": ("assessments", assessment_row_sha256, "assessment"),
+}
+INITIATIVE_SUFFIX = "/initiative.json"
+_TRANSCRIPT_SUFFIX = "/transcript.json"
+
+
+def _records(bundle: Any) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Every initiative.json of the bundle by name, with the contact's transcript messages by id."""
+    import json
+
+    found = {}
+    for name in sorted(bundle.namelist()):
+        if name.startswith("contacts/") and name.endswith(INITIATIVE_SUFFIX):
+            record = json.loads(bundle.read(name).decode("utf-8"))
+            transcript_name = name.removesuffix(INITIATIVE_SUFFIX) + _TRANSCRIPT_SUFFIX
+            transcript = json.loads(bundle.read(transcript_name).decode("utf-8"))
+            found[name] = (transcript_name, {"record": record, "messages": transcript["messages"]})
+    return found
+
+
+def _check_sheet(name: str, record: dict[str, Any], messages: list[dict[str, Any]]) -> str | None:
+    """The sheet shown is the one the annotations and the transcript's platform times give."""
+    by_id = {m["id"]: m for m in messages}
+    for annotation in record["annotations"]:
+        if annotation["message_id"] not in by_id:
+            marked = annotation["message_id"]
+            return f"{name}: annotation {annotation['id']} marks message {marked}, not in the transcript"
+    if initiative_sheet(record["annotations"], by_id) != record["sheet"]:
+        return f"{name}: the initiative sheet is not the one its annotations give"
+    assessments = record["assessments"]
+    if (list(assessments[-1]["flags"]) if assessments else []) != list(record["flags"]):
+        return f"{name}: the contact's flags are not its latest assessment's"
+    return None
+
+
+def check_initiative(bundle: Any, entries: dict[int, dict[str, Any]]) -> str | None:
+    """The initiative records of a bundle against their entries, both ways: each annotation, dismissed
+    suggestion and assessment hashes to its entry's ``row_sha256`` and names its actor; each such entry
+    has its record; and each sheet is the one its annotations and the transcript's times give."""
+    try:
+        records = _records(bundle)
+    except (KeyError, ValueError, TypeError, UnicodeDecodeError) as exc:
+        return f"an initiative record is malformed: {exc!r}"
+    rows: dict[tuple[str, Any], tuple[str, dict[str, Any]]] = {}
+    try:
+        for name, (_transcript, found) in records.items():
+            problem = _check_sheet(name, found["record"], found["messages"])
+            if problem:
+                return problem
+            for action, (key, _hash, _what) in _RECORDED.items():
+                for row in found["record"][key]:
+                    rows[(action, row["id"])] = (name, row)
+        for index in sorted(entries):
+            entry = entries[index]
+            action = entry.get("action")
+            if action not in _RECORDED:
+                continue
+            key, row_sha256, what = _RECORDED[action]
+            object_id = (entry.get("object") or {}).get("id")
+            shown = rows.pop((action, object_id), None)
+            if shown is None:
+                return f"entry {index}: {what} {object_id} is missing from the initiative records"
+            name, row = shown
+            if row_sha256(row) != (entry.get("evidence") or {}).get("row_sha256"):
+                return f"{name}: {what} {object_id} differs from the row recorded in entry {index}"
+            if "by" in row and row["by"] != entry.get("actor"):
+                actor = entry.get("actor")
+                return f"{name}: {what} {object_id} made by {row['by']!r}, entry {index} says {actor!r}"
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        return f"an initiative record is malformed: {exc!r}"
+    if rows:
+        (action, object_id), (name, _row) = next(iter(rows.items()))
+        return f"{name}: {_RECORDED[action][2]} {object_id} has no audit entry in the bundle"
+    return None

@@ -26,6 +26,7 @@ from .. import access, audit_bridge, blobstore, clock
 from ..capture.records import CAPTURE_SESSIONS_PATH, capture_session_records
 from ..db import snapshot_session
 from ..imports.records import contact_imports, later_flags_of_contact
+from ..initiative.records import current_flags_of_contact, initiative_record
 from ..integrity.checkpoints import get_signer, publish_checkpoint, sign_checkpoint
 from ..models import Operation
 from . import content
@@ -114,7 +115,8 @@ def iter_bundle(app: Flask, plan: ExportPlan, progress: Progress | None = None) 
         for document in {d["sha256"]: d for a in authorizations for d in a["documents"]}.values():
             yield from _drain_while(
                 writer.add_chunks(
-                    document["path"], blobstore.iter_blob(document["sha256"], app, connection=stored),
+                    document["path"],
+                    blobstore.iter_blob(document["sha256"], app, connection=stored),
                     compress=False,
                 ),
                 sink,
@@ -136,7 +138,8 @@ def iter_bundle(app: Flask, plan: ExportPlan, progress: Progress | None = None) 
             for sha256 in files - attachments_written:
                 yield from _drain_while(
                     writer.add_chunks(
-                        f"attachments/{sha256}", blobstore.iter_blob(sha256, app, connection=stored),
+                        f"attachments/{sha256}",
+                        blobstore.iter_blob(sha256, app, connection=stored),
                         compress=False,
                     ),
                     sink,
@@ -187,11 +190,23 @@ def _write_contact(
     base = f"contacts/{contact.id}"
     record = content.contact_record(contact, names, zone)
     later = later_flags_of_contact(session, contact.id)
-    messages = [
-        content.message_record(message, attachments, names, zone, later.get(message.id or 0, ()))
-        for message, attachments in content.iter_messages(session, contact.id)
-    ]
+    flags_now = current_flags_of_contact(session, contact.id)
+    messages = []
+    for message, attachments in content.iter_messages(session, contact.id):
+        now = flags_now(message, later.get(message.id or 0, ()))
+        messages.append(
+            content.message_record(
+                message,
+                attachments,
+                names,
+                zone,
+                [flag for flag in now if flag not in message.flags],
+                [flag for flag in message.flags if flag not in now],
+            )
+        )
     writer.add_bytes(f"{base}/transcript.json", _json({"contact": record, "messages": messages}))
+    initiative = initiative_record(session, contact, names)
+    writer.add_bytes(f"{base}/initiative.json", _json(initiative))
     imports = contact_imports(session, contact.id, names, zone)
     writer.add_bytes(f"{base}/imports.json", _json(imports))
     yield sink.drain()
@@ -218,9 +233,13 @@ def _write_contact(
         ),
     )
     yield sink.drain()
-    writer.add_bytes(f"{base}/transcript.pdf", contact_report(record, messages, zone))
+    writer.add_bytes(f"{base}/transcript.pdf", contact_report(record, messages, zone, initiative))
     yield sink.drain()
-    flags = sorted({flag for m in messages for flag in m["flags"]} | set(record["flags"]))
+    flags = sorted(
+        {flag for m in messages for flag in [*m["flags"], *m["later_flags"]] if flag not in m["lifted_flags"]}
+        | set(record["flags"])
+        | set(initiative["flags"])
+    )
     summary = {**record, "messages": messages, "message_count": len(messages), "all_flags": flags}
     files = {a["sha256"] for m in messages for a in m["attachments"]} | {i["sha256"] for i in imports}
     return summary, files

@@ -148,6 +148,8 @@ def profile_records(session: Session, operation_id: int, names: Usernames) -> li
                 "platform": profile.platform,
                 "handle": profile.handle,
                 "persona": profile.persona,
+                # The age the persona gives (null when none was given): in the row hash only when set.
+                "persona_age": profile.persona_age,
                 "status": profile.status,
                 "proposed_by": names(profile.proposed_by),
                 "proposed_by_id": profile.proposed_by,
@@ -223,11 +225,14 @@ def message_record(
     names: Usernames,
     zone: ZoneInfo,
     later_flags: Sequence[str] = (),
+    lifted_flags: Sequence[str] = (),
 ) -> dict[str, Any]:
     """One message as the transcript shows it: verbatim text, both times, flags and attachments.
 
-    ``flags`` are those recorded with the message (its audit entry holds them); ``later_flags`` those an
-    import's reconciliation found afterwards (each with its own entry, listed in ``imports.json``).
+    ``flags`` are those recorded with the message (its audit entry holds them); ``later_flags`` those
+    found afterwards (an import's reconciliation, listed in ``imports.json``, or the contact's latest
+    assessment, in ``initiative.json``); ``lifted_flags`` recorded ones the latest assessment no longer
+    gives (a message recorded late showed the counterpart wrote first).
     """
     return {
         "id": message.id,
@@ -245,6 +250,7 @@ def message_record(
         "operated_by": names(message.operated_by),
         "capture_session": message.capture_session_id,
         "later_flags": list(later_flags),
+        "lifted_flags": list(lifted_flags),
         # Where an imported message comes from (all null for a typed message).
         "import_id": message.import_id,
         "source": message.source,

@@ -74,7 +74,8 @@ def conversation(
                 f"({attachment['size']} bytes, {escape(attachment['media_type'])})</font>"
             )
         first: list[Any] = [para(parts[0])]
-        flags = [*message["flags"], *message.get("later_flags", ())]
+        lifted = set(message.get("lifted_flags", ()))
+        flags = [f for f in [*message["flags"], *message.get("later_flags", ())] if f not in lifted]
         if flags:
             first.append(flags_paragraph(flags))
         rows.append([para(str(message["id"]), "small"), para(meta, "small"), first])
@@ -91,16 +92,90 @@ def conversation(
     yield close_table()
 
 
-def contact_report(contact: dict[str, Any], messages: list[dict[str, Any]], zone: ZoneInfo) -> bytes:
-    """The PDF transcript of one conversation."""
+#: The topics of the initiative sheet as the report names them.
+_TOPICS = {
+    "age_stated": "Age stated",
+    "sexual_topic": "Sexual topic",
+    "meeting_proposed": "Meeting proposed",
+    "payment_offered": "Payment offered",
+    "image_requested": "Image requested",
+    "image_sent": "Image sent",
+}
+
+
+def initiative_section(initiative: dict[str, Any], zone: ZoneInfo) -> list[Any]:
+    """The initiative sheet: per topic who raised it first, when and in which message, from the officers'
+    confirmed annotations (rule 8), and the time from the first stated age to the first proposed meeting."""
+    sheet = initiative["sheet"]
+    width = A4[0] - 30 * mm
+    rows: list[list[Any]] = [
+        [para("<b>Topic</b>"), para("<b>First raised by</b>"), para("<b>When, message</b>")]
+    ]
+    for topic, label in _TOPICS.items():
+        first = sheet["topics"].get(topic)
+        if first is None:
+            rows.append([para(label), para("not annotated"), para("—")])
+            continue
+        who = "the decoy" if first["first_by"] == "decoy" else "the counterpart"
+        if topic == "age_stated" and first.get("age") is not None:
+            who += f" (age {int(first['age'])})"
+        rows.append(
+            [
+                para(label),
+                para(f"<b>{who}</b>" if first["first_by"] == "decoy" and topic != "age_stated" else who),
+                para(f"{when(first['at'], zone)}, message {int(first['message_id'])}"),
+            ]
+        )
+    story: list[Any] = [
+        para("Initiative", "h2"),
+        para(
+            "Who raised each topic first, by the platform's time, from the officers' confirmed annotations; "
+            "suggestions and legal officers' remarks do not count.",
+            "small",
+        ),
+        table(rows, [width * 0.25, width * 0.3, width * 0.45]),
+    ]
+    seconds = sheet.get("age_to_meeting_seconds")
+    if seconds is not None:
+        story.append(para(f"From the first stated age to the first proposed meeting: {_duration(seconds)}."))
+    if initiative["flags"]:
+        story.append(flags_paragraph(initiative["flags"]))
+    counted = len(initiative["annotations"])
+    story.append(
+        para(
+            f"{counted} annotations, {len(initiative['dismissals'])} dismissed suggestions and "
+            f"{len(initiative['assessments'])} recorded assessments are listed in initiative.json.",
+            "small",
+        )
+    )
+    return story
+
+
+def _duration(seconds: int) -> str:
+    sign = "-" if seconds < 0 else ""
+    minutes, _rest = divmod(abs(int(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    return f"{sign}{days} d {hours} h {minutes} min" if days else f"{sign}{hours} h {minutes} min"
+
+
+def contact_report(
+    contact: dict[str, Any],
+    messages: list[dict[str, Any]],
+    zone: ZoneInfo,
+    initiative: dict[str, Any] | None = None,
+) -> bytes:
+    """The PDF transcript of one conversation, with its initiative sheet."""
     styles()
     heading = [
         para(f"Transcript of contact {contact['id']}", "h1"),
         para(f"Times in {escape(str(zone))}; the platform's own time is shown with its offset.", "small"),
         Spacer(0, 4 * mm),
     ]
+    sheet = [] if initiative is None else [*initiative_section(initiative, zone), Spacer(0, 4 * mm)]
     return document(
-        chain(heading, conversation(contact, messages, zone)), f"Decoy transcript, contact {contact['id']}"
+        chain(heading, sheet, conversation(contact, messages, zone)),
+        f"Decoy transcript, contact {contact['id']}",
     )
 
 
