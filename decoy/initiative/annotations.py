@@ -27,6 +27,7 @@ from ..evidence.validation import checked_text, records
 from ..models import MAX_ID, Contact, Message
 from ..models.initiative import LEGAL, OFFICER, TOPICS, Annotation, ContactAssessment, SuggestionDismissal
 from . import assessment
+from .suggestions import WordListError, current_word_list
 
 #: The youngest and oldest age an ``age_stated`` annotation may carry.
 MIN_AGE = 1
@@ -196,6 +197,14 @@ def dismiss(
         raise Forbidden(_("only the operation's detectives and supervisors decide a suggestion"))
     topic = _topic(topic)
     term = checked_text(term, "term", max_chars=MAX_TERM, allow_empty=False)
+    try:
+        suggested = current_word_list().suggest(message.body)
+    except WordListError as error:
+        raise RuleViolation(_("the word list cannot be read: %(problem)s", problem=str(error))) from error
+    if not any(found.topic == topic and found.term == term for found in suggested):
+        raise RuleViolation(
+            _("the word list does not suggest %(topic)s by that term for this message", topic=topic)
+        )
     row = SuggestionDismissal(
         operation_id=message.operation_id,
         contact_id=message.contact_id,

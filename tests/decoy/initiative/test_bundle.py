@@ -45,8 +45,11 @@ def test_the_sheet_is_in_the_bundle_and_verifies_offline(world: Any, runner: Any
     sheet = record["sheet"]
     assert sheet["topics"]["meeting_proposed"]["first_by"] == "decoy"
     assert sheet["topics"]["age_stated"] == {
-        "first_by": "decoy", "message_id": ids[0], "at": "2026-03-02T10:00:00+01:00",
-        "annotation_id": record["annotations"][0]["id"], "age": 14,
+        "first_by": "decoy",
+        "message_id": ids[0],
+        "at": "2026-03-02T10:00:00+01:00",
+        "annotation_id": record["annotations"][0]["id"],
+        "age": 14,
     }
     assert sheet["topics"]["payment_offered"] is None  # retracted
     assert sheet["topics"]["sexual_topic"] is None  # a legal officer's remark never counts
@@ -65,7 +68,9 @@ def test_the_sheet_is_in_the_bundle_and_verifies_offline(world: Any, runner: Any
 def _pdf_text(pdf: bytes, tmp_path: Path) -> str:
     source = tmp_path / "transcript.pdf"
     source.write_bytes(pdf)
-    done = subprocess.run(["pdftotext", "-layout", str(source), "-"], capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        ["pdftotext", "-layout", str(source), "-"], capture_output=True, text=True, check=True
+    )
     return done.stdout
 
 
@@ -80,7 +85,9 @@ def _replaced(path: Path, name: str, change: Any) -> zipfile.ZipFile:
     return zipfile.ZipFile(buffer)
 
 
-def test_a_changed_sheet_annotation_or_missing_record_is_named(world: Any, runner: Any, tmp_path: Path) -> None:
+def test_a_changed_sheet_annotation_or_missing_record_is_named(
+    world: Any, runner: Any, tmp_path: Path
+) -> None:
     contact, ids, path = _bundle(world, runner, tmp_path)
     entries = {index: entry for index, entry in enumerate(audit_entries(world.app))}
     name = f"contacts/{contact}/initiative.json"

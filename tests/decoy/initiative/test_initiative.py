@@ -192,3 +192,40 @@ def test_who_may_annotate(world: Any) -> None:
     annotate(world, message, "meeting_proposed", "nina", expect=404)  # not of the operation
     annotate(world, message, "meeting_proposed", "adam", expect=404)  # admins see no evidence
     annotate(world, message, "meeting_proposed", "sol")
+
+
+def test_a_suggestion_counts_only_once_confirmed_and_a_dismissal_is_recorded(world: Any, app: Any) -> None:
+    contact = world.contact()
+    dutch = world.message(contact, "zullen we afspreken bij het station", "out", "2026-03-02T10:00:00+01:00")[
+        "id"
+    ]
+    english = world.message(contact, "shall we meet at the station", "in", "2026-03-02T10:05:00+01:00")["id"]
+    from decoy.initiative.suggestions import current_word_list
+
+    with app.app_context():
+        words = current_word_list()
+        dutch_term = next(
+            s.term
+            for s in words.suggest("zullen we afspreken bij het station")
+            if s.topic == "meeting_proposed"
+        )
+        english_term = next(
+            s.term for s in words.suggest("shall we meet at the station") if s.topic == "meeting_proposed"
+        )
+    # Suggested, not confirmed: the sheet names no one.
+    assert sheet(world, contact)["topics"]["meeting_proposed"] is None
+    response = world.post(
+        f"/messages/{dutch}/suggestions/dismissals", json={"topic": "meeting_proposed", "term": dutch_term}
+    )
+    assert response.status_code == 201, response.get_json()
+    assert sheet(world, contact)["topics"]["meeting_proposed"] is None
+    [entry] = entries_for(app, "suggestion.dismiss")
+    assert entry["details"]["term"] == dutch_term
+    # A term the list does not suggest for the message is refused.
+    response = world.post(
+        f"/messages/{english}/suggestions/dismissals", json={"topic": "payment_offered", "term": "pay"}
+    )
+    assert response.status_code == 409
+    confirmed = annotate(world, english, "meeting_proposed", suggested_term=english_term)
+    assert confirmed["suggested_term"] == english_term
+    assert sheet(world, contact)["topics"]["meeting_proposed"]["first_by"] == "counterpart"
