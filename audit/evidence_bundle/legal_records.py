@@ -7,10 +7,12 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from audit.evidence_bundle.records import (
+    AUTHORIZATION_AGE_RANGE,
     AUTHORIZATION_TERMS,
     AUTHORIZATION_TIMES,
     AUTHORIZATIONS_PATH,
     PROFILE_ACTIONS,
+    PROFILE_AGE,
     PROFILES_PATH,
     REVIEWS_PATH,
     ROW_HASHED_ACTIONS,
@@ -73,6 +75,9 @@ class _LegalRecords:
         for name in AUTHORIZATION_TERMS:
             if name in details:
                 _same(where, name, record[name], details[name])
+        for name in AUTHORIZATION_AGE_RANGE:
+            if name in details:
+                _same(where, name, record.get(name), details[name])
         for name in AUTHORIZATION_TIMES:
             if name in details:
                 _same(where, name, as_time(record[name]), as_time(details[name]))
@@ -132,6 +137,8 @@ class _LegalRecords:
             for name in ("persona", "authorization_id"):
                 if name in details:
                     _same(where, name, record[name], details[name])
+            if PROFILE_AGE in details:
+                _same(where, PROFILE_AGE, record.get(PROFILE_AGE), details[PROFILE_AGE])
             _same(where, "proposed_by", record["proposed_by"], entry["actor"])
             _same_row(where, lambda: profile_row_sha256(record), evidence.get("profile_row_sha256"),
                       "profile_row_sha256")

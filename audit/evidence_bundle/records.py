@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -14,10 +14,12 @@ from audit.entry import canonical_json, format_time
 
 __all__ = [
     "AUTHORIZATIONS_PATH",
+    "AUTHORIZATION_AGE_RANGE",
     "AUTHORIZATION_TERMS",
     "AUTHORIZATION_TIMES",
     "PROFILES_PATH",
     "PROFILE_ACTIONS",
+    "PROFILE_AGE",
     "REVIEWS_PATH",
     "ROW_HASHED_ACTIONS",
     "TRANSCRIPT_SUFFIX",
@@ -51,6 +53,10 @@ AUTHORIZATION_TERMS = (
     "platforms", "may_initiate_contact", "max_profiles", "supersedes_id",
 )
 AUTHORIZATION_TIMES = ("valid_from", "valid_until", "written_order_due")
+#: The bounds of the persona's age an order may set, and the age a profile's persona gives: each in the
+#: row hash only when set (a record from before them lacks them), so older rows hash as they always did.
+AUTHORIZATION_AGE_RANGE = ("persona_age_min", "persona_age_max")
+PROFILE_AGE = "persona_age"
 
 Record = dict[str, Any]
 Entries = dict[int, dict[str, Any]]
@@ -78,10 +84,16 @@ def as_time(value: Any) -> str | None:
     return format_time(datetime.fromisoformat(value))
 
 
+def _when_set(record: Mapping[str, Any], names: Sequence[str]) -> dict[str, Any]:
+    """The fields among ``names`` that hold a value (absent or null ones are left out)."""
+    return {name: record.get(name) for name in names if record.get(name) is not None}
+
+
 def authorization_row_sha256(record: Mapping[str, Any]) -> str:
     """The row hash of an authorization as ``authorizations.json`` shows it (with its account ids)."""
     return _row_sha256(
         {
+            **_when_set(record, AUTHORIZATION_AGE_RANGE),
             **{name: record[name] for name in ("id", "operation_id", *AUTHORIZATION_TERMS)},
             **{name: as_time(record[name]) for name in AUTHORIZATION_TIMES},
             "registered_by": record["registered_by_id"],
@@ -110,6 +122,7 @@ def profile_row_sha256(record: Mapping[str, Any]) -> str:
     """The row hash of a profile's fixed columns as ``profiles.json`` shows them."""
     return _row_sha256(
         {
+            **_when_set(record, (PROFILE_AGE,)),
             "id": record["id"],
             "operation_id": record["operation_id"],
             "authorization_id": record["authorization_id"],

@@ -245,6 +245,7 @@ def propose_profile(operation_id: int) -> Answer:
         platform=data.platform,
         handle=data.handle,
         persona=data.persona or "",
+        persona_age=data.persona_age,
     )
     session.commit()
     names = records.usernames(session, {profile.proposed_by, profile.approved_by})

@@ -132,7 +132,7 @@ def _profile(demo: _Demo, operation_id: int, authorization_id: int, spec: dict[s
     made = demo.act("sam", lambda s, a: operations.propose_profile(
         session=s, actor=a, operation_id=operation_id, authorization_id=authorization_id,
         platform=spec.get("platform", "chatapp"), handle=spec["handle"],
-        persona="Invented persona for the demonstration."))
+        persona="Invented persona for the demonstration.", persona_age=spec.get("persona_age")))
     if state in {"active", "suspended", "retired"}:
         demo.act("sara", lambda s, a: operations.approve_profile(session=s, actor=a, profile_id=made.id))
     if state == "suspended":

@@ -38,11 +38,22 @@ AUTHORIZATION_TERMS = (
 )
 
 
+#: The bounds of the persona's age an order may set (rule 11): each hashed only when set, so that the
+#: fingerprint of an authorization registered without them is what it always was.
+AUTHORIZATION_AGE_RANGE = ("persona_age_min", "persona_age_max")
+
+
+def _when_set(row: Mapping[str, Any], names: Iterable[str]) -> dict[str, Any]:
+    """The columns among ``names`` that hold a value (a row without such a column holds none)."""
+    return {name: row.get(name) for name in names if row.get(name) is not None}
+
+
 def authorization_fingerprint(row: Mapping[str, Any], officer_ids: Iterable[int]) -> str:
     """The fingerprint of an authorization row with the ids of the officers it names."""
     issued_on: date | None = row["issued_on"]
     return _sha256(
         {
+            **_when_set(row, AUTHORIZATION_AGE_RANGE),
             "id": row["id"],
             "operation_id": row["operation_id"],
             **{name: row[name] for name in AUTHORIZATION_TERMS},
@@ -75,9 +86,10 @@ def decision_fingerprint(row: Mapping[str, Any]) -> str:
 
 def profile_fingerprint(row: Mapping[str, Any]) -> str:
     """The fingerprint of a profile's columns that never change (its status and approval follow its
-    transitions)."""
+    transitions); its persona's age only when it has one, so that older profiles hash as they did."""
     return _sha256(
         {
+            **_when_set(row, ("persona_age",)),
             "id": row["id"],
             "operation_id": row["operation_id"],
             "authorization_id": row["authorization_id"],

@@ -44,6 +44,8 @@ def _prefill(form: AuthorizationForm, previous: Authorization, zone_name: str) -
         "review_interval_days",
         "max_profiles",
         "may_initiate_contact",
+        "persona_age_min",
+        "persona_age_max",
     ):
         getattr(form, name).data = getattr(previous, name)
     form.platforms.data = ", ".join(previous.platforms)
@@ -124,6 +126,8 @@ def _register(session: Any, operation: Any, form: AuthorizationForm) -> Authoriz
         max_profiles=form.max_profiles.data,  # type: ignore[arg-type]
         officers=split_list(form.officers.data),
         persona_constraints=form.persona_constraints.data or "",
+        persona_age_min=form.persona_age_min.data,
+        persona_age_max=form.persona_age_max.data,
         conditions=form.conditions.data or "",
         supersedes_id=int(supersedes) if supersedes else None,
         written_order_days=form.written_order_days.data,
@@ -231,6 +235,8 @@ CSV_HEADER = (
     "platforms",
     "may initiate contact",
     "maximum profiles",
+    "youngest persona age",
+    "oldest persona age",
     "officers",
     "supersedes",
     "conditions",
@@ -266,6 +272,8 @@ def central_record_csv() -> Response:
             ", ".join(a.platforms),
             "yes" if a.may_initiate_contact else "no",
             a.max_profiles,
+            "" if a.persona_age_min is None else a.persona_age_min,
+            "" if a.persona_age_max is None else a.persona_age_max,
             ", ".join(records.officers_of(session, a.id)),  # type: ignore[arg-type]
             references.get(a.supersedes_id, a.supersedes_id or ""),
             a.conditions,

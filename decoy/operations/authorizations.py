@@ -16,8 +16,8 @@ from ..auth import services as accounts
 from ..errors import Forbidden, InvalidInput, NotFound, RuleViolation, TooLarge
 from ..evidence.fingerprint import authorization_fingerprint, columns
 from ..models import Authorization, AuthorizationDocument, AuthorizationKind, AuthorizationOfficer, Role, User
-from .guards import clean
-from .rules import successor
+from .guards import clean, whole
+from .rules import PERSONA_AGE_LIMITS, successor
 
 #: Days an urgent oral order may run before its written order must be attached (config WRITTEN_ORDER_DAYS).
 WRITTEN_ORDER_DAYS = 3
@@ -38,22 +38,6 @@ def require_legal(session: Session, actor: Any, operation_id: int) -> None:
 def _moment(value: Any, field: str) -> datetime:
     if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
         raise InvalidInput(_("%(field)s needs a date, a time and an offset", field=field), field=field)
-    return value
-
-
-def _whole(value: Any, field: str, *, minimum: int, maximum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidInput(_("%(field)s must be a whole number", field=field), field=field)
-    if not minimum <= value <= maximum:
-        raise InvalidInput(
-            _(
-                "%(field)s must be between %(minimum)s and %(maximum)s",
-                field=field,
-                minimum=minimum,
-                maximum=maximum,
-            ),
-            field=field,
-        )
     return value
 
 
@@ -114,11 +98,26 @@ def _supersedes(session: Session, operation_id: int, supersedes_id: Any) -> int 
     return supersedes_id
 
 
+def _age_range(low: Any, high: Any) -> tuple[int | None, int | None]:
+    """The bounds of the persona's age the order sets (either may be left out); the lower not above the
+    upper."""
+    youngest, oldest = PERSONA_AGE_LIMITS
+    if low is not None:
+        low = whole(low, "persona_age_min", minimum=youngest, maximum=oldest)
+    if high is not None:
+        high = whole(high, "persona_age_max", minimum=youngest, maximum=oldest)
+    if low is not None and high is not None and low > high:
+        raise InvalidInput(
+            _("persona_age_max must not be below persona_age_min"), field="persona_age_max"
+        )
+    return low, high
+
+
 def _written_order_days(value: Any) -> int:
     if value is None:
         configured = current_app.config.get("WRITTEN_ORDER_DAYS") if has_app_context() else None
         return int(configured or WRITTEN_ORDER_DAYS)
-    return _whole(value, "written_order_days", minimum=1, maximum=30)
+    return whole(value, "written_order_days", minimum=1, maximum=30)
 
 
 def register_authorization(
@@ -147,6 +146,8 @@ def register_authorization(
     conditions: str = "",
     supersedes_id: int | None = None,
     written_order_days: int | None = None,
+    persona_age_min: int | None = None,
+    persona_age_max: int | None = None,
 ) -> Authorization:
     """Register an order or ruling (a legal officer may); an extension names the one it supersedes."""
     require_legal(session, actor, operation_id)
@@ -162,12 +163,13 @@ def register_authorization(
     valid_until = _moment(valid_until, "valid_until")
     if valid_until <= valid_from:
         raise InvalidInput(_("valid_until must be after valid_from"), field="valid_until")
-    review_interval_days = _whole(review_interval_days, "review_interval_days", minimum=1, maximum=3650)
-    max_profiles = _whole(max_profiles, "max_profiles", minimum=1, maximum=1000)
+    review_interval_days = whole(review_interval_days, "review_interval_days", minimum=1, maximum=3650)
+    max_profiles = whole(max_profiles, "max_profiles", minimum=1, maximum=1000)
     if not isinstance(may_initiate_contact, bool):
         raise InvalidInput(_("may_initiate_contact must be true or false"), field="may_initiate_contact")
     if issued_on is not None and (not isinstance(issued_on, date) or isinstance(issued_on, datetime)):
         raise InvalidInput(_("issued_on must be a date"), field="issued_on")
+    persona_age_min, persona_age_max = _age_range(persona_age_min, persona_age_max)
     platform_names = _platforms(platforms)
     named = _officers(session, officers)
     supersedes_id = _supersedes(session, operation_id, supersedes_id)
@@ -186,6 +188,8 @@ def register_authorization(
         platforms=platform_names,
         max_profiles=max_profiles,
         may_initiate_contact=may_initiate_contact,
+        persona_age_min=persona_age_min,
+        persona_age_max=persona_age_max,
         issued_on=issued_on,
         written_order_due=due,
         supersedes_id=supersedes_id,
@@ -266,6 +270,8 @@ def _record_registration(
         "platforms": authorization.platforms,
         "may_initiate_contact": authorization.may_initiate_contact,
         "max_profiles": authorization.max_profiles,
+        "persona_age_min": authorization.persona_age_min,
+        "persona_age_max": authorization.persona_age_max,
         "officers": [officer.username for officer in named],
         "issued_on": authorization.issued_on.isoformat() if authorization.issued_on else None,
         "written_order_due": due.isoformat() if due else None,

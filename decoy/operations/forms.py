@@ -83,6 +83,14 @@ class AuthorizationForm(FlaskForm):
     persona_constraints = TextAreaField(
         _l("Persona constraints (e.g. stated age)"), validators=[Optional(), Length(max=LONG)]
     )
+    persona_age_min = IntegerField(
+        _l("Youngest age the persona may give (optional)"),
+        validators=[Optional(), NumberRange(min=0, max=120)],
+    )
+    persona_age_max = IntegerField(
+        _l("Oldest age the persona may give (optional)"),
+        validators=[Optional(), NumberRange(min=0, max=120)],
+    )
     may_initiate_contact = BooleanField(_l("The decoy may initiate contact"))
     max_profiles = IntegerField(
         _l("Maximum number of profiles"),
@@ -119,6 +127,10 @@ class ProfileForm(FlaskForm):
     platform = StringField(_l("Platform"), validators=[InputRequired(), Length(max=80)])
     handle = StringField(_l("Handle"), validators=[InputRequired(), Length(max=200)])
     persona = TextAreaField(_l("Persona description"), validators=[Optional(), Length(max=LONG)])
+    persona_age = IntegerField(
+        _l("Age the persona gives (required when the authorization sets a range)"),
+        validators=[Optional(), NumberRange(min=0, max=120)],
+    )
 
 
 class ReasonForm(FlaskForm):

@@ -66,3 +66,21 @@ def clean(
             field=field,
         )
     return value
+
+
+def whole(value: Any, field: str, *, minimum: int, maximum: int) -> int:
+    """``value`` if it is a whole number (not a boolean) from ``minimum`` to ``maximum``; else InvalidInput
+    naming ``field``."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInput(_("%(field)s must be a whole number", field=field), field=field)
+    if not minimum <= value <= maximum:
+        raise InvalidInput(
+            _(
+                "%(field)s must be between %(minimum)s and %(maximum)s",
+                field=field,
+                minimum=minimum,
+                maximum=maximum,
+            ),
+            field=field,
+        )
+    return value

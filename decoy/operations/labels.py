@@ -71,6 +71,18 @@ def authorization_status(status: str) -> str:
     return words.get(status, status)
 
 
+def age_range(low: int | None, high: int | None) -> str:
+    """An order's range of the persona's age (rule 11), both bounds inclusive: "13–15", "13 or older",
+    "15 or younger", or "—" when the order sets none."""
+    if low is not None and high is not None:
+        return f"{low}–{high}"
+    if low is not None:
+        return str(_("%(age)s or older", age=low))
+    if high is not None:
+        return str(_("%(age)s or younger", age=high))
+    return "—"
+
+
 def review_status(status: str) -> str:
     """A review's derived status in the reader's language."""
     words = {

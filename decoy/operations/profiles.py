@@ -17,11 +17,13 @@ from ..errors import Forbidden, InvalidInput, NotFound, RuleViolation
 from ..evidence.fingerprint import columns, profile_fingerprint, transition_evidence
 from ..models import Authorization, Operation, Profile, ProfileStatus, ProfileTransition, Role
 from . import labels
-from .guards import clean, require_open, require_supervisor_member
+from .guards import clean, require_open, require_supervisor_member, whole
 from .rules import (
+    PERSONA_AGE_LIMITS,
     active_profile_count,
     chain,
     governing_authorization,
+    persona_age_permitted,
     platform_permitted,
     written_order_overdue,
 )
@@ -95,6 +97,28 @@ def _record(
     )
 
 
+def persona_age_refusal(authorization: Authorization, age: int | None) -> str | None:
+    """Why a persona of ``age`` (None: not given) may not run under the authorization (rule 11, naming
+    the rule and the range), or None when the order sets no range or the age lies inside it."""
+    if persona_age_permitted(authorization, age):
+        return None
+    allowed = labels.age_range(authorization.persona_age_min, authorization.persona_age_max)
+    if age is None:
+        return _(
+            "persona age rule: the persona age must lie in the range %(range)s of authorization "
+            "%(reference)s; the profile gives none",
+            range=allowed,
+            reference=authorization.reference,
+        )
+    return _(
+        "persona age rule: the persona age must lie in the range %(range)s of authorization "
+        "%(reference)s; it is %(age)s",
+        range=allowed,
+        reference=authorization.reference,
+        age=age,
+    )
+
+
 def propose_profile(
     *,
     session: Session,
@@ -104,8 +128,13 @@ def propose_profile(
     platform: str,
     handle: str,
     persona: str,
+    persona_age: int | None = None,
 ) -> Profile:
-    """Propose a decoy profile under an authorization of the operation; a supervisor member may."""
+    """Propose a decoy profile under an authorization of the operation; a supervisor member may.
+
+    When the order sets a range for the persona's age, the profile's ``persona_age`` must be given and
+    lie inside it (rule 11; RuleViolation naming ``persona_age`` otherwise).
+    """
     operation = require_supervisor_member(session, actor, operation_id)
     require_open(operation)
     if isinstance(authorization_id, bool) or not isinstance(authorization_id, int):
@@ -118,6 +147,9 @@ def propose_profile(
     platform = clean(platform, "platform", max_length=80, required=True, single_line=True)
     handle = clean(handle, "handle", max_length=200, required=True, single_line=True)
     persona = clean(persona, "persona", max_length=20_000)
+    if persona_age is not None:
+        youngest, oldest = PERSONA_AGE_LIMITS
+        persona_age = whole(persona_age, "persona_age", minimum=youngest, maximum=oldest)
     clash = session.exec(
         select(Profile.id).where(
             Profile.operation_id == operation_id,
@@ -130,6 +162,9 @@ def propose_profile(
         raise InvalidInput(
             _("this operation already runs a profile with this handle on this platform"), field="handle"
         )
+    refusal = persona_age_refusal(authorization, persona_age)
+    if refusal is not None:
+        raise RuleViolation(refusal, field="persona_age")
     now = clock.now()
     profile = Profile(
         operation_id=operation_id,
@@ -137,6 +172,7 @@ def propose_profile(
         platform=platform,
         handle=handle,
         persona=persona,
+        persona_age=persona_age,
         status=ProfileStatus.pending_approval.value,
         proposed_by=actor.id,
         proposed_at=now,
@@ -162,18 +198,29 @@ def propose_profile(
         {"profile_row_sha256": profile_fingerprint(columns(profile))},
         authorization_id=authorization_id,
         persona=persona,
+        persona_age=persona_age,
     )
     return profile
 
 
 def approval_refusal(session: Session, actor: Any, profile: Profile, *, lock: bool = False) -> str | None:
     """Why ``actor`` may not approve ``profile`` now (naming the rule), or None when every rule holds."""
+    refused = _approval_refusal(session, actor, profile, lock=lock)
+    return None if refused is None else refused[0]
+
+
+def _approval_refusal(
+    session: Session, actor: Any, profile: Profile, *, lock: bool = False
+) -> tuple[str, str | None] | None:
+    """Why ``actor`` may not approve ``profile`` now, naming the rule, with the field concerned (if one is),
+    or None when every rule holds: four eyes, a valid authorization, its platforms, the persona's age in
+    its range and its maximum, all of the authorization that governs the profile now."""
     if not actor.has_role(Role.supervisor.value) or not access.is_member(
         session, actor, profile.operation_id
     ):
-        return _("four-eyes rule: only a supervisor assigned to the operation may approve a profile")
+        return _("four-eyes rule: only a supervisor assigned to the operation may approve a profile"), None
     if profile.proposed_by == actor.id:
-        return _("four-eyes rule: the supervisor who proposed a profile may not approve it")
+        return _("four-eyes rule: the supervisor who proposed a profile may not approve it"), None
     now = clock.now()
     authorization = governing_authorization(session, profile.authorization_id, now)
     if authorization is None:
@@ -183,22 +230,25 @@ def approval_refusal(session: Session, actor: Any, profile: Profile, *, lock: bo
                 "authorization rule: authorization %(reference)s is not yet valid; "
                 "no authorization is valid now",
                 reference=newest.reference,
-            )
+            ), None
         return _(
             "authorization rule: authorization %(reference)s has lapsed; no authorization is valid now",
             reference=newest.reference,
-        )
+        ), None
     if written_order_overdue(session, authorization, now):
         return _(
             "authorization rule: the written order of urgent oral order %(reference)s is overdue",
             reference=authorization.reference,
-        )
+        ), None
     if not platform_permitted(authorization, profile.platform):
         return _(
             "platform rule: authorization %(reference)s does not permit the platform %(platform)s",
             reference=authorization.reference,
             platform=profile.platform,
-        )
+        ), None
+    ageless = persona_age_refusal(authorization, profile.persona_age)
+    if ageless is not None:
+        return ageless, "persona_age"
     if lock:
         # Serialise approvals under one chain so that two at once cannot pass the maximum together.
         root_id = chain(session, authorization.id)[0].id  # type: ignore[arg-type]
@@ -209,7 +259,7 @@ def approval_refusal(session: Session, actor: Any, profile: Profile, *, lock: bo
             "maximum rule: authorization %(reference)s allows at most %(num)d active profiles",
             authorization.max_profiles,
             reference=authorization.reference,
-        )
+        ), None
     return None
 
 
@@ -224,9 +274,9 @@ def approve_profile(*, session: Session, actor: Any, profile_id: int) -> Profile
         raise RuleViolation(_("four-eyes rule: only a supervisor may approve a profile"))
     operation = session.get(Operation, profile.operation_id)
     require_open(operation)  # type: ignore[arg-type]
-    refusal = approval_refusal(session, actor, profile, lock=True)
-    if refusal is not None:
-        raise RuleViolation(refusal)
+    refused = _approval_refusal(session, actor, profile, lock=True)
+    if refused is not None:
+        raise RuleViolation(refused[0], field=refused[1])
     governing = governing_authorization(session, profile.authorization_id, clock.now())
     transition = _transition(session, profile, ProfileStatus.active.value, actor, "approved")
     profile.approved_by = actor.id

@@ -158,6 +158,8 @@ def _authorization(session: Session, authorization: Authorization, now: datetime
         persona_constraints=authorization.persona_constraints,
         may_initiate_contact=authorization.may_initiate_contact,
         max_profiles=authorization.max_profiles,
+        persona_age_min=authorization.persona_age_min,
+        persona_age_max=authorization.persona_age_max,
         officers=officers_of(session, authorization.id),  # type: ignore[arg-type]
         conditions=authorization.conditions,
         written_order_due=authorization.written_order_due,
@@ -239,6 +241,7 @@ def _profile(profile: Profile, names: dict[int, str]) -> ProfilePublic:
         platform=profile.platform,
         handle=profile.handle,
         persona=profile.persona,
+        persona_age=profile.persona_age,
         status=profile.status,
         proposed_by=names.get(profile.proposed_by, ""),
         proposed_at=profile.proposed_at,

@@ -27,6 +27,8 @@ EXPIRING_WITHIN = timedelta(days=14)
 MAX_CHAIN = 1000
 
 STATUSES = ("valid", "expiring", "lapsed", "not_yet_valid", "superseded")
+#: The youngest and oldest age a persona may give, and an order's range may name.
+PERSONA_AGE_LIMITS = (0, 120)
 
 
 def successor(session: Session, authorization_id: int) -> Authorization | None:
@@ -186,6 +188,22 @@ def written_order_overdue(session: Session, authorization: AuthorizationFacts, n
 def platform_permitted(authorization: AuthorizationFacts, platform: str) -> bool:
     """Whether the authorization names ``platform`` (compared without case or surrounding space)."""
     return platform.strip().casefold() in {name.strip().casefold() for name in authorization.platforms}
+
+
+def has_age_range(authorization: Authorization) -> bool:
+    """Whether the order sets a range for the persona's age (either bound; rule 11)."""
+    return authorization.persona_age_min is not None or authorization.persona_age_max is not None
+
+
+def persona_age_permitted(authorization: Authorization, age: int | None) -> bool:
+    """Whether a persona of ``age`` may run under the authorization: any age (or none) when the order sets
+    no range; otherwise an age given, inside the range (both bounds inclusive)."""
+    if not has_age_range(authorization):
+        return True
+    if age is None:
+        return False
+    low, high = authorization.persona_age_min, authorization.persona_age_max
+    return (low is None or age >= low) and (high is None or age <= high)
 
 
 def active_profile_count(session: Session, authorization_id: int) -> int:

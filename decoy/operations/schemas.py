@@ -23,10 +23,12 @@ from ..models.schemas import (
     one_of,
     text,
 )
-from .rules import STATUSES
+from .rules import PERSONA_AGE_LIMITS, STATUSES
 
 #: Longest free text (descriptions, justifications, personas).
 LONG_TEXT = 20_000
+#: An age a persona gives, or a bound of the range an order sets for it (rule 11).
+PersonaAge = Annotated[int, Field(ge=PERSONA_AGE_LIMITS[0], le=PERSONA_AGE_LIMITS[1])]
 DocumentKind = one_of(("order", "written_order"))
 
 
@@ -71,6 +73,12 @@ class AuthorizationCreate(Input):
     persona_constraints: text(LONG_TEXT) | None = None
     may_initiate_contact: bool = False
     max_profiles: Annotated[int, Field(ge=1, le=1000)]
+    persona_age_min: PersonaAge | None = Field(
+        default=None, description="the youngest age the persona may give (inclusive); none when left out"
+    )
+    persona_age_max: PersonaAge | None = Field(
+        default=None, description="the oldest age the persona may give (inclusive), not below the youngest"
+    )
     officers: Annotated[list[text(64, required=True)], Field(max_length=200)] = Field(
         description="usernames of the named officers"
     )
@@ -82,7 +90,9 @@ class AuthorizationCreate(Input):
         """The keyword arguments of ``register_authorization`` (texts left out are empty)."""
         terms = self.model_dump()
         for name, value in terms.items():
-            if value is None and name not in ("issued_on", "supersedes_id", "written_order_days"):
+            if value is None and name not in (
+                "issued_on", "supersedes_id", "written_order_days", "persona_age_min", "persona_age_max"
+            ):
                 terms[name] = ""
         return terms
 
@@ -101,6 +111,9 @@ class ProfileCreate(Input):
     platform: text(80, required=True)
     handle: text(200, required=True)
     persona: text(LONG_TEXT) | None = None
+    persona_age: PersonaAge | None = Field(
+        default=None, description="the age the persona gives; required inside the authorization's range"
+    )
 
 
 class Suspension(Input):
@@ -198,6 +211,8 @@ class AuthorizationPublic(Output):
     persona_constraints: str
     may_initiate_contact: bool
     max_profiles: int
+    persona_age_min: int | None
+    persona_age_max: int | None
     officers: list[str]
     conditions: str
     written_order_due: UtcMoment | None
@@ -235,6 +250,7 @@ class ProfilePublic(Output):
     platform: str
     handle: str
     persona: str
+    persona_age: int | None
     status: one_of(ProfileStatus)
     proposed_by: str
     proposed_at: UtcMoment

@@ -249,6 +249,7 @@ def propose_profile(operation_id: int) -> Any:
             platform=form.platform.data or "",
             handle=form.handle.data or "",
             persona=form.persona.data or "",
+            persona_age=form.persona_age.data,
         )
         get_session().commit()
     except SHOWN as refusal:
@@ -326,6 +327,7 @@ bp.add_app_template_global(labels.profile_status, "profile_status_label")
 bp.add_app_template_global(labels.document_kind, "document_kind_label")
 bp.add_app_template_global(labels.roles, "role_labels")
 bp.add_app_template_global(labels.transition_reason, "transition_reason_label")
+bp.add_app_template_global(labels.age_range, "age_range_label")
 bp.add_app_template_global(rules.EXPIRING_WITHIN, "expiring_within")
 bp.add_app_template_global(chart_svg.day_label, "day_label")
 bp.add_app_template_global(labels.review_status, "review_status_label")
