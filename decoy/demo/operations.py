@@ -20,6 +20,7 @@ from ..auth.services import find_user, user_roles
 from ..db import session_scope
 from ..evidence import services as evidence
 from ..imports import services as imports
+from ..initiative import annotations as initiative
 from ..integrity.checkpoints import make_checkpoint
 from ..jobs import job_reviews
 from ..models.reviews import Review
@@ -152,12 +153,17 @@ def _contact(demo: _Demo, profile_id: int, spec: dict[str, Any]) -> None:
         first_seen_at=demo.at(messages[0][3]).astimezone(PLATFORM_OFFSET)))
     screenshot = bool(spec.get("screenshot"))
     first_id = None
+    logged_ids = []
     for number, (officer, direction, body, days) in enumerate(messages):
         files = [(io.BytesIO(_png()), "screenshot.png")] if screenshot and number == 0 else []
         logged = demo.act(officer, lambda s, a, d=direction, b=body, t=days, f=files: evidence.log_message(
             session=s, actor=a, contact_id=made.id, direction=d,
             sent_at=demo.at(t).astimezone(PLATFORM_OFFSET), body=b, files=f))
         first_id = first_id or logged.id
+        logged_ids.append(logged.id)
+    for officer, index, topic, age, *remark in spec.get("annotations", ()):
+        demo.act(officer, lambda s, a, m=logged_ids[index], t=topic, y=age, r=remark: initiative.annotate(
+            session=s, actor=a, message_id=m, topic=t, age=y, remark=r[0] if r else ""))
     if screenshot and first_id:
         demo.act("dirk", lambda s, a: evidence.log_message(
             session=s, actor=a, contact_id=made.id, direction="in", sent_at=demo.at(messages[0][3]),

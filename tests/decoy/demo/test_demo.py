@@ -27,6 +27,9 @@ def test_demo_fills_every_state_and_the_log_verifies(app, runner):
         flags = set()
         for (stored,) in connection.execute(text("SELECT flags FROM message")):
             flags |= set(stored if isinstance(stored, list) else __import__("json").loads(stored))
+        for (assessed,) in connection.execute(text("SELECT message_flags FROM contact_assessment")):
+            found = assessed if isinstance(assessed, dict) else __import__("json").loads(assessed)
+            flags |= {flag for listed in found.values() for flag in listed}
         outcomes = column("SELECT outcome FROM export_reconciliation")
         assert outcomes == {"confirmed", "differs_from_export", "missing_from_export"}
         assert flags | outcomes - {"confirmed"} == set(FLAGS)
