@@ -81,6 +81,7 @@ def make_profile(
     platform: str = "chatapp",
     handle: str = "sunny_day",
     persona: str = "a quiet reader",
+    persona_age: int | None = None,
 ) -> int:
     """A profile proposed by ``proposer``, approved by ``approver`` when given (assigned first if needed)."""
     with app.app_context(), session_scope(app) as session:
@@ -93,6 +94,7 @@ def make_profile(
             platform=platform,
             handle=handle,
             persona=persona,
+            persona_age=persona_age,
         )
         if approver is not None:
             approving = actor_for(session, approver)

@@ -151,14 +151,20 @@ def test_legal_officers_remarks_never_count(world: Any) -> None:
 def test_persona_age_inconsistent_flags_an_outgoing_stated_age_other_than_the_persona(
     world: Any, app: Any
 ) -> None:
-    from decoy.models import Profile
+    from tests.factories import make_profile
 
-    with app.app_context(), session_scope(app) as session:
-        profile = session.get(Profile, world.profile_id)
-        persona_age = profile.persona_age
-    if persona_age is None:
-        pytest.skip("the world's profile has no persona age")
-    contact = world.contact()
+    persona_age = 14
+    profile = make_profile(
+        app,
+        world.operation_id,
+        world.authorization_id,
+        "sam",
+        approver="sol",
+        platform="chatsite",
+        handle="decoy_aged",
+        persona_age=persona_age,
+    )
+    contact = world.contact(profile)
     outgoing, incoming = conversation(world, contact, [("out", "10:00"), ("in", "10:05")])
     annotate(world, incoming, "age_stated", age=persona_age + 20)  # the counterpart's own age: no flag
     assert sheet(world, contact)["flags"] == []
