@@ -235,3 +235,26 @@ def test_a_suggestion_counts_only_once_confirmed_and_a_dismissal_is_recorded(wor
     confirmed = annotate(world, english, "meeting_proposed", suggested_term=english_term)
     assert confirmed["suggested_term"] == english_term
     assert sheet(world, contact)["topics"]["meeting_proposed"]["first_by"] == "counterpart"
+
+
+def test_an_import_of_earlier_messages_reassesses_the_contact(world: Any, app: Any, runner: Any) -> None:
+    from tests.decoy.imports.support import post_import, whatsapp_android
+
+    contact = world.contact()
+    typed = world.message(contact, "hello, how are you", "out", "2026-03-02T12:00:00+01:00")
+    assert typed["flags"] == ["decoy_initiated"]
+    annotate(world, typed["id"], "meeting_proposed")
+    # The platform's export holds the counterpart's earlier messages, one of them proposing a meeting.
+    export = whatsapp_android(
+        [
+            ("02-03-2026 10:00", "Alex", "shall we meet at the station"),
+            ("02-03-2026 12:00", "Sam Decoy", "hello, how are you"),
+        ]
+    )
+    answer = post_import(world, contact, export)
+    assert answer.status_code in (200, 201), answer.get_json()
+    found = assessments(world, contact)
+    assert found[-1]["cause"] == "import"
+    assert found[-1]["message_flags"].get(str(typed["id"]), []) == ["decoy_raised_first"]
+    assert flags_of(world, typed["id"]) == ["decoy_raised_first"]  # no longer decoy_initiated
+    assert runner.invoke(main, ["audit", "verify"]).exit_code == 0
