@@ -24,7 +24,7 @@ from ..evidence.schemas import (
 )
 from ..evidence.serialize import contact_json, message_json, recorded_json, search_json
 from ..initiative.assessment import contact_flags_now
-from ..models.schemas import LongPageQuery, Page, PageQuery
+from ..models.schemas import Page, PageQuery, TranscriptQuery
 from . import bp
 from .inputs import read_form, read_json, read_query
 from .openapi import BINARY, Content, route
@@ -126,14 +126,16 @@ def log_message(contact_id: int) -> tuple[Response, int, dict[str, str]]:
     return _created(recorded_json(message, attachments), url_for("api.get_message", message_id=message.id))
 
 
-@route(bp, "/contacts/<int:contact_id>/messages", query=LongPageQuery, answer=MessagePage, errors=(400, 404))
+@route(bp, "/contacts/<int:contact_id>/messages", query=TranscriptQuery, answer=MessagePage,
+       errors=(400, 404))
 def list_messages(contact_id: int) -> Response:
-    """The contact's transcript in platform-time order, by keyset (``after`` = the last id seen)."""
-    query = read_query(LongPageQuery)
-    after, limit = query.after, query.limit
+    """The contact's transcript in platform-time order, by keyset (``after`` = the last id seen);
+    ``marked=1``: only the messages annotated or flagged."""
+    query = read_query(TranscriptQuery)
+    after, limit, marked = query.after, query.limit, query.marked
     session = get_session()
     page = reading.read_messages(
-        session=session, actor=current_user, contact_id=contact_id, after=after, limit=limit
+        session=session, actor=current_user, contact_id=contact_id, after=after, limit=limit, marked=marked
     ).page
     session.commit()
     items = [
@@ -142,7 +144,13 @@ def list_messages(contact_id: int) -> Response:
     ]
     next_path = None
     if page.next_after is not None:
-        next_path = url_for("api.list_messages", contact_id=contact_id, after=page.next_after, limit=limit)
+        next_path = url_for(
+            "api.list_messages",
+            contact_id=contact_id,
+            after=page.next_after,
+            limit=limit,
+            **({"marked": 1} if marked else {}),
+        )
     return jsonify(Page(items=items, next=next_path).model_dump(mode="json"))
 
 

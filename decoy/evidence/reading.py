@@ -157,12 +157,19 @@ def read_contacts(
 
 
 def read_messages(
-    *, session: Session, actor: Actor, contact_id: int, after: int | None = None, limit: int = 100
+    *,
+    session: Session,
+    actor: Actor,
+    contact_id: int,
+    after: int | None = None,
+    limit: int = 100,
+    marked: bool = False,
 ) -> Transcript:
-    """The contact's messages after message ``after`` (keyset); records ``contact.read`` with the page."""
+    """The contact's messages after message ``after`` (keyset; with ``marked``, only those annotated or
+    flagged); records ``contact.read`` with the page."""
     _require_reader(actor)
     contact = visible_contact(session, actor, contact_id)
-    page = transcript.message_page(session, contact, after=after, limit=limit)
+    page = transcript.message_page(session, contact, after=after, limit=limit, marked=marked)
     _record_read(
         session,
         actor,
@@ -170,7 +177,11 @@ def read_messages(
         object_type="contact",
         object_id=contact.id,
         operation_id=contact.operation_id,
-        details={"after": after, "messages": [m.id for m in page.messages]},
+        details={
+            "after": after,
+            **({"marked": True} if marked else {}),
+            "messages": [m.id for m in page.messages],
+        },
     )
     return Transcript(contact, page, page.usernames)
 
@@ -184,11 +195,15 @@ def read_transcript_page(
     before: int | None = None,
     start: int | None = None,
     limit: int = 100,
+    marked: bool = False,
 ) -> Transcript:
-    """The transcript on the contact's web page (anchored as in message_page); records ``contact.read``."""
+    """The transcript on the contact's web page (anchored as in message_page; with ``marked``, only the
+    messages annotated or flagged); records ``contact.read``."""
     _require_reader(actor)
     contact = visible_contact(session, actor, contact_id)
-    page = transcript.message_page(session, contact, after=after, start=start, before=before, limit=limit)
+    page = transcript.message_page(
+        session, contact, after=after, start=start, before=before, limit=limit, marked=marked
+    )
     _record_read(
         session,
         actor,
@@ -196,7 +211,11 @@ def read_transcript_page(
         object_type="contact",
         object_id=contact.id,
         operation_id=contact.operation_id,
-        details={"page": True, "messages": [m.id for m in page.messages]},
+        details={
+            "page": True,
+            **({"marked": True} if marked else {}),
+            "messages": [m.id for m in page.messages],
+        },
     )
     # The page names the contact's recorder too.
     names = dict(page.usernames)

@@ -7,13 +7,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, or_
+from sqlalchemy import ColumnElement, String, and_, bindparam, cast, or_
 from sqlmodel import Session, col, select
 
 from ..errors import InvalidInput
-from ..initiative.assessment import assessed_message_flags, flags_now
-from ..models import MAX_ID, Attachment, Contact, ExportReconciliation, Message, Profile, User
-from ..models.capture import DIFFERS, MISSING
+from ..initiative.assessment import ASSESSED_FLAGS, assessed_message_flags, flags_now, latest
+from ..models import FLAGS, MAX_ID, Attachment, Contact, ExportReconciliation, Message, Profile, User
+from ..models.capture import DIFFERS, MISSING, MessageImport
+from ..models.initiative import Annotation
 from .services import attachments_of
 
 
@@ -60,14 +61,19 @@ def message_page(
     before: int | None = None,
     start: int | None = None,
     limit: int = 50,
+    marked: bool = False,
 ) -> Page:
     """A page of the contact's messages ordered by (sent_at, id), using the (contact, sent_at, id) index.
 
     ``after`` continues past a message, ``start`` begins at one (inclusive), ``before`` ends just before
-    one; with none of them the first page is returned, and with ``before=0`` the last page.
+    one; with none of them the first page is returned, and with ``before=0`` the last page. ``marked``
+    keeps only the messages that carry an annotation (any, retractions and remarks included) or a flag
+    now (as recorded, as assessed, or found later by an import), in the same order and by the same keyset.
     """
     order = (col(Message.sent_at), col(Message.id))
     query = select(Message).where(Message.contact_id == contact.id)
+    if marked:
+        query = query.where(marked_condition(session, contact))
     backwards = before is not None
     if after is not None or start is not None:
         anchor = _anchor(
@@ -115,6 +121,47 @@ def message_page(
             page.next_after = rows[-1].id if more else None
             page.previous_before = rows[0].id if (after is not None or start is not None) else None
     return page
+
+
+def marked_condition(session: Session, contact: Contact) -> ColumnElement[bool]:
+    """Whether a message of the contact is annotated or has a flag now, as one condition of the page's
+    query (evaluated as the (contact, sent_at, id) index is walked; the subqueries run once each).
+
+    A message's flags now (current_flags) are those it was recorded with, the assessed ones replaced by
+    the latest assessment's for the messages that assessment considered, and those an import's
+    reconciliation found. So a message is flagged now when a reconciliation flagged it, when the latest
+    assessment gives it a flag, or when it was recorded with a flag the assessment does not decide (or
+    with any flag, when no assessment considered it).
+    """
+    annotated = select(Annotation.message_id).where(Annotation.contact_id == contact.id)
+    reconciled = (
+        select(ExportReconciliation.message_id)
+        .join(MessageImport, col(MessageImport.id) == col(ExportReconciliation.import_id))
+        .where(
+            MessageImport.contact_id == contact.id,
+            col(ExportReconciliation.outcome).in_((DIFFERS, MISSING)),
+        )
+    )
+    recorded = cast(Message.flags, String)
+    conditions: list[ColumnElement[bool]] = [
+        col(Message.id).in_(annotated),
+        col(Message.id).in_(reconciled),
+    ]
+    found = latest(session, contact.id)  # type: ignore[arg-type]
+    if found is None or found.basis_message_id is None:
+        conditions.append(recorded != "[]")
+    else:
+        assessed = sorted(int(key) for key, flags in found.message_flags.items() if flags)
+        if assessed:
+            # Literal integers: however many, they never meet a driver's limit on parameters.
+            conditions.append(
+                col(Message.id).in_(bindparam("assessed_ids", assessed, expanding=True, literal_execute=True))
+            )
+        undecided = [recorded.contains(f'"{flag}"') for flag in FLAGS if flag not in ASSESSED_FLAGS]
+        conditions.append(
+            and_(recorded != "[]", or_(col(Message.id) > found.basis_message_id, *undecided))
+        )
+    return or_(*conditions)
 
 
 def current_flags(session: Session, messages: Sequence[Message]) -> dict[int, list[str]]:

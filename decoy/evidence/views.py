@@ -54,10 +54,34 @@ def _capture_session_choice(form: MessageForm) -> int | None:
     return int(value)
 
 
-def _render_contact(contact: Contact, form: MessageForm, status: int = 200, error: str | None = None) -> Any:
+def _marked() -> bool:
+    """Whether the page shows only the messages annotated or flagged (``?marked=1``)."""
+    value = request.args.get("marked", "")
+    if value in ("", "0"):
+        return False
+    if value != "1":
+        raise InvalidInput(_("marked must be 1 or left out"), field="marked")
+    return True
+
+
+def render_contact(
+    contact: Contact,
+    form: MessageForm | None = None,
+    status: int = 200,
+    error: str | None = None,
+    *,
+    annotation_error: str | None = None,
+    annotation_message: int | None = None,
+    annotation_form: Any = None,
+) -> Any:
+    """The contact's page at the transcript page the query string names (``after``, ``start``,
+    ``before``, ``marked``); ``error`` belongs to the message form, ``annotation_error`` to the forms of
+    message ``annotation_message`` (whose sent values ``annotation_form`` holds)."""
     session = get_session()
+    form = form if form is not None else MessageForm(formdata=None)
     # The caller has checked that the contact is visible, so a hidden one is 404 whatever the arguments.
     before = _optional_int("before", minimum=0)
+    marked = _marked()
     read = reading.read_transcript_page(
         session=session,
         actor=current_user,
@@ -66,12 +90,14 @@ def _render_contact(contact: Contact, form: MessageForm, status: int = 200, erro
         start=_optional_int("start"),
         before=before,
         limit=PAGE,
+        marked=marked,
     )
     operation = session.get(Operation, contact.operation_id)
     profile = session.get(Profile, contact.profile_id)
     assert profile is not None  # noqa: S101 - a contact's profile exists (foreign key)
     capture = capture_display.panel(session, current_user, profile, operation.timezone if operation else None)
     imports, more_imports = import_display.contact_imports(session, contact.id)  # type: ignore[arg-type]
+    initiative = initiative_pages.contact_panel(session, current_user, read.contact, read.page)
     session.commit()
     may_log = current_user.has_role("detective", "supervisor") and access.is_member(
         session, current_user, contact.operation_id
@@ -94,6 +120,15 @@ def _render_contact(contact: Contact, form: MessageForm, status: int = 200, erro
         capture=capture,
         imports=imports,
         more_imports=more_imports,
+        marked=marked,
+        page_query=initiative_pages.page_query(),
+        initiative=initiative,
+        topics=initiative_pages.topic_texts(),
+        words=initiative_pages.message_words(),
+        duration_text=initiative_pages.duration_text,
+        annotation_error=annotation_error,
+        annotation_message=annotation_message,
+        annotation_form=annotation_form,
     )
     return html, status
 
@@ -103,7 +138,7 @@ def _render_contact(contact: Contact, form: MessageForm, status: int = 200, erro
 def contact(contact_id: int) -> Any:
     """The conversation: transcript in order, flags, officers, times, attachments, and the quick form."""
     contact = reading.visible_contact(get_session(), current_user, contact_id)
-    return _render_contact(contact, MessageForm(formdata=None))
+    return render_contact(contact)
 
 
 @bp.route(f"/contacts/<{ID}:contact_id>/messages", methods=["POST"])
@@ -115,7 +150,7 @@ def log_message(contact_id: int) -> Any:
     services.require_logger(session, current_user, contact.operation_id)
     form = MessageForm()
     if not form.validate_on_submit():
-        return _render_contact(contact, form, 400)
+        return render_contact(contact, form, 400)
     try:
         sent_at = parse_timestamp(form.sent_at.data, "sent_at")
         files = [(f.stream, f.filename or "") for f in form.attachments.data or [] if f and f.filename]
@@ -136,7 +171,7 @@ def log_message(contact_id: int) -> Any:
         field = getattr(form, error.field or "", None)
         if field is not None and hasattr(field, "errors"):
             field.errors = [*field.errors, error.message]
-        return _render_contact(contact, form, error.status, error=error.message)
+        return render_contact(contact, form, error.status, error=error.message)
     if message.flags:
         flash(
             _("Message %(id)s recorded with flags: %(flags)s", id=message.id, flags=", ".join(message.flags))
@@ -238,3 +273,7 @@ def search_page() -> Any:
         except InvalidInput as failure:
             error, status = failure.message, 400
     return render_template("evidence/search.html", query=query, results=results, error=error), status
+
+
+# The initiative record's forms post to routes of this blueprint, defined beside the panel they serve.
+from ..initiative import views as initiative_pages  # noqa: E402

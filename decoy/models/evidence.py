@@ -46,6 +46,8 @@ class Message(SQLModel, table=True):
         # Whether an incoming message precedes a moment (the decoy_initiated flag), in O(log n).
         Index("ix_message_contact_direction", "contact_id", "direction", "sent_at"),
         Index("ix_message_contact_platform_id", "contact_id", "platform_message_id"),
+        # Which messages a page's messages are corrected by, without scanning the contact.
+        Index("ix_message_corrects", "corrects_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -132,3 +132,12 @@ class LongPageQuery(PageQuery):
     """A page of up to 500 that shows 100 unless asked otherwise."""
 
     limit: Annotated[int, Field(ge=1, le=500)] = 100
+
+
+class TranscriptQuery(LongPageQuery):
+    """A page of a transcript; ``marked`` keeps only the messages annotated or flagged."""
+
+    marked: bool = Field(
+        default=False,
+        description="true (or 1): only the messages that carry an annotation or a flag now, same order",
+    )

@@ -146,6 +146,8 @@ EXPECTATIONS: dict[str, Rule] = {
     "evidence.profile_contacts POST": LOG,
     "evidence.contact GET": READ,
     "evidence.log_message POST": LOG,
+    "evidence.annotate_message POST": READ,  # officers annotate; a legal officer's is a review remark
+    "evidence.dismiss_suggestion POST": LOG,
     "evidence.message GET": READ,
     "evidence.attachment GET": READ,
     "evidence.search_page GET": LISTING,
