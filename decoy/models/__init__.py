@@ -13,6 +13,7 @@ from .capture import (
     MessageImport,
     MessageImportResult,
 )
+from .disclosure import DisclosureDecision, JournalNote, Redaction, SignedReport, VerbalisantAssignment
 from .evidence import FLAGS, Attachment, Contact, Message
 from .initiative import Annotation, ContactAssessment, SuggestionDismissal
 from .integrity import VerificationRun
@@ -45,7 +46,8 @@ AUDIT_TABLES = define_tables(SQLModel.metadata)
 MAX_ID = 2_147_483_647
 
 __all__ = [
-    "AUDIT_TABLES", "Annotation", "ContactAssessment", "SuggestionDismissal",
+    "AUDIT_TABLES", "Annotation", "DisclosureDecision", "JournalNote", "Redaction", "SignedReport",
+    "VerbalisantAssignment", "ContactAssessment", "SuggestionDismissal",
     "FLAGS", "MAX_ID", "ApiToken", "Attachment", "Authorization", "AuthorizationDocument",
     "AuthorizationKind", "AuthorizationOfficer", "CaptureSession", "CaptureSessionEnd", "Contact",
     "ExportReconciliation", "MessageImport", "MessageImportResult", "EvidenceBlob", "EvidenceBlobChunk",

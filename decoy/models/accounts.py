@@ -22,6 +22,7 @@ class User(SQLModel, table=True):
     """A person with an account."""
 
     __tablename__ = "user_account"
+    __table_args__ = (Index("ux_user_account_verbalisant_code", "verbalisant_code", unique=True),)
 
     id: int | None = Field(default=None, primary_key=True)
     username: str = Field(sa_column=Column(String(64), unique=True, nullable=False))
@@ -41,6 +42,9 @@ class User(SQLModel, table=True):
     # as the person's own password (the administrator who reset knows the code, never the password).
     reset_code_hash: str | None = Field(default=None, max_length=200)
     locale: str | None = Field(default=None, max_length=8)
+    #: The code the officer acts under outside Decoy (exports, reports, audit entries); see
+    #: ``verbalisant_assignment`` for who had which code when.
+    verbalisant_code: str | None = Field(default=None, sa_column=Column(String(32), nullable=True))
     created_at: datetime = Field(sa_type=UTCDateTime)
 
 

@@ -68,6 +68,11 @@ APPEND_ONLY: dict[str, dict[str, object]] = {
     "annotation": {},
     "suggestion_dismissal": {},
     "contact_assessment": {},
+    "verbalisant_assignment": {},
+    "disclosure_decision": {},
+    "journal_note": {},
+    "redaction": {},
+    "signed_report": {},
 }
 
 #: Triggers and functions whose only source is a revision (no code builds them), by the revision that
