@@ -44,7 +44,7 @@ def seed(data_dir: Path, messages: int, attachment_bytes: int, files: int) -> in
             for name, role in (("sam", "supervisor"), ("sara", "supervisor"), ("lena", "legal"),
                                ("dora", "detective")):
                 accounts.create_user(session=session, actor="bench", username=name, password="x" * 16,
-                                     roles=[role])
+                                     roles=[role], code=f"BENCH-{name.upper()}")
     operation = make_operation(app, "sam", name="Operation Benchmark", members=("dora",))
     authorization = make_authorization(app, "lena", operation)
     profile = make_profile(app, operation, authorization, "sam", approver="sara", handle="bench_profile")

@@ -126,7 +126,10 @@ def prepare(data_dir: Path, admin_database_url: str | None = None) -> Site:
         ("dana", "detective"),
         ("lena", "legal"),
     ):
-        added = json.loads(cli(environment, "user", "add", name, "--role", role, stdin=PASSWORD + "\n"))
+        added = json.loads(
+            cli(environment, "user", "add", name, "--role", role, "--code", f"BENCH-{name.upper()}",
+                stdin=PASSWORD + "\n")
+        )
         totp_secrets[name] = parse_qs(urlparse(added["otpauth_uri"]).query)["secret"][0]
     token = cli(environment, "token", "create", "dana").strip().splitlines()[-1]
     from decoy import create_app

@@ -157,6 +157,7 @@ def seed(app: Any, operations: int) -> float:
                     username=name,
                     password="x" * 16,
                     roles=[role],
+                    code=f"BENCH-{name.upper()}",
                     email=f"{name}@example.test",
                 )
         tables = _rows(operations)

@@ -145,6 +145,9 @@ UPLOAD_ENDPOINTS = frozenset(
         "operations.register_authorization",
         "operations.attach_document",
         "api.attach_document",
+        "api.upload_signed_report",
+        "api.create_redaction",
+        "evidence.upload_signed_report",
     }
 )
 #: Endpoints that take a platform's export file (one file, up to MAX_IMPORT_BYTES).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from dataclasses import dataclass, field
@@ -54,6 +55,11 @@ def csrf_from(html: str) -> str:
     return match.group(1)
 
 
+def code_for(username: str) -> str:
+    """The verbalisant code the factory gives an officer: fixed per username, and never containing it."""
+    return "TEST-" + hashlib.sha256(username.encode()).hexdigest()[:6].upper()
+
+
 class Factory:
     """Creates accounts (and later operations and profiles) through the real services."""
 
@@ -61,15 +67,19 @@ class Factory:
         self.app = app
         self.secrets: dict[str, str] = {}
 
-    def user(self, username: str, *roles: str, password: str = PASSWORD, email: str | None = None) -> Any:
-        """Create an account and remember its TOTP secret."""
+    def user(self, username: str, *roles: str, password: str = PASSWORD, email: str | None = None,
+             code: str | None = "") -> Any:
+        """Create an account and remember its TOTP secret; an officer gets ``code_for(username)`` as
+        verbalisant code unless ``code`` names another (None: no code)."""
         from decoy.auth import services
         from decoy.db import session_scope
 
+        roles = tuple(roles) or ("detective",)
+        if code == "":
+            code = None if roles == ("admin",) else code_for(username)
         with self.app.app_context(), session_scope(self.app) as session:
             account = services.create_user(session=session, actor="test", username=username,
-                                           password=password, roles=list(roles) or ["detective"],
-                                           email=email)
+                                           password=password, roles=list(roles), email=email, code=code)
         self.secrets[username] = account.secret
         return account.user
 

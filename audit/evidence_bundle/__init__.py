@@ -21,6 +21,7 @@ from __future__ import annotations
 from audit.bundle import BundleCheck, BundleNote
 from audit.evidence_bundle.initiative import check_initiative
 from audit.evidence_bundle.legal_records import check_legal_records, note_rows_without_hash, rows_without_hash
+from audit.evidence_bundle.notes import check_notes
 from audit.evidence_bundle.records import (
     ROW_HASHED_ACTIONS,
     authorization_row_sha256,
@@ -28,6 +29,7 @@ from audit.evidence_bundle.records import (
     profile_row_sha256,
     transition_row_sha256,
 )
+from audit.evidence_bundle.signed_reports import check_signed_reports
 from audit.evidence_bundle.transcripts import check_transcripts
 
 __all__ = [
@@ -37,6 +39,8 @@ __all__ = [
     "authorization_row_sha256",
     "check_initiative",
     "check_legal_records",
+    "check_notes",
+    "check_signed_reports",
     "check_transcripts",
     "decision_row_sha256",
     "profile_row_sha256",
@@ -45,6 +49,12 @@ __all__ = [
 ]
 
 #: Every check of an evidence bundle's files, in the order they run (after the audit part's own).
-EVIDENCE_BUNDLE_CHECKS: tuple[BundleCheck, ...] = (check_transcripts, check_legal_records, check_initiative)
+EVIDENCE_BUNDLE_CHECKS: tuple[BundleCheck, ...] = (
+    check_transcripts,
+    check_legal_records,
+    check_initiative,
+    check_notes,
+    check_signed_reports,
+)
 #: The remarks on an intact evidence bundle.
 EVIDENCE_BUNDLE_NOTES: tuple[BundleNote, ...] = (note_rows_without_hash,)

@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from audit.entry import canonical_json, format_time
+from audit.evidence_bundle.records import listed_items
 
 __all__ = [
     "INCITEMENT_TOPICS",
@@ -177,13 +178,21 @@ def _records(bundle: Any) -> dict[str, tuple[str, dict[str, Any]]]:
     """Every initiative.json of the bundle by name, with the contact's transcript messages by id."""
     import json
 
+    listed = listed_items(bundle)
     found = {}
     for name in sorted(bundle.namelist()):
         if name.startswith("contacts/") and name.endswith(INITIATIVE_SUFFIX):
             record = json.loads(bundle.read(name).decode("utf-8"))
             transcript_name = name.removesuffix(INITIATIVE_SUFFIX) + _TRANSCRIPT_SUFFIX
             transcript = json.loads(bundle.read(transcript_name).decode("utf-8"))
-            found[name] = (transcript_name, {"record": record, "messages": transcript["messages"]})
+            # A message withheld from the transcript keeps its direction and platform time in withheld.json.
+            contact_id = transcript["contact"]["id"]
+            messages = transcript["messages"] + [
+                {"id": item["id"], "direction": item["direction"], "sent_at": item["sent_at"]}
+                for (kind, _id), item in listed.items()
+                if kind == "message" and item.get("contact_id") == contact_id
+            ]
+            found[name] = (transcript_name, {"record": record, "messages": messages})
     return found
 
 

@@ -36,6 +36,7 @@ __all__ = [
     "transition_row_sha256",
 ]
 
+WITHHELD_PATH = "withheld.json"
 TRANSCRIPT_SUFFIX = "/transcript.json"
 AUTHORIZATIONS_PATH = "authorizations.json"
 REVIEWS_PATH = "reviews.json"
@@ -156,6 +157,11 @@ def operation_id(bundle: zipfile.ZipFile) -> int | None:
         return int(json.loads(bundle.read("operation.json").decode("utf-8"))["id"])
     except KeyError:
         return None
+
+
+def listed_items(bundle: zipfile.ZipFile) -> dict[tuple[str, Any], dict[str, Any]]:
+    """The items ``withheld.json`` lists (withheld or sensitive, shown only by hash), by kind and id."""
+    return {(item["kind"], item["id"]): item for item in json_file(bundle, WITHHELD_PATH)}
 
 
 def json_file(bundle: zipfile.ZipFile, name: str) -> Any:

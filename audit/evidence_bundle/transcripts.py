@@ -7,9 +7,12 @@ import json
 import zipfile
 from typing import Any
 
-from audit.evidence_bundle.records import TRANSCRIPT_SUFFIX, Entries, operation_id, text_sha256
+from audit.evidence_bundle.records import TRANSCRIPT_SUFFIX, Entries, listed_items, operation_id, text_sha256
 
 __all__ = ["check_transcripts"]
+
+#: Items a bundle may list instead of showing, with the evidence key of the SHA-256 their entry recorded.
+_LISTED_HASH = {"contact": "counterpart_sha256", "message": "body_sha256"}
 
 
 def _file_sha256(bundle: zipfile.ZipFile, name: str) -> str | None:
@@ -38,15 +41,50 @@ def _transcripts(
     return messages, contacts
 
 
+def _check_listed(
+    kind: str, index: int, entry: dict[str, Any], listed: dict[tuple[str, Any], dict[str, Any]]
+) -> str | None:
+    """An item its entry records that the transcripts do not show must be listed in withheld.json with the
+    SHA-256 the entry recorded."""
+    object_id = entry["object"]["id"]
+    item = listed.pop((kind, object_id), None)
+    if item is None:
+        return f"entry {index}: {kind} {object_id} is missing from the transcripts"
+    if item.get("sha256") != entry.get("evidence", {}).get(_LISTED_HASH[kind]):
+        return f"withheld.json: {kind} {object_id} is listed with a SHA-256 other than its entry's ({index})"
+    return None
+
+
+def _check_redacted(
+    bundle: zipfile.ZipFile,
+    where: str,
+    message_id: Any,
+    shown: dict[str, Any],
+    redactions: dict[tuple[Any, Any, Any], int],
+) -> str | None:
+    """A redacted copy carried in an attachment's place: its file is in the bundle with its SHA-256, and
+    an ``attachment.redact`` entry made it from that original for that message."""
+    copy = shown["redacted"]
+    if redactions.pop((message_id, shown["sha256"], copy.get("sha256")), None) is None:
+        return f"{where}: the redacted copy {copy.get('sha256')} has no attachment.redact entry in the bundle"
+    if copy.get("path") != f"attachments/{copy.get('sha256')}":
+        return f"{where}: the redacted copy {copy.get('sha256')} is not at attachments/<its SHA-256>"
+    if _file_sha256(bundle, copy["path"]) != copy["sha256"]:
+        return f"{copy['path']}: missing or its content does not match its SHA-256"
+    return None
+
+
 def _check_message(
     bundle: zipfile.ZipFile,
     index: int,
     entry: dict[str, Any],
     messages: dict[Any, tuple[str, dict[str, Any]]],
+    withheld: dict[tuple[str, Any], dict[str, Any]],
+    redactions: dict[tuple[Any, Any, Any], int],
 ) -> str | None:
     found = messages.pop(entry["object"]["id"], None)
     if found is None:
-        return f"entry {index}: message {entry['object']['id']} is missing from the transcripts"
+        return _check_listed("message", index, entry, withheld)
     name, message = found
     evidence, details = entry.get("evidence", {}), entry.get("details", {})
     where = f"{name}: message {message['id']} (entry {index})"
@@ -55,8 +93,26 @@ def _check_message(
     listed = sorted(a["sha256"] for a in message.get("attachments", []))
     if listed != sorted(evidence.get("attachments", [])):
         return f"{where}: the attachments differ from those in the audit entry"
-    for sha256 in listed:
-        if _file_sha256(bundle, f"attachments/{sha256}") != sha256:
+    for shown in message.get("attachments", []):
+        sha256 = shown["sha256"]
+        if shown.get("redacted"):
+            problem = _check_redacted(bundle, where, message["id"], shown, redactions)
+            if problem:
+                return problem
+        elif shown.get("path") is None:
+            item = next(
+                (
+                    i
+                    for (kind, _id), i in withheld.items()
+                    if kind == "attachment"
+                    and (i.get("message_id"), i.get("sha256")) == (message["id"], sha256)
+                ),
+                None,
+            )
+            if item is None:
+                return f"{where}: attachment {sha256} is neither in the bundle nor listed in withheld.json"
+            withheld.pop(("attachment", item["id"]))
+        elif _file_sha256(bundle, f"attachments/{sha256}") != sha256:
             return f"attachments/{sha256}: missing or its content does not match its SHA-256 (entry {index})"
     if "flags" in details and sorted(message.get("flags", [])) != sorted(details["flags"]):
         return f"{where}: the flags differ from those recorded in the audit entry"
@@ -77,6 +133,16 @@ def check_transcripts(bundle: zipfile.ZipFile, entries: Entries) -> str | None:
         return None
     try:
         messages, contacts = _transcripts(bundle)
+        listed = {key: item for key, item in listed_items(bundle).items() if key[0] != "note"}
+        redactions = {
+            (
+                entry.get("details", {}).get("message"),
+                entry.get("details", {}).get("original_sha256"),
+                entry.get("evidence", {}).get("sha256"),
+            ): index
+            for index, entry in entries.items()
+            if entry.get("action") == "attachment.redact"
+        }
     except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
         return f"a transcript is malformed: {exc!r}"
     for index in sorted(entries):
@@ -86,7 +152,7 @@ def check_transcripts(bundle: zipfile.ZipFile, entries: Entries) -> str | None:
             return f"entry {index} belongs to another operation ({entry.get('operation')!r}), not {operation}"
         try:
             if action == "message.create":
-                problem = _check_message(bundle, index, entry, messages)
+                problem = _check_message(bundle, index, entry, messages, listed, redactions)
                 if problem:
                     return problem
             elif action == "import.create":
@@ -99,7 +165,10 @@ def check_transcripts(bundle: zipfile.ZipFile, entries: Entries) -> str | None:
             elif action == "contact.create":
                 found = contacts.pop(entry["object"]["id"], None)
                 if found is None:
-                    return f"entry {index}: contact {entry['object']['id']} is missing from the transcripts"
+                    problem = _check_listed("contact", index, entry, listed)
+                    if problem:
+                        return problem
+                    continue
                 name, contact = found
                 if text_sha256(contact["counterpart"]) != entry.get("evidence", {}).get("counterpart_sha256"):
                     return f"{name}: the counterpart does not match the SHA-256 in entry {index}"
@@ -116,4 +185,10 @@ def check_transcripts(bundle: zipfile.ZipFile, entries: Entries) -> str | None:
     if contacts:
         name, contact = next(iter(contacts.values()))
         return f"{name}: contact {contact['id']} has no audit entry in the bundle"
+    if redactions:
+        index = next(iter(redactions.values()))
+        return f"entry {index}: its redacted copy is not carried by any transcript"
+    if listed:
+        (kind, object_id), _item = next(iter(listed.items()))
+        return f"withheld.json: {kind} {object_id} is listed but has no audit entry in the bundle"
     return None

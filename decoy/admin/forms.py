@@ -15,6 +15,12 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
+class CodeForm(FlaskForm):
+    """An officer's verbalisant code."""
+
+    code = StringField(_l("Verbalisant code"), validators=[DataRequired(), Length(max=38)])
+
+
 class CreateUserForm(FlaskForm):
     """A new account."""
 
@@ -22,6 +28,12 @@ class CreateUserForm(FlaskForm):
     display_name = StringField(_l("Full name"), validators=[Optional(), Length(max=200)])
     email = EmailField(_l("E-mail"), validators=[Optional(), Length(max=320)])
     password = PasswordField(_l("Initial password"), validators=[DataRequired(), Length(min=12, max=1024)])
+    code = StringField(
+        _l("Verbalisant code"),
+        validators=[Optional(), Length(max=38)],
+        description=_l("The code the officer acts under outside Decoy, e.g. AVIM-0412. Officers need one "
+                       "before they act on an operation."),
+    )
     roles = MultiCheckboxField(
         _l("Roles"),
         choices=[SelectChoice("detective", _l("Detective")), SelectChoice("supervisor", _l("Supervisor")),

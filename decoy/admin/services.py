@@ -29,6 +29,14 @@ class SecondFactorReset:
     reset_code: str
 
 
+def get_user(session: Session, user_id: int) -> User:
+    """The account with this id (NotFound otherwise)."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(_("no such account"))
+    return user
+
+
 def reset_second_factor(*, session: Session, actor: str, user_id: int) -> SecondFactorReset:
     """Replace the account's TOTP secret and end its sessions; the person enrols again at the next sign-in
     with their own password and the one-time reset code returned here (shown once, never stored in clear),

@@ -11,9 +11,10 @@ from werkzeug.wrappers import Response
 from ..auth import services
 from ..auth.principal import require_roles
 from ..db import get_session
-from ..errors import InvalidInput
+from ..disclosure import codes
+from ..errors import InvalidInput, RuleViolation
 from . import services as accounts
-from .forms import CreateUserForm
+from .forms import CodeForm, CreateUserForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -34,8 +35,9 @@ def users() -> Response | str | tuple[str, int]:
                     session=db, actor=current_user.username, username=form.username.data or "",
                     password=form.password.data or "", roles=list(form.roles.data or []),
                     email=form.email.data or None, display_name=form.display_name.data or "",
+                    code=form.code.data or None, created_by=current_user.id,
                 )
-            except InvalidInput as invalid:
+            except (InvalidInput, RuleViolation) as invalid:
                 db.rollback()
                 error = invalid.message
             else:
@@ -43,7 +45,38 @@ def users() -> Response | str | tuple[str, int]:
                 flash(_("Account %(name)s created. At the first sign-in the person chooses their own "
                         "password and sets up a second factor.", name=form.username.data))
                 return redirect(url_for("admin.users"))
-    return render_template("admin/users.html", form=form, users=accounts.all_users(db), error=error), status
+    return render_template("admin/users.html", form=form, users=accounts.all_users(db), error=error,
+                           code_form=CodeForm(formdata=None)), status
+
+
+@bp.route("/users/<int:user_id>/verbalisant-code", methods=["POST"])
+@require_roles("admin")
+def set_code(user_id: int) -> Response | tuple[str, int]:
+    """Give an officer's account its verbalisant code; a refusal is shown on the accounts page."""
+    db = get_session()
+    user = accounts.get_user(db, user_id)
+    form = CodeForm()
+    try:
+        if not form.validate_on_submit():
+            raise InvalidInput(_("code: enter the officer's verbalisant code"), field="code")
+        codes.set_code(db, actor=current_user, username=user.username, code=form.code.data or "")
+    except (InvalidInput, RuleViolation) as refused:
+        db.rollback()
+        page = render_template("admin/users.html", form=CreateUserForm(formdata=None),
+                               users=accounts.all_users(db), error=None, code_form=form,
+                               code_error=refused.message, code_user=user_id)
+        return page, refused.status
+    db.commit()
+    flash(_("%(name)s now acts under verbalisant code %(code)s.", name=user.username,
+            code=user.verbalisant_code))
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/verbalisant-codes")
+@require_roles("admin", "legal")
+def verbalisant_codes() -> str:
+    """Who had which verbalisant code from when: for legal officers and admins, never exported."""
+    return render_template("admin/verbalisant_codes.html", assignments=codes.mapping(get_session()))
 
 
 def _set_active(user_id: int, *, active: bool) -> Response:
@@ -79,4 +112,4 @@ def reset_second_factor(user_id: int) -> str:
     reset = accounts.reset_second_factor(session=db, actor=current_user.username, user_id=user_id)
     db.commit()
     return render_template("admin/users.html", form=CreateUserForm(), users=accounts.all_users(db),
-                           error=None, reset=reset)
+                           error=None, reset=reset, code_form=CodeForm(formdata=None))

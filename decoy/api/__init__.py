@@ -51,4 +51,16 @@ def openapi() -> Response:
 
 
 # Feature modules attach their routes to ``bp`` when imported.
-from . import account, audit, capture, evidence, export, imports, initiative, operations, reviews  # noqa: E402,F401
+from . import (  # noqa: E402,F401
+    account,
+    audit,
+    capture,
+    disclosure,
+    evidence,
+    export,
+    imports,
+    initiative,
+    operations,
+    reports,
+    reviews,
+)

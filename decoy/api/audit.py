@@ -13,6 +13,7 @@ from pydantic import Field
 from .. import audit_bridge
 from ..auth.principal import require_roles
 from ..db import get_session
+from ..disclosure import codes
 from ..errors import InvalidInput, NotFound
 from ..integrity.checkpoints import get_signer
 from ..models.schemas import Output, Page, Query
@@ -113,8 +114,8 @@ def audit_entries() -> Response:
     following = start + len(items)
     more = bool(items) and following < size
     next_path = f"/api/v1/audit/entries?start={following}&limit={limit}" if more else None
-    audit_bridge.record(session, actor=current_user.username, action="audit.read", object_type="audit_log",
-                        details={"start": start, "count": len(items)})
+    audit_bridge.record(session, actor=codes.name_of(current_user), action="audit.read",
+                        object_type="audit_log", details={"start": start, "count": len(items)})
     session.commit()
     return jsonify(AuditEntries(items=items, next=next_path).model_dump(mode="json"))
 

@@ -35,6 +35,7 @@ class Principal:
         self.user = user
         self.id = user.id
         self.username = user.username
+        self.verbalisant_code = user.verbalisant_code
         self.roles = frozenset(roles)
 
     @property
@@ -67,6 +68,7 @@ class TokenPrincipal(Principal):
         self._user: User | None = None
         self.id = holder.user_id
         self.username = holder.username
+        self.verbalisant_code = holder.verbalisant_code
         self.roles = holder.roles
 
     @property  # type: ignore[override]

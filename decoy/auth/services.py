@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from sqlmodel import Session, col, delete, func, select
 
 from .. import audit_bridge, clock
+from ..disclosure import codes
 from ..errors import Forbidden, InvalidInput
 from ..evidence.fingerprint import account_fingerprint, columns
 from ..integrity import keys
@@ -80,8 +81,10 @@ def create_user(
     roles: list[str],
     email: str | None = None,
     display_name: str = "",
+    code: str | None = None,
+    created_by: int | None = None,
 ) -> NewAccount:
-    """Create an account with a fresh, unconfirmed TOTP secret."""
+    """Create an account with a fresh, unconfirmed TOTP secret (and its verbalisant code, if given)."""
     username = username.strip().lower()
     if not USERNAME_PATTERN.match(username):
         raise InvalidInput(
@@ -94,6 +97,8 @@ def create_user(
     if email is not None and email != "" and not re.fullmatch(r"[^@\s]+@[^@\s]+", email):
         raise InvalidInput(_("email address is malformed"), field="email")
     roles = validate_roles(roles)
+    if code:
+        code = codes.normalise(code)
     if find_user(session, username) is not None:
         raise InvalidInput(_("this username is taken"), field="username")
     secret = totp.new_secret()
@@ -114,6 +119,8 @@ def create_user(
         evidence={"row_sha256": account_fingerprint(columns(user))},
         details={"username": username, "roles": roles},
     )
+    if code:
+        codes.assign(session, actor=actor, assigned_by=created_by, user=user, code=code)
     return NewAccount(user=user, otpauth_uri=totp.provisioning_uri(secret, username), secret=secret)
 
 

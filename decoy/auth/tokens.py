@@ -85,7 +85,7 @@ _role = UserRole.__table__  # type: ignore[attr-defined]
 #: The token, its holder and the holder's roles in one round trip (one row per role).
 _TOKEN_HOLDER = (
     select(  # type: ignore[call-overload]
-        _user.c.id, _user.c.username, _user.c.is_active,
+        _user.c.id, _user.c.username, _user.c.is_active, _user.c.verbalisant_code,
         _token.c.purpose, _token.c.revoked_at, _token.c.expires_at, _role.c.role,
     )
     .join_from(_token, _user, _user.c.id == _token.c.user_id)
@@ -96,11 +96,12 @@ _TOKEN_HOLDER = (
 
 @dataclass(frozen=True)
 class TokenHolder:
-    """Who a valid token stands for: the account's id and name, and its roles."""
+    """Who a valid token stands for: the account's id, name and verbalisant code, and its roles."""
 
     user_id: int
     username: str
     roles: frozenset[str]
+    verbalisant_code: str | None = None
 
 
 def token_holder(connection: Connection, clear: str, purpose: str = "api") -> TokenHolder | None:
@@ -111,12 +112,12 @@ def token_holder(connection: Connection, clear: str, purpose: str = "api") -> To
     rows = connection.execute(_TOKEN_HOLDER, {"token_hash": _token_hash(clear)}).all()
     if not rows:
         return None
-    user_id, username, is_active, token_purpose, revoked_at, expires_at, _first_role = rows[0]
+    user_id, username, is_active, code, token_purpose, revoked_at, expires_at, _first_role = rows[0]
     if token_purpose != purpose or revoked_at is not None or not is_active or expires_at is None:
         return None
     if expires_at <= clock.now():
         return None
-    return TokenHolder(user_id, username, frozenset(row[6] for row in rows if row[6] is not None))
+    return TokenHolder(user_id, username, frozenset(row[7] for row in rows if row[7] is not None), code)
 
 
 def tokens_of(session: Session, user: User) -> list[ApiToken]:

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
-from sqlalchemy import exists
+from sqlalchemy import exists, func
 from sqlmodel import Session, col, select
 
 from .. import clock
@@ -54,7 +54,13 @@ def open_session_notices(session: Session, now: datetime | None = None) -> int:
     now = now or clock.now()
     hours = int(current_app.config["CAPTURE_SESSION_NOTICE_HOURS"])
     query = (
-        select(CaptureSession, Operation.name, Operation.timezone, User.username)
+        # The operator by verbalisant code: a notice may be e-mailed, and leaves Decoy (rule 9).
+        select(
+            CaptureSession,
+            Operation.name,
+            Operation.timezone,
+            func.coalesce(User.verbalisant_code, User.username),
+        )
         .join(Operation, col(Operation.id) == CaptureSession.operation_id)
         .join(User, col(User.id) == CaptureSession.operated_by)
         .where(

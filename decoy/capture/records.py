@@ -22,7 +22,10 @@ def _utc(moment: datetime) -> str:
 
 
 def capture_session_records(
-    session: Session, operation_id: int, names: Callable[[int | None], str | None], zone: ZoneInfo
+    session: Session,
+    operation_id: int,
+    names: Callable[[int | None, datetime | None], str | None],
+    zone: ZoneInfo,
 ) -> list[dict[str, Any]]:
     """Every capture session of the operation, by id, each with its end (null while open)."""
     rows = session.exec(
@@ -45,7 +48,7 @@ def capture_session_records(
                 "id": row.id,
                 "operation_id": row.operation_id,
                 "profile_id": row.profile_id,
-                "operated_by": names(row.operated_by),
+                "operated_by": names(row.operated_by, row.started_at),
                 "operated_by_id": row.operated_by,
                 "device": row.device,
                 "tool": row.tool,
@@ -54,7 +57,7 @@ def capture_session_records(
                 "end": None
                 if end is None
                 else {
-                    "ended_by": names(end.ended_by),
+                    "ended_by": names(end.ended_by, end.ended_at),
                     "ended_by_id": end.ended_by,
                     "ended_at": _utc(end.ended_at),
                     "ended_at_local": end.ended_at.astimezone(zone).isoformat(),

@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 
 from .. import access, audit_bridge, clock
 from ..access import Actor
+from ..disclosure import codes
 from ..errors import Forbidden, NotFound, RuleViolation
 from ..evidence.fingerprint import (
     capture_session_end_fingerprint,
@@ -166,7 +167,7 @@ def start_session(
     session.flush()
     audit_bridge.record(
         session,
-        actor=actor.username,
+        actor=codes.officer_name(actor),
         action="capture_session.start",
         object_type="capture_session",
         object_id=row.id,
@@ -229,7 +230,7 @@ def end_session(
     session.flush()
     audit_bridge.record(
         session,
-        actor=actor.username,
+        actor=codes.officer_name(actor),
         action="capture_session.end",
         object_type="capture_session",
         object_id=row.id,

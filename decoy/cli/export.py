@@ -14,6 +14,8 @@ class ConsoleActor:
 
     id = None
     roles = frozenset({"legal"})
+    #: The console is no officer: its exports are recorded under its own name.
+    verbalisant_code = "console"
 
     def __init__(self, username: str) -> None:
         self.username = username
@@ -27,8 +29,13 @@ class ConsoleActor:
 @click.argument("operation_id", type=int)
 @click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--as", "username", default=None, help="the legal officer on whose behalf the export is made")
-def export_command(operation_id: int, output: Path, username: str | None) -> None:
-    """Write the evidence bundle of OPERATION_ID to FILE.zip."""
+@click.option("--contacts", default=None, help="the contacts to disclose, e.g. 1,2 (default: all)")
+@click.option("--purpose", default="", help="what the disclosure is for (recorded)")
+@click.option("--recipient", default="", help="to whom it is disclosed (recorded)")
+def export_command(
+    operation_id: int, output: Path, username: str | None, contacts: str | None, purpose: str, recipient: str
+) -> None:
+    """Write the evidence bundle of OPERATION_ID (of the contacts named) to FILE.zip."""
     from sqlmodel import func, select
 
     from ..auth.principal import Principal
@@ -36,6 +43,7 @@ def export_command(operation_id: int, output: Path, username: str | None) -> Non
     from ..db import session_scope
     from ..errors import DecoyError
     from ..export.bundle import iter_bundle, prepare_export
+    from ..export.selection import parse_contacts
     from ..integrity.checkpoints import publish_checkpoint
     from ..models import Contact
     from .app import load_app
@@ -50,8 +58,16 @@ def export_command(operation_id: int, output: Path, username: str | None) -> Non
                     if user is None or not user.is_active or "legal" not in user_roles(session, user):
                         raise click.ClickException(f"{username!r} is not an active legal officer")
                     actor = Principal(user, user_roles(session, user))
-                plan = prepare_export(session, actor, operation_id)  # type: ignore[arg-type]
-                contacts = session.exec(
+                named = parse_contacts(contacts)
+                plan = prepare_export(
+                    session,
+                    actor,  # type: ignore[arg-type]
+                    operation_id,
+                    contacts=named,
+                    purpose=purpose,
+                    recipient=recipient,
+                )
+                count = len(named) if named is not None else session.exec(
                     select(func.count()).select_from(Contact).where(Contact.operation_id == operation_id)
                 ).one()
         except DecoyError as error:
@@ -59,7 +75,7 @@ def export_command(operation_id: int, output: Path, username: str | None) -> Non
         publish_checkpoint(plan.checkpoint)
     temporary = output.with_name(output.name + ".partial")
     with click.progressbar(
-        length=int(contacts) + 3, label="exporting", file=sys.stderr
+        length=int(count) + 3, label="exporting", file=sys.stderr
     ) as bar:
         with temporary.open("wb") as handle:
             for chunk in iter_bundle(app, plan, progress=lambda _step: bar.update(1)):

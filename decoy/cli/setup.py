@@ -7,6 +7,7 @@ import json
 import sys
 
 import click
+from sqlmodel import select
 
 from ..integrity import keys
 from .app import data_dir_from_environment, given_app, initialise, load_app
@@ -48,7 +49,11 @@ def user_group() -> None:
               type=click.Choice(["detective", "supervisor", "legal", "admin"]))
 @click.option("--email", default=None)
 @click.option("--display-name", default="")
-def user_add(name: str, roles: tuple[str, ...], email: str | None, display_name: str) -> None:
+@click.option("--code", default=None,
+              help="the officer's verbalisant code (e.g. AVIM-0412), needed to act on an operation")
+def user_add(
+    name: str, roles: tuple[str, ...], email: str | None, display_name: str, code: str | None
+) -> None:
     """Create an account; the password is read from stdin. Prints the TOTP enrolment URI as JSON."""
     from ..auth import services
     from ..db import session_scope
@@ -61,11 +66,41 @@ def user_add(name: str, roles: tuple[str, ...], email: str | None, display_name:
             with session_scope(app) as session:
                 account = services.create_user(
                     session=session, actor="cli", username=name, password=password, roles=list(roles),
-                    email=email, display_name=display_name,
+                    email=email, display_name=display_name, code=code,
                 )
         except DecoyError as error:
             raise click.ClickException(f"{error.field or 'input'}: {error.message}") from error
-    click.echo(json.dumps({"username": account.user.username, "otpauth_uri": account.otpauth_uri}))
+    if code is None and set(roles) - {"admin"}:
+        click.echo(f"warning: {account.user.username} has no verbalisant code and cannot act on an operation "
+                   f"until one is set: decoy user code {account.user.username} CODE", err=True)
+    click.echo(json.dumps({"username": account.user.username, "otpauth_uri": account.otpauth_uri,
+                           "verbalisant_code": account.user.verbalisant_code}))
+
+
+@user_group.command("code")
+@click.argument("name")
+@click.argument("code")
+def user_code(name: str, code: str) -> None:
+    """Give an officer's account its verbalisant code (recorded, with who had which code when)."""
+    from ..db import session_scope
+    from ..disclosure import codes
+    from ..errors import DecoyError
+    from ..models import User
+
+    app = load_app()
+    with app.app_context():
+        try:
+            with session_scope(app) as session:
+                user = session.exec(select(User).where(User.username == name.strip().lower())).first()
+                if user is None:
+                    raise click.ClickException(f"no account named {name}")
+                if not codes.is_officer(session, user.id or 0):
+                    raise click.ClickException(f"{user.username} holds no officer role: it needs no code")
+                codes.assign(session, actor="cli", assigned_by=None, user=user, code=code)
+                value = user.verbalisant_code
+        except DecoyError as error:
+            raise click.ClickException(f"{error.field or 'input'}: {error.message}") from error
+    click.echo(json.dumps({"username": name.strip().lower(), "verbalisant_code": value}))
 
 
 @click.group("token")

@@ -18,14 +18,16 @@ DEMO_PASSWORD = "demo password 2026"  # noqa: S105 - the demo data directory onl
 DEMO_FILE = "demo-accounts.json"
 
 #: (username, display name, roles) of the demo accounts.
+#: Username, name, roles and verbalisant code (invented; officers act under their code outside Decoy).
 DEMO_ACCOUNTS = [
-    ("admin", "Ada Admin", ["admin"]),
-    ("dirk", "Dirk Detective", ["detective"]),
-    ("dana", "Dana Detective", ["detective"]),
-    ("sam", "Sam Supervisor", ["supervisor"]),
-    ("sara", "Sara Supervisor", ["supervisor"]),
-    ("lena", "Lena Legal", ["legal"]),
+    ("admin", "Ada Admin", ["admin"], None),
+    ("dirk", "Dirk Detective", ["detective"], "DEMO-0101"),
+    ("dana", "Dana Detective", ["detective"], "DEMO-0102"),
+    ("sam", "Sam Supervisor", ["supervisor"], "DEMO-0201"),
+    ("sara", "Sara Supervisor", ["supervisor"], "DEMO-0202"),
+    ("lena", "Lena Legal", ["legal"], "DEMO-0301"),
 ]
+
 
 def _operations_step(app: Flask) -> None:
     from .operations import load_demo_operations
@@ -50,11 +52,11 @@ def load_demo(app: Flask) -> dict[str, Any]:
                 raise DemoRefused(
                     "the database already holds accounts; the demo needs a fresh data directory"
                 )
-            for username, name, roles in DEMO_ACCOUNTS:
+            for username, name, roles, code in DEMO_ACCOUNTS:
                 account = services.create_user(session=session, actor="demo", username=username,
                                                password=DEMO_PASSWORD, roles=roles, display_name=name,
-                                               email=f"{username}@decoy.invalid")
-                accounts[username] = {"roles": roles, "password": DEMO_PASSWORD,
+                                               email=f"{username}@decoy.invalid", code=code)
+                accounts[username] = {"roles": roles, "password": DEMO_PASSWORD, "verbalisant_code": code,
                                       "totp_secret": account.secret, "otpauth_uri": account.otpauth_uri}
         for step in DEMO_STEPS:
             step(app)

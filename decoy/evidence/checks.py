@@ -31,6 +31,7 @@ from ..models import (
     ProfileTransition,
     ReviewDecision,
     User,
+    VerbalisantAssignment,
 )
 from .fingerprint import (
     AUTHORIZATION_TERMS,
@@ -56,8 +57,10 @@ _decision = ReviewDecision.__table__  # type: ignore[attr-defined]
 _profile = Profile.__table__  # type: ignore[attr-defined]
 _transition = ProfileTransition.__table__  # type: ignore[attr-defined]
 _user = User.__table__  # type: ignore[attr-defined]
+_assignment = VerbalisantAssignment.__table__  # type: ignore[attr-defined]
 
 _USERNAMES = "decoy.verify.usernames"
+_ACTED_AS = "decoy.verify.acted_as"
 _PROFILE_CHANGES = "decoy.verify.profile_changes"
 _AUTHORIZATION_TIMES = ("valid_from", "valid_until", "written_order_due")
 #: A profile entry's details, by the column of the change it records.
@@ -79,6 +82,25 @@ def usernames(session: Session) -> dict[int, str]:
     return names
 
 
+def acted_as(session: Session) -> dict[int, frozenset[str]]:
+    """Every name each account's entries may carry as ``actor``: its verbalisant codes (what an officer's
+    entries name) and its username (an admin's, or an officer's before codes), read once per verification."""
+    names: dict[int, frozenset[str]] | None = session.info.get(_ACTED_AS)
+    if names is None:
+        found: dict[int, set[str]] = {user_id: {name} for user_id, name in usernames(session).items()}
+        rows = session.connection().execute(select(_assignment.c.user_id, _assignment.c.code))
+        for user_id, code in rows:
+            found.setdefault(user_id, set()).add(code)
+        names = {user_id: frozenset(codes) for user_id, codes in found.items()}
+        session.info[_ACTED_AS] = names
+    return names
+
+
+def is_actor(session: Session, user_id: int | None, entry: dict[str, Any]) -> bool:
+    """Whether the entry's actor is a name the account acts under."""
+    return user_id is not None and entry.get("actor") in acted_as(session).get(user_id, frozenset())
+
+
 def _shown(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
@@ -91,9 +113,11 @@ def _differs(where: str, field: str, stored: Any, recorded: Any) -> str | None:
 
 
 def _by(session: Session, where: str, field: str, user_id: int | None, entry: dict[str, Any]) -> str | None:
-    """The account a row names is the entry's actor (by its username, which never changes)."""
+    """The account a row names is the entry's actor (by its code, or its username before codes)."""
+    if user_id is not None and is_actor(session, user_id, entry):
+        return None
     name = usernames(session).get(user_id) if user_id is not None else None
-    return _differs(where, field, name, entry.get("actor"))
+    return f"{where}: {field} is account {_shown(name)}, its entry recorded {_shown(entry.get('actor'))}"
 
 
 def _row(where: str, fingerprint: str, evidence: dict[str, Any], key: str = "row_sha256") -> str | None:
@@ -257,24 +281,25 @@ def check_authorization(session: Session, entry: dict[str, Any]) -> str | None:
         .scalars()
     )
     details = entry.get("details") or {}
-    names = usernames(session)
+    names = acted_as(session)
     if isinstance(details.get("officers"), list):
-        extra = [user_id for user_id in sorted(officers) if names.get(user_id) not in details["officers"]]
+        recorded = set(details["officers"])
+        extra = [user_id for user_id in sorted(officers) if not names.get(user_id, frozenset()) & recorded]
         if extra:
             return (
                 f"{where}: {_officer.name} (authorization {authorization_id}, user {extra[0]}) names an "
                 "officer its entry did not record"
             )
+        if len(officers) != len(recorded):
+            return _differs(where, "number of officers", len(officers), len(recorded))
     stored = {
         **{name: row[name] for name in AUTHORIZATION_TERMS},
         "platforms": list(row["platforms"]),
         "issued_on": None if row["issued_on"] is None else row["issued_on"].isoformat(),
-        "officers": sorted(str(names.get(user_id)) for user_id in officers),
     }
     for name, value in stored.items():
         if name in details:
-            recorded = sorted(details[name]) if name == "officers" else details[name]
-            problem = _differs(where, name, value, recorded)
+            problem = _differs(where, name, value, details[name])
             if problem:
                 return problem
     for name in _AUTHORIZATION_TIMES:

@@ -18,8 +18,17 @@ from sqlmodel import Session
 
 from .. import access, audit_bridge, blobstore
 from ..access import Actor
+from ..disclosure import codes
 from ..errors import NotFound
-from ..models import Attachment, Authorization, AuthorizationDocument, Contact, Message, Profile
+from ..models import (
+    Attachment,
+    Authorization,
+    AuthorizationDocument,
+    Contact,
+    Message,
+    Profile,
+    SignedReport,
+)
 from . import search, transcript
 from .services import attachments_of
 
@@ -108,7 +117,7 @@ def _record_read(
     """Write the audit entry of a read in the session's transaction (the caller commits)."""
     audit_bridge.record(
         session,
-        actor=actor.username,
+        actor=codes.officer_name(actor),
         action=action,
         object_type=object_type,
         object_id=object_id,
@@ -316,3 +325,23 @@ def read_authorization_document(
         details={"document_id": found.id},
     )
     return found
+
+
+def read_signed_report(*, session: Session, actor: Actor, report_id: int) -> tuple[SignedReport, str]:
+    """A signed proces-verbaal whose file is in a store, and that store; records ``report.signed_read``.
+    NotFound when it is hidden or its file is missing (then nothing is recorded: no byte was read)."""
+    found = transcript.by_id(session, SignedReport, report_id)
+    report: SignedReport = access.require_visible(session, actor, found, "signed report")
+    store = blobstore.locate(report.sha256, connection=session.connection())
+    if store is None:
+        raise NotFound(_("the file of this document is missing from the store; run `decoy audit verify`"))
+    _record_read(
+        session,
+        actor,
+        action="report.signed_read",
+        object_type="signed_report",
+        object_id=report.id,
+        operation_id=report.operation_id,
+        details={"contact": report.contact_id, "sha256": report.sha256},
+    )
+    return report, store

@@ -37,6 +37,7 @@ from audit.store import append_call, head_errors
 
 from .. import audit_bridge, blobstore, clock
 from ..access import Actor
+from ..disclosure import codes
 from ..errors import InvalidInput, NotFound, RuleViolation
 from ..initiative.assessment import is_late, reassess
 from ..models import (
@@ -353,7 +354,7 @@ def _entry(
 ) -> EntryInput:
     """The message's audit entry: the hashes of its text, files and row."""
     return audit_bridge.entry(
-        actor=actor.username,
+        actor=codes.officer_name(actor),
         action="message.create",
         object_type="message",
         object_id=message_id,

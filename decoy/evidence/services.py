@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from .. import access, audit_bridge, clock
 from ..access import Actor
+from ..disclosure import codes
 from ..errors import InvalidInput
 from ..models import Attachment, Contact, Profile
 from .fingerprint import columns, contact_fingerprint, text_sha256
@@ -84,7 +85,7 @@ def create_contact(
     session.flush()
     audit_bridge.record(
         session,
-        actor=actor.username,
+        actor=codes.officer_name(actor),
         action="contact.create",
         object_type="contact",
         object_id=contact.id,

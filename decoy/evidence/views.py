@@ -98,6 +98,8 @@ def render_contact(
     capture = capture_display.panel(session, current_user, profile, operation.timezone if operation else None)
     imports, more_imports = import_display.contact_imports(session, contact.id)  # type: ignore[arg-type]
     initiative = initiative_pages.contact_panel(session, current_user, read.contact, read.page)
+    disclosure = disclosure_pages.contact_panel(session, current_user, read.contact, read.page)
+    reports = report_pages.contact_panel(session, current_user, read.contact)
     session.commit()
     may_log = current_user.has_role("detective", "supervisor") and access.is_member(
         session, current_user, contact.operation_id
@@ -129,6 +131,8 @@ def render_contact(
         annotation_error=annotation_error,
         annotation_message=annotation_message,
         annotation_form=annotation_form,
+        disclosure=disclosure,
+        reports=reports,
     )
     return html, status
 
@@ -275,5 +279,8 @@ def search_page() -> Any:
     return render_template("evidence/search.html", query=query, results=results, error=error), status
 
 
-# The initiative record's forms post to routes of this blueprint, defined beside the panel they serve.
+# The initiative record's forms post to routes of this blueprint, defined beside the panel they serve
+# (as do the disclosure classes' and the journal's).
+from ..disclosure import report_views as report_pages  # noqa: E402
+from ..disclosure import views as disclosure_pages  # noqa: E402
 from ..initiative import views as initiative_pages  # noqa: E402

@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Flask
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from audit.bundle import (
     CHECKPOINT_PATH,
@@ -20,21 +20,34 @@ from audit.bundle import (
     entry_line,
 )
 from audit.entry import decode_entry
+from audit.evidence_bundle.signed_reports import SIGNED_REPORTS_NAME
 from audit.store import StoredCheckpoint
 
 from .. import access, audit_bridge, blobstore, clock
 from ..capture.records import CAPTURE_SESSIONS_PATH, capture_session_records
 from ..db import snapshot_session
+from ..disclosure import codes
 from ..imports.records import contact_imports, later_flags_of_contact
 from ..initiative.records import current_flags_of_contact, initiative_record
 from ..integrity.checkpoints import get_signer, publish_checkpoint, sign_checkpoint
-from ..models import Operation
+from ..models import Contact, Operation
 from . import content
 from .report import contact_report, operation_report
+from .selection import LISTED, Selection, select_items
 from .spreadsheet import csv_bytes
+from .verify_text import VERIFY_TEXT_PATH, verify_text
+from .withheld import (
+    WITHHELD_PATH,
+    listed_attachment,
+    listed_contact,
+    listed_message,
+    listed_note,
+    note_record,
+    redacted_copy,
+    signed_copy,
+)
 from .zipwriter import BundleWriter, Sink
 
-VERIFY_TEXT_PATH = "VERIFY.md"
 TRANSCRIPT_HEADER = (
     "message_id",
     "direction",
@@ -54,41 +67,90 @@ Progress = Callable[[str], None]
 
 @dataclass(frozen=True)
 class ExportPlan:
-    """What one export covers: the operation, the signed checkpoint and the previous published one."""
+    """What one export covers: the operation and the contacts it names (None: all), for what and whom, its
+    own audit entry, the signed checkpoint and the previous published one."""
 
     operation_id: int
     checkpoint: StoredCheckpoint
     previous: StoredCheckpoint | None
     exported_by: str
+    contacts: tuple[int, ...] | None = None
+    purpose: str = ""
+    recipient: str = ""
+    export_index: int | None = None
 
 
-def prepare_export(session: Session, actor: access.Actor, operation_id: int) -> ExportPlan:
-    """Record the export (an audit entry) and sign a checkpoint covering it; the caller commits and publishes.
+def prepare_export(
+    session: Session,
+    actor: access.Actor,
+    operation_id: int,
+    *,
+    contacts: tuple[int, ...] | None = None,
+    purpose: str = "",
+    recipient: str = "",
+) -> ExportPlan:
+    """Record the export (an audit entry naming its contacts, purpose and recipient) and sign a checkpoint
+    covering it; the caller commits and publishes.
 
-    Only legal officers export; an operation the caller may not see is NotFound.
+    Only legal officers export; an operation the caller may not see is NotFound; a named contact that is
+    not the operation's is InvalidInput naming ``contacts``.
     """
-    from ..errors import Forbidden
+    from ..errors import Forbidden, InvalidInput
 
     operation = access.visible_operation(session, actor, operation_id)
     if not actor.has_role("legal"):
         raise Forbidden("only legal officers export evidence")
+    purpose = _line(purpose, "purpose")
+    recipient = _line(recipient, "recipient")
+    if contacts is not None:
+        found = set(
+            session.exec(
+                select(Contact.id).where(Contact.operation_id == operation.id, col(Contact.id).in_(contacts))
+            ).all()
+        )
+        missing = [contact for contact in contacts if contact not in found]
+        if missing:
+            raise InvalidInput(
+                f"contacts: {missing[0]} is not a contact of operation {operation.id}", field="contacts"
+            )
     store = audit_bridge.get_store()
     previous = store.latest_checkpoint(session.connection())
-    audit_bridge.record(
+    exported_by = codes.officer_name(actor)
+    appended = audit_bridge.record(
         session,
-        actor=actor.username,
+        actor=exported_by,
         action="operation.export",
         object_type="operation",
         object_id=operation.id,
         operation_id=operation.id,
+        details={
+            "contacts": "all" if contacts is None else list(contacts),
+            "purpose": purpose,
+            "recipient": recipient,
+        },
     )
     checkpoint, _new = sign_checkpoint(session)
-    return ExportPlan(operation.id or 0, checkpoint, previous, actor.username)
+    return ExportPlan(
+        operation.id or 0, checkpoint, previous, exported_by, contacts, purpose, recipient, appended.index
+    )
 
 
-def export_to_stream(app: Flask, session: Session, actor: access.Actor, operation_id: int) -> ExportPlan:
-    """Prepare an export in ``session``, commit it and publish its checkpoint."""
-    plan = prepare_export(session, actor, operation_id)
+def _line(value: str | None, name: str) -> str:
+    """A one-line text field of an export (at most 500 characters); InvalidInput naming it."""
+    from ..errors import InvalidInput
+
+    text = (value or "").strip()
+    if len(text) > 500 or any(ord(c) < 32 or c in "\u2028\u2029" for c in text):
+        raise InvalidInput(f"{name}: one line of at most 500 characters", field=name)
+    return text
+
+
+def export_to_stream(
+    app: Flask, session: Session, actor: access.Actor, operation_id: int, **scope: Any
+) -> ExportPlan:
+    """Prepare an export in ``session`` (``scope``: its contacts, purpose and recipient), commit it and
+    publish its checkpoint."""
+    plan = prepare_export(session, actor, operation_id, **scope)
     session.commit()
     publish_checkpoint(plan.checkpoint)
     return plan
@@ -106,11 +168,21 @@ def iter_bundle(app: Flask, plan: ExportPlan, progress: Progress | None = None) 
         assert operation is not None  # noqa: S101 - prepare_export checked it in a committed transaction
         zone = ZoneInfo(operation.timezone)
         names = content.Usernames(session)
+        chosen = select_items(session, plan.operation_id, plan.contacts, plan.export_index)
         record = content.operation_record(session, operation, names)
         record["exported_by"] = plan.exported_by
         record["exported_at"] = clock.now().isoformat()
+        record["export"] = {
+            "contacts": "all" if plan.contacts is None else list(plan.contacts),
+            "purpose": plan.purpose,
+            "recipient": plan.recipient,
+        }
         writer.add_bytes("operation.json", _json(record))
-        authorizations = content.authorization_records(session, operation.id or 0, names)
+        authorizations = [
+            a
+            for a in content.authorization_records(session, operation.id or 0, names)
+            if a["id"] in chosen.authorizations
+        ]
         writer.add_bytes("authorizations.json", _json(authorizations))
         for document in {d["sha256"]: d for a in authorizations for d in a["documents"]}.values():
             yield from _drain_while(
@@ -121,34 +193,55 @@ def iter_bundle(app: Flask, plan: ExportPlan, progress: Progress | None = None) 
                 ),
                 sink,
             )
-        profiles = content.profile_records(session, operation.id or 0, names)
+        profiles = [
+            p
+            for p in content.profile_records(session, operation.id or 0, names)
+            if p["id"] in chosen.profiles
+        ]
         writer.add_bytes("profiles.json", _json(profiles))
-        capture_sessions = capture_session_records(session, operation.id or 0, names, zone)
+        capture_sessions = [
+            c
+            for c in capture_session_records(session, operation.id or 0, names, zone)
+            if c["id"] in chosen.capture_sessions
+        ]
         writer.add_bytes(CAPTURE_SESSIONS_PATH, _json(capture_sessions))
         note("operation, authorizations and profiles")
         yield sink.drain()
 
-        reviews = content.review_records(session, operation.id or 0, names, zone)
+        reviews = [
+            r
+            for r in content.review_records(session, operation.id or 0, names, zone)
+            if r["id"] in chosen.reviews
+            or (r["kind"] == "enforcement" and r["authorization_id"] in chosen.authorizations)
+        ]
         writer.add_bytes("reviews.json", _json(reviews))
         summaries = []
         attachments_written: set[str] = set()
-        for contact in content.contacts(session, operation.id or 0):
-            summary, files = yield from _write_contact(writer, sink, session, contact, names, zone)
+        listed = [
+            listed_contact(contact, chosen.decisions[("contact", contact.id or 0)], names)
+            for contact in chosen.listed_contacts
+        ]
+        for contact in chosen.contacts:
+            summary, files = yield from _write_contact(
+                writer, sink, session, contact, names, zone, chosen, listed
+            )
             summaries.append(summary)
-            for sha256 in files - attachments_written:
+            for path, sha256 in files.items():
+                if path in attachments_written:
+                    continue
                 yield from _drain_while(
                     writer.add_chunks(
-                        f"attachments/{sha256}",
-                        blobstore.iter_blob(sha256, app, connection=stored),
-                        compress=False,
+                        path, blobstore.iter_blob(sha256, app, connection=stored), compress=False
                     ),
                     sink,
                 )
-            attachments_written |= files
+            attachments_written |= set(files)
             note(f"contact {contact.id}")
             yield sink.drain()
 
-        entries = yield from _write_audit(writer, sink, session, plan)
+        _write_notes(writer, chosen, names, zone, listed)
+        writer.add_bytes(WITHHELD_PATH, _json(listed))
+        entries = yield from _write_audit(writer, sink, session, plan, chosen)
         note(f"{entries} audit entries with inclusion proofs")
         writer.add_bytes(
             "report.pdf",
@@ -159,6 +252,7 @@ def iter_bundle(app: Flask, plan: ExportPlan, progress: Progress | None = None) 
                 contacts=summaries,
                 reviews=reviews,
                 capture_sessions=capture_sessions,
+                withheld=listed,
                 checkpoint_note=plan.checkpoint.note,
                 public_key=get_signer(app).verifier_key_text(),
                 entries=entries,
@@ -170,6 +264,27 @@ def iter_bundle(app: Flask, plan: ExportPlan, progress: Progress | None = None) 
     writer.finish(get_signer(app))
     note("manifest")
     yield sink.drain()
+
+
+def _write_notes(
+    writer: BundleWriter,
+    chosen: Selection,
+    names: content.Usernames,
+    zone: ZoneInfo,
+    listed: list[dict[str, Any]],
+) -> None:
+    """The journal notes a legal officer disclosed: ``notes.json`` (the operation's) and
+    ``contacts/<id>/notes.json``; withheld or sensitive ones added to ``listed``."""
+    shown: dict[int | None, list[dict[str, Any]]] = {}
+    for note in chosen.notes:
+        kind = chosen.class_of("note", note.id)
+        if kind in LISTED:
+            listed.append(listed_note(note, chosen.decisions[("note", note.id or 0)], names))
+        else:
+            shown.setdefault(note.contact_id, []).append(note_record(note, names, zone))
+    for contact_id, notes in shown.items():
+        name = "notes.json" if contact_id is None else f"contacts/{contact_id}/notes.json"
+        writer.add_bytes(name, _json(notes))
 
 
 def _drain_while(steps: Iterator[int], sink: Sink) -> Iterator[bytes]:
@@ -184,29 +299,51 @@ def _json(value: Any) -> bytes:
 
 
 def _write_contact(
-    writer: BundleWriter, sink: Sink, session: Session, contact: Any, names: content.Usernames, zone: ZoneInfo
+    writer: BundleWriter,
+    sink: Sink,
+    session: Session,
+    contact: Any,
+    names: content.Usernames,
+    zone: ZoneInfo,
+    chosen: Selection,
+    listed: list[dict[str, Any]],
 ) -> Iterator[bytes]:
-    """Write one contact's transcript as JSON, CSV and PDF; return its summary and attachment hashes."""
+    """Write one contact's transcript as JSON, CSV and PDF (its withheld and sensitive items added to
+    ``listed``, its journal items left out); return its summary and the hashes of the files it shows."""
     base = f"contacts/{contact.id}"
     record = content.contact_record(contact, names, zone)
     later = later_flags_of_contact(session, contact.id)
     flags_now = current_flags_of_contact(session, contact.id)
     messages = []
     for message, attachments in content.iter_messages(session, contact.id):
+        shown = chosen.class_of("message", message.id)
+        if shown != "case_file":
+            if shown in LISTED:
+                listed.append(listed_message(message, chosen.decisions[("message", message.id or 0)], names))
+            continue
         now = flags_now(message, later.get(message.id or 0, ()))
-        messages.append(
-            content.message_record(
-                message,
-                attachments,
-                names,
-                zone,
-                [flag for flag in now if flag not in message.flags],
-                [flag for flag in message.flags if flag not in now],
-            )
+        found = content.message_record(
+            message,
+            attachments,
+            names,
+            zone,
+            [flag for flag in now if flag not in message.flags],
+            [flag for flag in message.flags if flag not in now],
         )
+        for attachment, shown_file in zip(attachments, found["attachments"], strict=True):
+            kind = chosen.class_of("attachment", attachment.id)
+            if kind != "case_file":
+                decision = chosen.decisions[("attachment", attachment.id or 0)]
+                listed.append(listed_attachment(attachment, message, decision, names))
+                shown_file.update(filename=None, path=None, disclosure=kind)
+            elif attachment.id in chosen.redactions:
+                shown_file.update(path=None, redacted=redacted_copy(chosen.redactions[attachment.id], names))
+        messages.append(found)
     writer.add_bytes(f"{base}/transcript.json", _json({"contact": record, "messages": messages}))
     initiative = initiative_record(session, contact, names)
     writer.add_bytes(f"{base}/initiative.json", _json(initiative))
+    signed = [signed_copy(row, names) for row in content.signed_reports(session, contact.id)]
+    writer.add_bytes(f"{base}/{SIGNED_REPORTS_NAME}", _json(signed))
     imports = contact_imports(session, contact.id, names, zone)
     writer.add_bytes(f"{base}/imports.json", _json(imports))
     yield sink.drain()
@@ -241,12 +378,21 @@ def _write_contact(
         | set(initiative["flags"])
     )
     summary = {**record, "messages": messages, "message_count": len(messages), "all_flags": flags}
-    files = {a["sha256"] for m in messages for a in m["attachments"]} | {i["sha256"] for i in imports}
+    shown = (
+        {a["sha256"] for m in messages for a in m["attachments"] if a["path"]}
+        | {a["redacted"]["sha256"] for m in messages for a in m["attachments"] if a.get("redacted")}
+        | {i["sha256"] for i in imports}
+    )
+    # Each file the contact's records show, by its path in the bundle: the blob of that SHA-256.
+    files = {f"attachments/{sha256}": sha256 for sha256 in shown} | {s["path"]: s["sha256"] for s in signed}
     return summary, files
 
 
-def _write_audit(writer: BundleWriter, sink: Sink, session: Session, plan: ExportPlan) -> Iterator[bytes]:
-    """The operation's entries with inclusion proofs against the bundle's checkpoint, and the proofs' keys."""
+def _write_audit(
+    writer: BundleWriter, sink: Sink, session: Session, plan: ExportPlan, chosen: Selection
+) -> Iterator[bytes]:
+    """The entries of what the bundle holds, with inclusion proofs against the bundle's checkpoint, and the
+    proofs' keys."""
     store = audit_bridge.get_store()
     connection = session.connection()
     size = plan.checkpoint.size
@@ -260,7 +406,7 @@ def _write_audit(writer: BundleWriter, sink: Sink, session: Session, plan: Expor
                 if index >= size:
                     break
                 data = bytes(entry_bytes)
-                if decode_entry(data).get("operation") == plan.operation_id:
+                if chosen.includes(index, decode_entry(data)):
                     batch.append(entry_line(index, data, bytes(leaf), tree.inclusion_proof(index, size)))
             counted[0] += len(batch)
             if batch:
@@ -273,67 +419,3 @@ def _write_audit(writer: BundleWriter, sink: Sink, session: Session, plan: Expor
         proof = tree.consistency_proof(plan.previous.size, size)
         writer.add_bytes(CONSISTENCY_PATH, consistency_json(plan.previous.note, proof))
     return counted[0]
-
-
-def verify_text(operation: dict[str, Any], plan: ExportPlan) -> str:
-    """VERIFY.md: how to check the bundle by hand and with the verifier."""
-    previous = (
-        f" It extends the checkpoint of size {plan.previous.size} (`audit/consistency.json`)."
-        if plan.previous is not None and plan.previous.size <= plan.checkpoint.size
-        else ""
-    )
-    return f"""# Verifying this evidence bundle
-
-Operation: {operation["name"]} (id {operation["id"]}), exported {operation["exported_at"]} by
-{plan.exported_by}. Signed checkpoint: size {plan.checkpoint.size}, published when the bundle was
-made.{previous}
-
-## With the verifier
-
-Do not check the bundle against the key inside it (`audit/public_key.txt`): whoever alters a bundle can
-sign it again with a key of their own. Obtain the log's key, or a checkpoint the log published,
-independently of this bundle, and give it to the verifier:
-
-    python -m audit verify THIS_BUNDLE.zip --key "KEY"
-    python -m audit verify THIS_BUNDLE.zip --checkpoint PUBLISHED_CHECKPOINTS.txt
-
-Where to get them, from the force rather than from whoever handed over this bundle:
-
-* the key (one line, `name+keyid+base64`): on Decoy's integrity page, or from
-  `GET /api/v1/audit/public-key` with any account of the force;
-* published checkpoints: the published checkpoints file (`checkpoints.txt` in Decoy's data directory,
-  every signed checkpoint appended as it is made), or the daily checkpoint notification sent to the legal
-  officers (save its signed note in a file). The file must hold this bundle's checkpoint (size
-  {plan.checkpoint.size}) or the one its consistency proof starts from.
-
-The verifier needs only Python 3.11+ and the `cryptography` package (it ships with Decoy as the
-`audit` package and has no other dependency). It exits 0 when everything below holds and the key is
-vouched for; 1 naming the first file or audit entry that fails (or a key other than the one given); 2
-when the bundle is intact under the key inside it but nothing vouches for that key.
-
-## By hand
-
-1. `manifest.json` lists every other file with its SHA-256 and size; recompute them
-   (`sha256sum`) and check that no file is missing or extra.
-2. `audit/checkpoint.txt` is a C2SP signed note: origin, tree size and base64 root hash, then an
-   Ed25519 signature by the log's key (format: name+keyid+base64(0x01||key)), the one obtained
-   independently as above: `audit/public_key.txt` must be that same key.
-3. Each line of `audit/entries.jsonl` holds an audit entry (base64 of the exact stored bytes), its
-   leaf hash SHA-256(0x00 || bytes), and an RFC 9162 inclusion proof of that leaf in the tree of the
-   checkpoint's size; recompute the root from the leaf and the proof (node hash SHA-256(0x01 || left ||
-   right)) and compare with the checkpoint's root.
-4. `audit/consistency.json` (when present) proves that this checkpoint extends the previously
-   published one (RFC 9162 consistency proof).
-5. For every message in `contacts/*/transcript.json`, the SHA-256 of the UTF-8 text equals
-   `evidence.body_sha256` in its `message.create` audit entry, and every attachment's SHA-256 (the file
-   `attachments/<sha256>`) is listed in the entry's `evidence.attachments`.
-6. Every authorization in `authorizations.json`, decision in `reviews.json` and profile and change of
-   status in `profiles.json` has its audit entry (`authorization.register`, `review.decide`,
-   `profile.*`), whose `evidence.row_sha256` is the SHA-256 of the record's columns in canonical JSON;
-   every name shown as who did something is that entry's `actor`.
-
-Entries of other operations are not in this bundle; their leaves appear only as hashes inside the
-proofs, which reveal nothing of their content.
-
-The full format, with test vectors, is described in Decoy's `docs/evidence-format.md`.
-"""

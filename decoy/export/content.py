@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from ..clock import with_offset
+from ..disclosure.codes import Officers
 from ..models import (
     Attachment,
     Authorization,
@@ -21,7 +22,7 @@ from ..models import (
     OperationMember,
     Profile,
     ProfileTransition,
-    User,
+    SignedReport,
     UserRole,
 )
 
@@ -38,14 +39,8 @@ def local(moment: datetime | None, zone: ZoneInfo) -> str | None:
     return None if moment is None else moment.astimezone(zone).isoformat()
 
 
-class Usernames:
-    """Resolves user ids to usernames once per export."""
-
-    def __init__(self, session: Session) -> None:
-        self._names = {user.id: user.username for user in session.exec(select(User)).all()}
-
-    def __call__(self, user_id: int | None) -> str | None:
-        return None if user_id is None else self._names.get(user_id, f"#{user_id}")
+#: Resolves an account id to the verbalisant code the officer had at a moment (rule 9), once per export.
+Usernames = Officers
 
 
 def operation_record(session: Session, operation: Operation, names: Usernames) -> dict[str, Any]:
@@ -61,14 +56,14 @@ def operation_record(session: Session, operation: Operation, names: Usernames) -
         "status": operation.status,
         "timezone": operation.timezone,
         "description": operation.description,
-        "created_by": names(operation.created_by),
+        "created_by": names(operation.created_by, operation.created_at),
         "created_at": iso(operation.created_at),
         "members": [
             {
-                "username": names(member.user_id),
+                "officer": names(member.user_id, member.added_at),
                 "roles": sorted(roles.get(member.user_id, [])),
                 "added_at": iso(member.added_at),
-                "added_by": names(member.added_by),
+                "added_by": names(member.added_by, member.added_at),
             }
             for member in members
         ],
@@ -102,10 +97,12 @@ def authorization_records(session: Session, operation_id: int, names: Usernames)
                 "valid_until": iso(authorization.valid_until),
                 "registered_at": iso(authorization.registered_at),
                 "written_order_due": iso(authorization.written_order_due),
-                "registered_by": names(authorization.registered_by),
+                "registered_by": names(authorization.registered_by, authorization.registered_at),
                 # The ids, which never change, are what the entry's row hash covers; names are shown.
                 "registered_by_id": authorization.registered_by,
-                "officers": sorted(filter(None, (names(user_id) for user_id in officers))),
+                "officers": sorted(
+                    filter(None, (names(user_id, authorization.registered_at) for user_id in officers))
+                ),
                 "officer_ids": sorted(officers),
                 "superseded": authorization.id in superseded,
                 "documents": [
@@ -116,7 +113,7 @@ def authorization_records(session: Session, operation_id: int, names: Usernames)
                         "sha256": d.sha256,
                         "size": d.size,
                         "media_type": d.media_type,
-                        "uploaded_by": names(d.uploaded_by),
+                        "uploaded_by": names(d.uploaded_by, d.uploaded_at),
                         "uploaded_at": iso(d.uploaded_at),
                         "path": f"authorizations/documents/{d.sha256}.pdf",
                     }
@@ -151,10 +148,10 @@ def profile_records(session: Session, operation_id: int, names: Usernames) -> li
                 # The age the persona gives (null when none was given): in the row hash only when set.
                 "persona_age": profile.persona_age,
                 "status": profile.status,
-                "proposed_by": names(profile.proposed_by),
+                "proposed_by": names(profile.proposed_by, profile.proposed_at),
                 "proposed_by_id": profile.proposed_by,
                 "proposed_at": iso(profile.proposed_at),
-                "approved_by": names(profile.approved_by),
+                "approved_by": names(profile.approved_by, profile.approved_at),
                 "approved_at": iso(profile.approved_at),
                 "history": [
                     {
@@ -190,7 +187,7 @@ def contact_record(contact: Contact, names: Usernames, zone: ZoneInfo) -> dict[s
         "first_seen_at": iso(contact.first_seen_at),
         "first_seen_local": local(contact.first_seen_at, zone),
         "flags": list(contact.flags),
-        "recorded_by": names(contact.recorded_by),
+        "recorded_by": names(contact.recorded_by, contact.recorded_at),
         "recorded_at": iso(contact.recorded_at),
     }
 
@@ -241,13 +238,13 @@ def message_record(
         "sent_at_local": local(message.sent_at, zone),
         "recorded_at": iso(message.recorded_at),
         "recorded_at_local": local(message.recorded_at, zone),
-        "recorded_by": names(message.recorded_by),
+        "recorded_by": names(message.recorded_by, message.recorded_at),
         "body": message.body,
         "body_sha256": message.body_sha256,
         "corrects": message.corrects_id,
         "flags": list(message.flags),
         # The officer at the keyboard and the capture session, for a message captured in one (else null).
-        "operated_by": names(message.operated_by),
+        "operated_by": names(message.operated_by, message.recorded_at),
         "capture_session": message.capture_session_id,
         "later_flags": list(later_flags),
         "lifted_flags": list(lifted_flags),
@@ -287,7 +284,13 @@ def review_records(
         row = decided.get(record["id"])
         if record["decision"] is not None and row is not None:
             # The decision's row and account ids: what the entry's row hash covers.
-            record["decision"].update({"id": row.id, "decided_by_id": row.decided_by})
+            record["decision"].update(
+                {
+                    "id": row.id,
+                    "decided_by_id": row.decided_by,
+                    "decided_by": names(row.decided_by, row.decided_at),
+                }
+            )
     for action in session.exec(
         select(EnforcementAction)
         .where(EnforcementAction.operation_id == operation_id)
@@ -312,3 +315,14 @@ def review_records(
             }
         )
     return records
+
+
+def signed_reports(session: Session, contact_id: int) -> list[SignedReport]:
+    """The contact's signed proces-verbaal copies, oldest first."""
+    return list(
+        session.exec(
+            select(SignedReport)
+            .where(SignedReport.contact_id == contact_id)
+            .order_by(col(SignedReport.id))
+        ).all()
+    )

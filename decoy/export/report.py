@@ -71,7 +71,19 @@ def conversation(
         for attachment in message["attachments"]:
             parts[-1] += (
                 f"<br/><font size=7>attachment {escape(attachment['sha256'])} "
-                f"({attachment['size']} bytes, {escape(attachment['media_type'])})</font>"
+                f"({attachment['size']} bytes, {escape(attachment['media_type'])})"
+                + (
+                    f", {escape(attachment['disclosure'])}: not in this bundle"
+                    if attachment.get("disclosure")
+                    else ""
+                )
+                + (
+                    f"; the bundle carries a redacted copy {escape(attachment['redacted']['sha256'])}"
+                    f" ({text(attachment['redacted']['statement'])}, by {text(attachment['redacted']['by'])})"
+                    if attachment.get("redacted")
+                    else ""
+                )
+                + "</font>"
             )
         first: list[Any] = [para(parts[0])]
         lifted = set(message.get("lifted_flags", ()))
@@ -191,12 +203,13 @@ def operation_report(
     entries: int,
     zone: ZoneInfo,
     capture_sessions: list[dict[str, Any]] | None = None,
+    withheld: list[dict[str, Any]] | None = None,
 ) -> bytes:
-    """The proces-verbaal-like report of the whole operation."""
+    """The proces-verbaal-like report of the whole operation (and a page listing what it withholds)."""
     styles()
     width = A4[0] - 30 * mm
     members = ", ".join(
-        f"{text(member['username'])} ({escape(', '.join(member['roles']))})"
+        f"{text(member['officer'])} ({escape(', '.join(member['roles']))})"
         for member in operation["members"]
     )
     story: list[Any] = [
@@ -224,6 +237,8 @@ def operation_report(
         chain(conversation(contact, contact["messages"], zone), [Spacer(0, 4 * mm)]) for contact in contacts
     )
     closing = [
+        para("Withheld and sensitive material", "h2"),
+        *withheld_section(withheld or [], width),
         para("Integrity statement", "h2"),
         para(
             f"This bundle holds {entries} audit entries of this operation, each with an RFC 9162 "
@@ -295,6 +310,38 @@ def _profile_table(profiles: list[dict[str, Any]], zone: ZoneInfo, width: float)
             rows.append([para(""), para(change + (": " + parts[0] if parts[0] else ""), "small")])
             rows.extend([para(""), para(part, "small")] for part in parts[1:])
     return table(rows, [60 * mm, width - 60 * mm])
+
+
+_CLASSES = {"withheld": "withheld", "sensitive": "sensitive (never copied)"}
+
+
+def withheld_section(listed: list[dict[str, Any]], width: float) -> list[Any]:
+    """What the disclosure lists without showing: each item by its SHA-256, the decision and its ground
+    (or the viewing arrangement); ``withheld.json`` holds the same."""
+    if not listed:
+        return [para("Nothing of this disclosure is withheld.")]
+    rows = [[para("<b>Item</b>"), para("<b>Decision</b>"), para("<b>SHA-256</b>")]]
+    for item in listed:
+        basis = (
+            f"{text(item.get('ground') or '')}, decision {text(item.get('decision_reference') or '')}"
+            if item["class"] == "withheld"
+            else text(item.get("viewing_arrangement") or "")
+        )
+        rows.append(
+            [
+                para(text(item["description"])),
+                para(f"{_CLASSES.get(item['class'], escape(item['class']))}: {basis}"),
+                para(
+                    f"<font face='DecoyMono' size='7'>{escape(item['sha256'][:32])}<br/>"
+                    f"{escape(item['sha256'][32:])}</font>"
+                ),
+            ]
+        )
+    intro = para(
+        "These items are part of the record (each has its audit entry in this bundle) but their content is "
+        "not disclosed; the SHA-256 of each is the one recorded when it was captured."
+    )
+    return [intro, table(rows, [55 * mm, width - 125 * mm, 70 * mm])]
 
 
 def _review_table(reviews: list[dict[str, Any]], zone: ZoneInfo, width: float) -> Any:

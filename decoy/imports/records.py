@@ -15,7 +15,7 @@ from sqlmodel import Session
 from audit.entry import canonical_json, format_time
 
 from .. import blobstore
-from ..evidence.checks import usernames
+from ..evidence.checks import is_actor, usernames
 from ..models import ExportReconciliation, MessageImport, MessageImportResult
 from ..models.capture import DIFFERS, MISSING
 
@@ -104,8 +104,8 @@ def check_import(session: Session, entry: dict[str, Any]) -> str | None:
     problem = blobstore.problem(row["sha256"], connection=session.connection())
     if problem:
         return f"import {import_id}, the original file {row['sha256']}: {problem}"
-    name = usernames(session).get(row["imported_by"])
-    if name != entry.get("actor"):
+    if not is_actor(session, row["imported_by"], entry):
+        name = usernames(session).get(row["imported_by"])
         return f"import {import_id}: imported_by is {name!r}, the audit entry says {entry.get('actor')!r}"
     return None
 
@@ -136,7 +136,10 @@ def check_reconciliation(session: Session, entry: dict[str, Any]) -> str | None:
 
 
 def contact_imports(
-    session: Session, contact_id: int, names: Callable[[int | None], str | None], zone: ZoneInfo
+    session: Session,
+    contact_id: int,
+    names: Callable[[int | None, datetime | None], str | None],
+    zone: ZoneInfo,
 ) -> list[dict[str, Any]]:
     """A contact's imports as a bundle lists them (``contacts/<id>/imports.json``): the original file
     (kept in the bundle at ``path``), how it was read, its result and its reconciliations."""
@@ -174,7 +177,7 @@ def contact_imports(
                 "chat": row["chat"],
                 "assumed_timezone": row["assumed_timezone"],
                 "capture_session": row["capture_session_id"],
-                "imported_by": names(row["imported_by"]),
+                "imported_by": names(row["imported_by"], row["imported_at"]),
                 "imported_at": _local(row["imported_at"], zone),
                 "result": None
                 if row["completed_at"] is None

@@ -14,6 +14,7 @@ from audit.entry import EntryInput
 
 from .. import audit_bridge, blobstore, clock
 from ..access import Actor
+from ..disclosure import codes
 from ..evidence.fingerprint import message_fingerprint, text_sha256
 from ..evidence.recording import Recording
 from ..evidence.validation import storable_filename
@@ -122,7 +123,7 @@ class ImportWriter:
 
     def _entry(self, row: dict[str, Any], attachments: list[dict[str, Any]]) -> EntryInput:
         return audit_bridge.entry(
-            actor=self.actor.username,
+            actor=codes.officer_name(self.actor),
             action="message.create",
             object_type="message",
             object_id=row["id"],
@@ -163,7 +164,7 @@ class ImportWriter:
         connection.execute(insert(_result).values(row))
         entries.append(
             audit_bridge.entry(
-                actor=self.actor.username,
+                actor=codes.officer_name(self.actor),
                 action="import.complete",
                 object_type="import",
                 object_id=self.import_id,
@@ -180,7 +181,7 @@ class ImportWriter:
 
     def _reconciliation_entry(self, values: dict[str, Any]) -> EntryInput:
         return audit_bridge.entry(
-            actor=self.actor.username,
+            actor=codes.officer_name(self.actor),
             action="message.reconcile",
             object_type="message",
             object_id=values["message_id"],
@@ -238,7 +239,7 @@ def write_import_row(
     audit_bridge.get_store().append(
         connection,
         audit_bridge.entry(
-            actor=actor.username,
+            actor=codes.officer_name(actor),
             action="import.create",
             object_type="import",
             object_id=row["id"],

@@ -21,6 +21,7 @@ from audit.evidence_bundle.initiative import annotation_row_sha256, dismissal_ro
 
 from .. import access, audit_bridge, clock
 from ..access import Actor
+from ..disclosure import codes
 from ..errors import Forbidden, InvalidInput, NotFound, RuleViolation
 from ..evidence.fingerprint import columns
 from ..evidence.validation import checked_text, records
@@ -165,7 +166,7 @@ def annotate(
     session.flush()
     audit_bridge.record(
         session,
-        actor=actor.username,
+        actor=codes.officer_name(actor),
         action="annotation.create",
         object_type="annotation",
         object_id=row.id,
@@ -218,7 +219,7 @@ def dismiss(
     session.flush()
     audit_bridge.record(
         session,
-        actor=actor.username,
+        actor=codes.officer_name(actor),
         action="suggestion.dismiss",
         object_type="suggestion_dismissal",
         object_id=row.id,

@@ -27,6 +27,7 @@ from audit.evidence_bundle.initiative import assessment_row_sha256, initiative_s
 from .. import audit_bridge, clock
 from ..access import Actor
 from ..clock import with_offset
+from ..disclosure import codes
 from ..evidence.fingerprint import columns
 from ..evidence.flags import StreamFlags, ordered
 from ..models import Contact, Message, Profile
@@ -217,7 +218,7 @@ def reassess(
     session.flush()
     audit_bridge.record(
         session,
-        actor=actor if isinstance(actor, str) else actor.username,
+        actor=actor if isinstance(actor, str) else codes.officer_name(actor),
         action="contact.assess",
         object_type="contact_assessment",
         object_id=row.id,

@@ -15,7 +15,7 @@ from audit.evidence_bundle.initiative import (
     dismissal_row_sha256,
 )
 
-from ..evidence.checks import usernames
+from ..evidence.checks import is_actor
 from ..models.initiative import Annotation, ContactAssessment, SuggestionDismissal
 
 _annotation: Table = Annotation.__table__  # type: ignore[attr-defined]
@@ -42,7 +42,7 @@ def _check(
         return f"{where} is missing"
     if row_sha256(row) != (entry.get("evidence") or {}).get("row_sha256"):
         return f"{where}: the stored row differs from the recorded one"
-    if by is not None and usernames(session).get(row[by]) != entry.get("actor"):
+    if by is not None and not is_actor(session, row[by], entry):
         return f"{where}: {by} is not the entry's actor {entry.get('actor')!r}"
     return None
 

@@ -5,6 +5,7 @@ every recorded assessment, each with the account ids its row hash covers and the
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -15,7 +16,7 @@ from ..models import Contact
 from ..models.initiative import Annotation, ContactAssessment, SuggestionDismissal
 from . import assessment
 
-Names = Callable[[int | None], str | None]
+Names = Callable[[int | None, datetime | None], str | None]
 
 
 def initiative_record(session: Session, contact: Contact, names: Names) -> dict[str, Any]:
@@ -52,7 +53,7 @@ def initiative_record(session: Session, contact: Contact, names: Names) -> dict[
                 "suggested_term": a.suggested_term,
                 "remark": a.remark,
                 "annotated_by": a.annotated_by,
-                "by": names(a.annotated_by),
+                "by": names(a.annotated_by, a.annotated_at),
                 "annotated_at": format_time(a.annotated_at),
             }
             for a in annotations
@@ -66,7 +67,7 @@ def initiative_record(session: Session, contact: Contact, names: Names) -> dict[
                 "topic": d.topic,
                 "term": d.term,
                 "dismissed_by": d.dismissed_by,
-                "by": names(d.dismissed_by),
+                "by": names(d.dismissed_by, d.dismissed_at),
                 "dismissed_at": format_time(d.dismissed_at),
             }
             for d in dismissals

@@ -25,15 +25,20 @@ from ..models import (
     CaptureSessionEnd,
     Contact,
     ContactAssessment,
+    DisclosureDecision,
     ExportReconciliation,
+    JournalNote,
     Message,
     MessageImport,
     MessageImportResult,
     Profile,
     ProfileTransition,
+    Redaction,
     ReviewDecision,
+    SignedReport,
     SuggestionDismissal,
     User,
+    VerbalisantAssignment,
 )
 
 _contact = Contact.__table__  # type: ignore[attr-defined]
@@ -46,6 +51,7 @@ _decision = ReviewDecision.__table__  # type: ignore[attr-defined]
 _profile = Profile.__table__  # type: ignore[attr-defined]
 _transition = ProfileTransition.__table__  # type: ignore[attr-defined]
 _user = User.__table__  # type: ignore[attr-defined]
+_assignment = VerbalisantAssignment.__table__  # type: ignore[attr-defined]
 _session = CaptureSession.__table__  # type: ignore[attr-defined]
 _session_end = CaptureSessionEnd.__table__  # type: ignore[attr-defined]
 _import = MessageImport.__table__  # type: ignore[attr-defined]
@@ -54,11 +60,16 @@ _reconciliation = ExportReconciliation.__table__  # type: ignore[attr-defined]
 _annotation = Annotation.__table__  # type: ignore[attr-defined]
 _dismissal = SuggestionDismissal.__table__  # type: ignore[attr-defined]
 _assessment = ContactAssessment.__table__  # type: ignore[attr-defined]
+_disclosure = DisclosureDecision.__table__  # type: ignore[attr-defined]
+_note = JournalNote.__table__  # type: ignore[attr-defined]
+_signed_report = SignedReport.__table__  # type: ignore[attr-defined]
+_redaction = Redaction.__table__  # type: ignore[attr-defined]
 
 PROFILE_ACTIONS = ("profile.propose", "profile.approve", "profile.suspend", "profile.retire")
 #: The entry whose object names a row, by action: the table (by the object's id).
 _NAMES_ITS_OBJECT = {
     "account.create": _user.name,
+    "account.verbalisant_code": _assignment.name,
     "contact.create": _contact.name,
     "message.create": _message.name,
     "authorization.register": _authorization.name,
@@ -71,6 +82,10 @@ _NAMES_ITS_OBJECT = {
     "annotation.create": _annotation.name,
     "suggestion.dismiss": _dismissal.name,
     "contact.assess": _assessment.name,
+    "disclosure.decide": _disclosure.name,
+    "journal.write": _note.name,
+    "report.signed_upload": _signed_report.name,
+    "attachment.redact": _redaction.name,
 }
 #: Actions whose entries carry a row hash from now on; older ones are counted as recorded before them.
 ROW_HASHED_ACTIONS = frozenset(
@@ -133,7 +148,7 @@ class Coverage:
         named = self.named
         for table in (
             _user, _contact, _message, _authorization, _profile, _session, _import, _annotation, _dismissal,
-            _assessment,
+            _assessment, _disclosure, _note, _signed_report, _redaction, _assignment,
         ):
             for (row_id,) in connection.execute(select(table.c.id).order_by(table.c.id)):
                 if row_id not in named[table.name]:
@@ -190,7 +205,7 @@ class Coverage:
             last[change.profile_id] = change
             if change.to_status == "active":
                 activated[change.profile_id] = change
-        names = _names(connection)
+        names = _acted_as(connection)
         query = select(_profile.c.id, _profile.c.status, _profile.c.approved_by, _profile.c.approved_at)
         for profile in connection.execute(query.order_by(_profile.c.id)):
             where = f"profile {profile.id}"
@@ -199,17 +214,23 @@ class Coverage:
                 shown = None if latest is None else latest.to_status
                 return f"{where}: its status {profile.status!r} is not its last recorded change's ({shown!r})"
             approval = activated.get(profile.id)
-            approver = None if profile.approved_by is None else names.get(profile.approved_by, "?")
+            approver = profile.approved_by
             if approval is None:
                 if (approver, profile.approved_at) != (None, None):
-                    return f"{where}: approved by {approver!r} though no recorded change approved it"
-            elif (approver, profile.approved_at) != (approval.actor, approval.at):
+                    return f"{where}: approved by account {approver!r} though no recorded change approved it"
+            elif approver is None or approval.actor not in names.get(approver, ()) or (
+                profile.approved_at != approval.at
+            ):
                 return (
-                    f"{where}: its approval ({approver!r} at {profile.approved_at}) is not its last "
+                    f"{where}: its approval (account {approver!r} at {profile.approved_at}) is not its last "
                     f"recorded approval ({approval.actor!r} at {approval.at})"
                 )
         return None
 
 
-def _names(connection: Connection) -> dict[int, str]:
-    return {user_id: name for user_id, name in connection.execute(select(_user.c.id, _user.c.username))}
+def _acted_as(connection: Connection) -> dict[int, set[str]]:
+    """The names each account acts under: its username and every verbalisant code it had."""
+    names = {user_id: {name} for user_id, name in connection.execute(select(_user.c.id, _user.c.username))}
+    for user_id, code in connection.execute(select(_assignment.c.user_id, _assignment.c.code)):
+        names.setdefault(user_id, set()).add(code)
+    return names

@@ -11,6 +11,10 @@ from sqlmodel import Session
 
 from audit.verify import EntryCheck
 
+from ..disclosure.codes import check_code_assignment
+from ..disclosure.redactions import check_redaction
+from ..disclosure.reports import check_signed_report
+from ..disclosure.rows import check_disclosure_decision, check_journal_note
 from ..evidence.checks import (
     check_account,
     check_authorization,
@@ -35,6 +39,7 @@ SessionCheck = Callable[[Session, dict[str, Any]], str | None]
 EVIDENCE_CHECKS: Mapping[str, SessionCheck] = MappingProxyType(
     {
         "account.create": check_account,
+        "account.verbalisant_code": check_code_assignment,
         "contact.create": check_contact,
         "message.create": check_message,
         "authorization.register": check_authorization,
@@ -53,6 +58,10 @@ EVIDENCE_CHECKS: Mapping[str, SessionCheck] = MappingProxyType(
         "annotation.create": check_annotation,
         "suggestion.dismiss": check_dismissal,
         "contact.assess": check_assessment,
+        "disclosure.decide": check_disclosure_decision,
+        "journal.write": check_journal_note,
+        "report.signed_upload": check_signed_report,
+        "attachment.redact": check_redaction,
     }
 )
 #: Actions whose ``evidence`` hashes name nothing that is stored, so nothing can be re-hashed; why.

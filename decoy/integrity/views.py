@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 from .. import audit_bridge
 from ..auth.principal import require_roles
 from ..db import get_session
+from ..disclosure import codes
 from .checkpoints import (
     checkpoint_file,
     get_signer,
@@ -57,7 +58,7 @@ def checkpoint() -> Response:
 def verify() -> Response:
     """Verify the whole log and the evidence it covers now."""
     session = get_session()
-    run = record_verification(session, trigger="web", actor=current_user.username)
+    run = record_verification(session, trigger="web", actor=codes.name_of(current_user))
     session.commit()
     if run.ok:
         flash(_("The log is intact: %(entries)d entries verified.", entries=run.entries))

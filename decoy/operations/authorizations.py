@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from .. import access, audit_bridge, blobstore, clock
 from ..auth import services as accounts
+from ..disclosure import codes
 from ..errors import Forbidden, InvalidInput, NotFound, RuleViolation, TooLarge
 from ..evidence.fingerprint import authorization_fingerprint, columns
 from ..models import Authorization, AuthorizationDocument, AuthorizationKind, AuthorizationOfficer, Role, User
@@ -73,6 +74,12 @@ def _officers(session: Session, value: Any) -> list[User]:
         if not user.is_active:
             raise InvalidInput(
                 _("the account %(username)s is deactivated", username=user.username), field="officers"
+            )
+        if not user.verbalisant_code:
+            raise RuleViolation(
+                _("%(username)s has no verbalisant code yet: an administrator sets it before the officer "
+                  "can be named", username=user.username),
+                field="officers",
             )
         users[user.id] = user  # type: ignore[index]
     return sorted(users.values(), key=lambda user: user.username)
@@ -272,14 +279,15 @@ def _record_registration(
         "max_profiles": authorization.max_profiles,
         "persona_age_min": authorization.persona_age_min,
         "persona_age_max": authorization.persona_age_max,
-        "officers": [officer.username for officer in named],
+        # Officers by verbalisant code (rule 9): this entry travels in the operation's bundles.
+        "officers": [officer.verbalisant_code for officer in named],
         "issued_on": authorization.issued_on.isoformat() if authorization.issued_on else None,
         "written_order_due": due.isoformat() if due else None,
         "supersedes_id": authorization.supersedes_id,
     }
     audit_bridge.record(
         session,
-        actor=actor.username,
+        actor=codes.officer_name(actor),
         action="authorization.register",
         object_type="authorization",
         object_id=authorization.id,
@@ -353,7 +361,7 @@ def attach_order_document(
     session.flush()
     audit_bridge.record(
         session,
-        actor=actor.username,
+        actor=codes.officer_name(actor),
         action="authorization.document_attach",
         object_type="authorization",
         object_id=authorization_id,

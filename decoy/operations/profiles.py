@@ -13,6 +13,7 @@ from flask_babel import ngettext
 from sqlmodel import Session, col, select
 
 from .. import access, audit_bridge, clock
+from ..disclosure import codes
 from ..errors import Forbidden, InvalidInput, NotFound, RuleViolation
 from ..evidence.fingerprint import columns, profile_fingerprint, transition_evidence
 from ..models import Authorization, Operation, Profile, ProfileStatus, ProfileTransition, Role
@@ -45,7 +46,7 @@ def _transition(
         profile_id=profile.id,
         from_status=profile.status,  # type: ignore[arg-type]
         to_status=to_status,
-        actor=actor.username,
+        actor=codes.officer_name(actor),
         reason=reason,
         at=clock.now(),
     )
@@ -79,7 +80,7 @@ def _record(
 ) -> None:
     audit_bridge.record(
         session,
-        actor=actor.username,
+        actor=codes.officer_name(actor),
         action=action,
         object_type="profile",
         object_id=profile.id,
@@ -183,7 +184,7 @@ def propose_profile(
         profile_id=profile.id,
         from_status=None,  # type: ignore[arg-type]
         to_status=ProfileStatus.pending_approval.value,
-        actor=actor.username,
+        actor=codes.officer_name(actor),
         reason="proposed",
         at=now,
     )

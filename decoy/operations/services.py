@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from .. import access, audit_bridge, clock
 from ..auth import services as accounts
+from ..disclosure import codes
 from ..errors import Forbidden, InvalidInput, RuleViolation
 from ..models import Operation, OperationMember, OperationStatus, Role
 from . import labels
@@ -123,7 +124,7 @@ def create_operation(
     session.add(OperationMember(operation_id=operation.id, user_id=actor.id, added_by=actor.id, added_at=now))
     audit_bridge.record(
         session,
-        actor=actor.username,
+        actor=codes.officer_name(actor),
         action="operation.create",
         object_type="operation",
         object_id=operation.id,
@@ -158,12 +159,12 @@ def add_member(*, session: Session, actor: Any, operation_id: int, username: str
     session.add(member)
     audit_bridge.record(
         session,
-        actor=actor.username,
+        actor=codes.officer_name(actor),
         action="operation.member_add",
         object_type="operation",
         object_id=operation_id,
         operation_id=operation_id,
-        details={"username": user.username},
+        details={"user": user.id, "code": user.verbalisant_code},
     )
     return member
 
@@ -186,7 +187,7 @@ def change_operation_status(*, session: Session, actor: Any, operation_id: int, 
     session.add(operation)
     audit_bridge.record(
         session,
-        actor=actor.username,
+        actor=codes.officer_name(actor),
         action="operation.status",
         object_type="operation",
         object_id=operation_id,

@@ -19,6 +19,7 @@ from sqlalchemy import exists
 from sqlmodel import Session, col, select
 
 from .. import access, audit_bridge, clock
+from ..disclosure import codes
 from ..errors import RuleViolation
 from ..evidence.fingerprint import transition_evidence
 from ..models import (
@@ -76,7 +77,7 @@ def retire_by_decision(session: Session, actor: Any, profile_id: int, reason: st
         profile_id=profile_id,
         from_status=profile.status,
         to_status=ProfileStatus.retired.value,
-        actor=actor.username,
+        actor=codes.officer_name(actor),
         reason=reason,
         at=clock.now(),
     )
@@ -87,7 +88,7 @@ def retire_by_decision(session: Session, actor: Any, profile_id: int, reason: st
     session.flush()
     audit_bridge.record(
         session,
-        actor=actor.username,
+        actor=codes.officer_name(actor),
         action="profile.retire",
         object_type="profile",
         object_id=profile_id,

@@ -167,7 +167,8 @@ def notify(
             object_type="notification",
             object_id=key,
             operation_id=operation_id,
-            details={"kind": kind, "recipients": sorted(unique[u].username for _i, u in created)},
+            # Recipients by account id: the entry travels in the operation's bundles (rule 9).
+            details={"kind": kind, "recipients": sorted(u for _i, u in created)},
         )
     return len(created)
 

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from .. import access, audit_bridge, clock
+from ..disclosure import codes
 from ..errors import Forbidden, InvalidInput, NotFound, RuleViolation
 from ..evidence.fingerprint import columns, decision_fingerprint
 from ..models import (
@@ -218,7 +219,7 @@ def decide_review(*, session: Session, actor: Any, review_id: int, decision: Any
         raise RuleViolation(clash) from error
     audit_bridge.record(
         session,
-        actor=actor.username,
+        actor=codes.officer_name(actor),
         action="review.decide",
         object_type="review",
         object_id=review.id,
@@ -232,7 +233,9 @@ def decide_review(*, session: Session, actor: Any, review_id: int, decision: Any
             "profiles": record.profiles,
         },
     )
-    reason = f"review {review.id} ({review.kind}) decided {decision} by legal officer {actor.username}"
+    reason = (
+        f"review {review.id} ({review.kind}) decided {decision} by legal officer {codes.officer_name(actor)}"
+    )
     for profile in targets:
         if decision == Decision.suspend.value:
             suspend_by_decision(session, actor, profile.id, reason)  # type: ignore[arg-type]

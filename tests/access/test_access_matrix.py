@@ -63,6 +63,8 @@ LISTING = rule("", "detective supervisor legal admin", listing=True)
 CREATE_OPERATION = rule("supervisor", "legal")
 LEGAL = rule("legal")
 ADMIN = rule("admin")
+DECIDE = rule("legal", scoped=True)
+JOURNAL = rule("detective supervisor", scoped=True)
 
 EXPECTATIONS: dict[str, Rule] = {
     # public and the sign-in flow
@@ -89,6 +91,10 @@ EXPECTATIONS: dict[str, Rule] = {
     "admin.activate POST": ADMIN,
     "admin.deactivate POST": ADMIN,
     "admin.reset_second_factor POST": ADMIN,
+    "admin.set_code POST": ADMIN,
+    "admin.verbalisant_codes GET": rule("legal admin"),
+    "api.set_verbalisant_code PUT": ADMIN,
+    "api.verbalisant_codes GET": rule("legal admin"),
     # the audit log and integrity
     "api.audit_public_key GET": SIGNED_IN,
     "api.audit_checkpoint GET": LEGAL,
@@ -134,6 +140,36 @@ EXPECTATIONS: dict[str, Rule] = {
     "api.dismiss_suggestion POST": LOG,
     "api.get_initiative GET": READ,
     "api.list_assessments GET": READ,
+    # disclosure classes (legal officers decide) and the internal journal (the operation's officers write)
+    "api.decide_contact_disclosure POST": DECIDE,
+    "api.decide_message_disclosure POST": DECIDE,
+    "api.decide_attachment_disclosure POST": DECIDE,
+    "api.decide_note_disclosure POST": DECIDE,
+    "api.contact_disclosure GET": READ,
+    "api.message_disclosure GET": READ,
+    "api.attachment_disclosure GET": READ,
+    "api.note_disclosure GET": READ,
+    "api.write_operation_note POST": JOURNAL,
+    "api.write_contact_note POST": JOURNAL,
+    "api.operation_journal GET": READ,
+    "api.contact_journal GET": READ,
+    "evidence.decide_contact POST": DECIDE,
+    "evidence.decide_message POST": DECIDE,
+    "evidence.decide_attachment POST": DECIDE,
+    "evidence.decide_note POST": DECIDE,
+    "evidence.write_contact_note POST": JOURNAL,
+    "evidence.write_operation_note POST": JOURNAL,
+    # the proces-verbaal (drafts for every reader of the contact, signed copies kept by its officers) and
+    # redacted copies of attachments (legal officers)
+    "api.proces_verbaal GET": READ,
+    "api.upload_signed_report POST": LOG,
+    "api.list_signed_reports GET": READ,
+    "api.download_signed_report GET": READ,
+    "api.create_redaction POST": rule("legal", scoped=True),
+    "api.list_redactions GET": READ,
+    "evidence.proces_verbaal GET": READ,
+    "evidence.upload_signed_report POST": LOG,
+    "evidence.signed_report GET": READ,
     "capture.start_session POST": LOG,
     "capture.end_session POST": LOG,
     "api.import_export POST": LOG,
@@ -242,6 +278,14 @@ def world(app: Any, factory: Any, clock: Any) -> World:
         "format": "whatsapp", "decoy_name": "Sam", "file": (io.BytesIO(chat), "chat.txt")})
     assert answer.status_code == 201, answer.get_json()
     imported = answer.get_json()["id"]
+    answer = client.post(f"/api/v1/contacts/{contact}/journal", headers=headers,
+                         json={"body": "MarkerBodyZ9 note"})
+    assert answer.status_code == 201, answer.get_json()
+    note = answer.get_json()["id"]
+    answer = client.post(f"/api/v1/contacts/{contact}/signed-reports", headers=headers,
+                         data={"file": (io.BytesIO(b"%PDF-1.7 MarkerOpAlpha signed"), "signed.pdf")})
+    assert answer.status_code == 201, answer.get_json()
+    signed_report = answer.get_json()["id"]
     answer = client.post(f"/api/v1/authorizations/{authorization}/documents",
                          headers={"Authorization": f"Bearer {result.tokens['lena']}"},
                          data={"file": (io.BytesIO(b"%PDF-1.7 MarkerOpAlpha order"), "order.pdf")})
@@ -263,7 +307,8 @@ def world(app: Any, factory: Any, clock: Any) -> World:
                             "contact_id": contact, "message_id": message, "attachment_id": attachment,
                             "user_id": victim.id, "token_id": spare.id, "filename": "css/decoy.css",
                             "document_id": document, "capture_session_id": capture_session,
-                            "import_id": imported, "token": "A" * 43}
+                            "import_id": imported, "token": "A" * 43, "username": "vic",
+                            "note_id": note, "report_id": signed_report}
     from decoy.integrity.checkpoints import make_checkpoint
     from decoy.models.reviews import Review
     from decoy.reviews.passes import review_pass

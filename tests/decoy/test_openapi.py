@@ -80,6 +80,7 @@ def ids(app: Any, factory: Any) -> dict[str, Any]:
     """An operation where ``dana`` (every non-admin role) may do anything, with evidence and a review."""
     factory.user("dana", "detective", "supervisor", "legal")
     factory.user("sue", "supervisor")
+    factory.user("ada", "admin")
     operation = make_operation(app, "dana", name="Contract", members=["sue"])
     authorization = make_authorization(app, "dana", operation, officers=["dana"])
     profile = make_profile(app, operation, authorization, "dana", approver="sue")
@@ -92,16 +93,27 @@ def ids(app: Any, factory: Any) -> dict[str, Any]:
                           json={"device": "laptop 7", "tool": "manual"})
     contact_id = contact.get_json()["id"]
     message = client.post(f"/api/v1/contacts/{contact_id}/messages", headers=headers,
-                          json={"direction": "in", "sent_at": "2026-03-02T10:00:00+01:00", "body": "hello"})
-    return {"headers": headers, "operation_id": operation, "authorization_id": authorization,
+                          data={"direction": "in", "sent_at": "2026-03-02T10:00:00+01:00", "body": "hello",
+                                "attachments": [(io.BytesIO(b"a file"), "file.txt")]})
+    note = client.post(f"/api/v1/contacts/{contact_id}/journal", headers=headers, json={"body": "a note"})
+    attachment_id = client.get(f"/api/v1/messages/{message.get_json()['id']}",
+                               headers=headers).get_json()["attachments"][0]["id"]
+    return {"headers": headers, "attachment_id": attachment_id, "note_id": note.get_json()["id"],
+            "admin_headers": {"Authorization": f"Bearer {factory.token('ada')}"},
+            "username": "sue", "operation_id": operation, "authorization_id": authorization,
             "profile_id": profile, "contact_id": contact_id, "review_id": reviews[0]["id"],
             "capture_session_id": capture.get_json()["id"], "message_id": message.get_json()["id"]}
+
+
+#: The routes only an admin may call (``dana`` holds every other role).
+ADMIN_ENDPOINTS = {"api.set_verbalisant_code"}
 
 
 def _post(app: Any, ids: dict[str, Any], endpoint: str, **kwargs: Any) -> Any:
     spec = ROUTES[endpoint]
     path = "/api/v1" + spec.path.format(**ids)
-    return app.test_client().open(path, method=spec.method, headers=ids["headers"], **kwargs)
+    headers = ids["admin_headers"] if endpoint in ADMIN_ENDPOINTS else ids["headers"]
+    return app.test_client().open(path, method=spec.method, headers=headers, **kwargs)
 
 
 def _refused_field(answer: Any) -> str:

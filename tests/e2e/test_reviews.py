@@ -55,11 +55,13 @@ def test_detective_cannot_decide_a_review(site: Site, browsing: Browsing, world:
 
 
 def test_legal_officer_downloads_an_export(site: Site, browsing: Browsing, world: World) -> None:
-    """The operation page's export button (a POST: an export is recorded) gives the evidence bundle, which
-    verifies with no Decoy."""
+    """The operation page leads to the export page, whose button (a POST: an export is recorded) gives the
+    evidence bundle, which verifies with no Decoy."""
     page = browsing.signed_in("lena")
     page.goto(f"/operations/{world.operation_id}")
-    button = page.get_by_role("button", name="Export evidence bundle")
+    page.get_by_role("link", name="Export evidence bundle").click()
+    page.wait_for_url(f"**/operations/{world.operation_id}/export")
+    button = page.get_by_role("button", name="Make the export and download it")
     form = page.locator("form:has(#export-evidence)")
     assert form.get_attribute("method") == "post"
     assert form.get_attribute("action") == f"/operations/{world.operation_id}/export"

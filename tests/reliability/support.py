@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tests.support import code_for
+
 DECOY = str(Path(sys.executable).with_name("decoy"))
 PG_BINDIRS = sorted(Path("/usr/lib/postgresql").glob("*/bin"),
                     key=lambda path: [int(p) for p in path.parent.name.split(".") if p.isdigit()])
@@ -157,6 +159,8 @@ def initialise(environment: Mapping[str, str], users: Mapping[str, list[str]]) -
     tokens = {}
     for name, roles in users.items():
         role_args = [arg for role in roles for arg in ("--role", role)]
+        if set(roles) - {"admin"}:
+            role_args += ["--code", code_for(name)]
         done = run_decoy(["user", "add", name, *role_args], environment, stdin=PASSWORD + "\n")
         assert done.returncode == 0, done.stderr
         done = run_decoy(["token", "create", name], environment)

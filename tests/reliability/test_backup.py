@@ -19,7 +19,7 @@ from decoy.backup import BackupError, read_manifest, restore
 from decoy.db import session_scope
 from decoy.operations.authorizations import attach_order_document
 from tests.factories import actor_for, make_authorization, make_operation
-from tests.support import PG_URL, pg_execute
+from tests.support import PG_URL, code_for, pg_execute
 
 from .support import decoy_env, run_decoy
 
@@ -59,7 +59,7 @@ def _store_document(app: Any, content: bytes) -> str:
         for username, role in (("sup1", "supervisor"), ("legal1", "legal")):
             if services.find_user(session, username) is None:
                 services.create_user(session=session, actor="test", username=username, password="x" * 12,
-                                     roles=[role])
+                                     roles=[role], code=code_for(username))
     operation = make_operation(app, "sup1", name=f"op-{hashlib.sha256(content).hexdigest()[:8]}")
     authorization = make_authorization(app, "legal1", operation)
     with app.app_context(), session_scope(app) as session:

@@ -15,7 +15,7 @@ from decoy.evidence.fingerprint import capture_session_end_fingerprint, capture_
 from decoy.operations import services as operations
 from tests.decoy.evidence.support import entries_for
 from tests.factories import actor_for
-from tests.support import without_triggers
+from tests.support import code_for, without_triggers
 
 from .support import STATEMENT, end, index_of, refused_field, start
 
@@ -39,7 +39,7 @@ def test_a_detective_starts_a_session_she_operates(world: Any) -> None:
     ]
     [entry] = entries_for(world.app, "capture_session.start")
     assert (entry["actor"], entry["object"], entry["operation"]) == (
-        "dana",
+        code_for("dana"),
         {"type": "capture_session", "id": started["id"]},
         world.operation_id,
     )

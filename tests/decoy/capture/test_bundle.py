@@ -13,6 +13,7 @@ from pypdf import PdfReader
 from audit import bundle as audit_bundle
 from audit.evidence_bundle import EVIDENCE_BUNDLE_CHECKS
 from decoy.cli import main
+from tests.support import code_for
 
 from .support import STATEMENT, end, start
 
@@ -48,9 +49,9 @@ def test_the_bundle_holds_the_sessions_and_the_messages_name_them(
     assert "capture_sessions.json" in json.dumps(manifest)
 
     assert [(s["id"], s["profile_id"], s["operated_by"]) for s in sessions] == [
-        (first, world.profile_id, "dana"),
-        (second, world.profile_id, "dirk"),
-        (third, elsewhere, "dana"),
+        (first, world.profile_id, code_for("dana")),
+        (second, world.profile_id, code_for("dirk")),
+        (third, elsewhere, code_for("dana")),
     ]
     ended = sessions[0]
     assert (ended["device"], ended["tool"], ended["started_at"]) == (
@@ -59,18 +60,19 @@ def test_the_bundle_holds_the_sessions_and_the_messages_name_them(
         "2026-03-02T09:00:00+00:00",
     )
     assert isinstance(ended["operated_by_id"], int)
-    assert ended["end"]["ended_by"] == "dana"
+    assert ended["end"]["ended_by"] == code_for("dana")
     assert ended["end"]["completeness_statement"] == STATEMENT
     assert ended["end"]["known_gaps"] == "The app crashed at 10:40."
     assert sessions[1]["end"] is None
 
     messages = {m["id"]: m for m in transcript["messages"]}
-    assert (messages[in_session]["recorded_by"], messages[in_session]["operated_by"]) == ("sam", "dirk")
+    shown = (messages[in_session]["recorded_by"], messages[in_session]["operated_by"])
+    assert shown == (code_for("sam"), code_for("dirk"))
     assert messages[in_session]["capture_session"] == second
     assert (messages[outside]["operated_by"], messages[outside]["capture_session"]) == (None, None)
 
-    assert f"operated by dirk in capture session {second}" in contact_pdf
-    assert f"operated by dirk in capture session {second}" in report_pdf
+    assert f"operated by {code_for('dirk')} in capture session {second}" in contact_pdf
+    assert f"operated by {code_for('dirk')} in capture session {second}" in report_pdf
     assert "Capture sessions" in report_pdf and STATEMENT in report_pdf
     assert "still open when exported" in report_pdf
 

@@ -19,7 +19,7 @@ from decoy.reviews.passes import outbox_pass
 from tests.decoy.evidence.support import entries_for
 from tests.decoy.reviews.support import MailServer, free_port
 from tests.factories import actor_for
-from tests.support import AuthActions
+from tests.support import AuthActions, code_for
 
 from .support import end, start
 
@@ -44,6 +44,12 @@ def _notices(app: Any) -> list[tuple[str, str, str]]:
     return [tuple(row) for row in rows]  # type: ignore[misc]
 
 
+def user_ids(world: Any, *usernames: str) -> list[int]:
+    """The account ids of ``usernames``."""
+    with world.app.app_context(), session_scope(world.app) as session:
+        return [session.exec(select(User.id).where(User.username == name)).one() for name in usernames]
+
+
 def test_a_session_open_for_12_hours_notifies_each_supervisor_once(world: Any, clock: Any) -> None:
     session_id = start(world)["id"]
     clock.advance(timedelta(hours=12))
@@ -54,7 +60,8 @@ def test_a_session_open_for_12_hours_notifies_each_supervisor_once(world: Any, c
     assert _notices(world.app) == [(key, "sam", "capture_session_open"), (key, "sol", "capture_session_open")]
     [entry] = entries_for(world.app, "notification.create")
     assert (entry["actor"], entry["object"]["id"], entry["operation"]) == ("system", key, world.operation_id)
-    assert entry["details"] == {"kind": "capture_session_open", "recipients": ["sam", "sol"]}
+    recipients = sorted(user_ids(world, "sam", "sol"))
+    assert entry["details"] == {"kind": "capture_session_open", "recipients": recipients}
     clock.advance(timedelta(hours=30))
     assert capture_pass(world.app) == "0 notifications of capture sessions left open"  # once only
     assert len(_notices(world.app)) == 2
@@ -64,7 +71,7 @@ def test_a_session_open_for_12_hours_notifies_each_supervisor_once(world: Any, c
     assert params == {
         "operation": "Operation Lantern",
         "capture_session_id": session_id,
-        "operated_by": "dana",
+        "operated_by": code_for("dana"),
         "started_local": "2026-03-02 10:00 CET",
         "timezone": "Europe/Amsterdam",
         "hours": 12,
@@ -139,7 +146,7 @@ def test_the_notice_is_mailed_and_shown(
     [mail] = mail_server.handler.to("sue@police.example")
     assert mail["Subject"] == "Capture session open for more than 12 hours: Operation Lantern"
     content = mail.get_content()
-    assert f"Capture session: {session_id}" in content and "Operated by: dana" in content
+    assert f"Capture session: {session_id}" in content and f"Operated by: {code_for('dana')}" in content
     assert "2026-03-02 10:00 CET" in content
 
     client = world.app.test_client()

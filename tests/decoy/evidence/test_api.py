@@ -8,6 +8,7 @@ import io
 import pytest
 
 from decoy import blobstore
+from tests.support import code_for
 
 from .support import entries_for
 
@@ -198,7 +199,7 @@ def test_downloads_are_attachments_with_nosniff_and_each_one_is_audited(world):
     html.close()
     downloads = entries_for(world.app, "attachment.download")
     assert len(downloads) == before + 2
-    assert downloads[-2]["actor"] == "lena" and downloads[-2]["object"] == {
+    assert downloads[-2]["actor"] == code_for("lena") and downloads[-2]["object"] == {
         "type": "attachment",
         "id": png_id,
     }
@@ -209,7 +210,7 @@ def test_reading_a_transcript_writes_an_audit_entry(world):
     world.message(contact_id)
     world.get(f"/contacts/{contact_id}/messages", "lena")
     reads = entries_for(world.app, "contact.read")
-    assert reads[-1]["actor"] == "lena"
+    assert reads[-1]["actor"] == code_for("lena")
     assert reads[-1]["object"] == {"type": "contact", "id": contact_id}
     assert reads[-1]["operation"] == world.operation_id
 

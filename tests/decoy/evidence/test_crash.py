@@ -21,6 +21,7 @@ from typing import Any
 
 from decoy import create_app
 from tests.factories import make_authorization, make_operation, make_profile
+from tests.support import code_for
 
 from .support import authorization_terms
 
@@ -124,7 +125,9 @@ def _prepare(data_dir: Path) -> tuple[dict[str, str], str]:
         ("dana", "detective"),
         ("lena", "legal"),
     ):
-        _cli(environment, "user", "add", name, "--role", role, stdin=PASSWORD + "\n")
+        _cli(
+            environment, "user", "add", name, "--role", role, "--code", code_for(name), stdin=PASSWORD + "\n"
+        )
     app = create_app({"DATA_DIR": str(data_dir), "ENV": "production"})
     operation_id = make_operation(app, "sam", name="Operation Crash", members=("sol", "dana"))
     now = datetime.now(UTC)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from tests.support import csrf_from
+from tests.support import code_for, csrf_from
 
 from .support import entries_for
 
@@ -23,7 +23,7 @@ def test_the_transcript_shows_times_in_the_operation_zone_with_the_platform_offs
     assert "recorded by dana" in html
     assert 'class="verbatim message-body"' in html
     assert "Log the next message" not in html  # a legal officer reads but does not log
-    assert entries_for(world.app, "contact.read")[-1]["actor"] == "lena"
+    assert entries_for(world.app, "contact.read")[-1]["actor"] == code_for("lena")
 
 
 def test_the_quick_form_records_a_message_with_a_screenshot(world, auth):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import hashlib
 import io
 import re
 from collections.abc import Callable, Iterator
@@ -21,6 +22,7 @@ from decoy.errors import NotFound
 from decoy.evidence import reading
 from decoy.operations.authorizations import attach_order_document
 from tests.factories import actor_for
+from tests.support import code_for
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"pixels" * 10
 PDF = b"%PDF-1.4\n%%EOF\n"
@@ -35,6 +37,7 @@ class Evidence:
     message_id: int
     attachment_id: int
     document_id: int
+    signed_report_id: int
 
 
 @pytest.fixture
@@ -63,7 +66,15 @@ def evidence(world: Any) -> Evidence:
         )
         session.commit()
         document_id = int(document.id)  # type: ignore[arg-type]
-    return Evidence(contact_id, int(body["id"]), int(body["attachments"][0]["id"]), document_id)
+    signed = world.client.post(
+        f"/api/v1/contacts/{contact_id}/signed-reports",
+        headers=world.headers("dana"),
+        data={"file": (io.BytesIO(PDF), "signed.pdf")},
+    )
+    assert signed.status_code == 201, signed.get_json()
+    return Evidence(
+        contact_id, int(body["id"]), int(body["attachments"][0]["id"]), document_id, signed.get_json()["id"]
+    )
 
 
 @contextmanager
@@ -119,6 +130,11 @@ def _expected(world: Any, found: Evidence) -> dict[str, tuple[str, Any, dict[str
             {"type": "authorization", "id": world.authorization_id},
             {"document_id": found.document_id},
         ),
+        "signed report": (
+            "report.signed_read",
+            {"type": "signed_report", "id": found.signed_report_id},
+            {"contact": found.contact_id, "sha256": hashlib.sha256(PDF).hexdigest()},
+        ),
     }
 
 
@@ -136,6 +152,9 @@ READS: dict[str, Read] = {
     "search": lambda s, a, w, e: reading.search_evidence(session=s, actor=a, query="sunny"),
     "document": lambda s, a, w, e: reading.read_authorization_document(
         session=s, actor=a, document_id=e.document_id
+    ),
+    "signed report": lambda s, a, w, e: reading.read_signed_report(
+        session=s, actor=a, report_id=e.signed_report_id
     ),
 }
 OBJECT_READS = [name for name in READS if name != "search"]
@@ -155,7 +174,7 @@ def test_a_read_records_one_entry_in_the_callers_transaction(world, evidence, na
         session.commit()
     added = audit_entries(world.app)[len(before) :]
     assert [(e["action"], e["actor"], e["object"], e["details"]) for e in added] == [
-        (action, "lena", obj, details)
+        (action, code_for("lena"), obj, details)
     ]
     assert added[0]["operation"] == (None if name == "search" else world.operation_id)
 
@@ -183,7 +202,7 @@ def test_an_admin_searching_is_not_found_and_nothing_is_recorded(world, evidence
 
 
 def test_an_object_that_does_not_exist_is_not_found_and_nothing_is_recorded(world, evidence):
-    missing = Evidence(2_000_000, 2_000_000, 2_000_000, 2_000_000)
+    missing = Evidence(2_000_000, 2_000_000, 2_000_000, 2_000_000, 2_000_000)
     before = audit_entries(world.app)
     with world.app.app_context(), _session(world.app) as session:
         lena = actor_for(session, "lena")

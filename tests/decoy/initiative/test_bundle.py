@@ -15,6 +15,7 @@ from audit import bundle as audit_bundle
 from audit.evidence_bundle import EVIDENCE_BUNDLE_CHECKS, check_initiative
 from decoy.cli import main
 from tests.decoy.evidence.support import audit_entries
+from tests.support import code_for
 
 from .support import annotate, conversation
 
@@ -55,7 +56,7 @@ def test_the_sheet_is_in_the_bundle_and_verifies_offline(world: Any, runner: Any
     assert sheet["topics"]["sexual_topic"] is None  # a legal officer's remark never counts
     assert sheet["age_to_meeting_seconds"] == 1800
     assert record["flags"] == ["decoy_raised_first"]
-    assert [a["by"] for a in record["annotations"]] == ["dana", "dana", "dana", "dana", "lena"]
+    assert [a["by"] for a in record["annotations"]] == [code_for("dana")] * 4 + [code_for("lena")]
     assert [a["cause"] for a in record["assessments"]][-1] == "message"
     messages = {m["id"]: m for m in transcript["messages"]}
     assert messages[ids[0]]["lifted_flags"] == ["decoy_initiated"]  # the late message came first

@@ -13,7 +13,7 @@ import pytest
 
 from tests.decoy.evidence.support import entries_for
 from tests.decoy.imports.support import post_import
-from tests.support import csrf_from
+from tests.support import code_for, csrf_from
 
 from .support import annotate, conversation, flags_of, sheet
 
@@ -127,7 +127,7 @@ def test_an_officer_annotates_and_retracts_through_the_page(world: Any, auth: An
     assert "Age stated: 14" in sheet_row(html, "Age stated")
     [mark] = annotations_api(world, incoming)
     assert (mark["topic"], mark["age"], mark["by"], mark["role"]) == ("age_stated", 14, "dana", "officer")
-    assert entries_for(app, "annotation.create")[-1]["actor"] == "dana"
+    assert entries_for(app, "annotation.create")[-1]["actor"] == code_for("dana")
 
     # The decoy raising a meeting first: the contact is assessed again and the page says so.
     response = post_form(
@@ -323,7 +323,7 @@ def test_a_suggestion_is_dismissed_by_one_click(world: Any, auth: Any, app: Any)
     assert 'name="term" value="send me a photo"' in shown  # the other suggestion stays
     [entry] = entries_for(app, "suggestion.dismiss")
     assert (entry["actor"], entry["details"]["topic"], entry["details"]["term"]) == (
-        "dana",
+        code_for("dana"),
         "meeting_proposed",
         "meet",
     )

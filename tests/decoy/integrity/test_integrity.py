@@ -88,8 +88,8 @@ def test_cli_checkpoint_signs_publishes_once_and_verify_passes(app, runner, fact
 
 
 def test_cli_verify_names_a_tampered_entry(app, runner, factory):
-    factory.user("dora", "detective")
-    factory.user("erik", "detective")
+    factory.user("dora", "detective", code=None)
+    factory.user("erik", "detective", code=None)
     runner.invoke(main, ["audit", "checkpoint"])
     with app.app_context(), get_engine().begin() as connection:
         if connection.dialect.name == "sqlite":

@@ -14,7 +14,7 @@ from audit.evidence_bundle import EVIDENCE_BUNDLE_CHECKS, EVIDENCE_BUNDLE_NOTES
 from decoy.cli import main
 from decoy.db import get_engine
 from tests.decoy.evidence.support import audit_entries
-from tests.support import without_triggers
+from tests.support import code_for, without_triggers
 
 from .support import record_everything, user_id
 
@@ -51,20 +51,20 @@ def _rationale(connection: Connection, world: Any, ids: dict[str, Any]) -> None:
     connection.execute(statement, {"id": ids["review"]})
 
 
-def _swap_usernames(connection: Connection, world: Any, ids: dict[str, Any]) -> None:
-    without_triggers(connection, "user_account")
+def _swap_codes(connection: Connection, world: Any, ids: dict[str, Any]) -> None:
+    """The verbalisant codes of dana and sam swapped in their history, behind the triggers' back."""
+    without_triggers(connection, "verbalisant_assignment")
     dana, sam = user_id(connection, "dana"), user_id(connection, "sam")
-    rename = text("UPDATE user_account SET username = :name WHERE id = :id")
-    connection.execute(rename, {"name": "swap.in.progress", "id": dana})
-    connection.execute(rename, {"name": "dana", "id": sam})
-    connection.execute(rename, {"name": "sam", "id": dana})
+    swap = text("UPDATE verbalisant_assignment SET code = :code WHERE user_id = :id")
+    connection.execute(swap, {"code": code_for("sam"), "id": dana})
+    connection.execute(swap, {"code": code_for("dana"), "id": sam})
 
 
 TAMPERING = {
     "valid_until": (_valid_until, "authorization.register", "authorizations.json"),
     "max_profiles": (_max_profiles, "authorization.register", "authorizations.json"),
     "rationale": (_rationale, "review.decide", "reviews.json"),
-    "swapped_usernames": (_swap_usernames, "account.create", "recorded by 'sam'"),
+    "swapped_codes": (_swap_codes, "account.verbalisant_code", f"recorded by {code_for('sam')!r}"),
 }
 
 
@@ -73,8 +73,10 @@ def _first_bad(world: Any, ids: dict[str, Any], action: str) -> int:
         return _index(world.app, action, world.authorization_id)
     if action == "review.decide":
         return _index(world.app, action, ids["review"])
+    users = {e["object"]["id"]: e["details"]["username"] for e in audit_entries(world.app)
+             if e["action"] == "account.create"}
     creations = [e for e in audit_entries(world.app) if e["action"] == action]
-    return min(e["index"] for e in creations if e["details"]["username"] in {"dana", "sam"})
+    return min(e["index"] for e in creations if users[e["details"]["user"]] in {"dana", "sam"})
 
 
 @pytest.mark.parametrize("change", sorted(TAMPERING))

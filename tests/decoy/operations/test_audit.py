@@ -13,6 +13,7 @@ from decoy.db import get_engine, session_scope
 from decoy.errors import RuleViolation
 from decoy.models import Operation
 from tests.factories import actor_for, make_profile
+from tests.support import code_for
 
 PDF = b"%PDF-1.4\n%%EOF\n"
 
@@ -39,7 +40,7 @@ def test_every_change_of_state_writes_exactly_one_entry(team):
         "operation.create",
     )
     operation_id = response.get_json()["id"]
-    assert entry["actor"] == "sam" and entry["operation"] == operation_id
+    assert entry["actor"] == code_for("sam") and entry["operation"] == operation_id
     _once(
         team,
         lambda: team.api("POST", f"/operations/{operation_id}/members", "sam", json={"username": "sol"}),
@@ -68,7 +69,7 @@ def test_every_change_of_state_writes_exactly_one_entry(team):
         "authorization.register",
     )
     authorization_id = response.get_json()["id"]
-    assert entry["details"]["officers"] == ["sol"] and entry["details"]["reference"] == "OvJ-1"
+    assert entry["details"]["officers"] == [code_for("sol")] and entry["details"]["reference"] == "OvJ-1"
     entry, response = _once(
         team,
         lambda: team.api(
@@ -99,7 +100,7 @@ def test_every_change_of_state_writes_exactly_one_entry(team):
         lambda: team.api("POST", f"/profiles/{profile_id}/suspend", "lena", json={"reason": "review"}),
         "profile.suspend",
     )
-    assert entry["details"]["reason"] == "review" and entry["actor"] == "lena"
+    assert entry["details"]["reason"] == "review" and entry["actor"] == code_for("lena")
     _once(team, lambda: team.api("POST", f"/profiles/{profile_id}/approve", "sol"), "profile.approve")
     _once(team, lambda: team.api("POST", f"/profiles/{profile_id}/retire", "sam"), "profile.retire")
 

@@ -11,7 +11,7 @@ from sqlmodel import select
 from decoy.db import session_scope
 from decoy.models import Profile, ProfileTransition
 from tests.factories import make_authorization, make_profile
-from tests.support import START
+from tests.support import START, code_for
 
 
 def _status(app, profile_id):
@@ -46,8 +46,8 @@ def test_four_eyes_approval_by_a_colleague_activates_the_profile(team):
             .order_by(ProfileTransition.id)
         ).all()
         assert [(step.from_status, step.to_status, step.actor) for step in steps] == [
-            (None, "pending_approval", "sam"),
-            ("pending_approval", "active", "sol"),
+            (None, "pending_approval", code_for("sam")),
+            ("pending_approval", "active", code_for("sol")),
         ]
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import text
 from decoy.db import get_engine
 from decoy.reviews.passes import review_pass
 from tests.decoy.reviews.test_enforcement import audit_entries
-from tests.support import csrf_from
+from tests.support import code_for, csrf_from
 
 
 def review_ids(team: Any) -> list[int]:
@@ -36,7 +36,9 @@ def test_suspend_decision_suspends_the_active_profiles(team: Any) -> None:
     assert body["decision"]["profiles"] == team.profile_ids
     assert set(team.statuses().values()) == {"suspended"}
     reasons = [entry["details"]["reason"] for entry in audit_entries(team.app, "profile.suspend")]
-    assert reasons and all(f"review {review_id}" in reason and "lena" in reason for reason in reasons)
+    assert reasons and all(
+        f"review {review_id}" in reason and code_for("lena") in reason for reason in reasons
+    )
     assert audit_entries(team.app, "review.decide")[0]["details"]["decision"] == "suspend"
 
 
@@ -45,7 +47,7 @@ def test_terminate_decision_retires_every_profile(team: Any) -> None:
     answer = decide(team, review_id, decision="terminate", rationale="The investigation ends.")
     assert answer.status_code == 200, answer.get_json()
     assert set(team.statuses().values()) == {"retired"}
-    assert {entry["actor"] for entry in audit_entries(team.app, "profile.retire")} == {"lena"}
+    assert {entry["actor"] for entry in audit_entries(team.app, "profile.retire")} == {code_for("lena")}
 
 
 def test_continue_decision_leaves_the_profiles(team: Any) -> None:
