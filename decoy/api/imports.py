@@ -31,6 +31,7 @@ FORM_ALLOWANCE = 1024 * 1024
     form=ImportUpload,
     answer=ImportPublic,
     status=201,
+    also=(200,),
     errors=(400, 403, 404, 409, 413),
 )
 def import_export(contact_id: int) -> tuple[Response, int] | tuple[Response, int, dict[str, str]]:

@@ -52,6 +52,8 @@ class Route:
     query: type[BaseModel] | None = None
     answer: type[BaseModel] | Content | None = None
     status: int = 200
+    #: Other success statuses with the same answer (e.g. 200 when a file was kept before, beside 201).
+    also: tuple[int, ...] = ()
     errors: tuple[int, ...] = ()
     public: bool = False
 
@@ -139,7 +141,8 @@ def _responses(spec: Route, components: dict[str, Any]) -> dict[str, Any]:
     error_schema = _component(Error, "serialization", components)
     error = {"description": "error", "content": {"application/json": {"schema": error_schema}}}
     statuses = sorted(set(spec.errors) | (set() if spec.public else {401}))
-    return {str(spec.status): answer, **{str(status): error for status in statuses}}
+    successes = {str(status): answer for status in (spec.status, *spec.also)}
+    return {**successes, **{str(status): error for status in statuses}}
 
 
 def _component(model: type[BaseModel], mode: Mode, components: dict[str, Any]) -> dict[str, str]:

@@ -103,7 +103,7 @@ def proces_verbaal(contact_id: int) -> Response:
 
 
 @route(bp, "/contacts/<int:contact_id>/signed-reports", "POST", form=SignedReportUpload,
-       answer=SignedReportPublic, status=201, errors=(400, 403, 404, 409, 413))
+       answer=SignedReportPublic, status=201, also=(200,), errors=(400, 403, 404, 409, 413))
 def upload_signed_report(contact_id: int) -> tuple[Response, int, dict[str, str]]:
     """Keep the signed proces-verbaal (PDF, field ``file``) with the contact; 200 when kept before."""
     session = get_session()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import Response, current_app, flash, g, redirect, request, send_file, url_for
+from flask import Response, current_app, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlmodel import Session
@@ -89,21 +89,12 @@ def signed_report_response(session: Session, actor: Actor, report_id: int) -> Re
     session.commit()
     report = found.report
     name = f"proces-verbaal-contact-{report.contact_id}-signed-{report.id}-{report.sha256[:12]}.pdf"
-    if found.store == "files":
-        response = send_file(
-            blobstore.path_for(report.sha256),
-            mimetype="application/pdf",
-            as_attachment=True,
-            download_name=name,
-            conditional=False,
-            max_age=0,
-        )
-    else:
-        # Chunk by chunk on short connections of their own: the request's session is closed by then.
-        app = current_app._get_current_object()  # type: ignore[attr-defined]
-        response = Response(blobstore.iter_blob(report.sha256, app), mimetype="application/pdf")
-        response.headers.set("Content-Disposition", "attachment", filename=name)
-        response.headers["Content-Length"] = str(report.size)
+    # Chunk by chunk from whichever store holds it (database chunks on short connections of their own: the
+    # request's session is closed by then); the file is opened only once the answer is being sent.
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    response = Response(blobstore.iter_blob(report.sha256, app), mimetype="application/pdf")
+    response.headers.set("Content-Disposition", "attachment", filename=name)
+    response.headers["Content-Length"] = str(report.size)
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["X-Content-SHA256"] = report.sha256

@@ -16,6 +16,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
+from flask_babel import force_locale
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
@@ -24,6 +25,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
 
+from ..evidence.display import flag_text
 from ..evidence.display import visible_plain as visible
 
 TABLE_ROWS = 40
@@ -140,9 +142,12 @@ def para(value: str, style: str = "body") -> Paragraph:
 
 
 def flags_paragraph(flags: list[str]) -> Paragraph:
+    """A message's flags in words (the report is in English, whoever asked for the export)."""
     if not flags:
         return para("—")
-    return para("FLAGGED: " + ", ".join(escape(flag) for flag in flags), "flag")
+    with force_locale("en"):
+        words = [flag_text(flag) or flag for flag in flags]
+    return para("FLAGGED: " + "; ".join(escape(word) for word in words), "flag")
 
 
 class LazyStory(list):  # type: ignore[type-arg]
@@ -172,7 +177,8 @@ class LazyStory(list):  # type: ignore[type-arg]
         return super().__getitem__(index)
 
 
-def document(story: Iterable[Any], title: str) -> bytes:
+def document(story: Iterable[Any], title: str, page_word: str = "page") -> bytes:
+    """The PDF of ``story``; each page's footer shows ``title`` and its number after ``page_word``."""
     buffer = io.BytesIO()
     document = SimpleDocTemplate(
         buffer,
@@ -189,7 +195,7 @@ def document(story: Iterable[Any], title: str) -> bytes:
     def footer(canvas: Any, doc: Any) -> None:
         canvas.saveState()
         canvas.setFont("DecoySans", 7.5)
-        canvas.drawString(15 * mm, 8 * mm, f"{title} — page {doc.page}")
+        canvas.drawString(15 * mm, 8 * mm, f"{title} — {page_word} {doc.page}")
         canvas.restoreState()
 
     document.build(LazyStory(story), onFirstPage=footer, onLaterPages=footer)

@@ -124,6 +124,7 @@ def proces_verbaal_pdf(
     return document(
         chain(story, _conversation(messages, flag_words, words, zone), closing),
         words["footer"].format(contact=contact.id),
+        words["page"],
     )
 
 

@@ -13,6 +13,7 @@ WORDS: dict[str, dict[str, str]] = {
     "nl": {
         "title": "Proces-verbaal van bevindingen",
         "footer": "Proces-verbaal van bevindingen, contact {contact} (concept)",
+        "page": "pagina",
         "draft": "Concept, opgemaakt met Decoy op {now}. Het wordt buiten Decoy ondertekend; de "
         "ondertekende versie wordt als PDF bij het contact bewaard.",
         "operation": "Onderzoek",
@@ -114,6 +115,7 @@ WORDS: dict[str, dict[str, str]] = {
     "en": {
         "title": "Official report of findings",
         "footer": "Official report of findings, contact {contact} (draft)",
+        "page": "page",
         "draft": "Draft made with Decoy on {now}. It is signed outside Decoy; the signed version is kept "
         "with the contact as a PDF.",
         "operation": "Operation",

@@ -216,7 +216,7 @@ def operation_report(
         para(f"Evidence report — operation {text(operation['name'])}", "h1"),
         para(
             f"Operation id {operation['id']}, team {text(operation['team'])}, "
-            f"status {escape(operation['status'])}. "
+            f"status {escape(word(operation['status']))}. "
             f"Exported {when(operation['exported_at'], zone)} by {text(operation['exported_by'])}. "
             f"All times in {escape(str(zone))} unless marked as the platform's time."
         ),
@@ -255,13 +255,36 @@ def operation_report(
     )
 
 
+#: The words the report uses for stored kinds, states and decisions (the report is written in English;
+#: the Dutch proces-verbaal has its own wording).
+WORDS = {
+    "written_order": "written order",
+    "urgent_oral_order": "urgent oral order",
+    "court_ruling": "court ruling",
+    "ovj_order": "order of the public prosecutor",
+    "rc_authorisation": "authorisation of the examining judge",
+    "draft": "draft",
+    "pending_approval": "pending approval",
+    "planned": "planned",
+    "before_expiry": "before expiry",
+    "continue": "continue",
+    "enforcement": "automatic enforcement",
+}
+
+
+def word(key: str) -> str:
+    """A stored key in words (``pending_approval`` → "pending approval")."""
+    return WORDS.get(key, key.replace("_", " "))
+
+
 def _authorization_tables(authorizations: list[dict[str, Any]], zone: ZoneInfo, width: float) -> list[Any]:
     """One table of terms per authorization; a long term continues on further rows."""
     flowables: list[Any] = []
+    references = {a.get("id"): a["reference"] for a in authorizations}
     for a in authorizations:
         limits: list[tuple[str, list[str]]] = [
             ("Reference", pieces(a["reference"])),
-            ("Kind", [escape(a["kind"])]),
+            ("Kind", [escape(word(a["kind"]))]),
             ("Authority / issuer", pieces(f"{a['authority']} / {a['issuer_name']}")),
             ("Legal basis", pieces(a["legal_basis"])),
             ("Offence", pieces(a["offence"])),
@@ -273,7 +296,8 @@ def _authorization_tables(authorizations: list[dict[str, Any]], zone: ZoneInfo, 
             ("Named officers", pieces(", ".join(a["officers"]) or "—")),
             ("Persona constraints", pieces(a["persona_constraints"])),
             ("Conditions", pieces(a["conditions"])),
-            ("Supersedes", [str(a["supersedes_id"] or "—") + (" (superseded)" if a["superseded"] else "")]),
+            ("Supersedes", [text(references.get(a["supersedes_id"], "—"))]),
+            ("Superseded", ["yes: a later order replaces it" if a["superseded"] else "no"]),
             (
                 "Order documents",
                 ["<br/>".join(f"{escape(d['kind'])}: {escape(d['sha256'])}" for d in a["documents"]) or "—"],
@@ -299,12 +323,13 @@ def _profile_table(profiles: list[dict[str, Any]], zone: ZoneInfo, width: float)
                     f"{profile['id']}: {text(profile['platform'])} / {text(profile['handle'])}<br/>"
                     f"authorization {profile['authorization_id']}"
                 ),
-                para(f"<b>{escape(profile['status'])}</b>", "small"),
+                para(f"<b>{escape(word(profile['status']))}</b>", "small"),
             ]
         )
         for h in profile["history"]:
             change = (
-                f"{when(h['at'], zone)}: {escape(h['from'] or '—')} → {escape(h['to'])} by {text(h['actor'])}"
+                f"{when(h['at'], zone)}: {escape(word(h['from']) if h['from'] else '—')} → "
+                f"{escape(word(h['to']))} by {text(h['actor'])}"
             )
             parts = pieces(h["reason"]) if h["reason"] else [""]
             rows.append([para(""), para(change + (": " + parts[0] if parts[0] else ""), "small")])
@@ -349,11 +374,11 @@ def _review_table(reviews: list[dict[str, Any]], zone: ZoneInfo, width: float) -
     rows = [[para("<b>Review</b>"), para("<b>Due</b>"), para("<b>Decision</b>")]]
     for review in reviews:
         decision = review.get("decision") or {}
-        outcome = escape(str(decision.get("decision", review.get("status", ""))))
+        outcome = escape(word(str(decision.get("decision", review.get("status", "")))))
         parts = pieces(f"{decision.get('rationale', '')} {decision.get('decided_by', '')}".strip()) or [""]
         rows.append(
             [
-                para(f"{review['id']}: {escape(str(review.get('kind', '')))}"),
+                para(f"{review['id']}: {escape(word(str(review.get('kind', ''))))}"),
                 para(when(review.get("due_at"), zone)),
                 para(f"{outcome} {parts[0]}"),
             ]

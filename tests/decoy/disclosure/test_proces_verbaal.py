@@ -133,6 +133,7 @@ def test_the_dutch_draft_reads_as_a_proces_verbaal(
     code = code_for("dana")
     for expected in (
         "Proces-verbaal van bevindingen",
+        "(concept) — pagina 1",
         f"Ik, verbalisant {code}, verklaar op ambtseed/ambtsbelofte het volgende.",
         "Grondslag", "Bevindingen", "Wijze van vastlegging", "Initiatief", "Signaleringen", "Het gesprek",
         "Hashwaarden (SHA-256)",
