@@ -9,10 +9,11 @@ the size of the file.
 from __future__ import annotations
 
 import hashlib
+import os
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from flask_babel import gettext as _
 
@@ -183,3 +184,25 @@ def receive(stream: BinaryIO, limit: int | None) -> Received:
             spool.close()
         raise
     return Received(measure.blob(), stream, start or 0, spool)
+
+
+class Prefixed:
+    """A stream that yields ``head`` again before the rest of ``stream`` (after its head was sniffed)."""
+
+    def __init__(self, head: bytes, stream: BinaryIO) -> None:
+        self.head = head
+        self.stream = stream
+
+    def read(self, size: int = -1) -> bytes:
+        """The sniffed head first, then the rest of the stream."""
+        if self.head:
+            chunk, self.head = self.head, b""
+            return chunk
+        return self.stream.read(size)
+
+
+def storable_name(value: Any, default: str) -> str:
+    """A client's file name reduced to its last part, printable characters only (shown, never trusted)."""
+    name = os.path.basename(str(value or "").replace("\\", "/")).strip()
+    name = "".join(character for character in name if character.isprintable())
+    return (name or default)[:255]

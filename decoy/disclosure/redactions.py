@@ -22,14 +22,15 @@ from audit.entry import canonical_json, format_time
 
 from .. import access, audit_bridge, blobstore, clock
 from ..access import Actor
+from ..blobstore.content import storable_name
 from ..db import before_reading_body
 from ..errors import Forbidden, InvalidInput, RuleViolation
 from ..evidence.checks import check_file, is_actor
-from ..evidence.fingerprint import text_sha256
+from ..evidence.fingerprint import columns, text_sha256
 from ..evidence.transcript import by_id
 from ..models import Attachment, Redaction
 from . import codes
-from .reports import receive, storable_name
+from .reports import receive
 
 #: The longest statement of what was redacted and why.
 MAX_STATEMENT = 20_000
@@ -106,7 +107,7 @@ def redact(
         object_type="redaction",
         object_id=row.id,
         operation_id=row.operation_id,
-        evidence={"row_sha256": redaction_fingerprint(_columns(row)), "sha256": row.sha256},
+        evidence={"row_sha256": redaction_fingerprint(columns(row)), "sha256": row.sha256},
         details={
             "attachment": attachment_id,
             "message": attachment.message_id,
@@ -163,10 +164,6 @@ def redaction_json(row: Redaction, original_sha256: str, names: codes.Officers) 
 
 
 # --- row hashes and `decoy audit verify` ---------------------------------------------------------------
-
-
-def _columns(row: Any) -> dict[str, Any]:
-    return {column.key: getattr(row, column.key) for column in row.__table__.columns}
 
 
 def redaction_fingerprint(row: Mapping[str, Any]) -> str:

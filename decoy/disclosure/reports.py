@@ -9,7 +9,6 @@ which is stored by its SHA-256 with the contact (append-only, one row per distin
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, BinaryIO
@@ -24,10 +23,12 @@ from audit.entry import canonical_json, format_time
 
 from .. import audit_bridge, blobstore, clock
 from ..access import Actor
+from ..blobstore.content import Prefixed, storable_name
 from ..db import before_reading_body
 from ..errors import InvalidInput, TooLarge
 from ..evidence import reading
 from ..evidence.checks import check_file, is_actor
+from ..evidence.fingerprint import columns
 from ..evidence.reading import visible_contact
 from ..evidence.validation import require_logger
 from ..export.proces_verbaal import proces_verbaal_pdf
@@ -86,27 +87,6 @@ def require_reporter(session: Session, actor: Actor, contact_id: int) -> Contact
     return contact
 
 
-def storable_name(value: Any, default: str) -> str:
-    """A client's file name reduced to its last part, printable characters only (shown, never trusted)."""
-    name = os.path.basename(str(value or "").replace("\\", "/")).strip()
-    name = "".join(character for character in name if character.isprintable())
-    return (name or default)[:255]
-
-
-class _Rejoined:
-    """A stream that gives ``head`` again before the rest of ``stream`` (after its head was sniffed)."""
-
-    def __init__(self, head: bytes, stream: BinaryIO) -> None:
-        self.head = head
-        self.stream = stream
-
-    def read(self, size: int = -1) -> bytes:
-        if self.head:
-            chunk, self.head = self.head, b""
-            return chunk
-        return self.stream.read(size)
-
-
 def receive(stream: BinaryIO, *, field: str = "file") -> blobstore.Incoming:
     """Read an upload once (hashed; the file store writes it), within the attachment limit."""
     try:
@@ -127,7 +107,7 @@ def upload_signed_report(
     if head != PDF_MAGIC:
         raise InvalidInput(_("only PDF documents are accepted"), field="file")
     before_reading_body(session)  # no write lock is held while the file is read
-    incoming = receive(_Rejoined(head, stream))  # type: ignore[arg-type]
+    incoming = receive(Prefixed(head, stream))  # type: ignore[arg-type]
     try:
         contact = require_reporter(session, actor, contact_id)
         found = _existing(session, contact_id, incoming.blob.sha256)
@@ -161,7 +141,7 @@ def upload_signed_report(
         object_type="signed_report",
         object_id=row.id,
         operation_id=row.operation_id,
-        evidence={"row_sha256": signed_report_fingerprint(_columns(row)), "sha256": row.sha256},
+        evidence={"row_sha256": signed_report_fingerprint(columns(row)), "sha256": row.sha256},
         details={"contact": contact_id, "filename": row.filename, "size": row.size},
     )
     return Uploaded(row, True)
@@ -212,10 +192,6 @@ def signed_report_json(row: SignedReport, names: codes.Officers) -> dict[str, An
 
 
 # --- row hashes and `decoy audit verify` ---------------------------------------------------------------
-
-
-def _columns(row: Any) -> dict[str, Any]:
-    return {column.key: getattr(row, column.key) for column in row.__table__.columns}
 
 
 def signed_report_fingerprint(row: Mapping[str, Any]) -> str:

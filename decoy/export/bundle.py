@@ -27,6 +27,7 @@ from .. import access, audit_bridge, blobstore, clock
 from ..capture.records import CAPTURE_SESSIONS_PATH, capture_session_records
 from ..db import snapshot_session
 from ..disclosure import codes
+from ..disclosure.codes import Officers
 from ..imports.records import contact_imports, later_flags_of_contact
 from ..initiative.records import current_flags_of_contact, initiative_record
 from ..integrity.checkpoints import get_signer, publish_checkpoint, sign_checkpoint
@@ -167,7 +168,7 @@ def iter_bundle(app: Flask, plan: ExportPlan, progress: Progress | None = None) 
         operation = session.get(Operation, plan.operation_id)
         assert operation is not None  # noqa: S101 - prepare_export checked it in a committed transaction
         zone = ZoneInfo(operation.timezone)
-        names = content.Usernames(session)
+        names = Officers(session)
         chosen = select_items(session, plan.operation_id, plan.contacts, plan.export_index)
         record = content.operation_record(session, operation, names)
         record["exported_by"] = plan.exported_by
@@ -269,7 +270,7 @@ def iter_bundle(app: Flask, plan: ExportPlan, progress: Progress | None = None) 
 def _write_notes(
     writer: BundleWriter,
     chosen: Selection,
-    names: content.Usernames,
+    names: Officers,
     zone: ZoneInfo,
     listed: list[dict[str, Any]],
 ) -> None:
@@ -303,7 +304,7 @@ def _write_contact(
     sink: Sink,
     session: Session,
     contact: Any,
-    names: content.Usernames,
+    names: Officers,
     zone: ZoneInfo,
     chosen: Selection,
     listed: list[dict[str, Any]],

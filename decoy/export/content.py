@@ -39,11 +39,9 @@ def local(moment: datetime | None, zone: ZoneInfo) -> str | None:
     return None if moment is None else moment.astimezone(zone).isoformat()
 
 
-#: Resolves an account id to the verbalisant code the officer had at a moment (rule 9), once per export.
-Usernames = Officers
 
 
-def operation_record(session: Session, operation: Operation, names: Usernames) -> dict[str, Any]:
+def operation_record(session: Session, operation: Operation, names: Officers) -> dict[str, Any]:
     """The operation with its members and their roles."""
     members = session.exec(select(OperationMember).where(OperationMember.operation_id == operation.id)).all()
     roles: dict[int, list[str]] = {}
@@ -70,7 +68,7 @@ def operation_record(session: Session, operation: Operation, names: Usernames) -
     }
 
 
-def authorization_records(session: Session, operation_id: int, names: Usernames) -> list[dict[str, Any]]:
+def authorization_records(session: Session, operation_id: int, names: Officers) -> list[dict[str, Any]]:
     """Every authorization of the operation with its named officers and order documents."""
     authorizations = session.exec(
         select(Authorization)
@@ -125,7 +123,7 @@ def authorization_records(session: Session, operation_id: int, names: Usernames)
     return records
 
 
-def profile_records(session: Session, operation_id: int, names: Usernames) -> list[dict[str, Any]]:
+def profile_records(session: Session, operation_id: int, names: Officers) -> list[dict[str, Any]]:
     """Every profile of the operation with its full state history."""
     profiles = session.exec(
         select(Profile).where(Profile.operation_id == operation_id).order_by(col(Profile.id))
@@ -178,7 +176,7 @@ def contacts(session: Session, operation_id: int) -> list[Contact]:
     )
 
 
-def contact_record(contact: Contact, names: Usernames, zone: ZoneInfo) -> dict[str, Any]:
+def contact_record(contact: Contact, names: Officers, zone: ZoneInfo) -> dict[str, Any]:
     """A contact's own fields."""
     return {
         "id": contact.id,
@@ -219,7 +217,7 @@ def iter_messages(session: Session, contact_id: int) -> Iterator[tuple[Message, 
 def message_record(
     message: Message,
     attachments: list[Attachment],
-    names: Usernames,
+    names: Officers,
     zone: ZoneInfo,
     later_flags: Sequence[str] = (),
     lifted_flags: Sequence[str] = (),
@@ -267,7 +265,7 @@ def message_record(
 
 
 def review_records(
-    session: Session, operation_id: int, names: Usernames, zone: ZoneInfo
+    session: Session, operation_id: int, names: Officers, zone: ZoneInfo
 ) -> list[dict[str, Any]]:
     """The operation's legal reviews with their decisions, then the automatic enforcement actions."""
     from ..models.reviews import EnforcementAction, ReviewDecision

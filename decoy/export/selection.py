@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from ..errors import InvalidInput
 from ..models import Attachment, Authorization, CaptureSession, Contact, Message, Profile
 from ..models.disclosure import DEFAULT_CLASS, DisclosureDecision, JournalNote, Redaction
-from ..models.reviews import EnforcementAction, Review
+from ..models.reviews import Review
 
 #: Classes whose items a bundle lists by hash instead of showing.
 LISTED = ("withheld", "sensitive")
@@ -234,7 +234,3 @@ def _with_superseded(session: Session, authorization_ids: set[int]) -> set[int]:
         frontier = earlier
     return found
 
-
-def enforcement_included(action: EnforcementAction, chosen: Selection) -> bool:
-    """Whether an automatic enforcement action belongs in the bundle (its order is disclosed)."""
-    return action.authorization_id in chosen.authorizations

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from ..clock import with_offset
 from ..disclosure.codes import Officers
+from ..disclosure.reports import signed_report_json
 from ..evidence.fingerprint import text_sha256
 from ..models import Attachment, Contact, Message
 from ..models.disclosure import DisclosureDecision, JournalNote, Redaction, SignedReport
@@ -125,14 +126,10 @@ def redacted_copy(redaction: Redaction, names: Officers) -> dict[str, Any]:
 
 
 def signed_copy(report: SignedReport, names: Officers) -> dict[str, Any]:
-    """A signed proces-verbaal of the contact, as ``contacts/<id>/signed_reports.json`` lists it."""
+    """A signed proces-verbaal of the contact, as ``contacts/<id>/signed_reports.json`` lists it: the API's
+    answer with its time in text and the file's place in the bundle."""
     return {
-        "id": report.id,
-        "contact_id": report.contact_id,
-        "sha256": report.sha256,
-        "size": report.size,
-        "filename": report.filename,
-        "by": names(report.uploaded_by, report.uploaded_at),
+        **signed_report_json(report, names),
         "at": report.uploaded_at.isoformat(),
         "path": f"signed_reports/{report.sha256}.pdf",
     }

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import date, datetime, timedelta
 from typing import Any, BinaryIO
 
@@ -13,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from .. import access, audit_bridge, blobstore, clock
 from ..auth import services as accounts
+from ..blobstore.content import Prefixed, storable_name
 from ..disclosure import codes
 from ..errors import Forbidden, InvalidInput, NotFound, RuleViolation, TooLarge
 from ..evidence.fingerprint import authorization_fingerprint, columns
@@ -301,26 +301,6 @@ def _record_registration(
     )
 
 
-class _Prefixed:
-    """A stream that yields ``head`` again before the rest of ``stream`` (after sniffing the head)."""
-
-    def __init__(self, head: bytes, stream: BinaryIO) -> None:
-        self.head = head
-        self.stream = stream
-
-    def read(self, size: int = -1) -> bytes:
-        if self.head:
-            chunk, self.head = self.head, b""
-            return chunk
-        return self.stream.read(size)
-
-
-def _filename(value: Any) -> str:
-    name = os.path.basename(str(value or "").replace("\\", "/")).strip()
-    name = "".join(character for character in name if character.isprintable())
-    return (name or "order.pdf")[:255]
-
-
 def attach_order_document(
     *,
     session: Session,
@@ -343,14 +323,14 @@ def attach_order_document(
         raise InvalidInput(_("only PDF documents are accepted"), field="file")
     try:
         stored = blobstore.store_stream(  # in the database store: with this transaction's rows
-            _Prefixed(head, stream), connection=session.connection()  # type: ignore[arg-type]
+            Prefixed(head, stream), connection=session.connection()  # type: ignore[arg-type]
         )
     except TooLarge as error:
         raise TooLarge(error.message, field="file") from error
     document = AuthorizationDocument(
         authorization_id=authorization_id,
         kind=kind,
-        filename=_filename(filename),
+        filename=storable_name(filename, "order.pdf"),
         sha256=stored.sha256,
         size=stored.size,
         media_type=stored.media_type,
