@@ -85,6 +85,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     app.config.update(environment)
     configuration.finalise(app.config)
+    _check_legal_maxima(app)
 
     app.extensions["clock"] = app.config.get("CLOCK") or SystemClock()
     if app.config["PROXY_HOPS"]:
@@ -105,6 +106,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     register_commands(app)
     return app
+
+
+def _check_legal_maxima(app: Flask) -> None:
+    """Refuse to start with a table of legal maxima that cannot be used (the data directory's override)."""
+    from .orders.maxima import MaximaError, load_table
+
+    try:
+        load_table(app.config["DATA_DIR"])
+    except MaximaError as error:
+        raise configuration.ConfigurationError(str(error)) from error
 
 
 def select_locale() -> str | None:

@@ -42,16 +42,16 @@ def make_operation(
 
 
 def authorization_defaults() -> dict[str, Any]:
-    """Terms valid from a day before the clock's time for 90 days, on "chatapp", for five profiles."""
+    """Terms valid from a day before the clock's time for 91 days, on "chatapp", for five profiles."""
     now = clock.now()
     return {
         "reference": f"OvJ-2026-{next(_references):04d}",
-        "kind": "written_order",
+        "kind": "ovj_order",
         "authority": "Public Prosecution Service, district of Example",
         "issuer_name": "Public prosecutor A",
         "legal_basis": "art. 126j Sv",
         "valid_from": now - timedelta(days=1),
-        "valid_until": now + timedelta(days=90),
+        "valid_until": now + timedelta(days=90),  # within three calendar months of START (art. 126j Sv)
         "review_interval_days": 30,
         "platforms": ["chatapp"],
         "may_initiate_contact": False,
@@ -66,6 +66,8 @@ def make_authorization(app: Any, legal_username: str, operation_id: int, **overr
     with app.app_context(), session_scope(app) as session:
         terms = authorization_defaults()
         terms.update(overrides)
+        if terms["kind"] == "urgent_oral_order":
+            terms.setdefault("oral_order_given_at", clock.now())
         authorization = services.register_authorization(
             session=session, actor=actor_for(session, legal_username), operation_id=operation_id, **terms
         )

@@ -6,8 +6,10 @@ import zipfile
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from audit.evidence_bundle.kinds import kind_problem
 from audit.evidence_bundle.records import (
     AUTHORIZATION_AGE_RANGE,
+    AUTHORIZATION_REFERENCES,
     AUTHORIZATION_TERMS,
     AUTHORIZATION_TIMES,
     AUTHORIZATIONS_PATH,
@@ -25,7 +27,9 @@ from audit.evidence_bundle.records import (
     json_file,
     operation_id,
     profile_row_sha256,
+    registered,
     transition_row_sha256,
+    withdrawal_row_sha256,
 )
 
 __all__ = ["check_legal_records", "note_rows_without_hash", "rows_without_hash"]
@@ -60,6 +64,12 @@ class _LegalRecords:
             r["id"]: r for r in json_file(bundle, REVIEWS_PATH) if type(r["id"]) is int
         }
         self.profiles: dict[Any, Record] = {p["id"]: p for p in json_file(bundle, PROFILES_PATH)}
+        self.withdrawals: dict[Any, Record] = {
+            record["withdrawal"]["id"]: record
+            for record in self.authorizations.values()
+            if record.get("withdrawal")
+        }
+        self.withdrawn: set[Any] = set()
         self.registered: set[Any] = set()
         self.decided: set[Any] = set()
         self.changes: dict[Any, int] = {}  # entries met per profile: the next history item's position
@@ -72,12 +82,18 @@ class _LegalRecords:
         self.registered.add(number)
         where = f"{AUTHORIZATIONS_PATH}: authorization {number} (entry {index})"
         details = entry["details"]
+        changed = kind_problem(registered(record, "kind"), record["kind"], record["authority"])
+        if changed:
+            raise Mismatch(f"{where}: {changed}")
         for name in AUTHORIZATION_TERMS:
             if name in details:
-                _same(where, name, record[name], details[name])
-        for name in AUTHORIZATION_AGE_RANGE:
+                _same(where, name, registered(record, name), details[name])
+        for name in (*AUTHORIZATION_AGE_RANGE, *AUTHORIZATION_REFERENCES):
             if name in details:
                 _same(where, name, record.get(name), details[name])
+        if "oral_order_given_at" in details:
+            shown = as_time(record.get("oral_order_given_at"))
+            _same(where, "oral_order_given_at", shown, as_time(details["oral_order_given_at"]))
         for name in AUTHORIZATION_TIMES:
             if name in details:
                 _same(where, name, as_time(record[name]), as_time(details[name]))
@@ -86,6 +102,20 @@ class _LegalRecords:
         _same(where, "registered_by", record["registered_by"], entry["actor"])
         recorded = entry["evidence"].get("row_sha256")
         _same_row(where, lambda: authorization_row_sha256(record), recorded)
+
+    def withdrawal(self, index: int, entry: dict[str, Any]) -> None:
+        number, details = entry["object"]["id"], entry["details"]
+        record = self.withdrawals.get(number)
+        if record is None or number in self.withdrawn:
+            raise Mismatch(f"entry {index}: withdrawal {number} is missing from {AUTHORIZATIONS_PATH}")
+        self.withdrawn.add(number)
+        withdrawal = record["withdrawal"]
+        where = f"{AUTHORIZATIONS_PATH}: authorization {record['id']}, withdrawal {number} (entry {index})"
+        _same(where, "authorization_id", record["id"], details["authorization_id"])
+        _same(where, "effective_at", as_time(withdrawal["effective_at"]), as_time(details["effective_at"]))
+        _same(where, "withdrawn_by", withdrawal["withdrawn_by"], entry["actor"])
+        recorded = entry["evidence"].get("row_sha256")
+        _same_row(where, lambda: withdrawal_row_sha256(record, withdrawal), recorded)
 
     def document(self, index: int, entry: dict[str, Any]) -> None:
         number, details = entry["object"]["id"], entry["details"]
@@ -162,6 +192,12 @@ class _LegalRecords:
                 raise Mismatch(
                     f"{AUTHORIZATIONS_PATH}: authorization {number} has no audit entry in the bundle"
                 )
+        for number, record in self.withdrawals.items():
+            if number not in self.withdrawn:
+                raise Mismatch(
+                    f"{AUTHORIZATIONS_PATH}: authorization {record['id']}, withdrawal {number} has no audit "
+                    "entry in the bundle"
+                )
         for number, documents in self.documents.items():
             for document in documents:
                 raise Mismatch(
@@ -203,6 +239,7 @@ def check_legal_records(bundle: zipfile.ZipFile, entries: Entries) -> str | None
     handlers: dict[str, Callable[[int, dict[str, Any]], None]] = {
         "authorization.register": records.authorization,
         "authorization.document_attach": records.document,
+        "authorization.withdraw": records.withdrawal,
         "review.decide": records.decision,
         **{action: records.profile_change for action in PROFILE_ACTIONS},
     }

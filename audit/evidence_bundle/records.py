@@ -15,6 +15,7 @@ from audit.entry import canonical_json, format_time
 __all__ = [
     "AUTHORIZATIONS_PATH",
     "AUTHORIZATION_AGE_RANGE",
+    "AUTHORIZATION_REFERENCES",
     "AUTHORIZATION_TERMS",
     "AUTHORIZATION_TIMES",
     "PROFILES_PATH",
@@ -28,6 +29,8 @@ __all__ = [
     "Record",
     "as_time",
     "authorization_row_sha256",
+    "registered",
+    "withdrawal_row_sha256",
     "decision_row_sha256",
     "json_file",
     "operation_id",
@@ -57,6 +60,8 @@ AUTHORIZATION_TIMES = ("valid_from", "valid_until", "written_order_due")
 #: The bounds of the persona's age an order may set, and the age a profile's persona gives: each in the
 #: row hash only when set (a record from before them lacks them), so older rows hash as they always did.
 AUTHORIZATION_AGE_RANGE = ("persona_age_min", "persona_age_max")
+#: The references of the advice and consent an order's legal basis needs: in the row hash when set.
+AUTHORIZATION_REFERENCES = ("advice_reference", "consent_reference")
 PROFILE_AGE = "persona_age"
 
 Record = dict[str, Any]
@@ -90,16 +95,42 @@ def _when_set(record: Mapping[str, Any], names: Sequence[str]) -> dict[str, Any]
     return {name: record.get(name) for name in names if record.get(name) is not None}
 
 
+def registered(record: Mapping[str, Any], name: str) -> Any:
+    """A term of an authorization as it was registered: its kind before a migration gave it the law's
+    name (``registered_kind``), every other term as shown."""
+    if name == "kind" and record.get("registered_kind") is not None:
+        return record["registered_kind"]
+    return record[name]
+
+
 def authorization_row_sha256(record: Mapping[str, Any]) -> str:
     """The row hash of an authorization as ``authorizations.json`` shows it (with its account ids)."""
+    given = record.get("oral_order_given_at")
     return _row_sha256(
         {
             **_when_set(record, AUTHORIZATION_AGE_RANGE),
-            **{name: record[name] for name in ("id", "operation_id", *AUTHORIZATION_TERMS)},
+            **_when_set(record, AUTHORIZATION_REFERENCES),
+            **({} if given is None else {"oral_order_given_at": as_time(given)}),
+            **{name: registered(record, name) for name in ("id", "operation_id", *AUTHORIZATION_TERMS)},
             **{name: as_time(record[name]) for name in AUTHORIZATION_TIMES},
             "registered_by": record["registered_by_id"],
             "registered_at": as_time(record["registered_at"]),
             "officers": sorted(record["officer_ids"]),
+        }
+    )
+
+
+def withdrawal_row_sha256(authorization: Mapping[str, Any], withdrawal: Mapping[str, Any]) -> str:
+    """The row hash of an order's withdrawal as ``authorizations.json`` shows it (its reason hashed)."""
+    return _row_sha256(
+        {
+            "id": withdrawal["id"],
+            "authorization_id": authorization["id"],
+            "operation_id": authorization["operation_id"],
+            "effective_at": as_time(withdrawal["effective_at"]),
+            "reason_sha256": text_sha256(withdrawal["reason"]),
+            "withdrawn_by": withdrawal["withdrawn_by_id"],
+            "recorded_at": as_time(withdrawal["recorded_at"]),
         }
     )
 

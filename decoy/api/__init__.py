@@ -60,7 +60,9 @@ from . import (  # noqa: E402,F401
     export,
     imports,
     initiative,
+    leads,
     operations,
+    orders,
     reports,
     reviews,
 )

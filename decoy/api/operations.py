@@ -24,6 +24,8 @@ from ..operations.schemas import (
     DocumentUpload,
     MemberAssigned,
     MemberCreate,
+    MemberRemoval,
+    MemberRemoved,
     OperationCreate,
     OperationPage,
     OperationPublic,
@@ -137,6 +139,22 @@ def add_member(operation_id: int) -> Answer:
     user = session.get(User, member.user_id)
     body = records.member_json(member, user, {current_user.id: current_user.username})  # type: ignore[arg-type]
     return _created(body, url_for("api.get_operation", operation_id=operation_id))
+
+
+@route(bp, "/operations/<int:operation_id>/members/<username>/remove", "POST", body=MemberRemoval,
+       answer=MemberRemoved, errors=CHANGE_ERRORS)
+def remove_member(operation_id: int, username: str) -> Response:
+    """Remove a person from the operation, with a reason (a supervisor member); their access ends at once."""
+    session = get_session()
+    access.visible_operation(session, current_user, operation_id)
+    _require("supervisor")
+    data = read_json(MemberRemoval)
+    user = services.remove_member(
+        session=session, actor=current_user, operation_id=operation_id, username=username, reason=data.reason
+    )
+    session.commit()
+    body = MemberRemoved(operation_id=operation_id, username=user.username, reason=data.reason)
+    return jsonify(body.model_dump(mode="json"))
 
 
 @route(bp, "/operations/<int:operation_id>/status", "POST", body=StatusChange, answer=OperationState,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import struct
@@ -23,8 +24,10 @@ from ..imports import services as imports
 from ..initiative import annotations as initiative
 from ..integrity.checkpoints import make_checkpoint
 from ..jobs import job_reviews
+from ..models import Contact
 from ..models.reviews import Review
 from ..operations import services as operations
+from ..orders import closing, leads, withdrawals
 from ..reviews.services import decide_review
 
 PLATFORM_OFFSET = timezone(timedelta(hours=1))
@@ -56,6 +59,8 @@ class _Demo:
     def __init__(self, app: Flask) -> None:
         self.app = app
         self.now = clock.now()
+        #: Orders to withdraw once everything else of their operation is in place: (id, terms).
+        self.withdrawals: list[tuple[int, dict[str, Any]]] = []
 
     def act(self, username: str, work: Any) -> Any:
         with session_scope(self.app) as session:
@@ -77,11 +82,38 @@ def load_demo_operations(app: Flask) -> None:
         if "status" in spec:
             demo.act("sam", lambda s, a, o=operation_id, st=spec["status"]: (
                 operations.change_operation_status(session=s, actor=a, operation_id=o, status=st)))
+    for authorization_id, withdrawn in demo.withdrawals:
+        demo.act("lena", lambda s, a, i=authorization_id, w=withdrawn: withdrawals.withdraw_authorization(
+            session=s, actor=a, authorization_id=i, reason=w["reason"], effective_at=demo.at(w["days"])))
+    for spec, operation_id in zip(data["operations"], made, strict=True):
+        _leads_and_closing(demo, operation_id, spec)
     job_reviews(app)
     for spec, operation_id in zip(data["operations"], made, strict=True):
         if spec.get("decide_first_review"):
             _decide_first_review(demo, operation_id)
     make_checkpoint(app)
+
+
+def _leads_and_closing(demo: _Demo, operation_id: int, spec: dict[str, Any]) -> None:
+    """The leads an operation passed on (with the SHA-256 of what was sent), then its closing."""
+    for lead in spec.get("leads", []):
+        sent = hashlib.sha256(lead["description"].encode()).hexdigest()
+        demo.act("dana", lambda s, a, t=lead, h=sent: leads.record_lead(
+            session=s, actor=a, operation_id=operation_id, recipient=t["recipient"],
+            legal_basis=t["legal_basis"], tlp=t["tlp"], sha256=h, description=t["description"],
+            passed_at=demo.at(t["days"])))
+    if spec.get("close"):
+        demo.act("sam", lambda s, a: closing.close_operation(
+            session=s, actor=a, operation_id=operation_id, reason=spec["close"]))
+    if spec.get("after_closing"):
+        # A message that arrived after the closing: recorded all the same, and flagged operation_closed.
+        officer, direction, body, days = spec["after_closing"]
+        contact_id = demo.act(officer, lambda s, a: s.exec(
+            select(Contact.id).where(Contact.operation_id == operation_id).order_by(col(Contact.id))
+        ).first())
+        demo.act(officer, lambda s, a: evidence.log_message(
+            session=s, actor=a, contact_id=contact_id, direction=direction,
+            sent_at=demo.at(days).astimezone(PLATFORM_OFFSET), body=body))
 
 
 def _load_operation(demo: _Demo, defaults: dict[str, Any], spec: dict[str, Any]) -> int:
@@ -118,12 +150,18 @@ def _authorization(demo: _Demo, operation_id: int, terms: dict[str, Any], known:
     start, end = terms.pop("from"), terms.pop("until")
     if "supersedes" in terms:
         terms["supersedes_id"] = known[terms.pop("supersedes")]
+    if "oral_given" in terms:
+        terms["oral_order_given_at"] = demo.at(terms.pop("oral_given"))
+    withdrawn = terms.pop("withdrawn", None)
     made = demo.act("lena", lambda s, a: operations.register_authorization(
         session=s, actor=a, operation_id=operation_id, reference=reference,
         valid_from=demo.at(start), valid_until=demo.at(end), **terms))
     demo.act("lena", lambda s, a: operations.attach_order_document(
         session=s, actor=a, authorization_id=made.id,
         stream=io.BytesIO(ORDER_PDF + reference.encode()), filename=f"{reference}.pdf"))
+    if withdrawn is not None:
+        # Recorded once the contacts exist (their messages predate the withdrawal).
+        demo.withdrawals.append((int(made.id), withdrawn))
     return int(made.id)
 
 

@@ -17,6 +17,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session
 
+from audit.evidence_bundle.kinds import kind_problem
+
 from .. import blobstore
 from ..models import (
     Attachment,
@@ -34,6 +36,7 @@ from ..models import (
     VerbalisantAssignment,
 )
 from .fingerprint import (
+    AUTHORIZATION_REFERENCES,
     AUTHORIZATION_TERMS,
     account_fingerprint,
     authorization_fingerprint,
@@ -62,7 +65,7 @@ _assignment = VerbalisantAssignment.__table__  # type: ignore[attr-defined]
 _USERNAMES = "decoy.verify.usernames"
 _ACTED_AS = "decoy.verify.acted_as"
 _PROFILE_CHANGES = "decoy.verify.profile_changes"
-_AUTHORIZATION_TIMES = ("valid_from", "valid_until", "written_order_due")
+_AUTHORIZATION_TIMES = ("valid_from", "valid_until", "written_order_due", "oral_order_given_at")
 #: A profile entry's details, by the column of the change it records.
 _CHANGE_FIELDS = (("from", "from_status"), ("to", "to_status"), ("reason", "reason"))
 
@@ -281,6 +284,12 @@ def check_authorization(session: Session, entry: dict[str, Any]) -> str | None:
         .scalars()
     )
     details = entry.get("details") or {}
+    # An order registered as written_order may show the kind migration 0015 gave it by its authority.
+    registered_kind = details["kind"] if isinstance(details.get("kind"), str) else row["kind"]
+    changed = kind_problem(registered_kind, row["kind"], row["authority"])
+    if changed:
+        return f"{where}: {changed}"
+    row = {**row, "kind": registered_kind}
     names = acted_as(session)
     if isinstance(details.get("officers"), list):
         recorded = set(details["officers"])
@@ -293,7 +302,7 @@ def check_authorization(session: Session, entry: dict[str, Any]) -> str | None:
         if len(officers) != len(recorded):
             return _differs(where, "number of officers", len(officers), len(recorded))
     stored = {
-        **{name: row[name] for name in AUTHORIZATION_TERMS},
+        **{name: row[name] for name in (*AUTHORIZATION_TERMS, *AUTHORIZATION_REFERENCES)},
         "platforms": list(row["platforms"]),
         "issued_on": None if row["issued_on"] is None else row["issued_on"].isoformat(),
     }

@@ -28,6 +28,7 @@ FLAG_TEXTS = {
     "missing_from_export": _l("typed by hand; the platform's export does not hold it"),
     "decoy_raised_first": _l("the decoy raised a topic first (sex, a meeting, payment or images)"),
     "persona_age_inconsistent": _l("the decoy stated an age other than the persona's"),
+    "operation_closed": _l("recorded after the operation was closed"),
 }
 
 #: Shown as themselves: line breaks and tabs lay the text out but hide nothing.

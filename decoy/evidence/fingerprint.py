@@ -41,6 +41,8 @@ AUTHORIZATION_TERMS = (
 #: The bounds of the persona's age an order may set (rule 11): each hashed only when set, so that the
 #: fingerprint of an authorization registered without them is what it always was.
 AUTHORIZATION_AGE_RANGE = ("persona_age_min", "persona_age_max")
+#: The references of the advice and consent a legal basis needs: hashed only when set, likewise.
+AUTHORIZATION_REFERENCES = ("advice_reference", "consent_reference")
 
 
 def _when_set(row: Mapping[str, Any], names: Iterable[str]) -> dict[str, Any]:
@@ -51,9 +53,12 @@ def _when_set(row: Mapping[str, Any], names: Iterable[str]) -> dict[str, Any]:
 def authorization_fingerprint(row: Mapping[str, Any], officer_ids: Iterable[int]) -> str:
     """The fingerprint of an authorization row with the ids of the officers it names."""
     issued_on: date | None = row["issued_on"]
+    given = row.get("oral_order_given_at")
     return _sha256(
         {
             **_when_set(row, AUTHORIZATION_AGE_RANGE),
+            **_when_set(row, AUTHORIZATION_REFERENCES),
+            **({} if given is None else {"oral_order_given_at": _time(given)}),
             "id": row["id"],
             "operation_id": row["operation_id"],
             **{name: row[name] for name in AUTHORIZATION_TERMS},

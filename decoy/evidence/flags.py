@@ -9,7 +9,7 @@ from typing import Any, Protocol
 from sqlalchemy import Row
 from sqlmodel import Session, col, func, select
 
-from ..models import FLAGS, AuthorizationKind, Message, ProfileStatus
+from ..models import FLAGS, AuthorizationKind, Message, Operation, OperationStatus, ProfileStatus
 from ..operations.rules import (
     authorization_valid_at,
     chain_facts,
@@ -22,6 +22,7 @@ from ..operations.rules import (
 class ProfileFacts(Protocol):
     """What the flags need of a profile (a Profile, or the facts read with a contact)."""
 
+    operation_id: int
     authorization_id: int
     status: str
     platform: str
@@ -45,9 +46,23 @@ def _situation(
     links = chain_facts(session, profile.authorization_id, operation_rows)
     if not links:
         raise LookupError(f"no authorization {profile.authorization_id}")
-    return _judged(
+    flags, authorization = _judged(
         links, profile, moment, lambda governing: written_order_overdue(session, governing, moment)
     )
+    if closed_now(session, profile):
+        flags.add("operation_closed")
+    return flags, authorization
+
+
+def closed_now(session: Session, profile: ProfileFacts) -> bool:
+    """Whether the profile's operation is closed: what is recorded now is recorded after its closing.
+
+    Closing retires every profile, so only a retired profile's operation is read.
+    """
+    if profile.status != ProfileStatus.retired.value:
+        return False
+    status = session.exec(select(Operation.status).where(Operation.id == profile.operation_id)).first()
+    return status == OperationStatus.closed.value
 
 
 def _judged(
@@ -138,6 +153,7 @@ class StreamFlags:
             raise LookupError(f"no authorization {profile.authorization_id}")
         self._named: dict[int, bool] = {}
         self._overdue: dict[int, bool] = {}
+        self.closed = closed_now(session, profile)
         self.earliest_incoming = session.exec(
             select(func.min(Message.sent_at)).where(
                 Message.contact_id == contact_id, Message.direction == "in"
@@ -157,6 +173,8 @@ class StreamFlags:
                 flags.add("decoy_initiated")
             if not self._names_officer(authorization.id):
                 flags.add("officer_not_named")
+        if self.closed:
+            flags.add("operation_closed")
         return ordered(flags)
 
     def _overdue_at(self, authorization: Any, moment: datetime) -> bool:

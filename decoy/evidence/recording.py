@@ -43,6 +43,7 @@ from ..initiative.assessment import is_late, reassess
 from ..models import (
     Attachment,
     Authorization,
+    AuthorizationWithdrawal,
     CaptureSession,
     CaptureSessionEnd,
     Contact,
@@ -50,7 +51,7 @@ from ..models import (
     OperationMember,
     Profile,
 )
-from ..operations.rules import RULE_COLUMNS
+from ..operations.rules import RULE_COLUMNS, WITHDRAWN
 from .fingerprint import message_fingerprint, text_sha256
 from .flags import message_flags
 from .validation import (
@@ -112,6 +113,7 @@ _message = Message.__table__  # type: ignore[attr-defined]
 _attachment = Attachment.__table__  # type: ignore[attr-defined]
 _authorization = Authorization.__table__  # type: ignore[attr-defined]
 _owner = _authorization.alias("owner")
+_withdrawal = AuthorizationWithdrawal.__table__  # type: ignore[attr-defined]
 _IS_MEMBER = exists().where(
     _member.c.operation_id == _contact.c.operation_id, _member.c.user_id == bindparam("user")
 )
@@ -134,6 +136,7 @@ _RECORDING = (
         _authorization.c.operation_id
         == select(_owner.c.operation_id).where(_owner.c.id == _profile.c.authorization_id).scalar_subquery(),
     )
+    .outerjoin(_withdrawal, WITHDRAWN)
     .where(_contact.c.id == bindparam("contact"))
 )
 _RECORDING_COLUMNS = 7

@@ -15,6 +15,7 @@ from ..models import (
     Attachment,
     Authorization,
     AuthorizationDocument,
+    AuthorizationKindChange,
     AuthorizationOfficer,
     Contact,
     Message,
@@ -25,6 +26,7 @@ from ..models import (
     SignedReport,
     UserRole,
 )
+from ..operations.rules import withdrawals
 
 PAGE = 2000
 
@@ -76,6 +78,14 @@ def authorization_records(session: Session, operation_id: int, names: Officers) 
         .order_by(col(Authorization.id))
     ).all()
     superseded = {a.supersedes_id for a in authorizations if a.supersedes_id is not None}
+    ids = [a.id for a in authorizations]
+    ended = withdrawals(session, ids)  # type: ignore[arg-type]
+    changed = {
+        change.authorization_id: change
+        for change in session.exec(
+            select(AuthorizationKindChange).where(col(AuthorizationKindChange.authorization_id).in_(ids))
+        ).all()
+    }
     records = []
     for authorization in authorizations:
         officers = session.exec(
@@ -89,8 +99,21 @@ def authorization_records(session: Session, operation_id: int, names: Officers) 
             .order_by(col(AuthorizationDocument.id))
         ).all()
         record = authorization.model_dump(mode="json")
+        withdrawal = ended.get(authorization.id)  # type: ignore[arg-type]
+        change = changed.get(authorization.id)  # type: ignore[arg-type]
         record.update(
             {
+                "oral_order_given_at": iso(authorization.oral_order_given_at),
+                # The kind it was registered with, where migration 0015 gave it the law's kind.
+                "registered_kind": change.from_kind if change else None,
+                "withdrawal": None if withdrawal is None else {
+                    "id": withdrawal.id,
+                    "effective_at": iso(withdrawal.effective_at),
+                    "reason": withdrawal.reason,
+                    "withdrawn_by": names(withdrawal.withdrawn_by, withdrawal.recorded_at),
+                    "withdrawn_by_id": withdrawal.withdrawn_by,
+                    "recorded_at": iso(withdrawal.recorded_at),
+                },
                 "valid_from": iso(authorization.valid_from),
                 "valid_until": iso(authorization.valid_until),
                 "registered_at": iso(authorization.registered_at),

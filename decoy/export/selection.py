@@ -117,7 +117,10 @@ class Selection:
         found = entry.get("object") or {}
         kind, object_id = found.get("type"), found.get("id")
         if kind == "operation":
-            return entry.get("action") != "operation.export" or index == self.export_index
+            action = entry.get("action")
+            if action == "operation.member_remove":
+                return False  # an internal matter of the team, with a reason that may name a person
+            return action != "operation.export" or index == self.export_index
         if kind == "contact":
             shown = object_id in self.contact_ids()
             listed = self._ids("listed", self.listed_contacts)
@@ -128,6 +131,10 @@ class Selection:
             return object_id in self._ids("redactions", list(self.redactions.values()))
         if kind == "journal_note":
             return object_id in self._ids("notes", self.notes)
+        if kind == "authorization_withdrawal":
+            return (entry.get("details") or {}).get("authorization_id") in self.authorizations
+        if kind == "operation_closure":
+            return True
         if kind == "disclosure_decision":
             item = (entry.get("details") or {}).get("item") or {}
             return self.holds(str(item.get("kind")), item.get("id"))

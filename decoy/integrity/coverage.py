@@ -21,16 +21,21 @@ from ..models import (
     Authorization,
     AuthorizationDocument,
     AuthorizationOfficer,
+    AuthorizationWithdrawal,
     CaptureSession,
     CaptureSessionEnd,
     Contact,
     ContactAssessment,
     DisclosureDecision,
+    EndReport,
+    EndReportDelivery,
     ExportReconciliation,
     JournalNote,
+    Lead,
     Message,
     MessageImport,
     MessageImportResult,
+    OperationClosure,
     Profile,
     ProfileTransition,
     Redaction,
@@ -64,6 +69,11 @@ _disclosure = DisclosureDecision.__table__  # type: ignore[attr-defined]
 _note = JournalNote.__table__  # type: ignore[attr-defined]
 _signed_report = SignedReport.__table__  # type: ignore[attr-defined]
 _redaction = Redaction.__table__  # type: ignore[attr-defined]
+_lead = Lead.__table__  # type: ignore[attr-defined]
+_withdrawal = AuthorizationWithdrawal.__table__  # type: ignore[attr-defined]
+_closure = OperationClosure.__table__  # type: ignore[attr-defined]
+_end_report = EndReport.__table__  # type: ignore[attr-defined]
+_delivery = EndReportDelivery.__table__  # type: ignore[attr-defined]
 
 PROFILE_ACTIONS = ("profile.propose", "profile.approve", "profile.suspend", "profile.retire")
 #: The entry whose object names a row, by action: the table (by the object's id).
@@ -86,6 +96,12 @@ _NAMES_ITS_OBJECT = {
     "journal.write": _note.name,
     "report.signed_upload": _signed_report.name,
     "attachment.redact": _redaction.name,
+    "lead.record": _lead.name,
+    "authorization.withdraw": _withdrawal.name,
+    "operation.close": _closure.name,
+    "operation.reopen": _closure.name,
+    "end_report.create": _end_report.name,
+    "end_report.deliver": _delivery.name,
 }
 #: Actions whose entries carry a row hash from now on; older ones are counted as recorded before them.
 ROW_HASHED_ACTIONS = frozenset(
@@ -148,7 +164,8 @@ class Coverage:
         named = self.named
         for table in (
             _user, _contact, _message, _authorization, _profile, _session, _import, _annotation, _dismissal,
-            _assessment, _disclosure, _note, _signed_report, _redaction, _assignment,
+            _assessment, _disclosure, _note, _signed_report, _redaction, _assignment, _lead, _withdrawal,
+            _closure, _end_report, _delivery,
         ):
             for (row_id,) in connection.execute(select(table.c.id).order_by(table.c.id)):
                 if row_id not in named[table.name]:

@@ -29,6 +29,8 @@ from ..evidence.checks import (
 )
 from ..imports.records import check_import, check_import_result, check_reconciliation
 from ..initiative.checks import check_annotation, check_assessment, check_dismissal
+from ..orders.leads import check_lead
+from ..orders.rows import check_closure, check_delivery, check_end_report, check_withdrawal
 from .coverage import Coverage
 
 #: A check of one entry's evidence, read in a session: a failure reason, or None.
@@ -62,6 +64,12 @@ EVIDENCE_CHECKS: Mapping[str, SessionCheck] = MappingProxyType(
         "journal.write": check_journal_note,
         "report.signed_upload": check_signed_report,
         "attachment.redact": check_redaction,
+        "lead.record": check_lead,
+        "authorization.withdraw": check_withdrawal,
+        "operation.close": check_closure,
+        "operation.reopen": check_closure,
+        "end_report.create": check_end_report,
+        "end_report.deliver": check_delivery,
     }
 )
 #: Actions whose ``evidence`` hashes name nothing that is stored, so nothing can be re-hashed; why.

@@ -18,6 +18,7 @@ from .evidence import FLAGS, Attachment, Contact, Message
 from .initiative import Annotation, ContactAssessment, SuggestionDismissal
 from .integrity import VerificationRun
 from .operations import (
+    REGISTRABLE_KINDS,
     Authorization,
     AuthorizationDocument,
     AuthorizationKind,
@@ -28,6 +29,16 @@ from .operations import (
     Profile,
     ProfileStatus,
     ProfileTransition,
+)
+from .orders import (
+    TLP_LABELS,
+    AuthorizationKindChange,
+    AuthorizationWithdrawal,
+    ClosureAction,
+    EndReport,
+    EndReportDelivery,
+    Lead,
+    OperationClosure,
 )
 from .reviews import (
     Decision,
@@ -55,5 +66,6 @@ __all__ = [
     "OperationMember", "OperationStatus", "Profile", "ProfileStatus", "ProfileTransition", "RecoveryCode",
     "Role", "User", "UserRole", "VerificationRun",
     "Decision", "EnforcementAction", "Notification", "OutboxEmail", "Review", "ReviewDecision", "ReviewKind",
-    "ReviewStatus",
+    "ReviewStatus", "AuthorizationKindChange", "AuthorizationWithdrawal", "ClosureAction", "EndReport",
+    "EndReportDelivery", "Lead", "OperationClosure", "REGISTRABLE_KINDS", "TLP_LABELS",
 ]

@@ -18,6 +18,7 @@ FLAGS = (
     "missing_from_export",
     "decoy_raised_first",
     "persona_age_inconsistent",
+    "operation_closed",
 )
 
 

@@ -19,11 +19,21 @@ class OperationStatus(enum.StrEnum):
 
 
 class AuthorizationKind(enum.StrEnum):
-    """The legal form of an authorization."""
+    """The legal form of an authorization, as the law names it.
 
-    written_order = "written_order"
+    ``written_order`` is the kind of orders registered before these names; a migration gave the law's
+    kind to those whose issuing authority says it, and new orders cannot be registered with it.
+    """
+
+    ovj_order = "ovj_order"
+    rc_authorisation = "rc_authorisation"
     urgent_oral_order = "urgent_oral_order"
     court_ruling = "court_ruling"
+    written_order = "written_order"
+
+
+#: The kinds a new order may be registered with.
+REGISTRABLE_KINDS = ("ovj_order", "rc_authorisation", "urgent_oral_order", "court_ruling")
 
 
 class ProfileStatus(enum.StrEnum):
@@ -96,6 +106,11 @@ class Authorization(SQLModel, table=True):
     #: The range the persona's age must lie in (rule 11); None where the order sets none.
     persona_age_min: int | None = Field(default=None)
     persona_age_max: int | None = Field(default=None)
+    #: When an urgent oral order was given (its written order is due counted from it).
+    oral_order_given_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: The references of the advice and the consent a legal basis needs (e.g. infiltration's).
+    advice_reference: str | None = Field(default=None, max_length=200)
+    consent_reference: str | None = Field(default=None, max_length=200)
     registered_by: int = Field(foreign_key="user_account.id")
     registered_at: datetime = Field(sa_type=UTCDateTime)
 

@@ -131,6 +131,13 @@ def _register(session: Any, operation: Any, form: AuthorizationForm) -> Authoriz
         conditions=form.conditions.data or "",
         supersedes_id=int(supersedes) if supersedes else None,
         written_order_days=form.written_order_days.data,
+        oral_order_given_at=(
+            parse_local(form.oral_order_given_at.data, operation.timezone, "oral_order_given_at")
+            if (form.oral_order_given_at.data or "").strip()
+            else None
+        ),
+        advice_reference=form.advice_reference.data or "",
+        consent_reference=form.consent_reference.data or "",
     )
     upload = form.document.data
     if upload is not None and getattr(upload, "filename", ""):

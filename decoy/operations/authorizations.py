@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any, BinaryIO
 
-from flask import current_app, has_app_context
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -16,12 +15,21 @@ from ..blobstore.content import Prefixed, storable_name
 from ..disclosure import codes
 from ..errors import Forbidden, InvalidInput, NotFound, RuleViolation, TooLarge
 from ..evidence.fingerprint import authorization_fingerprint, columns
-from ..models import Authorization, AuthorizationDocument, AuthorizationKind, AuthorizationOfficer, Role, User
+from ..models import (
+    REGISTRABLE_KINDS,
+    Authorization,
+    AuthorizationDocument,
+    AuthorizationKind,
+    AuthorizationOfficer,
+    Role,
+    User,
+)
+from ..orders import maxima
+from ..reviews.chains import load_chains
+from ..reviews.generation import create_missing, written_order_reviews
 from .guards import clean, whole
 from .rules import PERSONA_AGE_LIMITS, successor
 
-#: Days an urgent oral order may run before its written order must be attached (config WRITTEN_ORDER_DAYS).
-WRITTEN_ORDER_DAYS = 3
 DOCUMENT_KINDS = ("order", "written_order")
 MAX_TEXT = 20_000
 MAX_PLATFORMS = 50
@@ -120,11 +128,31 @@ def _age_range(low: Any, high: Any) -> tuple[int | None, int | None]:
     return low, high
 
 
-def _written_order_days(value: Any) -> int:
+def _written_order_days(value: Any, rule: maxima.Maximum) -> int:
+    """The days an urgent oral order has to be put in writing: as given, else its legal basis's."""
     if value is None:
-        configured = current_app.config.get("WRITTEN_ORDER_DAYS") if has_app_context() else None
-        return int(configured or WRITTEN_ORDER_DAYS)
+        return rule.written_order_days
     return whole(value, "written_order_days", minimum=1, maximum=30)
+
+
+def _oral_order(kind: str, given_at: Any, now: datetime) -> datetime | None:
+    """When an urgent oral order was given: required for one, refused for any other kind, never later
+    than its registration."""
+    if kind != AuthorizationKind.urgent_oral_order.value:
+        if given_at is not None:
+            raise InvalidInput(
+                _("only an urgent oral order has a moment it was given orally"), field="oral_order_given_at"
+            )
+        return None
+    if given_at is None:
+        raise InvalidInput(
+            _("an urgent oral order needs the moment it was given (oral_order_given_at)"),
+            field="oral_order_given_at",
+        )
+    given_at = _moment(given_at, "oral_order_given_at")
+    if given_at > now:
+        raise InvalidInput(_("oral_order_given_at must not be in the future"), field="oral_order_given_at")
+    return given_at
 
 
 def register_authorization(
@@ -155,12 +183,23 @@ def register_authorization(
     written_order_days: int | None = None,
     persona_age_min: int | None = None,
     persona_age_max: int | None = None,
+    oral_order_given_at: datetime | None = None,
+    advice_reference: str = "",
+    consent_reference: str = "",
 ) -> Authorization:
-    """Register an order or ruling (a legal officer may); an extension names the one it supersedes."""
+    """Register an order or ruling (a legal officer may); an extension names the one it supersedes.
+
+    The order is held to its legal basis's maxima (decoy.orders.maxima): its length, the advice and
+    consent references the basis requires, and the days an urgent oral order has to be put in writing,
+    counted from the moment it was given. One registered after that deadline is overdue at once, and its
+    triggered review is created with it.
+    """
     require_legal(session, actor, operation_id)
     reference = clean(reference, "reference", max_length=120, required=True, single_line=True)
-    if kind not in {member.value for member in AuthorizationKind}:
-        raise InvalidInput(_("kind must be written_order, urgent_oral_order or court_ruling"), field="kind")
+    if kind not in REGISTRABLE_KINDS:
+        raise InvalidInput(
+            _("kind must be ovj_order, rc_authorisation, urgent_oral_order or court_ruling"), field="kind"
+        )
     texts = _texts(
         authority=authority, issuer_name=issuer_name, legal_basis=legal_basis, offence=offence,
         suspect_description=suspect_description, justification=justification, method=method,
@@ -177,14 +216,28 @@ def register_authorization(
     if issued_on is not None and (not isinstance(issued_on, date) or isinstance(issued_on, datetime)):
         raise InvalidInput(_("issued_on must be a date"), field="issued_on")
     persona_age_min, persona_age_max = _age_range(persona_age_min, persona_age_max)
+    now = clock.now()
+    oral_order_given_at = _oral_order(kind, oral_order_given_at, now)
+    references = {
+        name: clean(value, name, max_length=200, single_line=True) or None
+        for name, value in (("advice_reference", advice_reference), ("consent_reference", consent_reference))
+    }
     platform_names = _platforms(platforms)
     named = _officers(session, officers)
     supersedes_id = _supersedes(session, operation_id, supersedes_id)
+    rule = maxima.rule_for(texts["legal_basis"])
+    maxima.require_references(
+        rule, advice_reference=references["advice_reference"] or "",
+        consent_reference=references["consent_reference"] or "", article=texts["legal_basis"],
+    )
+    maxima.require_within(
+        rule, valid_from=valid_from, valid_until=valid_until, extension=supersedes_id is not None,
+        article=texts["legal_basis"],
+    )
     _require_new_reference(session, operation_id, reference)
-    now = clock.now()
     due = None
-    if kind == AuthorizationKind.urgent_oral_order.value:
-        due = now + timedelta(days=_written_order_days(written_order_days))
+    if oral_order_given_at is not None:
+        due = oral_order_given_at + timedelta(days=_written_order_days(written_order_days, rule))
     authorization = Authorization(
         operation_id=operation_id,
         reference=reference,
@@ -199,13 +252,19 @@ def register_authorization(
         persona_age_max=persona_age_max,
         issued_on=issued_on,
         written_order_due=due,
+        oral_order_given_at=oral_order_given_at,
         supersedes_id=supersedes_id,
         registered_by=actor.id,
         registered_at=now,
+        **references,
         **texts,
     )
     _insert(session, authorization, named)
-    _record_registration(session, actor, authorization, named)
+    _record_registration(session, actor, authorization, named, rule)
+    if due is not None and due <= now:
+        # Registered after its written order was due: overdue at once, and reviewed at once.
+        late = written_order_reviews(session, load_chains(session), now)
+        create_missing(session, [review for review in late if review["authorization_id"] == authorization.id])
     return authorization
 
 
@@ -263,10 +322,12 @@ def _insert(session: Session, authorization: Authorization, named: list[Any]) ->
 
 
 def _record_registration(
-    session: Session, actor: Any, authorization: Authorization, named: list[Any]
+    session: Session, actor: Any, authorization: Authorization, named: list[Any], rule: maxima.Maximum
 ) -> None:
-    """The audit entry of a registration: every term of the order as registered."""
+    """The audit entry of a registration: every term of the order as registered, and the legal maxima
+    it was held to."""
     due = authorization.written_order_due
+    given = authorization.oral_order_given_at
     details: dict[str, Any] = {
         "reference": authorization.reference,
         "kind": authorization.kind,
@@ -283,7 +344,11 @@ def _record_registration(
         "officers": [officer.verbalisant_code for officer in named],
         "issued_on": authorization.issued_on.isoformat() if authorization.issued_on else None,
         "written_order_due": due.isoformat() if due else None,
+        "oral_order_given_at": given.isoformat() if given else None,
+        "advice_reference": authorization.advice_reference,
+        "consent_reference": authorization.consent_reference,
         "supersedes_id": authorization.supersedes_id,
+        "maximum": rule.describe(),
     }
     audit_bridge.record(
         session,

@@ -28,6 +28,7 @@ AUTHORIZATION_STYLE = {
     "not_yet_valid": ("dots", "warn"),
     "lapsed": ("cross", "bad"),
     "superseded": ("stripes", "muted"),
+    "withdrawn": ("dots", "bad"),
 }
 PROFILE_STYLE = {
     "active": ("solid", "ok"),

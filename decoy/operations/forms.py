@@ -33,7 +33,6 @@ class StatusForm(FlaskForm):
         choices=[
             SelectChoice("active", _l("active")),
             SelectChoice("suspended", _l("suspended")),
-            SelectChoice("closed", _l("closed")),
         ],
         validators=[InputRequired()],
     )
@@ -46,9 +45,10 @@ class AuthorizationForm(FlaskForm):
     kind = SelectField(
         _l("Kind"),
         choices=[
-            SelectChoice("written_order", _l("Written order")),
+            SelectChoice("ovj_order", _l("Order of the public prosecutor")),
+            SelectChoice("rc_authorisation", _l("Authorisation of the examining judge")),
             SelectChoice("urgent_oral_order", _l("Urgent oral order")),
-            SelectChoice("court_ruling", _l("Court ruling")),
+            SelectChoice("court_ruling", _l("Court ruling on the method")),
         ],
         validators=[InputRequired()],
     )
@@ -101,9 +101,22 @@ class AuthorizationForm(FlaskForm):
         _l("Named officers (usernames, separated by commas)"), validators=[Optional(), Length(max=13_000)]
     )
     conditions = TextAreaField(_l("Conditions"), validators=[Optional(), Length(max=LONG)])
+    oral_order_given_at = StringField(
+        _l("Urgent oral order: when it was given (date and time in the operation's zone, YYYY-MM-DD HH:MM)"),
+        validators=[Optional(), Length(max=64)],
+    )
     written_order_days = IntegerField(
-        _l("Urgent oral order: days until the written order is due"),
+        _l("Urgent oral order: days until the written order is due (default: the legal basis's)"),
         validators=[Optional(), NumberRange(min=1, max=30)],
+    )
+    advice_reference = StringField(
+        _l("Reference of the advice (where the legal basis needs it, e.g. the CTC's)"),
+        validators=[Optional(), Length(max=200)],
+    )
+    consent_reference = StringField(
+        _l("Reference of the consent (where the legal basis needs it, e.g. the Board of Procurators "
+           "General's)"),
+        validators=[Optional(), Length(max=200)],
     )
     supersedes_id = SelectField(_l("Extends or amends (supersedes)"), choices=[], validate_choice=False)
     document = FileField(_l("Scanned order (PDF, optional)"))
@@ -159,6 +172,7 @@ class SearchForm(FlaskForm):
             SelectChoice("lapsed", _l("lapsed")),
             SelectChoice("not_yet_valid", _l("not yet valid")),
             SelectChoice("superseded", _l("superseded")),
+            SelectChoice("withdrawn", _l("withdrawn")),
         ],
         validators=[Optional()],
     )

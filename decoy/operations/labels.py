@@ -67,8 +67,21 @@ def authorization_status(status: str) -> str:
         "lapsed": _("lapsed"),
         "not_yet_valid": _("not yet valid"),
         "superseded": _("superseded"),
+        "withdrawn": _("withdrawn"),
     }
     return words.get(status, status)
+
+
+def authorization_kind(kind: str) -> str:
+    """An authorization's kind as the law names it, in the reader's language."""
+    words = {
+        "ovj_order": _("order of the public prosecutor"),
+        "rc_authorisation": _("authorisation of the examining judge"),
+        "urgent_oral_order": _("urgent oral order"),
+        "court_ruling": _("court ruling on the method"),
+        "written_order": _("written order (registered before the kinds the law names)"),
+    }
+    return words.get(kind, kind)
 
 
 def age_range(low: int | None, high: int | None) -> str:

@@ -12,14 +12,16 @@ from sqlmodel import Session, col, select
 from ..models import (
     Authorization,
     AuthorizationDocument,
+    AuthorizationKindChange,
     AuthorizationOfficer,
+    AuthorizationWithdrawal,
     Operation,
     OperationMember,
     Profile,
     ProfileTransition,
     User,
 )
-from .rules import authorization_status, successor, written_order_overdue
+from .rules import authorization_status, successor, withdrawals, written_order_overdue
 from .schemas import (
     AuthorizationPublic,
     DocumentPublic,
@@ -31,6 +33,7 @@ from .schemas import (
     ProfileWithHistory,
     RecordEntry,
     TransitionPublic,
+    WithdrawalPublic,
 )
 
 
@@ -134,9 +137,37 @@ def document_json(document: AuthorizationDocument, names: dict[int, str]) -> dic
     return _document(document, names).model_dump(mode="json")
 
 
+def _withdrawal(withdrawal: AuthorizationWithdrawal | None, names: dict[int, str]) -> WithdrawalPublic | None:
+    if withdrawal is None:
+        return None
+    return WithdrawalPublic(
+        id=withdrawal.id,
+        authorization_id=withdrawal.authorization_id,
+        effective_at=withdrawal.effective_at,
+        reason=withdrawal.reason,
+        by=names.get(withdrawal.withdrawn_by),
+        recorded_at=withdrawal.recorded_at,
+    )
+
+
+def withdrawal_json(session: Session, withdrawal: AuthorizationWithdrawal) -> dict[str, Any]:
+    """A withdrawal's record."""
+    names = usernames(session, {withdrawal.withdrawn_by})
+    return _withdrawal(withdrawal, names).model_dump(mode="json")  # type: ignore[union-attr]
+
+
 def _authorization(session: Session, authorization: Authorization, now: datetime) -> AuthorizationPublic:
     documents = documents_of(session, authorization.id)  # type: ignore[arg-type]
-    names = usernames(session, {authorization.registered_by, *(d.uploaded_by for d in documents)})
+    withdrawal = withdrawals(session, [authorization.id]).get(authorization.id)  # type: ignore[list-item,arg-type]
+    kind_change = session.get(AuthorizationKindChange, authorization.id)
+    names = usernames(
+        session,
+        {
+            authorization.registered_by,
+            *(d.uploaded_by for d in documents),
+            *([withdrawal.withdrawn_by] if withdrawal else []),
+        },
+    )
     newer = successor(session, authorization.id)  # type: ignore[arg-type]
     return AuthorizationPublic(
         id=authorization.id,
@@ -164,6 +195,11 @@ def _authorization(session: Session, authorization: Authorization, now: datetime
         conditions=authorization.conditions,
         written_order_due=authorization.written_order_due,
         written_order_overdue=written_order_overdue(session, authorization, now),
+        oral_order_given_at=authorization.oral_order_given_at,
+        advice_reference=authorization.advice_reference,
+        consent_reference=authorization.consent_reference,
+        registered_kind=kind_change.from_kind if kind_change else None,
+        withdrawal=_withdrawal(withdrawal, names),
         supersedes_id=authorization.supersedes_id,
         superseded_by=newer.id if newer else None,
         status=authorization_status(session, authorization, now),

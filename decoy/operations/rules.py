@@ -17,6 +17,7 @@ from ..models import (
     AuthorizationDocument,
     AuthorizationKind,
     AuthorizationOfficer,
+    AuthorizationWithdrawal,
     Profile,
     ProfileStatus,
 )
@@ -26,7 +27,7 @@ EXPIRING_WITHIN = timedelta(days=14)
 #: Guard against a (never expected) cycle in the supersede chain.
 MAX_CHAIN = 1000
 
-STATUSES = ("valid", "expiring", "lapsed", "not_yet_valid", "superseded")
+STATUSES = ("valid", "expiring", "lapsed", "not_yet_valid", "superseded", "withdrawn")
 #: The youngest and oldest age a persona may give, and an order's range may name.
 PERSONA_AGE_LIMITS = (0, 120)
 
@@ -55,6 +56,9 @@ def current_authorization(session: Session, authorization_id: int) -> Authorizat
 
 
 _authorization = Authorization.__table__  # type: ignore[attr-defined]
+_withdrawal = AuthorizationWithdrawal.__table__  # type: ignore[attr-defined]
+#: When an order was withdrawn (None when it never was): read beside its columns, from the withdrawal.
+WITHDRAWN_AT = _withdrawal.c.effective_at.label("withdrawn_at")
 #: The operation that an authorization belongs to (a supersede chain never leaves its operation).
 _OPERATION_OF = (
     select(_authorization.c.operation_id)
@@ -62,22 +66,32 @@ _OPERATION_OF = (
     .scalar_subquery()
 )
 _OPERATION_AUTHORIZATIONS = select(Authorization).where(Authorization.operation_id == _OPERATION_OF)
-#: The columns the rules read (chain, validity, platforms, initiation, written order): what the evidence
-#: hot path selects of each authorization, instead of every text field of the order.
-RULE_COLUMNS = tuple(
-    _authorization.c[name]
-    for name in (
-        "id",
-        "supersedes_id",
-        "kind",
-        "valid_from",
-        "valid_until",
-        "written_order_due",
-        "platforms",
-        "may_initiate_contact",
-    )
+#: The columns the rules read (chain, validity, platforms, initiation, written order, withdrawal): what
+#: the evidence hot path selects of each authorization, instead of every text field of the order. A query
+#: that selects them joins the withdrawals with WITHDRAWN.
+RULE_COLUMNS = (
+    *(
+        _authorization.c[name]
+        for name in (
+            "id",
+            "supersedes_id",
+            "kind",
+            "valid_from",
+            "valid_until",
+            "written_order_due",
+            "platforms",
+            "may_initiate_contact",
+        )
+    ),
+    WITHDRAWN_AT,
 )
-_OPERATION_AUTHORIZATION_ROWS = select(*RULE_COLUMNS).where(_authorization.c.operation_id == _OPERATION_OF)
+#: The join that gives WITHDRAWN_AT its value.
+WITHDRAWN = _withdrawal.c.authorization_id == _authorization.c.id
+_OPERATION_AUTHORIZATION_ROWS = (
+    select(*RULE_COLUMNS)
+    .select_from(_authorization.outerjoin(_withdrawal, WITHDRAWN))
+    .where(_authorization.c.operation_id == _OPERATION_OF)
+)
 
 Link = TypeVar("Link", Authorization, Row[Any])
 #: An authorization as a model object or as a plain row of its table (same attribute names).
@@ -115,6 +129,29 @@ def chain(session: Session, authorization_id: int) -> list[Authorization]:
     return _links(found, authorization_id)
 
 
+def withdrawn_at(session: Session, authorization: AuthorizationFacts) -> datetime | None:
+    """When the order was withdrawn, or None (a row of the RULE_COLUMNS carries it already)."""
+    if not isinstance(authorization, Authorization):
+        return authorization.withdrawn_at  # type: ignore[no-any-return]
+    return session.exec(
+        select(AuthorizationWithdrawal.effective_at).where(
+            AuthorizationWithdrawal.authorization_id == authorization.id
+        )
+    ).first()
+
+
+def withdrawals(session: Session, authorization_ids: Sequence[int]) -> dict[int, AuthorizationWithdrawal]:
+    """The withdrawals of the given authorizations, by authorization id."""
+    if not authorization_ids:
+        return {}
+    rows = session.exec(
+        select(AuthorizationWithdrawal).where(
+            col(AuthorizationWithdrawal.authorization_id).in_(list(authorization_ids))
+        )
+    ).all()
+    return {row.authorization_id: row for row in rows}
+
+
 def chain_facts(
     session: Session, authorization_id: int, operation_rows: Sequence[Row[Any]] | None = None
 ) -> list[Row[Any]]:
@@ -129,17 +166,28 @@ def chain_facts(
     return _links(operation_rows, authorization_id)
 
 
-def authorization_valid_at(authorization: AuthorizationFacts, moment: datetime) -> bool:
-    """Whether ``moment`` lies in the authorization's period (from inclusive, until exclusive)."""
+def authorization_valid_at(
+    authorization: AuthorizationFacts, moment: datetime, withdrawn: datetime | None = None
+) -> bool:
+    """Whether ``moment`` lies in the authorization's period (from inclusive, until exclusive) and before
+    its withdrawal (``withdrawn``; a row of the RULE_COLUMNS carries its own)."""
+    if withdrawn is None:
+        # A row of the RULE_COLUMNS (or a tuple named after them) carries its own; a model object none.
+        withdrawn = getattr(authorization, "withdrawn_at", None)
+    if withdrawn is not None and moment >= withdrawn:
+        return False
     return authorization.valid_from <= moment < authorization.valid_until
 
 
 def governing_authorization(
     session: Session, authorization_id: int, moment: datetime
 ) -> Authorization | None:
-    """The newest authorization of the chain that is valid at ``moment``, or None."""
-    for authorization in reversed(chain(session, authorization_id)):
-        if authorization_valid_at(authorization, moment):
+    """The newest authorization of the chain that is valid (and not withdrawn) at ``moment``, or None."""
+    links = chain(session, authorization_id)
+    ended = withdrawals(session, [link.id for link in links])  # type: ignore[misc]
+    for authorization in reversed(links):
+        withdrawal = ended.get(authorization.id)  # type: ignore[arg-type]
+        if authorization_valid_at(authorization, moment, withdrawal.effective_at if withdrawal else None):
             return authorization
     return None
 
@@ -153,9 +201,13 @@ def named_officer_ids(session: Session, authorization_id: int) -> set[int]:
 
 
 def authorization_status(session: Session, authorization: Authorization, now: datetime) -> str:
-    """One of "valid", "expiring" (ends within 14 days), "lapsed", "not_yet_valid", "superseded"."""
+    """One of "valid", "expiring" (ends within 14 days), "lapsed", "not_yet_valid", "superseded",
+    "withdrawn" (from the moment its withdrawal takes effect)."""
     if successor(session, authorization.id) is not None:  # type: ignore[arg-type]
         return "superseded"
+    withdrawn = withdrawn_at(session, authorization)
+    if withdrawn is not None and now >= withdrawn:
+        return "withdrawn"
     if now < authorization.valid_from:
         return "not_yet_valid"
     if now >= authorization.valid_until:

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from ..models import AuthorizationKind, OperationStatus, ProfileStatus
+from ..models import REGISTRABLE_KINDS, AuthorizationKind, OperationStatus, ProfileStatus
 from ..models.schemas import (
     Day,
     File,
@@ -47,6 +47,12 @@ class MemberCreate(Input):
     username: text(64, required=True)
 
 
+class MemberRemoval(Input):
+    """Why a person is removed from the operation."""
+
+    reason: text(2000, required=True) = Field(description="why the person is removed (recorded)")
+
+
 class StatusChange(Input):
     """The operation's next status."""
 
@@ -57,7 +63,10 @@ class AuthorizationCreate(Input):
     """An order or ruling, or an extension that supersedes one (``supersedes_id``)."""
 
     reference: text(120, required=True)
-    kind: one_of(AuthorizationKind)
+    kind: one_of(REGISTRABLE_KINDS) = Field(
+        description="ovj_order (the public prosecutor's order), rc_authorisation (the examining judge's), "
+        "urgent_oral_order, or court_ruling (a ruling on the method)"
+    )
     authority: text(200, required=True)
     issuer_name: text(200) | None = None
     legal_basis: text(200, required=True)
@@ -84,14 +93,30 @@ class AuthorizationCreate(Input):
     )
     conditions: text(LONG_TEXT) | None = None
     supersedes_id: Id | None = None
-    written_order_days: Annotated[int, Field(ge=1, le=30)] | None = None
+    written_order_days: Annotated[int, Field(ge=1, le=30)] | None = Field(
+        default=None,
+        description="urgent oral orders: the days to put it in writing, counted from oral_order_given_at "
+        "(default: its legal basis's, in the table of legal maxima)",
+    )
+    oral_order_given_at: Timestamp | None = Field(
+        default=None, description="urgent oral orders (required for them): when the order was given orally"
+    )
+    advice_reference: text(200) | None = Field(
+        default=None, description="the reference of the advice the legal basis requires (e.g. the CTC's)"
+    )
+    consent_reference: text(200) | None = Field(
+        default=None,
+        description="the reference of the consent the legal basis requires (e.g. the Board of Procurators "
+        "General's)",
+    )
 
     def terms(self) -> dict[str, Any]:
         """The keyword arguments of ``register_authorization`` (texts left out are empty)."""
         terms = self.model_dump()
         for name, value in terms.items():
             if value is None and name not in (
-                "issued_on", "supersedes_id", "written_order_days", "persona_age_min", "persona_age_max"
+                "issued_on", "supersedes_id", "written_order_days", "persona_age_min", "persona_age_max",
+                "oral_order_given_at",
             ):
                 terms[name] = ""
         return terms
@@ -149,6 +174,14 @@ class MemberAssigned(MemberPublic):
     operation_id: int
 
 
+class MemberRemoved(Output):
+    """A person just removed from the operation, and why."""
+
+    operation_id: int
+    username: str
+    reason: str
+
+
 class OperationPublic(Output):
     """An operation."""
 
@@ -189,6 +222,26 @@ class DocumentPublic(Output):
     uploaded_at: UtcMoment
 
 
+class WithdrawalPublic(Output):
+    """That an order was withdrawn: from when, why, and by whom (verbalisant code)."""
+
+    id: int
+    authorization_id: int
+    effective_at: UtcMoment
+    reason: str
+    by: str | None
+    recorded_at: UtcMoment
+
+
+class WithdrawalCreate(Input):
+    """Why an order is withdrawn, and from when (default now)."""
+
+    reason: text(20_000, required=True)
+    effective_at: Timestamp | None = Field(
+        default=None, description="when the withdrawal takes effect (RFC 3339 with offset); default now"
+    )
+
+
 class AuthorizationPublic(Output):
     """Every field of an authorization, its status now, officers, documents and place in the chain."""
 
@@ -217,6 +270,13 @@ class AuthorizationPublic(Output):
     conditions: str
     written_order_due: UtcMoment | None
     written_order_overdue: bool
+    oral_order_given_at: UtcMoment | None
+    advice_reference: str | None
+    consent_reference: str | None
+    registered_kind: str | None = Field(
+        description="the kind it was registered with, where a migration gave it the kind the law names"
+    )
+    withdrawal: WithdrawalPublic | None
     supersedes_id: int | None
     superseded_by: int | None
     status: one_of(STATUSES)

@@ -18,7 +18,7 @@ from .. import access, audit_bridge, clock
 from ..auth import services as accounts
 from ..disclosure import codes
 from ..errors import Forbidden, InvalidInput, RuleViolation
-from ..models import Operation, OperationMember, OperationStatus, Role
+from ..models import Operation, OperationMember, OperationStatus, Role, User, UserRole
 from . import labels
 from .authorizations import attach_order_document, register_authorization
 from .guards import clean as _clean
@@ -53,6 +53,7 @@ __all__ = [
     "platform_permitted",
     "propose_profile",
     "register_authorization",
+    "remove_member",
     "retire_profile",
     "suspend_profile",
     "visible_operations",
@@ -60,6 +61,8 @@ __all__ = [
 ]
 
 DEFAULT_TIMEZONE = "Europe/Amsterdam"
+#: The longest reason for removing a member, in characters.
+MAX_REASON = 2000
 
 #: Which status an operation may move to from each status; closed is final.
 OPERATION_TRANSITIONS: dict[str, set[str]] = {
@@ -169,11 +172,71 @@ def add_member(*, session: Session, actor: Any, operation_id: int, username: str
     return member
 
 
+def remove_member(
+    *, session: Session, actor: Any, operation_id: int, username: str, reason: str
+) -> User:
+    """Remove a person from the operation (a supervisor member may, with a reason): the membership row
+    goes, so they lose access at once; the audit entry keeps who was removed, by whom and why. The last
+    active supervisor of the operation cannot be removed."""
+    require_supervisor_member(session, actor, operation_id)
+    username = _clean(username, "username", max_length=64, required=True, single_line=True)
+    reason = _clean(reason, "reason", max_length=MAX_REASON, required=True)
+    user = accounts.find_user(session, username)
+    member = None if user is None else session.get(OperationMember, (operation_id, user.id))
+    if user is None or member is None:
+        raise InvalidInput(
+            _("%(username)s is not a member of this operation", username=username), field="username"
+        )
+    if Role.supervisor.value in accounts.user_roles(session, user) and not _other_supervisors(
+        session, operation_id, user.id  # type: ignore[arg-type]
+    ):
+        raise RuleViolation(
+            _("%(username)s is the operation's last supervisor: assign another supervisor first",
+              username=user.username),
+            field="username",
+        )
+    name = codes.officer_name(actor)
+    session.delete(member)
+    audit_bridge.record(
+        session,
+        actor=name,
+        action="operation.member_remove",
+        object_type="operation",
+        object_id=operation_id,
+        operation_id=operation_id,
+        details={"user": user.id, "code": user.verbalisant_code, "reason": reason},
+    )
+    return user
+
+
+def _other_supervisors(session: Session, operation_id: int, user_id: int) -> bool:
+    """Whether an active supervisor other than ``user_id`` is a member of the operation."""
+    found = session.exec(
+        select(OperationMember.user_id)
+        .join(User, col(User.id) == OperationMember.user_id)
+        .join(UserRole, col(UserRole.user_id) == OperationMember.user_id)
+        .where(
+            OperationMember.operation_id == operation_id,
+            OperationMember.user_id != user_id,
+            UserRole.role == Role.supervisor.value,
+            col(User.is_active),
+        )
+        .limit(1)
+    ).first()
+    return found is not None
+
+
 def change_operation_status(*, session: Session, actor: Any, operation_id: int, status: str) -> Operation:
     """Move an operation along planned → active ⇄ suspended → closed; a supervisor member may."""
     operation = require_supervisor_member(session, actor, operation_id)
     if status not in OPERATION_TRANSITIONS:
         raise InvalidInput(_("status must be one of planned, active, suspended, closed"), field="status")
+    if status == OperationStatus.closed.value and operation.status != status:
+        raise RuleViolation(
+            _("an operation is closed with a reason, which retires its profiles and makes its end report: "
+              "use Close on its page or POST /api/v1/operations/%(id)s/close", id=operation_id),
+            field="status",
+        )
     if status not in OPERATION_TRANSITIONS[operation.status]:
         raise RuleViolation(
             _(

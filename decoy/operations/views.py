@@ -25,6 +25,7 @@ from .forms import (
     ReasonForm,
     StatusForm,
 )
+from .guards import require_supervisor_member
 
 bp = Blueprint("operations", __name__)
 READERS = ("detective", "supervisor", "legal")
@@ -84,6 +85,7 @@ def render_overview(operation: Operation, status: int = 200, error: str | None =
         operation=operation,
         cards=cards,
         pairs=list(zip(authorizations, cards, strict=True)),
+        withdrawals=rules.withdrawals(session, [a.id for a in authorizations]),  # type: ignore[misc]
         references={a.id: a.reference for a in authorizations},
         profiles=profiles,
         histories=histories,
@@ -209,6 +211,43 @@ def add_member(operation_id: int) -> Any:
     return redirect(url_for("operations.overview", operation_id=operation_id, _anchor="members"))
 
 
+@bp.route(f"/operations/<{ID}:operation_id>/members/<username>/remove", methods=["GET", "POST"])
+@require_roles(*READERS)
+def remove_member(operation_id: int, username: str) -> Any:
+    """Confirm and remove a person from the operation, with a reason (a supervisor member)."""
+    operation = _visible(operation_id)
+    session = get_session()
+    require_supervisor_member(session, current_user, operation_id)
+    member = next((user for _member, user in records.member_rows(session, operation_id) if
+                   user.username == username), None)
+    if member is None:
+        raise InvalidInput(_("%(username)s is not a member of this operation", username=username),
+                           field="username")
+    form = ReasonForm()
+    status, error = 200, None
+    if request.method == "POST" and not form.validate_on_submit():
+        expired = "csrf_token" in form.errors
+        status, error = 400, _("The form expired; try again.") if expired else _("Check the reason.")
+    elif request.method == "POST":
+        try:
+            services.remove_member(session=session, actor=current_user, operation_id=operation_id,
+                                   username=username, reason=form.reason.data or "")
+            session.commit()
+        except SHOWN as refusal:
+            session.rollback()
+            status, error = refusal.status, refusal.message
+            if refusal.field == "reason":
+                form.reason.errors = [*form.reason.errors, refusal.message]
+        else:
+            flash(_("%(name)s removed from the operation.", name=username))
+            if member.id == current_user.id:  # they no longer see the operation
+                return redirect(url_for("operations.operation_list"))
+            return redirect(url_for("operations.overview", operation_id=operation_id, _anchor="members"))
+    html = render_template("operations/remove_member.html", operation=operation, member=member, form=form,
+                           error=error)
+    return html, status
+
+
 @bp.route(f"/operations/<{ID}:operation_id>/status", methods=["POST"])
 @require_roles(*READERS)
 def change_status(operation_id: int) -> Any:
@@ -325,6 +364,7 @@ bp.add_app_template_global(labels.authorization_status, "authorization_status_la
 bp.add_app_template_global(labels.operation_status, "operation_status_label")
 bp.add_app_template_global(labels.profile_status, "profile_status_label")
 bp.add_app_template_global(labels.document_kind, "document_kind_label")
+bp.add_app_template_global(labels.authorization_kind, "authorization_kind_label")
 bp.add_app_template_global(labels.roles, "role_labels")
 bp.add_app_template_global(labels.transition_reason, "transition_reason_label")
 bp.add_app_template_global(labels.age_range, "age_range_label")
@@ -334,4 +374,6 @@ bp.add_app_template_global(labels.review_status, "review_status_label")
 bp.add_app_template_global(labels.review_kind, "review_kind_label")
 bp.add_app_template_global(labels.decision, "decision_label")
 
+from ..orders import lead_views  # noqa: E402,F401  (the leads register on the pages)
+from ..orders import views as order_views  # noqa: E402,F401  (withdrawal, closing, end reports, maxima)
 from . import authorization_views  # noqa: E402,F401  (routes of authorizations and the central record)

@@ -9,7 +9,7 @@ from sqlalchemy import insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
-from ..models import Authorization, Operation, OperationStatus
+from ..models import Authorization, AuthorizationWithdrawal, Operation, OperationStatus
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,14 @@ class Terms:
     written_order_due: datetime | None
     supersedes_id: int | None
     registered_at: datetime
+    #: When the order was withdrawn (None when it never was).
+    withdrawn_at: datetime | None = None
+
+    def valid_at(self, moment: datetime) -> bool:
+        """Whether ``moment`` lies in the order's period and before its withdrawal."""
+        if self.withdrawn_at is not None and moment >= self.withdrawn_at:
+            return False
+        return self.valid_from <= moment < self.valid_until
 
 
 class Chains:
@@ -75,7 +83,13 @@ def load_chains(session: Session) -> Chains:
             Authorization.written_order_due,
             Authorization.supersedes_id,
             Authorization.registered_at,
-        ).where(col(Authorization.operation_id).in_(open_operations))
+            AuthorizationWithdrawal.effective_at,
+        )
+        .outerjoin(
+            AuthorizationWithdrawal,
+            col(AuthorizationWithdrawal.authorization_id) == col(Authorization.id),
+        )
+        .where(col(Authorization.operation_id).in_(open_operations))
     ).all()
     return Chains([Terms(*row) for row in rows])
 

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 from .. import access
 from ..models import (
     Authorization,
+    AuthorizationWithdrawal,
     Message,
     Operation,
     OperationMember,
@@ -72,8 +73,10 @@ class OperationLine:
         return "ok"
 
 
-def authorization_state(authorization: Any, now: datetime) -> str:
-    """valid, expiring, lapsed or not_yet_valid (for a current authorization)."""
+def authorization_state(authorization: Any, now: datetime, withdrawn_at: datetime | None = None) -> str:
+    """valid, expiring, lapsed, not_yet_valid or withdrawn (for a current authorization)."""
+    if withdrawn_at is not None and now >= withdrawn_at:
+        return "withdrawn"
     if now < authorization.valid_from:
         return "not_yet_valid"
     if now >= authorization.valid_until:
@@ -96,6 +99,8 @@ def dashboard(session: Session, now: datetime) -> list[OperationLine]:
         for op in session.exec(select(Operation).order_by(col(Operation.name))).all()
     }
     replaced = superseded_ids(session)
+    ended = select(AuthorizationWithdrawal.authorization_id, AuthorizationWithdrawal.effective_at)
+    withdrawn = dict(session.exec(ended).all())
     for authorization in session.exec(select(Authorization).order_by(col(Authorization.id))).all():
         if authorization.id in replaced:
             continue
@@ -104,7 +109,7 @@ def dashboard(session: Session, now: datetime) -> list[OperationLine]:
             AuthorizationLine(
                 id=authorization.id,
                 reference=authorization.reference,  # type: ignore[arg-type]
-                status=authorization_state(authorization, now),
+                status=authorization_state(authorization, now, withdrawn.get(authorization.id)),
                 valid_until=authorization.valid_until,
                 days_left=max(math.ceil(left), 0),
             )

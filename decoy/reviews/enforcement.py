@@ -39,6 +39,7 @@ from .chains import Chains, Terms, insert_new, load_chains
 
 RULE_LAPSED = "authorization_lapsed"
 RULE_OVERDUE = "review_overdue_past_grace"
+RULE_WITHDRAWN = "authorization_withdrawn"
 
 
 def profiles_under(session: Session, authorization_ids: list[int], decision: str) -> list[Profile]:
@@ -174,8 +175,8 @@ def enforce_lapsed(session: Session, chains: Chains, now: datetime) -> list[Enfo
     actions = []
     for current in chains.current():
         members = chains.members(current.id)
-        if any(m.valid_from <= now < m.valid_until for m in members):
-            continue
+        if any(m.valid_at(now) for m in members) or current.withdrawn_at is not None:
+            continue  # valid, or withdrawn (enforce_withdrawn acts on that)
         ended = [m for m in members if m.valid_until <= now]
         if not ended:
             continue
@@ -196,6 +197,37 @@ def enforce_lapsed(session: Session, chains: Chains, now: datetime) -> list[Enfo
             reason=reason,
             now=now,
             since=lapsed.valid_until,
+        )
+        if action is not None:
+            actions.append(action)
+    return actions
+
+
+def enforce_withdrawn(session: Session, chains: Chains, now: datetime) -> list[EnforcementAction]:
+    """Suspend the profiles under every chain whose current order has been withdrawn (rule 11), once."""
+    done = set(
+        session.exec(select(EnforcementAction.key).where(EnforcementAction.rule == RULE_WITHDRAWN)).all()
+    )
+    actions = []
+    for current in chains.current():
+        if current.withdrawn_at is None or now < current.withdrawn_at:
+            continue
+        key = f"withdrawn:{current.id}"
+        if key in done:
+            continue
+        reason = (
+            f"rule 11: authorization {current.reference} was withdrawn with effect from "
+            f"{current.withdrawn_at.isoformat()}"
+        )
+        action = _act(
+            session,
+            key=key,
+            rule=RULE_WITHDRAWN,
+            terms=current,
+            chain_ids=[m.id for m in chains.members(current.id)],
+            reason=reason,
+            now=now,
+            since=current.withdrawn_at,
         )
         if action is not None:
             actions.append(action)
@@ -252,4 +284,8 @@ def enforce(session: Session, *, chains: Chains | None = None) -> list[Enforceme
     """Run both rules once; return the actions taken now."""
     now = clock.now()
     chains = chains or load_chains(session)
-    return enforce_lapsed(session, chains, now) + enforce_overdue(session, chains, now, grace_period())
+    return (
+        enforce_lapsed(session, chains, now)
+        + enforce_withdrawn(session, chains, now)
+        + enforce_overdue(session, chains, now, grace_period())
+    )

@@ -65,13 +65,17 @@ def scheduled_reviews(terms: Terms, now: datetime) -> list[dict[str, Any]]:
     horizon = now + _days("REVIEW_HORIZON_DAYS")
     wanted: list[dict[str, Any]] = []
     interval = timedelta(days=terms.review_interval_days)
+    # A withdrawn order is reviewed up to its withdrawal; it never reaches its expiry.
+    end = min(terms.valid_until, terms.withdrawn_at) if terms.withdrawn_at else terms.valid_until
     for number in range(1, MAX_PERIODIC + 1):
         due = terms.valid_from + number * interval
-        if due >= terms.valid_until or due > horizon:
+        if due >= end or due > horizon:
             break
         if due > terms.registered_at:
             key = f"periodic:{terms.id}:{number}"
             wanted.append(_review(terms, key, ReviewKind.periodic.value, due, now))
+    if terms.withdrawn_at is not None:
+        return wanted
     expiry_due = max(terms.valid_until - _days("REVIEW_EXPIRY_NOTICE_DAYS"), terms.registered_at)
     wanted.append(_review(terms, f"expiry:{terms.id}", ReviewKind.before_expiry.value, expiry_due, now))
     return wanted

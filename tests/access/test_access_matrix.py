@@ -110,6 +110,7 @@ EXPECTATIONS: dict[str, Rule] = {
     "api.get_operation GET": READ,
     "api.change_status POST": SUPERVISE,
     "api.add_member POST": SUPERVISE,
+    "api.remove_member POST": SUPERVISE,
     "api.list_authorizations GET": READ,
     "api.register_authorization POST": REGISTER,
     "api.central_record GET": LISTING,
@@ -159,6 +160,29 @@ EXPECTATIONS: dict[str, Rule] = {
     "evidence.decide_note POST": DECIDE,
     "evidence.write_contact_note POST": JOURNAL,
     "evidence.write_operation_note POST": JOURNAL,
+    # the leads register: the operation's officers and legal officers record; the CSV filters
+    "api.record_lead POST": READ,
+    "api.list_leads GET": READ,
+    "api.leads_csv GET": rule("", "detective supervisor legal", listing=True),
+    "operations.record_lead POST": READ,
+    # an order's withdrawal (legal officers), closing (the operation's supervisors and legal officers),
+    # reopening (legal officers), the end reports and their deliveries, and the table of legal maxima
+    "api.withdraw_authorization POST": DECIDE,
+    "api.close_operation POST": rule("supervisor legal", scoped=True),
+    "api.reopen_operation POST": DECIDE,
+    "api.list_end_reports GET": READ,
+    "api.download_end_report GET": READ,
+    "api.record_delivery POST": rule("supervisor legal", scoped=True),
+    "api.legal_maxima GET": SIGNED_IN,
+    "operations.withdraw_authorization GET": DECIDE,
+    "operations.withdraw_authorization POST": DECIDE,
+    "operations.close_operation GET": rule("supervisor legal", scoped=True),
+    "operations.close_operation POST": rule("supervisor legal", scoped=True),
+    "operations.reopen_operation GET": DECIDE,
+    "operations.reopen_operation POST": DECIDE,
+    "operations.end_report GET": READ,
+    "operations.record_delivery POST": rule("supervisor legal", scoped=True),
+    "operations.legal_maxima GET": rule("detective supervisor legal"),
     # the proces-verbaal (drafts for every reader of the contact, signed copies kept by its officers) and
     # redacted copies of attachments (legal officers)
     "api.proces_verbaal GET": READ,
@@ -197,6 +221,8 @@ EXPECTATIONS: dict[str, Rule] = {
     "operations.register_authorization GET": REGISTER,
     "operations.register_authorization POST": REGISTER,
     "operations.add_member POST": SUPERVISE,
+    "operations.remove_member GET": SUPERVISE,
+    "operations.remove_member POST": SUPERVISE,
     "operations.propose_profile POST": SUPERVISE,
     "operations.change_status POST": SUPERVISE,
     "operations.approve_profile POST": SUPERVISE,
@@ -282,6 +308,10 @@ def world(app: Any, factory: Any, clock: Any) -> World:
                          json={"body": "MarkerBodyZ9 note"})
     assert answer.status_code == 201, answer.get_json()
     note = answer.get_json()["id"]
+    answer = client.post(f"/api/v1/operations/{alpha}/leads", headers=headers, json={
+        "recipient": "Unit North", "legal_basis": "art. 126dd Sv", "tlp": "TLP:AMBER", "sha256": "a" * 64,
+        "description": "MarkerBodyZ9 lead"})
+    assert answer.status_code == 201, answer.get_json()
     answer = client.post(f"/api/v1/contacts/{contact}/signed-reports", headers=headers,
                          data={"file": (io.BytesIO(b"%PDF-1.7 MarkerOpAlpha signed"), "signed.pdf")})
     assert answer.status_code == 201, answer.get_json()
@@ -298,6 +328,7 @@ def world(app: Any, factory: Any, clock: Any) -> World:
                                 .where(AuthorizationDocument.authorization_id == authorization)).one()
         dana = accounts.find_user(session, "dana")
         victim = accounts.find_user(session, "vic")
+        end_report = _end_report(session, alpha, accounts.find_user(session, "lena"))
         spare, _clear = tokens.create_token(session=session, user=dana, name="spare", days=30)
         revoked, result.tokens["revoked token"] = tokens.create_token(session=session, user=dana,
                                                                        name="revoked", days=30)
@@ -308,7 +339,7 @@ def world(app: Any, factory: Any, clock: Any) -> World:
                             "user_id": victim.id, "token_id": spare.id, "filename": "css/decoy.css",
                             "document_id": document, "capture_session_id": capture_session,
                             "import_id": imported, "token": "A" * 43, "username": "vic",
-                            "note_id": note, "report_id": signed_report}
+                            "note_id": note, "report_id": signed_report, "end_report_id": end_report}
     from decoy.integrity.checkpoints import make_checkpoint
     from decoy.models.reviews import Review
     from decoy.reviews.passes import review_pass
@@ -327,6 +358,25 @@ def world(app: Any, factory: Any, clock: Any) -> World:
         AuthActions(session_client, factory, clock).login(username)
         result.sessions[username] = session_client
     return result
+
+
+def _end_report(session: Any, operation_id: int, legal: Any) -> int:
+    """An end report of operation A, as one closing made it (the operation itself stays open, so that
+    every other route is tried on it as it is)."""
+    from decoy import blobstore, clock
+    from decoy.models import EndReport, OperationClosure
+
+    closure = OperationClosure(operation_id=operation_id, action="close", reason="MarkerBodyZ9 closing",
+                               decided_by=legal.id, decided_at=clock.now())
+    session.add(closure)
+    session.flush()
+    stored = blobstore.store_stream(io.BytesIO(b"%PDF-1.7 MarkerOpAlpha end report"),
+                                    connection=session.connection())
+    report = EndReport(operation_id=operation_id, closure_id=closure.id, sha256=stored.sha256,
+                       size=stored.size, created_by=legal.id, created_at=clock.now())
+    session.add(report)
+    session.flush()
+    return int(report.id)  # type: ignore[arg-type]
 
 
 def _key(endpoint: str, method: str) -> str:

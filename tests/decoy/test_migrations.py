@@ -73,6 +73,12 @@ APPEND_ONLY: dict[str, dict[str, object]] = {
     "journal_note": {},
     "redaction": {},
     "signed_report": {},
+    "authorization_kind_change": {},
+    "authorization_withdrawal": {},
+    "operation_closure": {},
+    "end_report": {},
+    "end_report_delivery": {},
+    "lead": {},
 }
 
 #: Triggers and functions whose only source is a revision (no code builds them), by the revision that

@@ -15,6 +15,7 @@ from decoy.db import session_scope
 from decoy.jobs import JOBS, run_jobs
 from decoy.models import Notification, OutboxEmail, User
 from decoy.operations import services as operations
+from decoy.orders import closing
 from decoy.reviews.passes import outbox_pass
 from tests.decoy.evidence.support import entries_for
 from tests.decoy.reviews.support import MailServer, free_port
@@ -105,8 +106,9 @@ def test_an_ended_session_or_a_closed_operation_raises_none(world: Any, clock: A
     start(world)
     clock.advance(timedelta(hours=20))
     with world.app.app_context(), session_scope(world.app) as session:
-        operations.change_operation_status(
-            session=session, actor=actor_for(session, "sam"), operation_id=world.operation_id, status="closed"
+        closing.close_operation(
+            session=session, actor=actor_for(session, "sam"), operation_id=world.operation_id,
+            reason="the investigation ended",
         )
     assert capture_pass(world.app).startswith("0 ")
     assert _notices(world.app) == []

@@ -19,10 +19,14 @@ def test_demo_fills_every_state_and_the_log_verifies(app, runner):
 
         assert column("SELECT status FROM profile") == {"active", "pending_approval", "suspended", "retired"}
         assert column("SELECT kind FROM legal_authorization") >= {
-            "court_ruling",
-            "written_order",
+            "rc_authorisation",
+            "ovj_order",
             "urgent_oral_order",
         }
+        assert column("SELECT status FROM operation") >= {"active", "planned", "closed"}
+        assert column("SELECT count(*) FROM authorization_withdrawal") == {1}
+        assert column("SELECT count(*) FROM end_report") == {1}
+        assert column("SELECT count(*) FROM lead") == {1}
         assert column("SELECT supersedes_id FROM legal_authorization") - {None}
         flags = set()
         for (stored,) in connection.execute(text("SELECT flags FROM message")):

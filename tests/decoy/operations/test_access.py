@@ -28,7 +28,7 @@ CALLERS = {
 def _authorization_body(reference):
     return {
         "reference": reference,
-        "kind": "written_order",
+        "kind": "ovj_order",
         "authority": "Court",
         "legal_basis": "art. 126j Sv",
         "valid_from": "2026-03-01T00:00:00+01:00",

@@ -10,7 +10,7 @@ from tests.factories import make_profile
 
 VALID = {
     "reference": "OvJ-2026-0500",
-    "kind": "written_order",
+    "kind": "ovj_order",
     "authority": "Court",
     "legal_basis": "art. 126j Sv",
     "valid_from": "2026-03-01T00:00:00+01:00",
@@ -258,6 +258,7 @@ def test_a_valid_authorization_is_created_with_every_field(team):
         "persona_constraints": "stated age 13",
         "conditions": "weekly report",
         "kind": "urgent_oral_order",
+        "oral_order_given_at": "2026-03-02T10:00:00+01:00",
         "written_order_days": 2,
     }
     response = team.api("POST", f"/operations/{team.operation_id}/authorizations", "lena", json=body)
@@ -279,6 +280,7 @@ def test_a_valid_authorization_is_created_with_every_field(team):
     ):
         assert created[key] == body[key], key
     assert created["valid_from"] == "2026-02-28T23:00:00+00:00"
-    assert created["written_order_due"] == "2026-03-04T09:00:00+00:00"
+    assert created["oral_order_given_at"] == "2026-03-02T09:00:00+00:00"
+    assert created["written_order_due"] == "2026-03-04T09:00:00+00:00"  # counted from the oral order
     assert created["status"] == "valid" and created["documents"] == []
     assert response.headers["Location"].endswith(f"/authorizations/{created['id']}")

@@ -56,6 +56,7 @@ def test_a_legal_officer_registers_an_order_with_its_pdf_in_the_operations_zone(
         {
             "reference": "OvJ-2026-0100",
             "kind": "urgent_oral_order",
+            "oral_order_given_at": "2026-03-02 08:00",
             "authority": "Public Prosecution Service",
             "issuer_name": "Prosecutor B",
             "legal_basis": "art. 126j Sv",
@@ -113,7 +114,7 @@ def test_an_extension_form_starts_as_a_copy_and_supersedes(team, auth, clock):
         f"/operations/{team.operation_id}/authorizations/new",
         {
             "reference": "OvJ-2026-0101",
-            "kind": "written_order",
+            "kind": "ovj_order",
             "authority": "Public Prosecution Service",
             "legal_basis": "art. 126j Sv",
             "valid_from": "2026-05-01 00:00",
@@ -139,7 +140,7 @@ def test_a_bad_period_on_the_form_names_the_field(team, auth):
         page,
         {
             "reference": "OvJ-2026-0102",
-            "kind": "written_order",
+            "kind": "ovj_order",
             "authority": "Court",
             "legal_basis": "art. 126j Sv",
             "valid_from": "2026-05-01 00:00",

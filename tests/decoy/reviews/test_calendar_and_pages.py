@@ -31,7 +31,8 @@ def events(body: bytes) -> dict[str, Any]:
 def test_feed_holds_the_due_times_in_each_operations_zone(team: Any, clock: Any) -> None:
     other = make_operation(team.app, "sam", name="Operation Harbour", timezone="America/New_York")
     make_authorization(
-        team.app, "lena", other, valid_until=clock.now() + timedelta(days=300), review_interval_days=60
+        team.app, "lena", other, valid_until=clock.now() + timedelta(days=300), review_interval_days=60,
+        legal_basis="art. 126i Sv",  # a basis with no maximum period
     )
     team.run()
     answer = team.client.get("/reviews.ics", headers=team.headers("sam"))

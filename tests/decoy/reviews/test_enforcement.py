@@ -90,7 +90,8 @@ def test_expired_authorization_suspends_profiles(team: Any, clock: Any) -> None:
 def test_overdue_review_suspends_only_after_grace(
     app_factory: Any, client: Any, factory: Any, clock: Any
 ) -> None:
-    team = build_team(app_factory(), client, factory, valid_until=clock.now() + timedelta(days=365))
+    team = build_team(app_factory(), client, factory, valid_until=clock.now() + timedelta(days=365),
+                      legal_basis="art. 126i Sv")  # a basis with no maximum period
     team.run()
     first = reviews(team.app)[0]
     grace = timedelta(days=3)
@@ -106,7 +107,8 @@ def test_overdue_review_suspends_only_after_grace(
 
 
 def test_decided_review_does_not_suspend(app_factory: Any, client: Any, factory: Any, clock: Any) -> None:
-    team = build_team(app_factory(), client, factory, valid_until=clock.now() + timedelta(days=365))
+    team = build_team(app_factory(), client, factory, valid_until=clock.now() + timedelta(days=365),
+                      legal_basis="art. 126i Sv")  # a basis with no maximum period
     team.run()
     first = reviews(team.app)[0]
     clock.set(first.due_at + timedelta(days=1))
@@ -136,6 +138,7 @@ def test_extension_supersedes_undecided_reviews(
         supersedes_id=team.authorization_id,
         valid_from=end,
         valid_until=end + timedelta(days=180),
+        legal_basis="art. 126i Sv",  # a basis with no maximum period
     )
     clock.set(end + timedelta(days=1))
     team.run()
