@@ -54,6 +54,8 @@ DEFAULTS: dict[str, Any] = {
     "SCHEDULER_LOCK_WAIT_SECONDS": 60,
     # A capture session open longer than this raises a notice to the operation's supervisors.
     "CAPTURE_SESSION_NOTICE_HOURS": 12,
+    # A suspect's notification (art. 126bb Sv) is due this many days after their operation was closed.
+    "NOTIFICATION_DUE_DAYS": 30,
 }
 
 #: Environment variables read on top of every other source, without their ``DECOY_`` prefix.
@@ -73,6 +75,7 @@ ENVIRONMENT_KEYS = (
     "SESSION_COOKIE_SECURE",
     "PROXY_HOPS",
     "CAPTURE_SESSION_NOTICE_HOURS",
+    "NOTIFICATION_DUE_DAYS",
 )
 
 _INTEGER_KEYS = {
@@ -81,6 +84,7 @@ _INTEGER_KEYS = {
     "MAX_IMPORT_UNPACKED_BYTES",
     "PROXY_HOPS",
     "CAPTURE_SESSION_NOTICE_HOURS",
+    "NOTIFICATION_DUE_DAYS",
 }
 _BOOLEAN_KEYS = {"SESSION_COOKIE_SECURE"}
 ATTACHMENT_STORES = ("files", "database")
@@ -139,6 +143,9 @@ def finalise(config: dict[str, Any]) -> None:
     hours = config.get("CAPTURE_SESSION_NOTICE_HOURS")
     if not isinstance(hours, int) or isinstance(hours, bool) or hours < 1:
         raise ConfigurationError(f"DECOY_CAPTURE_SESSION_NOTICE_HOURS must be 1 or more, not {hours!r}")
+    days = config.get("NOTIFICATION_DUE_DAYS")
+    if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 3650:
+        raise ConfigurationError(f"DECOY_NOTIFICATION_DUE_DAYS must be between 1 and 3650, not {days!r}")
     config["PERMANENT_SESSION_LIFETIME"] = config["SESSION_ABSOLUTE_HOURS"] * 3600
     config["BABEL_TRANSLATION_DIRECTORIES"] = str(resource_dir("translations"))
 

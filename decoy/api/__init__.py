@@ -55,6 +55,7 @@ from . import (  # noqa: E402,F401
     account,
     audit,
     capture,
+    categories,
     disclosure,
     evidence,
     export,

@@ -25,7 +25,10 @@ LISTED = ("withheld", "sensitive")
 #: The most contacts one export may name.
 MAX_CONTACTS = 1000
 #: The entries about a contact's records, by object type; each names its contact in ``details.contact``.
-_CONTACT_RECORDS = ("annotation", "suggestion_dismissal", "contact_assessment", "import", "signed_report")
+_CONTACT_RECORDS = (
+    "annotation", "suggestion_dismissal", "contact_assessment", "import", "signed_report",
+    "contact_category_change",
+)
 
 
 def parse_contacts(value: str | Sequence[int] | None) -> tuple[int, ...] | None:

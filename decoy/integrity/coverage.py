@@ -26,6 +26,7 @@ from ..models import (
     CaptureSessionEnd,
     Contact,
     ContactAssessment,
+    ContactCategoryChange,
     DisclosureDecision,
     EndReport,
     EndReportDelivery,
@@ -42,6 +43,7 @@ from ..models import (
     ReviewDecision,
     SignedReport,
     SuggestionDismissal,
+    SuspectNotification,
     User,
     VerbalisantAssignment,
 )
@@ -74,6 +76,8 @@ _withdrawal = AuthorizationWithdrawal.__table__  # type: ignore[attr-defined]
 _closure = OperationClosure.__table__  # type: ignore[attr-defined]
 _end_report = EndReport.__table__  # type: ignore[attr-defined]
 _delivery = EndReportDelivery.__table__  # type: ignore[attr-defined]
+_category = ContactCategoryChange.__table__  # type: ignore[attr-defined]
+_notification = SuspectNotification.__table__  # type: ignore[attr-defined]
 
 PROFILE_ACTIONS = ("profile.propose", "profile.approve", "profile.suspend", "profile.retire")
 #: The entry whose object names a row, by action: the table (by the object's id).
@@ -102,6 +106,8 @@ _NAMES_ITS_OBJECT = {
     "operation.reopen": _closure.name,
     "end_report.create": _end_report.name,
     "end_report.deliver": _delivery.name,
+    "contact.categorise": _category.name,
+    "suspect.notification": _notification.name,
 }
 #: Actions whose entries carry a row hash from now on; older ones are counted as recorded before them.
 ROW_HASHED_ACTIONS = frozenset(
@@ -165,7 +171,7 @@ class Coverage:
         for table in (
             _user, _contact, _message, _authorization, _profile, _session, _import, _annotation, _dismissal,
             _assessment, _disclosure, _note, _signed_report, _redaction, _assignment, _lead, _withdrawal,
-            _closure, _end_report, _delivery,
+            _closure, _end_report, _delivery, _category, _notification,
         ):
             for (row_id,) in connection.execute(select(table.c.id).order_by(table.c.id)):
                 if row_id not in named[table.name]:

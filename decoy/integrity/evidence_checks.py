@@ -15,6 +15,7 @@ from ..disclosure.codes import check_code_assignment
 from ..disclosure.redactions import check_redaction
 from ..disclosure.reports import check_signed_report
 from ..disclosure.rows import check_disclosure_decision, check_journal_note
+from ..evidence.categories import check_category_change
 from ..evidence.checks import (
     check_account,
     check_authorization,
@@ -30,6 +31,7 @@ from ..evidence.checks import (
 from ..imports.records import check_import, check_import_result, check_reconciliation
 from ..initiative.checks import check_annotation, check_assessment, check_dismissal
 from ..orders.leads import check_lead
+from ..orders.notification_register import check_notification
 from ..orders.rows import check_closure, check_delivery, check_end_report, check_withdrawal
 from .coverage import Coverage
 
@@ -70,6 +72,8 @@ EVIDENCE_CHECKS: Mapping[str, SessionCheck] = MappingProxyType(
         "operation.reopen": check_closure,
         "end_report.create": check_end_report,
         "end_report.deliver": check_delivery,
+        "contact.categorise": check_category_change,
+        "suspect.notification": check_notification,
     }
 )
 #: Actions whose ``evidence`` hashes name nothing that is stored, so nothing can be re-hashed; why.

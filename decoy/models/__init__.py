@@ -13,6 +13,13 @@ from .capture import (
     MessageImport,
     MessageImportResult,
 )
+from .categories import (
+    CATEGORIES,
+    DEFAULT_CATEGORY,
+    NOTIFICATION_KINDS,
+    ContactCategoryChange,
+    SuspectNotification,
+)
 from .disclosure import DisclosureDecision, JournalNote, Redaction, SignedReport, VerbalisantAssignment
 from .evidence import FLAGS, Attachment, Contact, Message
 from .initiative import Annotation, ContactAssessment, SuggestionDismissal
@@ -68,4 +75,5 @@ __all__ = [
     "Decision", "EnforcementAction", "Notification", "OutboxEmail", "Review", "ReviewDecision", "ReviewKind",
     "ReviewStatus", "AuthorizationKindChange", "AuthorizationWithdrawal", "ClosureAction", "EndReport",
     "EndReportDelivery", "Lead", "OperationClosure", "REGISTRABLE_KINDS", "TLP_LABELS",
+    "CATEGORIES", "DEFAULT_CATEGORY", "NOTIFICATION_KINDS", "ContactCategoryChange", "SuspectNotification",
 ]

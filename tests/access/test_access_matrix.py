@@ -183,6 +183,13 @@ EXPECTATIONS: dict[str, Rule] = {
     "operations.end_report GET": READ,
     "operations.record_delivery POST": rule("supervisor legal", scoped=True),
     "operations.legal_maxima GET": rule("detective supervisor legal"),
+    # a contact's category (its officers and legal officers) and the notification register (legal officers)
+    "api.get_category GET": READ,
+    "api.change_category POST": READ,
+    "api.record_notification POST": DECIDE,
+    "api.notification_register_list GET": LISTING,
+    "evidence.change_category POST": READ,
+    "evidence.record_notification POST": DECIDE,
     # the proces-verbaal (drafts for every reader of the contact, signed copies kept by its officers) and
     # redacted copies of attachments (legal officers)
     "api.proces_verbaal GET": READ,

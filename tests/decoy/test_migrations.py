@@ -79,6 +79,8 @@ APPEND_ONLY: dict[str, dict[str, object]] = {
     "end_report": {},
     "end_report_delivery": {},
     "lead": {},
+    "contact_category_change": {},
+    "suspect_notification": {},
 }
 
 #: Triggers and functions whose only source is a revision (no code builds them), by the revision that
