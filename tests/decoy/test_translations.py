@@ -169,12 +169,12 @@ def test_operation_page_in_dutch(dutch: Any, factory: Any, auth: Any, app: Any) 
     make_profile(app, operation_id, authorization_id, proposer="sara")
     auth.login("sara")
     html = _text(dutch.get(f"/operations/{operation_id}"))
-    for phrase in ("Machtigingen", "Schriftelijk bevel", "geldig", "Lokprofielen", "wacht op goedkeuring",
+    for phrase in ("Machtigingen", "Bevel van de officier van justitie", "geldig", "Lokprofielen", "wacht op goedkeuring",
                    "Toetsingstermijn", "30 dagen", "Leden", "gepland",
                    # The proposer may not approve: the refusal names the rule, in Dutch.
                    "vier-ogenprincipe"):
         assert phrase in html, phrase
-    _assert_no_english(html, "Authorizations", "Written order", "valid", "Decoy profiles",
+    _assert_no_english(html, "Authorizations", "Order of the public prosecutor", "valid", "Decoy profiles",
                        "pending approval", "pending_approval", "Members", "planned", "Approve")
     assert "four-eyes rule" not in html
     assert "wacht op goedkeuring · voorgesteld" in html and "· proposed" not in html
