@@ -68,7 +68,7 @@ def _rows(operations: int) -> dict[str, list[dict[str, Any]]]:
                 "id": number,
                 "operation_id": number,
                 "reference": f"OvJ-{number:05d}",
-                "kind": "written_order",
+                "kind": "ovj_order",
                 "authority": "Public Prosecution Service",
                 "issuer_name": "",
                 "legal_basis": "art. 126j Sv",

@@ -15,6 +15,7 @@ from decoy.auth import services as accounts
 from decoy.auth.principal import Principal
 from decoy.db import session_scope
 from decoy.operations import services
+from decoy.orders.maxima import add_months
 
 _references = itertools.count(1)
 
@@ -42,7 +43,8 @@ def make_operation(
 
 
 def authorization_defaults() -> dict[str, Any]:
-    """Terms valid from a day before the clock's time for 91 days, on "chatapp", for five profiles."""
+    """Terms valid from a day before the clock's time for 91 days (at most three calendar months), on
+    "chatapp", for five profiles."""
     now = clock.now()
     return {
         "reference": f"OvJ-2026-{next(_references):04d}",
@@ -51,7 +53,8 @@ def authorization_defaults() -> dict[str, Any]:
         "issuer_name": "Public prosecutor A",
         "legal_basis": "art. 126j Sv",
         "valid_from": now - timedelta(days=1),
-        "valid_until": now + timedelta(days=90),  # within three calendar months of START (art. 126j Sv)
+        # Ninety days, within the three calendar months art. 126j Sv allows (fewer in a short quarter).
+        "valid_until": min(now + timedelta(days=90), add_months(now - timedelta(days=1), 3)),
         "review_interval_days": 30,
         "platforms": ["chatapp"],
         "may_initiate_contact": False,
