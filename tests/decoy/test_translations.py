@@ -169,8 +169,8 @@ def test_operation_page_in_dutch(dutch: Any, factory: Any, auth: Any, app: Any) 
     make_profile(app, operation_id, authorization_id, proposer="sara")
     auth.login("sara")
     html = _text(dutch.get(f"/operations/{operation_id}"))
-    for phrase in ("Machtigingen", "Bevel van de officier van justitie", "geldig", "Lokprofielen", "wacht op goedkeuring",
-                   "Toetsingstermijn", "30 dagen", "Leden", "gepland",
+    for phrase in ("Machtigingen", "Bevel van de officier van justitie", "geldig", "Lokprofielen",
+                   "wacht op goedkeuring", "Toetsingstermijn", "30 dagen", "Leden", "gepland",
                    # The proposer may not approve: the refusal names the rule, in Dutch.
                    "vier-ogenprincipe"):
         assert phrase in html, phrase
