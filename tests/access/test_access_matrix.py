@@ -184,6 +184,8 @@ EXPECTATIONS: dict[str, Rule] = {
     "operations.record_delivery POST": rule("supervisor legal", scoped=True),
     "operations.legal_maxima GET": rule("detective supervisor legal"),
     # a contact's category (its officers and legal officers) and the notification register (legal officers)
+    "api.list_notifications GET": SIGNED_IN,
+    "api.read_notification POST": rule("", "detective supervisor legal admin"),  # the owner's notice only
     "api.get_category GET": READ,
     "api.change_category POST": READ,
     "api.record_notification POST": DECIDE,
