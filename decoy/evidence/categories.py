@@ -12,18 +12,18 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from audit.entry import canonical_json, format_time
 
 from .. import access, audit_bridge, clock
 from ..disclosure import codes
-from ..errors import Forbidden, InvalidInput, NotFound, RuleViolation
+from ..errors import Forbidden, InvalidInput, RuleViolation
 from ..models import CATEGORIES, DEFAULT_CATEGORY, Contact, ContactCategoryChange, Role
 from ..operations.guards import clean
-from .checks import is_actor
+from ..orders.rows import row_check
 from .fingerprint import text_sha256
+from .reading import visible_contact
 
 MAX_REASON = 20_000
 _change = ContactCategoryChange.__table__  # type: ignore[attr-defined]
@@ -45,14 +45,6 @@ def category_row_sha256(row: Mapping[str, Any]) -> str:
             }
         )
     ).hexdigest()
-
-
-def visible_contact(session: Session, actor: Any, contact_id: int) -> Contact:
-    """The contact if ``actor`` may read its evidence; NotFound otherwise."""
-    contact = session.get(Contact, contact_id)
-    if contact is None or not access.sees_evidence(actor):
-        raise NotFound(_("no such contact"))
-    return access.require_visible(session, actor, contact, "contact")  # type: ignore[no-any-return]
 
 
 def may_categorise(session: Session, actor: Any, operation_id: int) -> bool:
@@ -146,18 +138,9 @@ def change_category(
     return change
 
 
+_check = row_check(_change, "contact category change", category_row_sha256, "changed_by")
+
+
 def check_category_change(session: Session, entry: dict[str, Any]) -> str | None:
     """The change of category is the row its entry recorded, made by the entry's actor."""
-    object_id = (entry.get("object") or {}).get("id")
-    where = f"contact category change {object_id}"
-    row = None
-    if type(object_id) is int:
-        query = core_select(_change).where(_change.c.id == object_id)
-        row = session.connection().execute(query).mappings().first()
-    if row is None:
-        return f"{where} is missing"
-    if category_row_sha256(row) != (entry.get("evidence") or {}).get("row_sha256"):
-        return f"{where}: the stored row differs from the recorded one"
-    if not is_actor(session, row["changed_by"], entry):
-        return f"{where}: changed_by is not the entry's actor {entry.get('actor')!r}"
-    return None
+    return _check(session, entry)[0]

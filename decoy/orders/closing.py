@@ -42,11 +42,16 @@ MAX_REASON = 20_000
 REOPENED_STATUS = OperationStatus.suspended.value
 
 
-def _may_close(session: Session, actor: Any, operation_id: int) -> Operation:
-    """The operation, if ``actor`` is a supervisor assigned to it or a legal officer who sees it."""
-    operation = access.visible_operation(session, actor, operation_id)
+def may_close(session: Session, actor: Any, operation_id: int) -> bool:
+    """Whether ``actor`` is a supervisor assigned to the operation or a legal officer."""
     supervisor = actor.has_role(Role.supervisor.value) and access.is_member(session, actor, operation_id)
-    if not (supervisor or actor.has_role(Role.legal.value)) or actor.id is None:
+    return bool((supervisor or actor.has_role(Role.legal.value)) and actor.id is not None)
+
+
+def require_closer(session: Session, actor: Any, operation_id: int) -> Operation:
+    """The operation, if ``actor`` may close it (may_close); NotFound when unseen, else Forbidden."""
+    operation = access.visible_operation(session, actor, operation_id)
+    if not may_close(session, actor, operation_id):
         raise Forbidden(_("only a supervisor of this operation or a legal officer may close it"))
     return operation
 
@@ -66,7 +71,7 @@ def _decide(session: Session, actor: Any, operation: Operation, action: str, rea
 
 def close_operation(*, session: Session, actor: Any, operation_id: int, reason: str) -> EndReport:
     """Close the operation with ``reason``: retire its profiles, record the closing, make the end report."""
-    operation = _may_close(session, actor, operation_id)
+    operation = require_closer(session, actor, operation_id)
     reason = clean(reason, "reason", max_length=MAX_REASON, required=True)
     # Held until commit: a second closing at the same moment waits, then finds the operation closed.
     session.exec(select(Operation).where(Operation.id == operation_id).with_for_update()).one()
@@ -187,7 +192,7 @@ def record_delivery(
     """Record that the end report was delivered to ``recipient`` at ``delivered_at`` (default now); a
     supervisor of the operation or a legal officer may."""
     report = end_report(session, actor, end_report_id)
-    _may_close(session, actor, report.operation_id)
+    require_closer(session, actor, report.operation_id)
     recipient = clean(recipient, "recipient", max_length=200, required=True, single_line=True)
     now = clock.now()
     if delivered_at is None:

@@ -18,7 +18,6 @@ from typing import Any
 
 from flask import current_app, has_app_context
 from flask_babel import gettext as _
-from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from audit.entry import canonical_json, format_time
@@ -26,9 +25,9 @@ from audit.entry import canonical_json, format_time
 from .. import access, audit_bridge, clock
 from ..disclosure import codes
 from ..errors import Forbidden, InvalidInput, RuleViolation
-from ..evidence.categories import contacts_of_category, current_category, visible_contact
-from ..evidence.checks import is_actor
+from ..evidence.categories import contacts_of_category, current_category
 from ..evidence.fingerprint import text_sha256
+from ..evidence.reading import visible_contact
 from ..models import (
     NOTIFICATION_KINDS,
     ClosureAction,
@@ -40,6 +39,7 @@ from ..models import (
     SuspectNotification,
 )
 from ..operations.guards import clean
+from .rows import row_check
 
 DEFAULT_DUE_DAYS = 30
 MAX_NOTE = 20_000
@@ -198,18 +198,9 @@ def _closings(session: Session, operation_ids: set[int]) -> dict[int, datetime]:
     return found
 
 
+_check = row_check(_record, "suspect notification", notification_row_sha256, "recorded_by")
+
+
 def check_notification(session: Session, entry: dict[str, Any]) -> str | None:
     """The notification record is the row its entry recorded, by the entry's actor."""
-    object_id = (entry.get("object") or {}).get("id")
-    where = f"suspect notification {object_id}"
-    row = None
-    if type(object_id) is int:
-        query = core_select(_record).where(_record.c.id == object_id)
-        row = session.connection().execute(query).mappings().first()
-    if row is None:
-        return f"{where} is missing"
-    if notification_row_sha256(row) != (entry.get("evidence") or {}).get("row_sha256"):
-        return f"{where}: the stored row differs from the recorded one"
-    if not is_actor(session, row["recorded_by"], entry):
-        return f"{where}: recorded_by is not the entry's actor {entry.get('actor')!r}"
-    return None
+    return _check(session, entry)[0]

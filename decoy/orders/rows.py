@@ -91,11 +91,11 @@ def delivery_row_sha256(row: Mapping[str, Any]) -> str:
     )
 
 
-def _checked(
+def row_check(
     table: Table, what: str, row_sha256: Callable[[Mapping[str, Any]], str], actor_column: str
 ) -> Callable[[Session, dict[str, Any]], tuple[str | None, Any]]:
-    """A check that the entry's row is stored as recorded, by the entry's actor; it answers the problem
-    (or None) and the row."""
+    """A check that the row an entry names (by its object id) is stored as recorded, by the entry's actor;
+    it answers the problem (or None) and the row. ``row_sha256`` hashes the row as a Core mapping."""
 
     def check(session: Session, entry: dict[str, Any]) -> tuple[str | None, Any]:
         object_id = (entry.get("object") or {}).get("id")
@@ -115,10 +115,10 @@ def _checked(
     return check
 
 
-_withdrawal_check = _checked(_withdrawal, "withdrawal", withdrawal_row_sha256, "withdrawn_by")
-_closure_check = _checked(_closure, "operation closing", closure_row_sha256, "decided_by")
-_end_report_check = _checked(_end_report, "end report", end_report_row_sha256, "created_by")
-_delivery_check = _checked(_delivery, "end report delivery", delivery_row_sha256, "recorded_by")
+_withdrawal_check = row_check(_withdrawal, "withdrawal", withdrawal_row_sha256, "withdrawn_by")
+_closure_check = row_check(_closure, "operation closing", closure_row_sha256, "decided_by")
+_end_report_check = row_check(_end_report, "end report", end_report_row_sha256, "created_by")
+_delivery_check = row_check(_delivery, "end report delivery", delivery_row_sha256, "recorded_by")
 
 
 def check_withdrawal(session: Session, entry: dict[str, Any]) -> str | None:

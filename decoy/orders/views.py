@@ -16,12 +16,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 from werkzeug.wrappers import Response
 from wtforms import StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
-from .. import access, blobstore
+from .. import blobstore
 from ..auth.principal import require_roles
 from ..db import get_session
 from ..disclosure import codes
@@ -99,13 +99,6 @@ class ClosingPanel:
     delivery_form: DeliveryForm | None
 
 
-def _may_close(session: Session, operation: Any) -> bool:
-    supervisor = current_user.has_role(Role.supervisor.value) and access.is_member(
-        session, current_user, operation.id
-    )
-    return bool(supervisor or current_user.has_role(Role.legal.value))
-
-
 def operation_closing(operation: Any) -> ClosingPanel:
     """The closing section of the operation page."""
     session = get_session()
@@ -120,7 +113,7 @@ def operation_closing(operation: Any) -> ClosingPanel:
         ShownClosure(closure, officers(closure.decided_by, closure.decided_at) or "")
         for closure in closing.closures(session, operation.id)
     ]
-    may_close = _may_close(session, operation)
+    may_close = closing.may_close(session, current_user, operation.id)
     closed = operation.status == OperationStatus.closed.value
     panel = ClosingPanel(
         closures=shown,
@@ -205,7 +198,7 @@ def reopen_operation(operation_id: int) -> Any:
 def _closing(operation_id: int, action: str) -> Any:
     operation = _visible(operation_id)
     session = get_session()
-    if action == "close" and not _may_close(session, operation):
+    if action == "close" and not closing.may_close(session, current_user, operation_id):
         raise Forbidden(_("only a supervisor of this operation or a legal officer may close it"))
     if action == "reopen" and not current_user.has_role(Role.legal.value):
         raise Forbidden(_("only a legal officer may reopen a closed operation"))
