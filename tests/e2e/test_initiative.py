@@ -34,9 +34,7 @@ def test_detective_annotates_and_the_sheet_follows(site: Site, browsing: Browsin
     message.get_by_label("Topic", exact=True).select_option(label="Age stated")
     message.get_by_label("Age (for “Age stated” only)").fill("14")
     message.get_by_role("button", name="Record annotation").click()
-    page.wait_for_load_state()
-
-    assert page.url.endswith(f"#{message_id}")
+    page.wait_for_url(lambda url: url.endswith(f"#{message_id}"))
     assert "annotated: Age stated" in page.get_by_role("status").inner_text()
     message = page.locator(f"#{message_id}")
     badge = message.locator("ul.annotations li.annotation").first
