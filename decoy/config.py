@@ -56,6 +56,8 @@ DEFAULTS: dict[str, Any] = {
     "CAPTURE_SESSION_NOTICE_HOURS": 12,
     # A suspect's notification (art. 126bb Sv) is due this many days after their operation was closed.
     "NOTIFICATION_DUE_DAYS": 30,
+    # A safeguarding case's first protective action is due this many hours after the case opened.
+    "SAFEGUARDING_DUE_HOURS": 24,
 }
 
 #: Environment variables read on top of every other source, without their ``DECOY_`` prefix.
@@ -76,6 +78,7 @@ ENVIRONMENT_KEYS = (
     "PROXY_HOPS",
     "CAPTURE_SESSION_NOTICE_HOURS",
     "NOTIFICATION_DUE_DAYS",
+    "SAFEGUARDING_DUE_HOURS",
 )
 
 _INTEGER_KEYS = {
@@ -85,6 +88,7 @@ _INTEGER_KEYS = {
     "PROXY_HOPS",
     "CAPTURE_SESSION_NOTICE_HOURS",
     "NOTIFICATION_DUE_DAYS",
+    "SAFEGUARDING_DUE_HOURS",
 }
 _BOOLEAN_KEYS = {"SESSION_COOKIE_SECURE"}
 ATTACHMENT_STORES = ("files", "database")
@@ -146,6 +150,9 @@ def finalise(config: dict[str, Any]) -> None:
     days = config.get("NOTIFICATION_DUE_DAYS")
     if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 3650:
         raise ConfigurationError(f"DECOY_NOTIFICATION_DUE_DAYS must be between 1 and 3650, not {days!r}")
+    due = config.get("SAFEGUARDING_DUE_HOURS")
+    if not isinstance(due, int) or isinstance(due, bool) or not 1 <= due <= 720:
+        raise ConfigurationError(f"DECOY_SAFEGUARDING_DUE_HOURS must be between 1 and 720, not {due!r}")
     config["PERMANENT_SESSION_LIFETIME"] = config["SESSION_ABSOLUTE_HOURS"] * 3600
     config["BABEL_TRANSLATION_DIRECTORIES"] = str(resource_dir("translations"))
 

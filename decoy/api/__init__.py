@@ -67,4 +67,5 @@ from . import (  # noqa: E402,F401
     orders,
     reports,
     reviews,
+    safeguarding,
 )

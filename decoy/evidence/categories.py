@@ -22,6 +22,7 @@ from ..errors import Forbidden, InvalidInput, RuleViolation
 from ..models import CATEGORIES, DEFAULT_CATEGORY, Contact, ContactCategoryChange, Role
 from ..operations.guards import clean
 from ..orders.rows import row_check
+from ..safeguarding.cases import after_category_change
 from .fingerprint import text_sha256
 from .reading import visible_contact
 
@@ -104,7 +105,7 @@ def change_category(
         )
     reason = clean(reason, "reason", max_length=MAX_REASON, required=True)
     # Held until commit (PostgreSQL): two changes of one contact at the same moment follow each other.
-    session.exec(select(Contact).where(Contact.id == contact_id).with_for_update()).one()
+    locked = session.exec(select(Contact).where(Contact.id == contact_id).with_for_update()).one()
     previous = current_category(session, contact_id)
     if previous == category:
         raise RuleViolation(_("the contact's category is %(category)s already", category=category),
@@ -135,6 +136,8 @@ def change_category(
             "reason_sha256": text_sha256(reason),
         },
     )
+    # A real minor or a presumed victim opens a safeguarding case in the same transaction.
+    after_category_change(session, actor, locked, change)
     return change
 
 

@@ -7,6 +7,7 @@ from sqlmodel import Session
 
 from .. import blobstore
 from ..access import Actor
+from ..models import Attachment
 from .reading import download_attachment
 
 #: Media types served as themselves; anything else (text above all) goes out as opaque bytes.
@@ -43,11 +44,17 @@ def download(session: Session, actor: Actor, attachment_id: int) -> Response:
     media_type = (
         attachment.media_type if attachment.media_type in SERVED_AS_IS else "application/octet-stream"
     )
+    return serve(attachment, found.store, media_type)
+
+
+def serve(attachment: Attachment, store: str, media_type: str) -> Response:
+    """The file of ``attachment`` from ``store`` as a download of ``media_type`` (the caller has recorded
+    the read and committed)."""
     # The client's file name is hostile text: it is shown on the page, never put into a header.
     name = (
         f"attachment-{attachment.id}-{attachment.sha256[:12]}{EXTENSIONS.get(attachment.media_type, '.bin')}"
     )
-    if found.store == "files":
+    if store == "files":
         response = send_file(
             blobstore.path_for(attachment.sha256),
             mimetype=media_type,

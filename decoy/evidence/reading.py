@@ -19,7 +19,8 @@ from sqlmodel import Session
 from .. import access, audit_bridge, blobstore
 from ..access import Actor
 from ..disclosure import codes
-from ..errors import NotFound
+from ..disclosure.classes import class_of
+from ..errors import Forbidden, NotFound
 from ..models import (
     Attachment,
     Authorization,
@@ -258,6 +259,14 @@ def download_attachment(*, session: Session, actor: Actor, attachment_id: int) -
     _require_reader(actor)
     found = transcript.by_id(session, Attachment, attachment_id)
     attachment: Attachment = access.require_visible(session, actor, found, "attachment")
+    if class_of(session, "attachment", attachment.id) == "sensitive":  # type: ignore[arg-type]
+        raise Forbidden(
+            _(
+                "attachment %(id)s is sensitive: only legal officers and the operation's supervisors open "
+                "it, each time with a reason (POST /api/v1/attachments/%(id)s/open)",
+                id=attachment.id,
+            )
+        )
     store = blobstore.locate(attachment.sha256, connection=session.connection())
     if store is None:
         log.error("attachment %s: file %s missing from the store", attachment.id, attachment.sha256)

@@ -284,4 +284,5 @@ def search_page() -> Any:
 from ..disclosure import report_views as report_pages  # noqa: E402
 from ..disclosure import views as disclosure_pages  # noqa: E402
 from ..initiative import views as initiative_pages  # noqa: E402
+from ..safeguarding import views as safeguarding_pages  # noqa: E402,F401  (safeguarding, sensitive material)
 from . import category_views  # noqa: E402,F401  (a contact's category and a suspect's notification)

@@ -41,6 +41,10 @@ from ..models import (
     ProfileTransition,
     Redaction,
     ReviewDecision,
+    SafeguardingAction,
+    SafeguardingCase,
+    SafeguardingClosure,
+    SensitiveOpening,
     SignedReport,
     SuggestionDismissal,
     SuspectNotification,
@@ -78,6 +82,10 @@ _end_report = EndReport.__table__  # type: ignore[attr-defined]
 _delivery = EndReportDelivery.__table__  # type: ignore[attr-defined]
 _category = ContactCategoryChange.__table__  # type: ignore[attr-defined]
 _notification = SuspectNotification.__table__  # type: ignore[attr-defined]
+_case = SafeguardingCase.__table__  # type: ignore[attr-defined]
+_case_action = SafeguardingAction.__table__  # type: ignore[attr-defined]
+_case_closure = SafeguardingClosure.__table__  # type: ignore[attr-defined]
+_opening = SensitiveOpening.__table__  # type: ignore[attr-defined]
 
 PROFILE_ACTIONS = ("profile.propose", "profile.approve", "profile.suspend", "profile.retire")
 #: The entry whose object names a row, by action: the table (by the object's id).
@@ -108,6 +116,10 @@ _NAMES_ITS_OBJECT = {
     "end_report.deliver": _delivery.name,
     "contact.categorise": _category.name,
     "suspect.notification": _notification.name,
+    "safeguarding.open": _case.name,
+    "safeguarding.act": _case_action.name,
+    "safeguarding.close": _case_closure.name,
+    "attachment.open_sensitive": _opening.name,
 }
 #: Actions whose entries carry a row hash from now on; older ones are counted as recorded before them.
 ROW_HASHED_ACTIONS = frozenset(
@@ -171,7 +183,8 @@ class Coverage:
         for table in (
             _user, _contact, _message, _authorization, _profile, _session, _import, _annotation, _dismissal,
             _assessment, _disclosure, _note, _signed_report, _redaction, _assignment, _lead, _withdrawal,
-            _closure, _end_report, _delivery, _category, _notification,
+            _closure, _end_report, _delivery, _category, _notification, _case, _case_action, _case_closure,
+            _opening,
         ):
             for (row_id,) in connection.execute(select(table.c.id).order_by(table.c.id)):
                 if row_id not in named[table.name]:

@@ -33,6 +33,8 @@ from ..initiative.checks import check_annotation, check_assessment, check_dismis
 from ..orders.leads import check_lead
 from ..orders.notification_register import check_notification
 from ..orders.rows import check_closure, check_delivery, check_end_report, check_withdrawal
+from ..safeguarding.rows import check_action, check_case, check_opening
+from ..safeguarding.rows import check_closure as check_safeguarding_closure
 from .coverage import Coverage
 
 #: A check of one entry's evidence, read in a session: a failure reason, or None.
@@ -74,6 +76,10 @@ EVIDENCE_CHECKS: Mapping[str, SessionCheck] = MappingProxyType(
         "end_report.deliver": check_delivery,
         "contact.categorise": check_category_change,
         "suspect.notification": check_notification,
+        "safeguarding.open": check_case,
+        "safeguarding.act": check_action,
+        "safeguarding.close": check_safeguarding_closure,
+        "attachment.open_sensitive": check_opening,
     }
 )
 #: Actions whose ``evidence`` hashes name nothing that is stored, so nothing can be re-hashed; why.

@@ -57,6 +57,16 @@ from .reviews import (
     ReviewKind,
     ReviewStatus,
 )
+from .safeguarding import (
+    ACTION_KINDS,
+    OPENING_CATEGORIES,
+    PROTECTIVE_ACTIONS,
+    SAFEGUARDING_TRIGGERS,
+    SafeguardingAction,
+    SafeguardingCase,
+    SafeguardingClosure,
+    SensitiveOpening,
+)
 
 AUDIT_TABLES = define_tables(SQLModel.metadata)
 
@@ -76,4 +86,6 @@ __all__ = [
     "ReviewStatus", "AuthorizationKindChange", "AuthorizationWithdrawal", "ClosureAction", "EndReport",
     "EndReportDelivery", "Lead", "OperationClosure", "REGISTRABLE_KINDS", "TLP_LABELS",
     "CATEGORIES", "DEFAULT_CATEGORY", "NOTIFICATION_KINDS", "ContactCategoryChange", "SuspectNotification",
+    "ACTION_KINDS", "OPENING_CATEGORIES", "PROTECTIVE_ACTIONS", "SAFEGUARDING_TRIGGERS", "SafeguardingAction",
+    "SafeguardingCase", "SafeguardingClosure", "SensitiveOpening",
 ]

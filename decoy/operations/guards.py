@@ -68,6 +68,20 @@ def clean(
     return value
 
 
+def storable(value: str, field: str) -> str:
+    """``value`` itself; InvalidInput naming ``field`` when no database column holds it (U+0000, an unpaired
+    surrogate): refused rather than altered."""
+    if "\x00" in value:
+        raise InvalidInput(_("%(field)s contains U+0000, which cannot be stored as text", field=field),
+                           field=field)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise InvalidInput(_("%(field)s contains an unpaired surrogate (not valid Unicode)", field=field),
+                           field=field) from error
+    return value
+
+
 def whole(value: Any, field: str, *, minimum: int, maximum: int) -> int:
     """``value`` if it is a whole number (not a boolean) from ``minimum`` to ``maximum``; else InvalidInput
     naming ``field``."""

@@ -32,7 +32,7 @@ from ..evidence.checks import is_actor
 from ..evidence.fingerprint import columns, text_sha256
 from ..export.spreadsheet import csv_bytes
 from ..models import MAX_ID, TLP_LABELS, Lead, Operation
-from ..operations.guards import clean
+from ..operations.guards import clean, storable
 
 #: The longest recipient or legal basis, and the longest description, in characters.
 MAX_LINE = 200
@@ -70,19 +70,6 @@ def require_recorder(session: Session, actor: Actor, operation_id: int) -> Opera
             _("only the operation's supervisors and detectives, and legal officers, record leads")
         )
     return operation
-
-
-def _storable(value: str, field: str) -> str:
-    """Refuse what no database column holds (U+0000, unpaired surrogates) rather than alter it."""
-    if "\x00" in value:
-        raise InvalidInput(_("%(field)s contains U+0000, which cannot be stored as text", field=field),
-                           field=field)
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as error:
-        raise InvalidInput(_("%(field)s contains an unpaired surrogate (not valid Unicode)", field=field),
-                           field=field) from error
-    return value
 
 
 def _tlp(value: Any) -> str:
@@ -137,13 +124,13 @@ def record_lead(
     """
     require_recorder(session, actor, operation_id)
     name = codes.officer_name(actor)
-    recipient = _storable(clean(recipient, "recipient", max_length=MAX_LINE, required=True,
+    recipient = storable(clean(recipient, "recipient", max_length=MAX_LINE, required=True,
                                 single_line=True), "recipient")
-    legal_basis = _storable(clean(legal_basis, "legal_basis", max_length=MAX_LINE, required=True,
+    legal_basis = storable(clean(legal_basis, "legal_basis", max_length=MAX_LINE, required=True,
                                   single_line=True), "legal_basis")
     label = _tlp(tlp)
     digest = _sha256(sha256)
-    text = _storable(clean(description, "description", max_length=MAX_DESCRIPTION, required=True),
+    text = storable(clean(description, "description", max_length=MAX_DESCRIPTION, required=True),
                      "description")
     now = clock.now()
     row = Lead(

@@ -51,6 +51,8 @@ TEMPLATES = {
     "checkpoint": "emails/checkpoint.txt",
     "verification_failed": "emails/verification_failed.txt",
     "capture_session_open": "emails/capture_session_open.txt",
+    "safeguarding_opened": "emails/safeguarding_opened.txt",
+    "safeguarding_overdue": "emails/safeguarding_overdue.txt",
 }
 
 
@@ -69,6 +71,8 @@ def subject(kind: str, params: dict[str, Any]) -> str:
             hours=params.get("hours", ""),
             operation=operation,
         ),
+        "safeguarding_opened": _("Safeguarding case opened: %(operation)s", operation=operation),
+        "safeguarding_overdue": _("OVERDUE safeguarding case: %(operation)s", operation=operation),
     }
     return texts.get(kind, kind)
 

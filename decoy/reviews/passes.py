@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Flask
 
 from ..db import session_scope
+from ..safeguarding.notices import overdue_notices
 from .enforcement import enforce
 from .generation import generate_reviews
 from .mailer import deliver_outbox
@@ -26,6 +27,8 @@ def review_pass(app: Flask) -> str:
             suspended = sum(len(action.profiles) for action in actions)
         with session_scope(app) as session:
             notices = send_notices(session)
+        with session_scope(app) as session:
+            notices += overdue_notices(session)
     return (
         f"{created} reviews created, {len(actions)} enforcement actions "
         f"({suspended} profiles suspended), {notices} notifications"

@@ -81,6 +81,10 @@ APPEND_ONLY: dict[str, dict[str, object]] = {
     "lead": {},
     "contact_category_change": {},
     "suspect_notification": {},
+    "safeguarding_case": {},
+    "safeguarding_action": {},
+    "safeguarding_closure": {},
+    "sensitive_opening": {},
 }
 
 #: Triggers and functions whose only source is a revision (no code builds them), by the revision that
