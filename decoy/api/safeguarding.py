@@ -159,6 +159,7 @@ def trafficking_signal(message_id: int) -> tuple[Response, int]:
     """Confirm that the message carries a signal of human trafficking: a safeguarding case opens for its
     contact (201), or the signal is recorded on the case already open (200)."""
     session = get_session()
+    cases.visible_message(session, current_user, message_id)
     data = read_json(SignalCreate)
     case, opened = cases.confirm_signal(session=session, actor=current_user, message_id=message_id,
                                         reason=data.reason)
@@ -180,6 +181,7 @@ def safeguarding_action(case_id: int) -> tuple[Response, int]:
     """Record an action of an open case with its reference (the operation's detectives and supervisors,
     and legal officers)."""
     session = get_session()
+    cases.visible_case(session, current_user, case_id)
     data = read_json(ActionCreate)
     cases.record_action(session=session, actor=current_user, case_id=case_id, kind=data.kind,
                         reference=data.reference, note=data.note, taken_at=data.taken_at)
@@ -192,6 +194,7 @@ def safeguarding_action(case_id: int) -> tuple[Response, int]:
 def close_safeguarding_case(case_id: int) -> Response:
     """Close the case with its outcome (the operation's supervisors, and legal officers)."""
     session = get_session()
+    cases.visible_case(session, current_user, case_id)
     data = read_json(CaseClose)
     cases.close_case(session=session, actor=current_user, case_id=case_id, outcome=data.outcome)
     session.commit()
@@ -204,6 +207,7 @@ def open_sensitive(attachment_id: int) -> Response:
     """Open a sensitive attachment with a reason (legal officers and the operation's supervisors); the
     opening is recorded before the file is sent, always as opaque bytes to save."""
     session = get_session()
+    sensitive.visible_attachment(session, current_user, attachment_id)
     data = read_json(OpenSensitive)
     opened = sensitive.open_sensitive(session=session, actor=current_user, attachment_id=attachment_id,
                                       reason=data.reason)

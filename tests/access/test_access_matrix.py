@@ -192,6 +192,24 @@ EXPECTATIONS: dict[str, Rule] = {
     "api.notification_register_list GET": LISTING,
     "evidence.change_category POST": READ,
     "evidence.record_notification POST": DECIDE,
+    # safeguarding (the operation's officers and legal officers; closing: supervisors and legal officers)
+    # and sensitive material (opened by supervisors and legal officers; hashes exported by legal officers)
+    "api.contact_safeguarding GET": READ,
+    "api.contact_safeguarding_cases GET": READ,
+    "api.open_safeguarding_cases GET": LISTING,
+    "api.safeguarding_case GET": READ,
+    "api.safeguarding_action POST": READ,
+    "api.close_safeguarding_case POST": SUPERVISE,
+    "api.trafficking_signal POST": READ,
+    "api.open_sensitive POST": SUPERVISE,
+    "api.sensitive_hashes_csv GET": DECIDE,
+    "api.sensitive_hashes_vics GET": DECIDE,
+    "evidence.record_safeguarding_action POST": READ,
+    "evidence.close_safeguarding_case POST": SUPERVISE,
+    "evidence.confirm_trafficking_signal POST": READ,
+    "evidence.open_sensitive GET": SUPERVISE,
+    "evidence.open_sensitive POST": SUPERVISE,
+    "evidence.sensitive_hashes GET": DECIDE,
     # the proces-verbaal (drafts for every reader of the contact, signed copies kept by its officers) and
     # redacted copies of attachments (legal officers)
     "api.proces_verbaal GET": READ,
@@ -321,6 +339,10 @@ def world(app: Any, factory: Any, clock: Any) -> World:
         "recipient": "Unit North", "legal_basis": "art. 126dd Sv", "tlp": "TLP:AMBER", "sha256": "a" * 64,
         "description": "MarkerBodyZ9 lead"})
     assert answer.status_code == 201, answer.get_json()
+    answer = client.post(f"/api/v1/contacts/{contact}/category", headers=headers,
+                         json={"category": "real_minor", "reason": "MarkerBodyZ9 age"})
+    assert answer.status_code == 200, answer.get_json()
+    case = client.get(f"/api/v1/contacts/{contact}/safeguarding", headers=headers).get_json()["id"]
     answer = client.post(f"/api/v1/contacts/{contact}/signed-reports", headers=headers,
                          data={"file": (io.BytesIO(b"%PDF-1.7 MarkerOpAlpha signed"), "signed.pdf")})
     assert answer.status_code == 201, answer.get_json()
@@ -348,7 +370,8 @@ def world(app: Any, factory: Any, clock: Any) -> World:
                             "user_id": victim.id, "token_id": spare.id, "filename": "css/decoy.css",
                             "document_id": document, "capture_session_id": capture_session,
                             "import_id": imported, "token": "A" * 43, "username": "vic",
-                            "note_id": note, "report_id": signed_report, "end_report_id": end_report}
+                            "note_id": note, "report_id": signed_report, "end_report_id": end_report,
+                            "case_id": case, "form": "csv"}
     from decoy.integrity.checkpoints import make_checkpoint
     from decoy.models.reviews import Review
     from decoy.reviews.passes import review_pass
