@@ -19,16 +19,19 @@ from .. import clock
 from ..auth.principal import Principal
 from ..auth.services import find_user, user_roles
 from ..db import session_scope
+from ..disclosure import classes as disclosure
+from ..evidence import categories
 from ..evidence import services as evidence
 from ..imports import services as imports
 from ..initiative import annotations as initiative
 from ..integrity.checkpoints import make_checkpoint
 from ..jobs import job_reviews
-from ..models import Contact
+from ..models import Attachment, Contact
 from ..models.reviews import Review
 from ..operations import services as operations
 from ..orders import closing, leads, withdrawals
 from ..reviews.services import decide_review
+from ..safeguarding import cases as safeguarding
 
 PLATFORM_OFFSET = timezone(timedelta(hours=1))
 ORDER_PDF = (
@@ -208,6 +211,26 @@ def _contact(demo: _Demo, profile_id: int, spec: dict[str, Any]) -> None:
             body="hello, how are you?", corrects_id=first_id))
     if "export" in spec:
         _import_export(demo, int(made.id), spec["export"])
+    if "safeguarding" in spec:
+        _safeguarding(demo, int(made.id), first_id, spec["safeguarding"])
+
+
+def _safeguarding(demo: _Demo, contact_id: int, first_id: int | None, spec: dict[str, Any]) -> None:
+    """The contact's category that opens a safeguarding case, the case's actions, and the first message's
+    screenshot marked sensitive by the legal officer."""
+    officer, category, reason = spec["category"]
+    demo.act(officer, lambda s, a: categories.change_category(
+        session=s, actor=a, contact_id=contact_id, category=category, reason=reason))
+    case = demo.act(officer, lambda s, a: safeguarding.open_case_of(s, contact_id))
+    for officer, kind, reference, note in spec.get("actions", ()):
+        demo.act(officer, lambda s, a, k=kind, r=reference, n=note: safeguarding.record_action(
+            session=s, actor=a, case_id=case.id, kind=k, reference=r, note=n))
+    if spec.get("sensitive_screenshot") and first_id:
+        attachment = demo.act("lena", lambda s, a: s.exec(
+            select(Attachment.id).where(Attachment.message_id == first_id)).first())
+        demo.act("lena", lambda s, a: disclosure.decide(
+            s, actor=a, kind="attachment", item_id=attachment, disclosure_class="sensitive",
+            reason="An image that may show a minor: kept by hash only."))
 
 
 def _import_export(demo: _Demo, contact_id: int, spec: dict[str, Any]) -> None:
