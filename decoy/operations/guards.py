@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import unicodedata
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
 from sqlmodel import Session
 
-from .. import access
+from .. import access, clock
 from ..errors import Forbidden, InvalidInput, RuleViolation
 from ..models import Operation, OperationStatus, Role
 
@@ -80,6 +81,25 @@ def storable(value: str, field: str) -> str:
         raise InvalidInput(_("%(field)s contains an unpaired surrogate (not valid Unicode)", field=field),
                            field=field) from error
     return value
+
+
+#: How far ahead of the server's clock a moment said to be past may lie: a client's clock runs a little fast.
+CLOCK_LEEWAY = timedelta(minutes=5)
+
+
+def past_moment(value: Any, field: str, now: datetime) -> datetime:
+    """When something was done: ``now`` when not given, else a moment with its offset (RFC 3339 text or
+    an aware datetime) that is not in the future, in UTC; InvalidInput naming ``field`` otherwise."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return now
+    moment = value if isinstance(value, datetime) else clock.parse_timestamp(value, field)
+    if moment.utcoffset() is None:
+        raise InvalidInput(_("%(field)s needs a date, a time and an offset", field=field), field=field)
+    if not clock.EARLIEST <= moment <= clock.LATEST:
+        raise InvalidInput(_("%(field)s is out of range", field=field), field=field)
+    if moment > now + CLOCK_LEEWAY:
+        raise InvalidInput(_("%(field)s lies in the future", field=field), field=field)
+    return moment.astimezone(UTC)
 
 
 def whole(value: Any, field: str, *, minimum: int, maximum: int) -> int:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -32,13 +32,11 @@ from ..evidence.checks import is_actor
 from ..evidence.fingerprint import columns, text_sha256
 from ..export.spreadsheet import csv_bytes
 from ..models import MAX_ID, TLP_LABELS, Lead, Operation
-from ..operations.guards import clean, storable
+from ..operations.guards import clean, past_moment, storable
 
 #: The longest recipient or legal basis, and the longest description, in characters.
 MAX_LINE = 200
 MAX_DESCRIPTION = 20_000
-#: How far ahead of the server's clock a given ``passed_at`` may lie: a client's clock runs a little fast.
-CLOCK_LEEWAY = timedelta(minutes=5)
 SHA256_PATTERN = re.compile(r"^[0-9a-f]{64}$")
 
 _lead: Table = Lead.__table__  # type: ignore[attr-defined]
@@ -90,20 +88,6 @@ def _sha256(value: Any) -> str:
     return digest
 
 
-def _passed_at(value: Any, now: datetime) -> datetime:
-    """When the lead was passed: now when not given, else a moment with its offset, not in the future."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return now
-    moment = value if isinstance(value, datetime) else clock.parse_timestamp(value, "passed_at")
-    if moment.utcoffset() is None:
-        raise InvalidInput(_("passed_at needs a date, a time and an offset"), field="passed_at")
-    if not clock.EARLIEST <= moment <= clock.LATEST:
-        raise InvalidInput(_("passed_at is out of range"), field="passed_at")
-    if moment > now + CLOCK_LEEWAY:
-        raise InvalidInput(_("passed_at lies in the future"), field="passed_at")
-    return moment.astimezone(UTC)
-
-
 def record_lead(
     *,
     session: Session,
@@ -140,7 +124,7 @@ def record_lead(
         tlp=label,
         sha256=digest,
         description=text,
-        passed_at=_passed_at(passed_at, now),
+        passed_at=past_moment(passed_at, "passed_at", now),
         passed_by=actor.id,
         recorded_at=now,
     )

@@ -18,7 +18,7 @@ disclosure bundle: a child's protection is not evidence against the suspect.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -47,14 +47,12 @@ from ..models import (
     SafeguardingCase,
     SafeguardingClosure,
 )
-from ..operations.guards import clean, storable
+from ..operations.guards import clean, past_moment, storable
 from ..reviews.notifications import notify, responsible
 from .rows import action_row_sha256, case_row_sha256, closure_row_sha256
 
 MAX_TEXT = 20_000
 MAX_REFERENCE = 200
-#: How far ahead of the server's clock a given ``taken_at`` may lie: a client's clock runs a little fast.
-CLOCK_LEEWAY = timedelta(minutes=5)
 OPENED = "safeguarding_opened"
 OVERDUE = "safeguarding_overdue"
 
@@ -294,20 +292,6 @@ def _require_open(session: Session, case: SafeguardingCase) -> None:
         raise RuleViolation(_("safeguarding case %(id)s is closed", id=case.id), field="case")
 
 
-def _taken_at(value: Any, now: datetime) -> datetime:
-    """When an action was taken: now when not given, else a moment with its offset, not in the future."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return now
-    moment = value if isinstance(value, datetime) else clock.parse_timestamp(value, "taken_at")
-    if moment.utcoffset() is None:
-        raise InvalidInput(_("taken_at needs a date, a time and an offset"), field="taken_at")
-    if not clock.EARLIEST <= moment <= clock.LATEST:
-        raise InvalidInput(_("taken_at is out of range"), field="taken_at")
-    if moment > now + CLOCK_LEEWAY:
-        raise InvalidInput(_("taken_at lies in the future"), field="taken_at")
-    return moment.astimezone(UTC)
-
-
 def _add_action(session: Session, actor: Actor, case: SafeguardingCase, action: SafeguardingAction) -> None:
     session.add(action)
     session.flush()
@@ -361,7 +345,7 @@ def record_action(
         kind=kind,
         reference=reference,
         note=note,
-        taken_at=_taken_at(taken_at, now),
+        taken_at=past_moment(taken_at, "taken_at", now),
         recorded_by=actor.id,  # type: ignore[attr-defined]
         recorded_at=now,
     )
