@@ -86,6 +86,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.update(environment)
     configuration.finalise(app.config)
     _check_legal_maxima(app)
+    _check_retention_schedule(app)
 
     app.extensions["clock"] = app.config.get("CLOCK") or SystemClock()
     if app.config["PROXY_HOPS"]:
@@ -115,6 +116,16 @@ def _check_legal_maxima(app: Flask) -> None:
     try:
         load_table(app.config["DATA_DIR"])
     except MaximaError as error:
+        raise configuration.ConfigurationError(str(error)) from error
+
+
+def _check_retention_schedule(app: Flask) -> None:
+    """Refuse to start with a retention schedule that cannot be used (the data directory's override)."""
+    from .retention.schedule import ScheduleError, load_schedule
+
+    try:
+        load_schedule(app.config["DATA_DIR"])
+    except ScheduleError as error:
         raise configuration.ConfigurationError(str(error)) from error
 
 

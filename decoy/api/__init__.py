@@ -66,6 +66,7 @@ from . import (  # noqa: E402,F401
     operations,
     orders,
     reports,
+    retention,
     reviews,
     safeguarding,
 )

@@ -250,3 +250,39 @@ def read_disclosure(session: Session, actor: Actor, kind: str, item_id: int) -> 
     history = history_of(session, kind, item_id)
     current = history[-1].disclosure_class if history else DEFAULT_CLASS[kind]
     return Disclosure(kind, item_id, current, history)
+
+
+def sensitive_sha256s(session: Session, sha256s: Sequence[str] | None = None) -> set[str]:
+    """The SHA-256 of every file that some attachment marked ``sensitive`` holds (of those ``sha256s``
+    when given): the same bytes are sensitive wherever else they were captured."""
+    newest = (
+        select(func.max(DisclosureDecision.id))
+        .where(DisclosureDecision.item_kind == "attachment")
+        .group_by(col(DisclosureDecision.item_id))
+    )
+    query = (
+        select(Attachment.sha256)
+        .join(DisclosureDecision, col(DisclosureDecision.item_id) == Attachment.id)
+        .where(
+            DisclosureDecision.item_kind == "attachment",
+            col(DisclosureDecision.id).in_(newest),
+            DisclosureDecision.disclosure_class == "sensitive",
+        )
+    )
+    if sha256s is not None:
+        query = query.where(col(Attachment.sha256).in_(sorted(set(sha256s))))
+    return set(session.exec(query).all())
+
+
+def is_sensitive_attachment(session: Session, attachment: Attachment) -> bool:
+    """Whether the attachment is sensitive material: marked so itself, its message or its contact marked
+    so, or its file the same as that of an attachment marked so."""
+    if class_of(session, "attachment", attachment.id) == "sensitive":  # type: ignore[arg-type]
+        return True
+    message = session.get(Message, attachment.message_id)
+    if message is not None and (
+        class_of(session, "message", attachment.message_id) == "sensitive"
+        or class_of(session, "contact", message.contact_id) == "sensitive"
+    ):
+        return True
+    return bool(sensitive_sha256s(session, [attachment.sha256]))

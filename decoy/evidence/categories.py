@@ -20,7 +20,7 @@ from .. import access, audit_bridge, clock
 from ..disclosure import codes
 from ..errors import Forbidden, InvalidInput, RuleViolation
 from ..models import CATEGORIES, DEFAULT_CATEGORY, Contact, ContactCategoryChange, Role
-from ..operations.guards import clean
+from ..operations.guards import clean, storable
 from ..orders.rows import row_check
 from ..safeguarding.cases import after_category_change
 from .fingerprint import text_sha256
@@ -103,7 +103,7 @@ def change_category(
         raise InvalidInput(
             _("category must be one of %(categories)s", categories=", ".join(CATEGORIES)), field="category"
         )
-    reason = clean(reason, "reason", max_length=MAX_REASON, required=True)
+    reason = storable(clean(reason, "reason", max_length=MAX_REASON, required=True), "reason")
     # Held until commit (PostgreSQL): two changes of one contact at the same moment follow each other.
     locked = session.exec(select(Contact).where(Contact.id == contact_id).with_for_update()).one()
     previous = current_category(session, contact_id)

@@ -72,6 +72,8 @@ def serve(attachment: Attachment, store: str, media_type: str) -> Response:
         response.headers.set("Content-Disposition", "attachment", filename=name)
         response.headers["Content-Length"] = str(attachment.size)
         response.headers["Cache-Control"] = "no-store"
+    # Evidence never rests in a browser's or a proxy's cache.
+    response.headers["Cache-Control"] = "no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["X-Content-SHA256"] = attachment.sha256
     response.headers["ETag"] = f'"{attachment.sha256}"'

@@ -19,7 +19,7 @@ from sqlmodel import Session
 from .. import access, audit_bridge, blobstore
 from ..access import Actor
 from ..disclosure import codes
-from ..disclosure.classes import class_of
+from ..disclosure.classes import is_sensitive_attachment
 from ..errors import Forbidden, NotFound
 from ..models import (
     Attachment,
@@ -259,7 +259,7 @@ def download_attachment(*, session: Session, actor: Actor, attachment_id: int) -
     _require_reader(actor)
     found = transcript.by_id(session, Attachment, attachment_id)
     attachment: Attachment = access.require_visible(session, actor, found, "attachment")
-    if class_of(session, "attachment", attachment.id) == "sensitive":  # type: ignore[arg-type]
+    if is_sensitive_attachment(session, attachment):
         raise Forbidden(
             _(
                 "attachment %(id)s is sensitive: only legal officers and the operation's supervisors open "

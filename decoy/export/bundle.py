@@ -34,13 +34,14 @@ from ..integrity.checkpoints import get_signer, publish_checkpoint, sign_checkpo
 from ..models import Contact, Operation
 from . import content
 from .report import contact_report, operation_report
-from .selection import LISTED, Selection, select_items
+from .selection import LISTED, Selection, select_items, sensitive_copies
 from .spreadsheet import csv_bytes
 from .verify_text import VERIFY_TEXT_PATH, verify_text
 from .withheld import (
     WITHHELD_PATH,
     listed_attachment,
     listed_contact,
+    listed_import,
     listed_message,
     listed_note,
     note_record,
@@ -96,7 +97,7 @@ def prepare_export(
     Only legal officers export; an operation the caller may not see is NotFound; a named contact that is
     not the operation's is InvalidInput naming ``contacts``.
     """
-    from ..errors import Forbidden, InvalidInput
+    from ..errors import Forbidden, InvalidInput, RuleViolation
 
     operation = access.visible_operation(session, actor, operation_id)
     if not actor.has_role("legal"):
@@ -114,6 +115,13 @@ def prepare_export(
             raise InvalidInput(
                 f"contacts: {missing[0]} is not a contact of operation {operation.id}", field="contacts"
             )
+    copies = sensitive_copies(session, operation.id or 0, contacts)
+    if copies:
+        raise RuleViolation(
+            f"attachment {copies[0]} holds the same file as an attachment marked sensitive: decide its "
+            "disclosure class (sensitive) before the export, so that the file is never copied",
+            field="contacts",
+        )
     store = audit_bridge.get_store()
     previous = store.latest_checkpoint(session.connection())
     exported_by = codes.officer_name(actor)
@@ -316,7 +324,12 @@ def _write_contact(
     later = later_flags_of_contact(session, contact.id)
     flags_now = current_flags_of_contact(session, contact.id)
     messages = []
+    # Imports whose original file holds sensitive material (a chat exported with its media): listed by
+    # hash in imports.json, never copied.
+    sensitive_imports: set[int] = set()
     for message, attachments in content.iter_messages(session, contact.id):
+        if message.import_id is not None and any(a.sha256 in chosen.sensitive_files for a in attachments):
+            sensitive_imports.add(message.import_id)
         shown = chosen.class_of("message", message.id)
         if shown != "case_file":
             if shown in LISTED:
@@ -346,6 +359,10 @@ def _write_contact(
     signed = [signed_copy(row, names) for row in content.signed_reports(session, contact.id)]
     writer.add_bytes(f"{base}/{SIGNED_REPORTS_NAME}", _json(signed))
     imports = contact_imports(session, contact.id, names, zone)
+    for found in imports:
+        if found["id"] in sensitive_imports:
+            found.update(path=None, disclosure="sensitive")
+            listed.append(listed_import(found, contact.id))
     writer.add_bytes(f"{base}/imports.json", _json(imports))
     yield sink.drain()
     writer.add_bytes(
@@ -380,9 +397,10 @@ def _write_contact(
     )
     summary = {**record, "messages": messages, "message_count": len(messages), "all_flags": flags}
     shown = (
-        {a["sha256"] for m in messages for a in m["attachments"] if a["path"]}
+        {a["sha256"] for m in messages for a in m["attachments"]
+         if a["path"] and a["sha256"] not in chosen.sensitive_files}
         | {a["redacted"]["sha256"] for m in messages for a in m["attachments"] if a.get("redacted")}
-        | {i["sha256"] for i in imports}
+        | {i["sha256"] for i in imports if i["path"]}
     )
     # Each file the contact's records show, by its path in the bundle: the blob of that SHA-256.
     files = {f"attachments/{sha256}": sha256 for sha256 in shown} | {s["path"]: s["sha256"] for s in signed}

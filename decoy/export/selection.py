@@ -15,6 +15,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlmodel import Session, col, select
 
+from ..disclosure.classes import sensitive_sha256s
 from ..errors import InvalidInput
 from ..models import Attachment, Authorization, CaptureSession, Contact, Message, Profile
 from ..models.disclosure import DEFAULT_CLASS, DisclosureDecision, JournalNote, Redaction
@@ -87,6 +88,9 @@ class Selection:
     redactions: dict[int, Redaction] = field(default_factory=dict)
     _cache: dict[str, set[int]] = field(default_factory=dict, repr=False)
     decisions: dict[tuple[str, int], DisclosureDecision] = field(default_factory=dict)
+    #: The SHA-256 of every file marked sensitive anywhere: never copied into the bundle, whichever
+    #: attachment or import holds it.
+    sensitive_files: set[str] = field(default_factory=set)
 
     def class_of(self, kind: str, item_id: int | None) -> str:
         """The item's disclosure class (its kind's default when no decision changed it: ``journal`` for a
@@ -156,7 +160,8 @@ def select_items(
     session: Session, operation_id: int, named: tuple[int, ...] | None, export_index: int | None = None
 ) -> Selection:
     """What an export of ``named`` contacts of the operation holds (read in the export's snapshot)."""
-    chosen = Selection(operation_id, named, export_index, decisions=latest_decisions(session, operation_id))
+    chosen = Selection(operation_id, named, export_index, decisions=latest_decisions(session, operation_id),
+                       sensitive_files=sensitive_sha256s(session))
     query = select(Contact).where(Contact.operation_id == operation_id)
     if named is not None:
         query = query.where(col(Contact.id).in_(named))
@@ -244,3 +249,29 @@ def _with_superseded(session: Session, authorization_ids: set[int]) -> set[int]:
         frontier = earlier
     return found
 
+
+def sensitive_copies(session: Session, operation_id: int, named: tuple[int, ...] | None) -> list[int]:
+    """Attachments an export of ``named`` contacts (all when None) would copy although their file is one
+    marked sensitive elsewhere: their class must be decided before the export."""
+    sensitive = sensitive_sha256s(session)
+    if not sensitive:
+        return []
+    decisions = latest_decisions(session, operation_id)
+    query = (
+        select(Attachment.id, Attachment.sha256, Message.id, Message.contact_id)
+        .join(Message, col(Message.id) == Attachment.message_id)
+        .where(Attachment.operation_id == operation_id, col(Attachment.sha256).in_(sorted(sensitive)))
+    )
+    if named is not None:
+        query = query.where(col(Message.contact_id).in_(named))
+
+    def listed(kind: str, item_id: int) -> bool:
+        found = decisions.get((kind, item_id))
+        return found is not None and found.disclosure_class in (*LISTED, "journal")
+
+    return sorted(
+        attachment_id
+        for attachment_id, _sha256, message_id, contact_id in session.exec(query).all()
+        if not (listed("attachment", attachment_id) or listed("message", message_id)
+                or listed("contact", contact_id))
+    )

@@ -69,7 +69,9 @@ when the bundle is intact under the key inside it but nothing vouches for that k
    verbalisant codes).
 7. Every contact, message, attachment or journal note listed in `withheld.json` (withheld or
    sensitive: its content is not in this bundle) has its audit entry in the bundle, whose recorded
-   SHA-256 is the one listed; an entry whose record is not shown is listed.
+   SHA-256 is the one listed; an entry whose record is not shown is listed. An import whose original
+   export file holds sensitive material is listed there too (kind `import`, the file's SHA-256 as its
+   `import.create` entry recorded it) instead of being copied.
 
 This bundle discloses the contacts named in `operation.json` (`export`). Entries of other operations,
 and of this operation's other contacts, are not in it; their leaves appear only as hashes inside the

@@ -84,6 +84,22 @@ def listed_attachment(
     }
 
 
+def listed_import(found: dict[str, Any], contact_id: int) -> dict[str, Any]:
+    """An import whose original export file holds sensitive material (a chat exported with its media),
+    listed by the file's SHA-256 instead of copied."""
+    return {
+        "kind": "import",
+        "id": found["id"],
+        "contact_id": contact_id,
+        "sha256": found["sha256"],
+        "size": found["size"],
+        "description": f"original export file of import {found['id']}: it holds sensitive material",
+        "class": "sensitive",
+        "decision": None,
+        "viewing_arrangement": VIEWING_ARRANGEMENT,
+    }
+
+
 def note_record(note: JournalNote, names: Officers, zone: ZoneInfo) -> dict[str, Any]:
     """A journal note a legal officer disclosed, as ``notes.json`` shows it."""
     return {

@@ -27,12 +27,15 @@ from ..models import (
     Contact,
     ContactAssessment,
     ContactCategoryChange,
+    ContactOutcome,
     DisclosureDecision,
     EndReport,
     EndReportDelivery,
     ExportReconciliation,
     JournalNote,
     Lead,
+    LegalHold,
+    LegalHoldLift,
     Message,
     MessageImport,
     MessageImportResult,
@@ -86,6 +89,9 @@ _case = SafeguardingCase.__table__  # type: ignore[attr-defined]
 _case_action = SafeguardingAction.__table__  # type: ignore[attr-defined]
 _case_closure = SafeguardingClosure.__table__  # type: ignore[attr-defined]
 _opening = SensitiveOpening.__table__  # type: ignore[attr-defined]
+_hold = LegalHold.__table__  # type: ignore[attr-defined]
+_hold_lift = LegalHoldLift.__table__  # type: ignore[attr-defined]
+_outcome = ContactOutcome.__table__  # type: ignore[attr-defined]
 
 PROFILE_ACTIONS = ("profile.propose", "profile.approve", "profile.suspend", "profile.retire")
 #: The entry whose object names a row, by action: the table (by the object's id).
@@ -120,6 +126,9 @@ _NAMES_ITS_OBJECT = {
     "safeguarding.act": _case_action.name,
     "safeguarding.close": _case_closure.name,
     "attachment.open_sensitive": _opening.name,
+    "legal_hold.set": _hold.name,
+    "legal_hold.lift": _hold_lift.name,
+    "contact.outcome": _outcome.name,
 }
 #: Actions whose entries carry a row hash from now on; older ones are counted as recorded before them.
 ROW_HASHED_ACTIONS = frozenset(
@@ -184,7 +193,7 @@ class Coverage:
             _user, _contact, _message, _authorization, _profile, _session, _import, _annotation, _dismissal,
             _assessment, _disclosure, _note, _signed_report, _redaction, _assignment, _lead, _withdrawal,
             _closure, _end_report, _delivery, _category, _notification, _case, _case_action, _case_closure,
-            _opening,
+            _opening, _hold, _hold_lift, _outcome,
         ):
             for (row_id,) in connection.execute(select(table.c.id).order_by(table.c.id)):
                 if row_id not in named[table.name]:

@@ -33,6 +33,8 @@ from ..initiative.checks import check_annotation, check_assessment, check_dismis
 from ..orders.leads import check_lead
 from ..orders.notification_register import check_notification
 from ..orders.rows import check_closure, check_delivery, check_end_report, check_withdrawal
+from ..retention.holds import check_hold, check_lift
+from ..retention.outcomes import check_outcome
 from ..safeguarding.rows import check_action, check_case, check_opening
 from ..safeguarding.rows import check_closure as check_safeguarding_closure
 from .coverage import Coverage
@@ -80,6 +82,9 @@ EVIDENCE_CHECKS: Mapping[str, SessionCheck] = MappingProxyType(
         "safeguarding.act": check_action,
         "safeguarding.close": check_safeguarding_closure,
         "attachment.open_sensitive": check_opening,
+        "legal_hold.set": check_hold,
+        "legal_hold.lift": check_lift,
+        "contact.outcome": check_outcome,
     }
 )
 #: Actions whose ``evidence`` hashes name nothing that is stored, so nothing can be re-hashed; why.

@@ -47,6 +47,7 @@ from .orders import (
     Lead,
     OperationClosure,
 )
+from .retention import CASE_OUTCOMES, ContactOutcome, LegalHold, LegalHoldLift
 from .reviews import (
     Decision,
     EnforcementAction,
@@ -88,4 +89,5 @@ __all__ = [
     "CATEGORIES", "DEFAULT_CATEGORY", "NOTIFICATION_KINDS", "ContactCategoryChange", "SuspectNotification",
     "ACTION_KINDS", "OPENING_CATEGORIES", "PROTECTIVE_ACTIONS", "SAFEGUARDING_TRIGGERS", "SafeguardingAction",
     "SafeguardingCase", "SafeguardingClosure", "SensitiveOpening",
+    "CASE_OUTCOMES", "ContactOutcome", "LegalHold", "LegalHoldLift",
 ]

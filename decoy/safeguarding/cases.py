@@ -205,6 +205,14 @@ def open_case(
     trafficking signal on it; answer the case and whether it is new. The caller commits."""
     current = open_case_of(session, contact.id)  # type: ignore[arg-type]
     if current is not None:
+        # Held until commit (PostgreSQL): a closing of the case at this moment waits, or has committed
+        # and is seen here, so that a trigger is never recorded on a case that closed meanwhile.
+        lock = select(SafeguardingCase).where(SafeguardingCase.id == current.id).with_for_update()
+        session.exec(lock).one()
+        closed = select(SafeguardingClosure.id).where(SafeguardingClosure.case_id == current.id)
+        if session.exec(closed).first() is not None:
+            current = None
+    if current is not None:
         if message_id is not None:
             _record_signal(session, actor, current, message_id, reason)
         return current, False

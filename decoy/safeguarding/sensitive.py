@@ -31,7 +31,7 @@ from audit.entry import format_time
 from .. import access, audit_bridge, blobstore, clock
 from ..access import Actor
 from ..disclosure import codes
-from ..disclosure.classes import class_of, decisions_of_operation
+from ..disclosure.classes import decisions_of_operation, is_sensitive_attachment
 from ..errors import Forbidden, NotFound, RuleViolation
 from ..evidence import transcript
 from ..evidence.fingerprint import columns, text_sha256
@@ -54,11 +54,6 @@ def may_open(session: Session, actor: Actor, operation_id: int) -> bool:
     if actor.has_role(Role.legal.value):
         return True
     return bool(actor.has_role(Role.supervisor.value) and access.is_member(session, actor, operation_id))
-
-
-def is_sensitive(session: Session, attachment_id: int) -> bool:
-    """Whether the attachment's disclosure class is ``sensitive``."""
-    return class_of(session, "attachment", attachment_id) == "sensitive"
 
 
 @dataclass(frozen=True)
@@ -84,7 +79,7 @@ def open_sensitive(*, session: Session, actor: Actor, attachment_id: int, reason
     attachment = visible_attachment(session, actor, attachment_id)
     if not may_open(session, actor, attachment.operation_id):
         raise Forbidden(_("only legal officers and the operation's supervisors open sensitive material"))
-    if not is_sensitive(session, attachment.id):  # type: ignore[arg-type]
+    if not is_sensitive_attachment(session, attachment):
         raise RuleViolation(
             _("attachment %(id)s is not sensitive: download it as any other", id=attachment.id),
             field="attachment",
@@ -145,14 +140,26 @@ class HashLine:
     md5: str
 
 
-def _hashes(sha256: str) -> tuple[str, str]:
+def _hashes(attachment: Attachment) -> tuple[str, str]:
     """SHA-1 and MD5 of the stored file (for matching against known-material databases, not for
-    integrity: that is SHA-256)."""
+    integrity: that is the SHA-256, checked in the same pass); 409 naming the attachment when the file is
+    missing or no longer has its recorded content."""
+    sha256 = hashlib.sha256()
     sha1 = hashlib.sha1(usedforsecurity=False)
     md5 = hashlib.md5(usedforsecurity=False)
-    for chunk in blobstore.iter_blob(sha256):
-        sha1.update(chunk)
-        md5.update(chunk)
+    try:
+        for chunk in blobstore.iter_blob(attachment.sha256):
+            sha256.update(chunk)
+            sha1.update(chunk)
+            md5.update(chunk)
+    except FileNotFoundError:
+        sha256 = None  # type: ignore[assignment]
+    if sha256 is None or sha256.hexdigest() != attachment.sha256:
+        raise RuleViolation(
+            _("the file of attachment %(id)s is missing or altered: run `decoy audit verify`",
+              id=attachment.id),
+            field="attachment",
+        )
     return sha1.hexdigest(), md5.hexdigest()
 
 
@@ -182,7 +189,7 @@ def hash_lines(session: Session, actor: Actor, operation_id: int) -> tuple[Opera
             .order_by(col(Attachment.id))
         )
         for attachment, contact_id, sent_at in session.exec(query).all():
-            sha1, md5 = _hashes(attachment.sha256)
+            sha1, md5 = _hashes(attachment)
             lines.append(HashLine(attachment, contact_id, sent_at, marked[attachment.id], sha1, md5))
     audit_bridge.record(
         session,

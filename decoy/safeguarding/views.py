@@ -9,6 +9,7 @@ post to routes of the evidence blueprint and come back to the contact page.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -26,6 +27,7 @@ from .. import access, clock
 from ..auth.principal import require_roles
 from ..db import get_session
 from ..disclosure import codes
+from ..disclosure.classes import is_sensitive_attachment
 from ..errors import Forbidden, InvalidInput, RuleViolation
 from ..evidence.downloads import serve
 from ..evidence.views import bp
@@ -152,6 +154,15 @@ def may_open_sensitive(operation_id: int) -> bool:
     return may
 
 
+def is_sensitive_file(attachment: Any) -> bool:
+    """Whether the page must show the attachment as sensitive material (no download link)."""
+    session = get_session()
+    begun_here = not session.in_transaction()
+    found = is_sensitive_attachment(session, attachment)
+    _ended(session, begun_here)
+    return found
+
+
 def safeguarding_word(kind: str, name: str) -> str:
     """A cause, action or status in the reader's language."""
     words = {"cause": CAUSE_WORDS, "action": ACTION_WORDS, "status": STATUS_WORDS}[kind]
@@ -161,6 +172,7 @@ def safeguarding_word(kind: str, name: str) -> str:
 bp.add_app_template_global(contact_safeguarding, "contact_safeguarding")
 bp.add_app_template_global(open_safeguarding, "open_safeguarding")
 bp.add_app_template_global(may_open_sensitive, "may_open_sensitive")
+bp.add_app_template_global(is_sensitive_file, "is_sensitive_file")
 bp.add_app_template_global(safeguarding_word, "safeguarding_word")
 
 
@@ -236,7 +248,7 @@ def confirm_trafficking_signal(contact_id: int) -> Any:
         return _back(contact_id)
     typed = (form.message_id.data or "").strip().lstrip("#")
     try:
-        if not typed.isdigit():
+        if not re.fullmatch(r"[0-9]{1,10}", typed):
             raise InvalidInput(_("Enter the number of a message of this contact."), field="message_id")
         message = cases.visible_message(session, current_user, int(typed))
         if message.contact_id != contact_id:

@@ -85,6 +85,9 @@ APPEND_ONLY: dict[str, dict[str, object]] = {
     "safeguarding_action": {},
     "safeguarding_closure": {},
     "sensitive_opening": {},
+    "legal_hold": {},
+    "legal_hold_lift": {},
+    "contact_outcome": {},
 }
 
 #: Triggers and functions whose only source is a revision (no code builds them), by the revision that

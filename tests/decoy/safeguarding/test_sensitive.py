@@ -165,3 +165,65 @@ def test_verify_checks_the_openings(world: Any, marked: Any, runner: Any) -> Non
     tamper(world.app, "sensitive_opening", "UPDATE sensitive_opening SET reason = 'nothing'")
     result = runner.invoke(main, ["audit", "verify"])
     assert result.exit_code != 0 and "opening of sensitive material" in result.output
+
+
+def test_the_same_file_captured_again_is_sensitive_too(world: Any, marked: Any, runner: Any,
+                                                      tmp_path: Path) -> None:
+    """Files are stored by their SHA-256: the same bytes under another attachment are never served, and
+    an export that would copy them is refused until their class is decided."""
+    other = world.contact(counterpart="second_sender_3")
+    again = _upload(world, other, IMAGE, "forwarded.png")
+    for username in ("dana", "lena"):
+        assert world.get(f"/attachments/{again}", username).status_code == 403
+    assert _open(world, again).get_data() == IMAGE  # opened with a reason, like the marked one
+    path = tmp_path / "bundle.zip"
+    result = runner.invoke(main, ["export", str(world.operation_id), "-o", str(path), "--as", "lena"])
+    assert result.exit_code != 0 and f"attachment {again} holds the same file" in result.output
+    world.post(f"/attachments/{again}/disclosure", "lena", json={"class": "sensitive", "reason": "same file"})
+    result = runner.invoke(main, ["export", str(world.operation_id), "-o", str(path), "--as", "lena"])
+    assert result.exit_code == 0, result.output
+    with zipfile.ZipFile(path) as bundle:
+        assert IMAGE not in b"".join(bundle.read(name) for name in bundle.namelist())
+
+
+def test_an_import_whose_media_is_sensitive_is_listed_not_copied(world: Any, runner: Any,
+                                                                 tmp_path: Path) -> None:
+    from tests.decoy.imports.support import post_import, zipped
+
+    contact = world.contact()
+    chat = (b"02-03-2026 09:00 - Berichten en gesprekken zijn end-to-end versleuteld.\n"
+            b"02-03-2026 10:00 - Alex: IMG-20260301-WA0001.jpg (bestand bijgevoegd)\n"
+            b"02-03-2026 10:01 - Sam Decoy: hello, how are you\n")
+    export = zipped({"WhatsApp-chat met Alex.txt": chat, "IMG-20260301-WA0001.jpg": IMAGE})
+    answer = post_import(world, contact, export, filename="WhatsApp-chat met Alex.zip")
+    assert answer.status_code == 201, answer.get_json()
+    [attachment] = [a for m in world.get(f"/contacts/{contact}/messages").get_json()["items"]
+                    for a in m["attachments"] if a["sha256"] == hashlib.sha256(IMAGE).hexdigest()]
+    world.post(f"/attachments/{attachment['id']}/disclosure", "lena",
+               json={"class": "sensitive", "reason": "an image of a minor"})
+    path = tmp_path / "bundle.zip"
+    result = runner.invoke(main, ["export", str(world.operation_id), "-o", str(path), "--as", "lena"])
+    assert result.exit_code == 0, result.output
+    assert audit_bundle.verify_bundle(path, checks=EVIDENCE_BUNDLE_CHECKS).ok
+    with zipfile.ZipFile(path) as bundle:
+        names = bundle.namelist()
+        imports = json.loads(bundle.read(f"contacts/{contact}/imports.json"))
+    assert f"attachments/{hashlib.sha256(export).hexdigest()}" not in names
+    assert [(i["path"], i["disclosure"], i["sha256"]) for i in imports] == [
+        (None, "sensitive", hashlib.sha256(export).hexdigest())
+    ]
+
+
+def test_a_message_number_in_other_digits_is_refused_not_a_server_error(
+    world: Any, marked: Any, factory: Any, clock: Any
+) -> None:
+    from tests.support import csrf_from
+
+    auth = AuthActions(world.client, factory, clock)
+    auth.login("dana")
+    page = world.client.get(f"/contacts/{marked['contact']}").get_data(as_text=True)
+    for typed in ("²", "١", "12345678901"):
+        answer = world.client.post(f"/contacts/{marked['contact']}/trafficking-signal",
+                                   data={"csrf_token": csrf_from(page), "message_id": typed, "reason": "r"})
+        assert answer.status_code == 302, typed
+    assert entries_for(world.app, "safeguarding.open") == []
