@@ -210,6 +210,15 @@ EXPECTATIONS: dict[str, Rule] = {
     "evidence.open_sensitive GET": SUPERVISE,
     "evidence.open_sensitive POST": SUPERVISE,
     "evidence.sensitive_hashes GET": DECIDE,
+    # retention: legal holds and case outcomes (legal officers), the schedule (everyone signed in) and what
+    # it says is due (legal officers)
+    "api.hold_operation POST": DECIDE,
+    "api.hold_contact POST": DECIDE,
+    "api.operation_holds GET": READ,
+    "api.lift_hold POST": DECIDE,
+    "api.record_outcome POST": DECIDE,
+    "api.retention_schedule GET": SIGNED_IN,
+    "api.retention_due GET": rule("legal", "", listing=True),
     # the proces-verbaal (drafts for every reader of the contact, signed copies kept by its officers) and
     # redacted copies of attachments (legal officers)
     "api.proces_verbaal GET": READ,
@@ -343,6 +352,11 @@ def world(app: Any, factory: Any, clock: Any) -> World:
                          json={"category": "real_minor", "reason": "MarkerBodyZ9 age"})
     assert answer.status_code == 200, answer.get_json()
     case = client.get(f"/api/v1/contacts/{contact}/safeguarding", headers=headers).get_json()["id"]
+    legal = {"Authorization": f"Bearer {result.tokens['lena']}"}
+    answer = client.post(f"/api/v1/contacts/{contact}/legal-holds", headers=legal,
+                         json={"reason": "MarkerBodyZ9 hold"})
+    assert answer.status_code == 201, answer.get_json()
+    hold = answer.get_json()["id"]
     answer = client.post(f"/api/v1/contacts/{contact}/signed-reports", headers=headers,
                          data={"file": (io.BytesIO(b"%PDF-1.7 MarkerOpAlpha signed"), "signed.pdf")})
     assert answer.status_code == 201, answer.get_json()
@@ -371,7 +385,7 @@ def world(app: Any, factory: Any, clock: Any) -> World:
                             "document_id": document, "capture_session_id": capture_session,
                             "import_id": imported, "token": "A" * 43, "username": "vic",
                             "note_id": note, "report_id": signed_report, "end_report_id": end_report,
-                            "case_id": case, "form": "csv"}
+                            "case_id": case, "form": "csv", "hold_id": hold}
     from decoy.integrity.checkpoints import make_checkpoint
     from decoy.models.reviews import Review
     from decoy.reviews.passes import review_pass

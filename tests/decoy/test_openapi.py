@@ -101,6 +101,8 @@ def ids(app: Any, factory: Any) -> dict[str, Any]:
     client.post(f"/api/v1/contacts/{contact_id}/category", headers=headers,
                 json={"category": "presumed_victim", "reason": "r"})
     case = client.get(f"/api/v1/contacts/{contact_id}/safeguarding", headers=headers).get_json()["id"]
+    hold = client.post(f"/api/v1/contacts/{contact_id}/legal-holds", headers=headers,
+                       json={"reason": "r"}).get_json()["id"]
     closed = make_operation(app, "dana", name="Closed")
     end_report = client.post(f"/api/v1/operations/{closed}/close", headers=headers,
                              json={"reason": "ended"}).get_json()["end_report"]["id"]
@@ -109,7 +111,7 @@ def ids(app: Any, factory: Any) -> dict[str, Any]:
             "username": "sue", "operation_id": operation, "authorization_id": authorization,
             "profile_id": profile, "contact_id": contact_id, "review_id": reviews[0]["id"],
             "capture_session_id": capture.get_json()["id"], "message_id": message.get_json()["id"],
-            "end_report_id": end_report, "case_id": case}
+            "end_report_id": end_report, "case_id": case, "hold_id": hold}
 
 
 #: The routes only an admin may call (``dana`` holds every other role).
