@@ -284,5 +284,6 @@ def search_page() -> Any:
 from ..disclosure import report_views as report_pages  # noqa: E402
 from ..disclosure import views as disclosure_pages  # noqa: E402
 from ..initiative import views as initiative_pages  # noqa: E402
+from ..retention import views as retention_pages  # noqa: E402,F401  (legal holds, outcomes, retention)
 from ..safeguarding import views as safeguarding_pages  # noqa: E402,F401  (safeguarding, sensitive material)
 from . import category_views  # noqa: E402,F401  (a contact's category and a suspect's notification)

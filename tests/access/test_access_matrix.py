@@ -219,6 +219,11 @@ EXPECTATIONS: dict[str, Rule] = {
     "api.record_outcome POST": DECIDE,
     "api.retention_schedule GET": SIGNED_IN,
     "api.retention_due GET": rule("legal", "", listing=True),
+    "evidence.hold_operation POST": DECIDE,
+    "evidence.hold_contact POST": DECIDE,
+    "evidence.lift_hold POST": DECIDE,
+    "evidence.record_outcome POST": DECIDE,
+    "evidence.retention_page GET": rule("legal", "", listing=True),
     # the proces-verbaal (drafts for every reader of the contact, signed copies kept by its officers) and
     # redacted copies of attachments (legal officers)
     "api.proces_verbaal GET": READ,

@@ -160,3 +160,48 @@ def test_verify_checks_holds_lifts_and_outcomes(world: Any, runner: Any) -> None
     tamper(world.app, "contact_outcome", "UPDATE contact_outcome SET outcome = 'acquitted'")
     result = runner.invoke(main, ["audit", "verify"])
     assert result.exit_code != 0 and "case outcome" in result.output
+
+
+def test_the_pages_set_and_lift_holds_record_outcomes_and_list_what_is_due(
+    world: Any, factory: Any, clock: Any
+) -> None:
+    from tests.support import AuthActions, csrf_from
+
+    contact = world.contact()
+    _categorise(world, contact, "suspect")
+    bystander = world.contact(counterpart="by_stander_9")
+    _categorise(world, bystander, "non_suspect")
+    auth = AuthActions(world.client, factory, clock)
+    auth.login("lena")
+    page = world.client.get(f"/contacts/{contact}").get_data(as_text=True)
+    assert 'id="retention"' in page and "not recorded yet" in page
+    answer = world.client.post(f"/contacts/{contact}/legal-holds",
+                               data={"csrf_token": csrf_from(page), "reason": "<b>appeal</b> pending"})
+    assert answer.status_code == 302 and answer.headers["Location"].endswith(f"/contacts/{contact}#retention")
+    answer = world.client.post(f"/contacts/{contact}/outcome", data={
+        "csrf_token": csrf_from(page), "outcome": "convicted", "reference": "RB-2026-12",
+        "decided_at": "2026-03-01 12:00"})
+    assert answer.status_code == 302
+    page = world.client.get(f"/contacts/{contact}").get_data(as_text=True)
+    assert "&lt;b&gt;appeal&lt;/b&gt; pending" in page and "RB-2026-12" in page and "convicted" in page
+    operation = world.client.get(f"/operations/{world.operation_id}").get_data(as_text=True)
+    assert 'id="legal-holds"' in operation and f"/contacts/{contact}" in operation
+    hold = world.get(f"/operations/{world.operation_id}/legal-holds", "lena").get_json()["items"][0]["id"]
+    answer = world.client.post(f"/legal-holds/{hold}/lift",
+                               data={"csrf_token": csrf_from(page), "reason": "appeal decided"})
+    assert answer.status_code == 302
+    assert world.get(f"/operations/{world.operation_id}/legal-holds", "lena").get_json()["items"][0][
+        "active"] is False
+    assert "Due for disposal" not in world.client.get("/").get_data(as_text=True)
+    auth.logout()
+    clock.advance(timedelta(days=190))
+    auth.login("lena")
+    home = world.client.get("/").get_data(as_text=True)
+    assert "Due for disposal" in home and f"/contacts/{bystander}#retention" in home
+    listing = world.client.get("/retention").get_data(as_text=True)
+    assert "non_suspect" in listing and "suspect:convicted" in listing and "Wpg" in listing
+    auth.logout()
+    auth.login("dana")
+    assert world.client.get("/retention").status_code == 403
+    page = world.client.get(f"/contacts/{contact}").get_data(as_text=True)
+    assert "Set a legal hold" not in page and "Record the outcome of the case" not in page

@@ -1,0 +1,252 @@
+"""Retention on the pages: legal holds on the operation and contact pages (with the legal officers' forms
+that set and lift them), a suspect's case outcome on the contact page, what is due for disposal on the
+legal officer's home page, and the schedule with the full list at /retention.
+
+The panels are template globals read while the pages render; the forms post to routes of the evidence
+blueprint and come back to the page they came from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Length, Optional
+
+from .. import access, clock
+from ..auth.principal import require_roles
+from ..db import get_session
+from ..disclosure import codes
+from ..errors import InvalidInput, RuleViolation
+from ..evidence.categories import current_category
+from ..evidence.reading import visible_contact
+from ..evidence.views import bp
+from ..models import CASE_OUTCOMES, Contact, ContactOutcome, Operation
+from ..operations.views import parse_local
+from . import due, holds, outcomes, schedule
+
+READERS = ("detective", "supervisor", "legal")
+SHOWN = (InvalidInput, RuleViolation)
+OUTCOME_WORDS = {
+    "convicted": _l("convicted"),
+    "acquitted": _l("acquitted"),
+    "dismissed": _l("dismissed by the public prosecutor"),
+    "settled": _l("settled out of court"),
+    "not_prosecuted": _l("not prosecuted"),
+}
+
+
+class HoldForm(FlaskForm):
+    """Why the data is held, or why the hold is lifted."""
+
+    reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=holds.MAX_REASON)])
+
+
+class OutcomeForm(FlaskForm):
+    """How a suspect's case ended."""
+
+    outcome = SelectField(_l("Outcome"), choices=[SelectChoice(k, OUTCOME_WORDS[k]) for k in CASE_OUTCOMES])
+    reference = StringField(_l("Reference of the decision"),
+                            validators=[Optional(), Length(max=outcomes.MAX_REFERENCE)])
+    decided_at = StringField(_l("When it became final (YYYY-MM-DD HH:MM, the operation's time zone)"),
+                             validators=[Optional(), Length(max=40)])
+
+
+@dataclass
+class HoldPanel:
+    """The holds of an operation (or those over one contact) and the legal officer's forms."""
+
+    holds: list[holds.HoldState]
+    names: codes.Officers
+    form: HoldForm | None
+
+    def by(self, user_id: int, at: Any) -> str:
+        """Who, by verbalisant code."""
+        return self.names(user_id, at) or ""
+
+
+@dataclass
+class ContactRetention:
+    """A contact's holds, its case outcome and the forms."""
+
+    panel: HoldPanel
+    category: str
+    outcome: ContactOutcome | None
+    outcome_form: OutcomeForm | None
+
+
+def _ended(session: Any, begun_here: bool) -> None:
+    if begun_here:
+        session.commit()
+
+
+def operation_holds(operation: Operation) -> HoldPanel:
+    """The legal holds section of the operation page."""
+    session = get_session()
+    begun_here = not session.in_transaction()
+    panel = HoldPanel(holds.holds_of_operation(session, operation.id), codes.Officers(session),  # type: ignore[arg-type]
+                      HoldForm(formdata=None) if current_user.has_role("legal") else None)
+    _ended(session, begun_here)
+    return panel
+
+
+def contact_retention(contact: Contact) -> ContactRetention:
+    """The retention section of the contact page: the holds over it and a suspect's case outcome."""
+    session = get_session()
+    begun_here = not session.in_transaction()
+    legal = current_user.has_role("legal")
+    over = [state for state in holds.holds_of_operation(session, contact.operation_id)
+            if state.hold.contact_id in (None, contact.id)]
+    category = current_category(session, contact.id)  # type: ignore[arg-type]
+    found = ContactRetention(
+        panel=HoldPanel(over, codes.Officers(session), HoldForm(formdata=None) if legal else None),
+        category=category,
+        outcome=outcomes.latest_outcome(session, contact.id),  # type: ignore[arg-type]
+        outcome_form=OutcomeForm(formdata=None) if legal and category == "suspect" else None,
+    )
+    _ended(session, begun_here)
+    return found
+
+
+def disposal_due() -> list[due.Line]:
+    """The contacts due for disposal by the schedule, for the legal officer's home page."""
+    session = get_session()
+    begun_here = not session.in_transaction()
+    now = clock.now()
+    lines = [line for line in due.retention_lines(session, current_user) if line.is_due(now)]
+    _ended(session, begun_here)
+    return lines
+
+
+def outcome_word(name: str) -> str:
+    """A case outcome in the reader's language."""
+    return str(OUTCOME_WORDS.get(name, name))
+
+
+bp.add_app_template_global(operation_holds, "operation_holds")
+bp.add_app_template_global(contact_retention, "contact_retention")
+bp.add_app_template_global(disposal_due, "disposal_due")
+bp.add_app_template_global(outcome_word, "outcome_word")
+
+
+def _to_contact(contact_id: int) -> Any:
+    return redirect(url_for("evidence.contact", contact_id=contact_id, _anchor="retention"))
+
+
+def _to_operation(operation_id: int) -> Any:
+    return redirect(url_for("operations.overview", operation_id=operation_id, _anchor="legal-holds"))
+
+
+def _hold_reason() -> str | None:
+    form = HoldForm()
+    if not form.validate_on_submit():
+        flash(_("The form expired; try again."))
+        return None
+    return form.reason.data or ""
+
+
+@bp.route("/operations/<int:operation_id>/legal-holds", methods=["POST"])
+@require_roles("legal")
+def hold_operation(operation_id: int) -> Any:
+    """Put the operation under a legal hold; back to its page."""
+    session = get_session()
+    access.visible_operation(session, current_user, operation_id)
+    reason = _hold_reason()
+    if reason is None:
+        return _to_operation(operation_id)
+    try:
+        holds.set_hold(session=session, actor=current_user, operation_id=operation_id, reason=reason)
+        session.commit()
+    except SHOWN as refusal:
+        session.rollback()
+        flash(_("Not set: %(reason)s", reason=refusal.message))
+        return _to_operation(operation_id)
+    flash(_("The operation is under a legal hold: nothing of it may be disposed of."))
+    return _to_operation(operation_id)
+
+
+@bp.route("/contacts/<int:contact_id>/legal-holds", methods=["POST"])
+@require_roles("legal")
+def hold_contact(contact_id: int) -> Any:
+    """Put the contact under a legal hold; back to its page."""
+    session = get_session()
+    visible_contact(session, current_user, contact_id)
+    reason = _hold_reason()
+    if reason is None:
+        return _to_contact(contact_id)
+    try:
+        holds.set_hold(session=session, actor=current_user, contact_id=contact_id, reason=reason)
+        session.commit()
+    except SHOWN as refusal:
+        session.rollback()
+        flash(_("Not set: %(reason)s", reason=refusal.message))
+        return _to_contact(contact_id)
+    flash(_("The contact is under a legal hold: nothing of it may be disposed of."))
+    return _to_contact(contact_id)
+
+
+@bp.route("/legal-holds/<int:hold_id>/lift", methods=["POST"])
+@require_roles("legal")
+def lift_hold(hold_id: int) -> Any:
+    """Lift a legal hold with a reason; back to the page of what it held."""
+    session = get_session()
+    hold = holds.visible_hold(session, current_user, hold_id)
+    back = _to_operation(hold.operation_id) if hold.contact_id is None else _to_contact(hold.contact_id)
+    reason = _hold_reason()
+    if reason is None:
+        return back
+    try:
+        holds.lift_hold(session=session, actor=current_user, hold_id=hold_id, reason=reason)
+        session.commit()
+    except SHOWN as refusal:
+        session.rollback()
+        flash(_("Not lifted: %(reason)s", reason=refusal.message))
+        return back
+    flash(_("Legal hold %(id)s is lifted.", id=hold_id))
+    return back
+
+
+@bp.route("/contacts/<int:contact_id>/outcome", methods=["POST"])
+@require_roles("legal")
+def record_outcome(contact_id: int) -> Any:
+    """Record a suspect's case outcome; back to the contact page."""
+    session = get_session()
+    contact = visible_contact(session, current_user, contact_id)
+    operation = session.get(Operation, contact.operation_id)
+    form = OutcomeForm()
+    if not form.validate_on_submit():
+        flash(_("The form expired; try again."))
+        return _to_contact(contact_id)
+    try:
+        typed = (form.decided_at.data or "").strip()
+        outcomes.record_outcome(
+            session=session, actor=current_user, contact_id=contact_id, outcome=form.outcome.data or "",
+            reference=form.reference.data or "",
+            decided_at=parse_local(typed, operation.timezone, "decided_at") if typed else None,  # type: ignore[union-attr]
+        )
+        session.commit()
+    except SHOWN as refusal:
+        session.rollback()
+        flash(_("Not recorded: %(reason)s", reason=refusal.message))
+        return _to_contact(contact_id)
+    flash(_("The outcome of the case is recorded."))
+    return _to_contact(contact_id)
+
+
+@bp.route("/retention")
+@require_roles("legal")
+def retention_page() -> str:
+    """The retention schedule with its sources, and every contact with a due time, the earliest first."""
+    session = get_session()
+    now = clock.now()
+    lines = [line for line in due.retention_lines(session, current_user) if line.due_at is not None]
+    rules = list(schedule.current_schedule().values())
+    session.commit()
+    return render_template("evidence/retention.html", lines=lines, rules=rules, now=now)
