@@ -159,8 +159,9 @@ def check_transcripts(bundle: zipfile.ZipFile, entries: Entries) -> str | None:
                 sha256 = entry.get("evidence", {}).get("file_sha256")
                 kept_back = listed.pop(("import", entry["object"]["id"]), None)
                 if kept_back is not None:
-                    # An original that holds sensitive material is listed by its hash, never copied.
-                    if kept_back.get("sha256") != sha256 or kept_back.get("class") != "sensitive":
+                    # An original that holds sensitive material, or was disposed of, is listed by its hash.
+                    listed_as = kept_back.get("class")
+                    if kept_back.get("sha256") != sha256 or listed_as not in ("sensitive", "disposed"):
                         return (
                             f"withheld.json: import {entry['object']['id']} is listed with another SHA-256 "
                             f"or class than entry {index} records"

@@ -15,8 +15,8 @@ from ..evidence.schemas import (
     ContactPage,
     ContactPublic,
     MessageCreate,
+    MessageOrDisposed,
     MessagePage,
-    MessagePublic,
     MessageRecorded,
     MessageUpload,
     SearchQuery,
@@ -25,6 +25,7 @@ from ..evidence.schemas import (
 from ..evidence.serialize import contact_json, message_json, recorded_json, search_json
 from ..initiative.assessment import contact_flags_now
 from ..models.schemas import Page, PageQuery, TranscriptQuery
+from ..retention.disposal import disposed_messages
 from . import bp
 from .inputs import read_form, read_json, read_query
 from .openapi import BINARY, Content, route
@@ -138,8 +139,9 @@ def list_messages(contact_id: int) -> Response:
         session=session, actor=current_user, contact_id=contact_id, after=after, limit=limit, marked=marked
     ).page
     session.commit()
+    disposed = disposed_messages(session, [m.id for m in page.messages])  # type: ignore[misc]
     items = [
-        message_json(m, page.attachments.get(m.id, []), page.usernames, page.flags.get(m.id))  # type: ignore[arg-type]
+        message_json(m, page.attachments.get(m.id, []), page.usernames, page.flags.get(m.id), disposed)  # type: ignore[arg-type]
         for m in page.messages
     ]
     next_path = None
@@ -154,15 +156,16 @@ def list_messages(contact_id: int) -> Response:
     return jsonify(Page(items=items, next=next_path).model_dump(mode="json"))
 
 
-@route(bp, "/messages/<int:message_id>", answer=MessagePublic, errors=(404,))
+@route(bp, "/messages/<int:message_id>", answer=MessageOrDisposed, errors=(404,))
 def get_message(message_id: int) -> Response:
-    """One message."""
+    """One message (a disposed one: its id and the disposal, never its text)."""
     session = get_session()
     read = reading.read_message(session=session, actor=current_user, message_id=message_id)
     message, attachments, names = read.message, read.attachments, read.usernames
     session.commit()
     flags = transcript.current_flags(session, [message]).get(message_id)
-    return jsonify(message_json(message, attachments, names, flags))
+    disposed = disposed_messages(session, [message_id])
+    return jsonify(message_json(message, attachments, names, flags, disposed))
 
 
 @route(bp, "/attachments/<int:attachment_id>", answer=Content(("application/octet-stream", "*/*"), BINARY),

@@ -3,7 +3,7 @@ suspect's case, the retention schedule and what it says is due for disposal."""
 
 from __future__ import annotations
 
-from flask import Response, jsonify
+from flask import Response, current_app, jsonify
 from flask_babel import gettext as _
 from flask_login import current_user
 from pydantic import Field
@@ -15,7 +15,7 @@ from ..errors import Forbidden
 from ..evidence.reading import visible_contact
 from ..models import CASE_OUTCOMES, CATEGORIES, ContactOutcome, LegalHold, LegalHoldLift
 from ..models.schemas import Input, Output, Timestamp, UtcMoment, one_of, text
-from ..retention import due, holds, outcomes, schedule
+from ..retention import disposal, due, holds, outcomes, schedule
 from . import bp
 from .inputs import read_json
 from .openapi import route
@@ -224,3 +224,73 @@ def retention_due() -> Response:
         if line.due_at is not None and line.start is not None
     ]
     return jsonify(DueList(items=items).model_dump(mode="json"))
+
+
+class DisposalCreate(Input):
+    """Why the contact's content is disposed of, and the decision's reference."""
+
+    reason: text(disposal.MAX_REASON, required=True)
+    decision_reference: text(disposal.MAX_REFERENCE, required=True)
+
+
+class DisposalPublic(Output):
+    """A disposal: ``pending`` until a second legal officer approves it, then ``done`` with what was
+    removed (the number of items of each kind)."""
+
+    id: int
+    status: one_of(("pending", "done"))
+    contact_id: int
+    operation_id: int
+    decision_reference: str
+    reason: str
+    requested_by: str | None
+    requested_at: UtcMoment
+    approved_by: str | None
+    approved_at: UtcMoment | None
+    removed: dict[str, int]
+
+
+def _disposal(state: disposal.State) -> Response:
+    names = codes.Officers(get_session())
+    row, approval = state.disposal, state.approval
+    removed = {kind: sum(1 for t in state.tombstones if t.item_kind == kind) for kind in disposal.KINDS}
+    body = DisposalPublic(
+        id=row.id, status=state.status, contact_id=row.contact_id, operation_id=row.operation_id,
+        decision_reference=row.decision_reference, reason=row.reason,
+        requested_by=names(row.requested_by, row.requested_at), requested_at=row.requested_at,
+        approved_by=names(approval.approved_by, approval.approved_at) if approval else None,
+        approved_at=approval.approved_at if approval else None, removed=removed,
+    )
+    return jsonify(body.model_dump(mode="json"))
+
+
+@route(bp, "/contacts/<int:contact_id>/disposals", "POST", body=DisposalCreate, answer=DisposalPublic,
+       status=201, errors=CHANGE_ERRORS)
+def request_disposal(contact_id: int) -> tuple[Response, int]:
+    """Request the disposal of the contact's content (a legal officer); 409 under a legal hold."""
+    session = get_session()
+    visible_contact(session, current_user, contact_id)
+    data = read_json(DisposalCreate)
+    row = disposal.request_disposal(session=session, actor=current_user, contact_id=contact_id,
+                                    reason=data.reason, decision_reference=data.decision_reference)
+    session.commit()
+    return _disposal(disposal.state_of(session, row)), 201
+
+
+@route(bp, "/disposals/<int:disposal_id>/approve", "POST", answer=DisposalPublic, errors=(403, 404, 409))
+def approve_disposal(disposal_id: int) -> Response:
+    """Approve a disposal (a second legal officer): the content is removed, tombstones and every audit
+    entry stay."""
+    session = get_session()
+    state, files = disposal.approve_disposal(session=session, actor=current_user, disposal_id=disposal_id)
+    session.commit()
+    disposal.remove_files(current_app._get_current_object(), files)  # type: ignore[attr-defined]
+    return _disposal(disposal.state_of(session, state.disposal))
+
+
+@route(bp, "/disposals/<int:disposal_id>", answer=DisposalPublic, errors=(404,))
+def get_disposal(disposal_id: int) -> Response:
+    """One disposal with its state."""
+    session = get_session()
+    row = disposal.visible_disposal(session, current_user, disposal_id)
+    return _disposal(disposal.state_of(session, row))

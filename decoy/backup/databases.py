@@ -19,19 +19,32 @@ from .files import BackupError
 SQLITE_FILE = "decoy.db"
 PG_DUMP_FILE = "decoy.pgdump"
 #: Tables whose rows name a stored file by its SHA-256 (an import's row names the original export file).
-REFERENCING_TABLES = ("attachment", "authorization_document", "message_import")
+REFERENCING_TABLES = (
+    "attachment", "authorization_document", "message_import", "redaction", "signed_report", "end_report",
+)
+#: The tables whose rows a disposal may have emptied of their file, with the kind its tombstones name.
+DISPOSABLE = {"attachment": "attachment", "redaction": "redaction", "message_import": "import"}
 PG_TIMEOUT_SECONDS = 6 * 3600
 
 
 def referenced_hashes(connection: Connection) -> set[str]:
-    """Every file hash the database references (attachments, authorization documents, imported files)."""
+    """Every file hash the database references (attachments, their redacted copies, authorization
+    documents, imported files, signed reports, end reports), except the files of records a disposal
+    removed: a backup taken after a disposal holds none of the disposed content."""
     present = set(inspect(connection).get_table_names())
     hashes: set[str] = set()
     for table in REFERENCING_TABLES:
-        if table in present:
-            # Table names come from the constant above, never from input.
-            rows = connection.execute(text(f"SELECT DISTINCT sha256 FROM {table}"))  # noqa: S608  # nosec B608
-            hashes.update(str(row[0]) for row in rows)
+        if table not in present:
+            continue
+        # Table names and kinds come from the constants above, never from input.
+        query = f"SELECT DISTINCT sha256 FROM {table}"  # noqa: S608  # nosec B608
+        kind = DISPOSABLE.get(table)
+        if kind is not None and "disposal_tombstone" in present:
+            query += (
+                " WHERE id NOT IN (SELECT t.item_id FROM disposal_tombstone t"  # noqa: S608  # nosec B608
+                f" JOIN disposal_approval a ON a.disposal_id = t.disposal_id WHERE t.item_kind = '{kind}')"
+            )
+        hashes.update(str(row[0]) for row in connection.execute(text(query)))
     return hashes
 
 

@@ -41,6 +41,12 @@ def verify(bundle: Path | None) -> None:
         run = run_verification(app, trigger="cli", actor="cli")
     if run.ok:
         click.echo(f"intact: {run.reason}")
+        from ..db import session_scope
+        from ..retention.verification import disposal_summary
+
+        with app.app_context(), session_scope(app) as session:
+            for line in disposal_summary(session):
+                click.echo(f"note: {line}")
         return
     where = "" if run.first_bad_index is None else f"first bad entry: {run.first_bad_index}; "
     click.echo(f"NOT INTACT: {where}{run.reason}")

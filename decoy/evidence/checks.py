@@ -35,6 +35,7 @@ from ..models import (
     User,
     VerbalisantAssignment,
 )
+from ..retention.verification import disposed_under
 from .fingerprint import (
     AUTHORIZATION_REFERENCES,
     AUTHORIZATION_TERMS,
@@ -159,6 +160,12 @@ def check_message(session: Session, entry: dict[str, Any]) -> str | None:
     if row is None:
         return f"message {message_id} is missing"
     body_sha256 = text_sha256(row["body"])
+    disposed = None
+    if row["body"] == "" and body_sha256 != row["body_sha256"]:
+        # An emptied text is accepted only where an approved disposal's tombstone names it.
+        if disposed_under(session, "message", message_id, row["body_sha256"]) is None:
+            return f"message {message_id}: the text is missing and no disposal covers it"
+        body_sha256 = disposed = row["body_sha256"]
     if body_sha256 != evidence.get("body_sha256") or row["body_sha256"] != body_sha256:
         return f"message {message_id}: the text differs from the recorded hash"
     attachments = (
@@ -176,9 +183,9 @@ def check_message(session: Session, entry: dict[str, Any]) -> str | None:
         return f"message {message_id}: the attachments differ from the recorded ones"
     for attachment in attachments:
         problem = check_file(attachment["sha256"], session)
-        if problem:
+        if problem and not disposed_under(session, "attachment", attachment["id"], attachment["sha256"]):
             return f"message {message_id}, attachment {attachment['id']}: {problem}"
-    if message_fingerprint(row, attachments) != evidence.get("row_sha256"):
+    if message_fingerprint(row, attachments, disposed) != evidence.get("row_sha256"):
         return f"message {message_id}: the stored row differs from the recorded one"
     return _by(session, f"message {message_id}", "recorded_by", row["recorded_by"], entry)
 

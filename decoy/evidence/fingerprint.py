@@ -157,8 +157,11 @@ MESSAGE_PROVENANCE = (
 )
 
 
-def message_fingerprint(row: Mapping[str, Any], attachments: Sequence[Mapping[str, Any]]) -> str:
-    """The fingerprint of a message row together with its attachment rows (in id order)."""
+def message_fingerprint(
+    row: Mapping[str, Any], attachments: Sequence[Mapping[str, Any]], body_sha256: str | None = None
+) -> str:
+    """The fingerprint of a message row together with its attachment rows (in id order); ``body_sha256``
+    stands in for the hash of a text a disposal removed."""
     provenance = {name: row.get(name) for name in MESSAGE_PROVENANCE}
     extra = {"provenance": provenance} if any(value is not None for value in provenance.values()) else {}
     return hashlib.sha256(
@@ -173,7 +176,7 @@ def message_fingerprint(row: Mapping[str, Any], attachments: Sequence[Mapping[st
                 "sent_offset_minutes": row["sent_offset_minutes"],
                 "recorded_at": _time(row["recorded_at"]),
                 "recorded_by": row["recorded_by"],
-                "body_sha256": text_sha256(row["body"]),
+                "body_sha256": body_sha256 or text_sha256(row["body"]),
                 "corrects_id": row["corrects_id"],
                 "flags": list(row["flags"]),
                 "attachments": [

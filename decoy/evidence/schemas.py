@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, RootModel
 
 from ..models import FLAGS
 from ..models.schemas import File, Id, Input, Moment, Output, Page, Query, Sha256, Timestamp, Upload, one_of
@@ -107,6 +107,24 @@ class MessagePublic(Output):
     assumed_timezone: str | None = Field(description="the zone its time was read in (the export gave none)")
 
 
+class DisposedMark(Output):
+    """Under which decision, and when, a message's content was disposed of."""
+
+    decision_reference: str
+    at: Moment
+
+
+class DisposedMessage(Output):
+    """A message whose content was disposed of: its id and the disposal, never its text."""
+
+    id: int
+    disposed: DisposedMark
+
+
+class MessageOrDisposed(RootModel[MessagePublic | DisposedMessage]):
+    """A message, or what is left of one whose content was disposed of."""
+
+
 class MessageRecorded(Output):
     """A message just recorded (durably): its id, flags, correction and files."""
 
@@ -123,9 +141,9 @@ class ContactPage(Page):
 
 
 class MessagePage(Page):
-    """A page of a transcript, in platform-time order."""
+    """A page of a transcript, in platform-time order (a disposed message by its id and disposal only)."""
 
-    items: list[MessagePublic]
+    items: list[MessagePublic | DisposedMessage]
 
 
 class SearchQuery(Query):

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from ..clock import with_offset
 from ..models import Attachment, Contact, Message
-from .schemas import AttachmentPublic, ContactPublic, MessagePublic, MessageRecorded, SearchHit, SearchResults
+from .schemas import (
+    AttachmentPublic,
+    ContactPublic,
+    DisposedMark,
+    DisposedMessage,
+    MessagePublic,
+    MessageRecorded,
+    SearchHit,
+    SearchResults,
+)
 
 
 def _attachment(attachment: Attachment) -> AttachmentPublic:
@@ -53,9 +63,16 @@ def message_json(
     attachments: Sequence[Attachment],
     usernames: dict[int, str],
     flags: Sequence[str] | None = None,
+    disposed: Mapping[int, tuple[str, datetime]] | None = None,
 ) -> dict[str, Any]:
     """A message: the platform's time with its own offset, the server's time in UTC, text verbatim;
-    ``flags``: its flags now (transcript.current_flags), else those it was recorded with."""
+    ``flags``: its flags now (transcript.current_flags), else those it was recorded with. A message in
+    ``disposed`` (by id: the decision's reference and when) is its id and the disposal only."""
+    if disposed and message.id in disposed:
+        reference, at = disposed[message.id]
+        return DisposedMessage(
+            id=message.id, disposed=DisposedMark(decision_reference=reference, at=at)
+        ).model_dump(mode="json")
     return MessagePublic(
         id=message.id,
         contact_id=message.contact_id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from ..imports.records import contact_imports, later_flags_of_contact
 from ..initiative.records import current_flags_of_contact, initiative_record
 from ..integrity.checkpoints import get_signer, publish_checkpoint, sign_checkpoint
 from ..models import Contact, Operation
+from ..retention.disposal import disposed_of_contact
 from . import content
 from .report import contact_report, operation_report
 from .selection import LISTED, Selection, select_items, sensitive_copies
@@ -41,6 +43,8 @@ from .withheld import (
     WITHHELD_PATH,
     listed_attachment,
     listed_contact,
+    listed_disposed_message,
+    listed_disposed_note,
     listed_import,
     listed_message,
     listed_note,
@@ -248,7 +252,7 @@ def iter_bundle(app: Flask, plan: ExportPlan, progress: Progress | None = None) 
             note(f"contact {contact.id}")
             yield sink.drain()
 
-        _write_notes(writer, chosen, names, zone, listed)
+        _write_notes(writer, session, chosen, names, zone, listed)
         writer.add_bytes(WITHHELD_PATH, _json(listed))
         entries = yield from _write_audit(writer, sink, session, plan, chosen)
         note(f"{entries} audit entries with inclusion proofs")
@@ -275,8 +279,13 @@ def iter_bundle(app: Flask, plan: ExportPlan, progress: Progress | None = None) 
     yield sink.drain()
 
 
+#: The SHA-256 of an empty text: a note whose text is empty but whose recorded hash is not was disposed of.
+EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
+
+
 def _write_notes(
     writer: BundleWriter,
+    session: Session,
     chosen: Selection,
     names: Officers,
     zone: ZoneInfo,
@@ -287,6 +296,12 @@ def _write_notes(
     shown: dict[int | None, list[dict[str, Any]]] = {}
     for note in chosen.notes:
         kind = chosen.class_of("note", note.id)
+        if note.body == "" and note.body_sha256 != EMPTY_SHA256:
+            found = disposed_of_contact(session, note.contact_id).get(("note", note.id or 0)) if (
+                note.contact_id is not None) else None
+            if found is not None:
+                listed.append(listed_disposed_note(note, found))
+                continue
         if kind in LISTED:
             listed.append(listed_note(note, chosen.decisions[("note", note.id or 0)], names))
         else:
@@ -327,9 +342,14 @@ def _write_contact(
     # Imports whose original file holds sensitive material (a chat exported with its media): listed by
     # hash in imports.json, never copied.
     sensitive_imports: set[int] = set()
+    # What a disposal removed is listed by the hashes its entries recorded, with the decision.
+    disposed = disposed_of_contact(session, contact.id)
     for message, attachments in content.iter_messages(session, contact.id):
         if message.import_id is not None and any(a.sha256 in chosen.sensitive_files for a in attachments):
             sensitive_imports.add(message.import_id)
+        if ("message", message.id) in disposed:
+            listed.append(listed_disposed_message(message, disposed["message", message.id]))
+            continue
         shown = chosen.class_of("message", message.id)
         if shown != "case_file":
             if shown in LISTED:
@@ -360,7 +380,10 @@ def _write_contact(
     writer.add_bytes(f"{base}/{SIGNED_REPORTS_NAME}", _json(signed))
     imports = contact_imports(session, contact.id, names, zone)
     for found in imports:
-        if found["id"] in sensitive_imports:
+        if ("import", found["id"]) in disposed:
+            found.update(path=None, disclosure="disposed")
+            listed.append(listed_import(found, contact.id, disposed["import", found["id"]]))
+        elif found["id"] in sensitive_imports:
             found.update(path=None, disclosure="sensitive")
             listed.append(listed_import(found, contact.id))
     writer.add_bytes(f"{base}/imports.json", _json(imports))

@@ -337,7 +337,7 @@ def _profile_table(profiles: list[dict[str, Any]], zone: ZoneInfo, width: float)
     return table(rows, [60 * mm, width - 60 * mm])
 
 
-_CLASSES = {"withheld": "withheld", "sensitive": "sensitive (never copied)"}
+_CLASSES = {"withheld": "withheld", "sensitive": "sensitive (never copied)", "disposed": "disposed of"}
 
 
 def withheld_section(listed: list[dict[str, Any]], width: float) -> list[Any]:
@@ -350,6 +350,8 @@ def withheld_section(listed: list[dict[str, Any]], width: float) -> list[Any]:
         basis = (
             f"{text(item.get('ground') or '')}, decision {text(item.get('decision_reference') or '')}"
             if item["class"] == "withheld"
+            else f"under decision {text(item.get('decision_reference') or '')}"
+            if item["class"] == "disposed"
             else text(item.get("viewing_arrangement") or "")
         )
         rows.append(

@@ -84,10 +84,11 @@ def listed_attachment(
     }
 
 
-def listed_import(found: dict[str, Any], contact_id: int) -> dict[str, Any]:
-    """An import whose original export file holds sensitive material (a chat exported with its media),
-    listed by the file's SHA-256 instead of copied."""
-    return {
+def listed_import(found: dict[str, Any], contact_id: int, disposed: Any = None) -> dict[str, Any]:
+    """An import whose original export file holds sensitive material (a chat exported with its media), or
+    was disposed of (``disposed``: the decision's reference, when, the disposal's id), listed by the file's
+    SHA-256 instead of copied."""
+    listed = {
         "kind": "import",
         "id": found["id"],
         "contact_id": contact_id,
@@ -97,6 +98,45 @@ def listed_import(found: dict[str, Any], contact_id: int) -> dict[str, Any]:
         "class": "sensitive",
         "decision": None,
         "viewing_arrangement": VIEWING_ARRANGEMENT,
+    }
+    if disposed is not None:
+        listed.update(description=f"original export file of import {found['id']}: disposed of")
+        listed.pop("viewing_arrangement")
+        listed.update(_disposal(disposed))
+    return listed
+
+
+def _disposal(disposed: Any) -> dict[str, Any]:
+    reference, at, disposal_id = disposed
+    return {"class": "disposed", "decision": None, "disposal": disposal_id, "decision_reference": reference,
+            "disposed_at": at.isoformat()}
+
+
+def listed_disposed_message(message: Message, disposed: Any) -> dict[str, Any]:
+    """A message whose text a disposal removed: by the SHA-256 its entry recorded, with its direction and
+    platform time, and the disposal (decision reference, when)."""
+    direction = {"in": "incoming", "out": "outgoing"}.get(message.direction, message.direction)
+    return {
+        "kind": "message",
+        "id": message.id,
+        "contact_id": message.contact_id,
+        "sha256": message.body_sha256,
+        "description": f"{direction} message {message.id} of contact {message.contact_id}: disposed of",
+        "direction": message.direction,
+        "sent_at": with_offset(message.sent_at, message.sent_offset_minutes).isoformat(),
+        **_disposal(disposed),
+    }
+
+
+def listed_disposed_note(note: JournalNote, disposed: Any) -> dict[str, Any]:
+    """A disclosed journal note whose text a disposal removed, by the SHA-256 its entry recorded."""
+    return {
+        "kind": "note",
+        "id": note.id,
+        "contact_id": note.contact_id,
+        "sha256": note.body_sha256,
+        "description": f"journal note {note.id} on contact {note.contact_id}: disposed of",
+        **_disposal(disposed),
     }
 
 

@@ -18,6 +18,7 @@ from .. import blobstore
 from ..evidence.checks import is_actor, usernames
 from ..models import ExportReconciliation, MessageImport, MessageImportResult
 from ..models.capture import DIFFERS, MISSING
+from ..retention.verification import disposed_under
 
 _import = MessageImport.__table__  # type: ignore[attr-defined]
 _result = MessageImportResult.__table__  # type: ignore[attr-defined]
@@ -102,7 +103,7 @@ def check_import(session: Session, entry: dict[str, Any]) -> str | None:
     if row["sha256"] != evidence.get("file_sha256") or import_fingerprint(row) != evidence.get("row_sha256"):
         return f"import {import_id}: the stored row differs from the recorded one"
     problem = blobstore.problem(row["sha256"], connection=session.connection())
-    if problem:
+    if problem and not disposed_under(session, "import", import_id, row["sha256"]):
         return f"import {import_id}, the original file {row['sha256']}: {problem}"
     if not is_actor(session, row["imported_by"], entry):
         name = usernames(session).get(row["imported_by"])

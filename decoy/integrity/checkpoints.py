@@ -102,6 +102,7 @@ def verify_log() -> VerifyReport:
     """
     from audit.verify import verify_store
 
+    from ..retention.verification import disposal_summary
     from .coverage import Coverage
     from .evidence_checks import entry_checks
 
@@ -119,11 +120,13 @@ def verify_log() -> VerifyReport:
             return report
         # The other direction, on the same snapshot: every row has the entry that recorded it.
         problem = coverage.problem(snapshot.connection())
+        disposed = disposal_summary(snapshot)
     if problem is not None:
         return replace(report, ok=False, reason=problem)
     note = coverage.note_text()
     reason = f"{report.reason}; every evidence and legal-record row has its audit entry"
-    return replace(report, reason=f"{reason}; {note}" if note else reason, notes=(note,) if note else ())
+    notes = ((note,) if note else ()) + tuple(disposed)
+    return replace(report, reason=f"{reason}; {note}" if note else reason, notes=notes)
 
 
 def verify_bundle_file(path: Path) -> VerifyReport:

@@ -29,6 +29,8 @@ from ..models import (
     ContactCategoryChange,
     ContactOutcome,
     DisclosureDecision,
+    Disposal,
+    DisposalApproval,
     EndReport,
     EndReportDelivery,
     ExportReconciliation,
@@ -92,6 +94,8 @@ _opening = SensitiveOpening.__table__  # type: ignore[attr-defined]
 _hold = LegalHold.__table__  # type: ignore[attr-defined]
 _hold_lift = LegalHoldLift.__table__  # type: ignore[attr-defined]
 _outcome = ContactOutcome.__table__  # type: ignore[attr-defined]
+_disposal = Disposal.__table__  # type: ignore[attr-defined]
+_disposal_approval = DisposalApproval.__table__  # type: ignore[attr-defined]
 
 PROFILE_ACTIONS = ("profile.propose", "profile.approve", "profile.suspend", "profile.retire")
 #: The entry whose object names a row, by action: the table (by the object's id).
@@ -129,6 +133,8 @@ _NAMES_ITS_OBJECT = {
     "legal_hold.set": _hold.name,
     "legal_hold.lift": _hold_lift.name,
     "contact.outcome": _outcome.name,
+    "disposal.request": _disposal.name,
+    "disposal.approve": _disposal_approval.name,
 }
 #: Actions whose entries carry a row hash from now on; older ones are counted as recorded before them.
 ROW_HASHED_ACTIONS = frozenset(
@@ -193,7 +199,7 @@ class Coverage:
             _user, _contact, _message, _authorization, _profile, _session, _import, _annotation, _dismissal,
             _assessment, _disclosure, _note, _signed_report, _redaction, _assignment, _lead, _withdrawal,
             _closure, _end_report, _delivery, _category, _notification, _case, _case_action, _case_closure,
-            _opening, _hold, _hold_lift, _outcome,
+            _opening, _hold, _hold_lift, _outcome, _disposal, _disposal_approval,
         ):
             for (row_id,) in connection.execute(select(table.c.id).order_by(table.c.id)):
                 if row_id not in named[table.name]:

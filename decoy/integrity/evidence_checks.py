@@ -33,6 +33,7 @@ from ..initiative.checks import check_annotation, check_assessment, check_dismis
 from ..orders.leads import check_lead
 from ..orders.notification_register import check_notification
 from ..orders.rows import check_closure, check_delivery, check_end_report, check_withdrawal
+from ..retention.disposal import check_approval, check_request
 from ..retention.holds import check_hold, check_lift
 from ..retention.outcomes import check_outcome
 from ..safeguarding.rows import check_action, check_case, check_opening
@@ -85,6 +86,8 @@ EVIDENCE_CHECKS: Mapping[str, SessionCheck] = MappingProxyType(
         "legal_hold.set": check_hold,
         "legal_hold.lift": check_lift,
         "contact.outcome": check_outcome,
+        "disposal.request": check_request,
+        "disposal.approve": check_approval,
     }
 )
 #: Actions whose ``evidence`` hashes name nothing that is stored, so nothing can be re-hashed; why.

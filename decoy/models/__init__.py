@@ -47,7 +47,15 @@ from .orders import (
     Lead,
     OperationClosure,
 )
-from .retention import CASE_OUTCOMES, ContactOutcome, LegalHold, LegalHoldLift
+from .retention import (
+    CASE_OUTCOMES,
+    ContactOutcome,
+    Disposal,
+    DisposalApproval,
+    DisposalTombstone,
+    LegalHold,
+    LegalHoldLift,
+)
 from .reviews import (
     Decision,
     EnforcementAction,
@@ -89,5 +97,6 @@ __all__ = [
     "CATEGORIES", "DEFAULT_CATEGORY", "NOTIFICATION_KINDS", "ContactCategoryChange", "SuspectNotification",
     "ACTION_KINDS", "OPENING_CATEGORIES", "PROTECTIVE_ACTIONS", "SAFEGUARDING_TRIGGERS", "SafeguardingAction",
     "SafeguardingCase", "SafeguardingClosure", "SensitiveOpening",
-    "CASE_OUTCOMES", "ContactOutcome", "LegalHold", "LegalHoldLift",
+    "CASE_OUTCOMES", "ContactOutcome", "LegalHold", "LegalHoldLift", "Disposal", "DisposalApproval",
+    "DisposalTombstone",
 ]
