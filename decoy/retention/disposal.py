@@ -358,3 +358,9 @@ def disposed_of_contact(session: Session, contact_id: int) -> dict[tuple[str, in
         (kind, int(item_id)): (reference, at, int(disposal_id))
         for kind, item_id, reference, at, disposal_id in session.exec(query).all()
     }
+
+
+def pending_items(session: Session, contact_id: int) -> dict[str, int]:
+    """How many items of each kind a disposal of the contact would remove now."""
+    found = _items(session, contact_id)
+    return {kind: sum(1 for k, _i, _s in found if k == kind) for kind in KINDS}

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -30,7 +30,7 @@ from ..evidence.reading import visible_contact
 from ..evidence.views import bp
 from ..models import CASE_OUTCOMES, Contact, ContactOutcome, Operation
 from ..operations.views import parse_local
-from . import due, holds, outcomes, schedule
+from . import disposal, due, holds, outcomes, schedule
 
 READERS = ("detective", "supervisor", "legal")
 SHOWN = (InvalidInput, RuleViolation)
@@ -72,14 +72,29 @@ class HoldPanel:
         return self.names(user_id, at) or ""
 
 
+class DisposalForm(FlaskForm):
+    """Why the contact's content is disposed of, and the decision's reference."""
+
+    reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=disposal.MAX_REASON)])
+    decision_reference = StringField(_l("Reference of the decision"),
+                                     validators=[Optional(), Length(max=disposal.MAX_REFERENCE)])
+
+
 @dataclass
 class ContactRetention:
-    """A contact's holds, its case outcome and the forms."""
+    """A contact's holds, its case outcome, its disposals and the forms."""
 
     panel: HoldPanel
     category: str
     outcome: ContactOutcome | None
     outcome_form: OutcomeForm | None
+    disposals: list[disposal.State]
+    disposal_form: DisposalForm | None
+
+    def may_approve(self, state: disposal.State) -> bool:
+        """Whether the reader may approve the pending disposal: a legal officer who did not request it."""
+        return (state.approval is None and current_user.has_role("legal")
+                and state.disposal.requested_by != current_user.id)
 
 
 def _ended(session: Any, begun_here: bool) -> None:
@@ -105,11 +120,15 @@ def contact_retention(contact: Contact) -> ContactRetention:
     over = [state for state in holds.holds_of_operation(session, contact.operation_id)
             if state.hold.contact_id in (None, contact.id)]
     category = current_category(session, contact.id)  # type: ignore[arg-type]
+    disposals = disposal.contact_disposals(session, contact.id)  # type: ignore[arg-type]
+    pending = any(state.approval is None for state in disposals)
     found = ContactRetention(
         panel=HoldPanel(over, codes.Officers(session), HoldForm(formdata=None) if legal else None),
         category=category,
         outcome=outcomes.latest_outcome(session, contact.id),  # type: ignore[arg-type]
         outcome_form=OutcomeForm(formdata=None) if legal and category == "suspect" else None,
+        disposals=disposals,
+        disposal_form=DisposalForm(formdata=None) if legal and not pending else None,
     )
     _ended(session, begun_here)
     return found
@@ -134,6 +153,24 @@ bp.add_app_template_global(operation_holds, "operation_holds")
 bp.add_app_template_global(contact_retention, "contact_retention")
 bp.add_app_template_global(disposal_due, "disposal_due")
 bp.add_app_template_global(outcome_word, "outcome_word")
+
+
+def disposed_marks(contact: Contact) -> dict[int, tuple[str, Any]]:
+    """The contact's messages whose text a disposal removed: the decision's reference and when."""
+    session = get_session()
+    begun_here = not session.in_transaction()
+    found = {
+        item_id: (reference, at)
+        for (kind, item_id), (reference, at, _disposal) in disposal.disposed_of_contact(
+            session, contact.id  # type: ignore[arg-type]
+        ).items()
+        if kind == "message"
+    }
+    _ended(session, begun_here)
+    return found
+
+
+bp.add_app_template_global(disposed_marks, "disposed_marks")
 
 
 def _to_contact(contact_id: int) -> Any:
@@ -250,3 +287,59 @@ def retention_page() -> str:
     rules = list(schedule.current_schedule().values())
     session.commit()
     return render_template("evidence/retention.html", lines=lines, rules=rules, now=now)
+
+
+@bp.route("/contacts/<int:contact_id>/disposals", methods=["POST"])
+@require_roles("legal")
+def request_disposal(contact_id: int) -> Any:
+    """Request the disposal of the contact's content; back to its page."""
+    session = get_session()
+    visible_contact(session, current_user, contact_id)
+    form = DisposalForm()
+    if not form.validate_on_submit():
+        flash(_("The form expired; try again."))
+        return _to_contact(contact_id)
+    try:
+        disposal.request_disposal(session=session, actor=current_user, contact_id=contact_id,
+                                  reason=form.reason.data or "",
+                                  decision_reference=form.decision_reference.data or "")
+        session.commit()
+    except SHOWN as refusal:
+        session.rollback()
+        flash(_("Not requested: %(reason)s", reason=refusal.message))
+        return _to_contact(contact_id)
+    flash(_("The disposal is requested: another legal officer approves it."))
+    return _to_contact(contact_id)
+
+
+@bp.route("/disposals/<int:disposal_id>/approve", methods=["GET", "POST"])
+@require_roles("legal")
+def approve_disposal(disposal_id: int) -> Any:
+    """The confirmation page of a disposal (what it removes, what stays); on POST the approval."""
+    session = get_session()
+    row = disposal.visible_disposal(session, current_user, disposal_id)
+    form = HoldForm()
+    error = None
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            error = _("The form expired; try again.")
+        else:
+            try:
+                _state, files = disposal.approve_disposal(session=session, actor=current_user,
+                                                          disposal_id=disposal_id)
+                session.commit()
+            except SHOWN as refusal:
+                session.rollback()
+                error = refusal.message
+            else:
+                disposal.remove_files(current_app._get_current_object(), files)  # type: ignore[attr-defined]
+                flash(_("The content of contact %(id)s is disposed of under decision %(reference)s.",
+                        id=row.contact_id, reference=row.decision_reference))
+                return _to_contact(row.contact_id)
+    state = disposal.state_of(session, row)
+    items = disposal.pending_items(session, row.contact_id)
+    names = codes.Officers(session)
+    operation = session.get(Operation, row.operation_id)
+    session.commit()
+    return render_template("evidence/approve_disposal.html", state=state, items=items, form=form,
+                           error=error, names=names, operation=operation), 400 if error else 200

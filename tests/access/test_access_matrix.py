@@ -219,6 +219,12 @@ EXPECTATIONS: dict[str, Rule] = {
     "api.record_outcome POST": DECIDE,
     "api.retention_schedule GET": SIGNED_IN,
     "api.retention_due GET": rule("legal", "", listing=True),
+    "api.request_disposal POST": DECIDE,
+    "api.approve_disposal POST": DECIDE,
+    "api.get_disposal GET": READ,
+    "evidence.request_disposal POST": DECIDE,
+    "evidence.approve_disposal GET": DECIDE,
+    "evidence.approve_disposal POST": DECIDE,
     "evidence.hold_operation POST": DECIDE,
     "evidence.hold_contact POST": DECIDE,
     "evidence.lift_hold POST": DECIDE,
@@ -362,6 +368,14 @@ def world(app: Any, factory: Any, clock: Any) -> World:
                          json={"reason": "MarkerBodyZ9 hold"})
     assert answer.status_code == 201, answer.get_json()
     hold = answer.get_json()["id"]
+    answer = client.post(f"/api/v1/contacts/{contact}/disposals", headers=legal,
+                         json={"reason": "MarkerBodyZ9 disposal", "decision_reference": "D-1"})
+    assert answer.status_code == 409, answer.get_json()  # the contact is under the hold
+    client.post(f"/api/v1/legal-holds/{hold}/lift", headers=legal, json={"reason": "lifted"})
+    answer = client.post(f"/api/v1/contacts/{contact}/disposals", headers=legal,
+                         json={"reason": "MarkerBodyZ9 disposal", "decision_reference": "D-1"})
+    assert answer.status_code == 201, answer.get_json()
+    disposal = answer.get_json()["id"]
     answer = client.post(f"/api/v1/contacts/{contact}/signed-reports", headers=headers,
                          data={"file": (io.BytesIO(b"%PDF-1.7 MarkerOpAlpha signed"), "signed.pdf")})
     assert answer.status_code == 201, answer.get_json()
@@ -390,7 +404,8 @@ def world(app: Any, factory: Any, clock: Any) -> World:
                             "document_id": document, "capture_session_id": capture_session,
                             "import_id": imported, "token": "A" * 43, "username": "vic",
                             "note_id": note, "report_id": signed_report, "end_report_id": end_report,
-                            "case_id": case, "form": "csv", "hold_id": hold}
+                            "case_id": case, "form": "csv", "hold_id": hold,
+                            "disposal_id": disposal}
     from decoy.integrity.checkpoints import make_checkpoint
     from decoy.models.reviews import Review
     from decoy.reviews.passes import review_pass

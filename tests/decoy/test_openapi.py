@@ -103,6 +103,10 @@ def ids(app: Any, factory: Any) -> dict[str, Any]:
     case = client.get(f"/api/v1/contacts/{contact_id}/safeguarding", headers=headers).get_json()["id"]
     hold = client.post(f"/api/v1/contacts/{contact_id}/legal-holds", headers=headers,
                        json={"reason": "r"}).get_json()["id"]
+    other = client.post(f"/api/v1/profiles/{profile}/contacts", headers=headers,
+                        json={"counterpart": "c2"}).get_json()["id"]
+    disposal = client.post(f"/api/v1/contacts/{other}/disposals", headers=headers,
+                           json={"reason": "r", "decision_reference": "D-1"}).get_json()["id"]
     closed = make_operation(app, "dana", name="Closed")
     end_report = client.post(f"/api/v1/operations/{closed}/close", headers=headers,
                              json={"reason": "ended"}).get_json()["end_report"]["id"]
@@ -111,7 +115,8 @@ def ids(app: Any, factory: Any) -> dict[str, Any]:
             "username": "sue", "operation_id": operation, "authorization_id": authorization,
             "profile_id": profile, "contact_id": contact_id, "review_id": reviews[0]["id"],
             "capture_session_id": capture.get_json()["id"], "message_id": message.get_json()["id"],
-            "end_report_id": end_report, "case_id": case, "hold_id": hold}
+            "end_report_id": end_report, "case_id": case, "hold_id": hold,
+            "disposal_id": disposal}
 
 
 #: The routes only an admin may call (``dana`` holds every other role).

@@ -197,7 +197,8 @@ def test_a_bundle_lists_what_was_disposed_of_and_verifies(
     from audit.evidence_bundle import EVIDENCE_BUNDLE_CHECKS
 
     made = _world_with_content(world)
-    world.post(f"/notes/{made['note']}/disclosure", "lena", json={"class": "case_file", "reason": "disclosed"})
+    world.post(f"/notes/{made['note']}/disclosure", "lena",
+               json={"class": "case_file", "reason": "disclosed"})
     disposal = _request(world, made["contact"]).get_json()["id"]
     world.post(f"/disposals/{disposal}/approve", lars)
     path = tmp_path / "bundle.zip"
@@ -213,3 +214,32 @@ def test_a_bundle_lists_what_was_disposed_of_and_verifies(
     disposed = {(item["kind"], item["id"]): item for item in listed if item["class"] == "disposed"}
     assert set(disposed) == {("message", made["message"]), ("note", made["note"])}
     assert {item["decision_reference"] for item in disposed.values()} == {REFERENCE}
+
+
+def test_the_pages_request_confirm_and_show_a_disposal(
+    world: Any, lars: str, factory: Any, clock: Any
+) -> None:
+    from tests.support import AuthActions, csrf_from
+
+    made = _world_with_content(world)
+    auth = AuthActions(world.client, factory, clock)
+    auth.login("lena")
+    page = world.client.get(f"/contacts/{made['contact']}").get_data(as_text=True)
+    assert "Request the disposal of this contact" in page
+    answer = world.client.post(f"/contacts/{made['contact']}/disposals", data={
+        "csrf_token": csrf_from(page), "reason": "not a suspect", "decision_reference": REFERENCE})
+    assert answer.status_code == 302
+    page = world.client.get(f"/contacts/{made['contact']}").get_data(as_text=True)
+    assert "awaiting approval" in page and "Review and approve" not in page  # not by the requester
+    auth.logout()
+    auth.login(lars)
+    page = world.client.get(f"/contacts/{made['contact']}").get_data(as_text=True)
+    assert "Review and approve" in page
+    disposal_id = int(page.split("/disposals/")[1].split("/approve")[0])
+    confirm = world.client.get(f"/disposals/{disposal_id}/approve").get_data(as_text=True)
+    assert "This cannot be undone" in confirm and "the text of 1 message" in confirm
+    assert TEXT in world.client.get(f"/contacts/{made['contact']}").get_data(as_text=True)
+    answer = world.client.post(f"/disposals/{disposal_id}/approve", data={"csrf_token": csrf_from(confirm)})
+    assert answer.status_code == 302
+    page = world.client.get(f"/contacts/{made['contact']}").get_data(as_text=True)
+    assert TEXT not in page and f"Content disposed of under decision {REFERENCE}" in page
