@@ -41,7 +41,7 @@ def referenced_hashes(connection: Connection) -> set[str]:
         kind = DISPOSABLE.get(table)
         if kind is not None and "disposal_tombstone" in present:
             query += (
-                " WHERE id NOT IN (SELECT t.item_id FROM disposal_tombstone t"  # noqa: S608  # nosec B608
+                " WHERE id NOT IN (SELECT t.item_id FROM disposal_tombstone t"  # noqa: S608
                 f" JOIN disposal_approval a ON a.disposal_id = t.disposal_id WHERE t.item_kind = '{kind}')"
             )
         hashes.update(str(row[0]) for row in connection.execute(text(query)))

@@ -76,6 +76,8 @@ END
 $$""",
         f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}",
         f"CREATE TRIGGER {table}_append_only BEFORE DELETE ON {table} FOR EACH ROW EXECUTE FUNCTION decoy_reject_change()",
+        f"DROP TRIGGER IF EXISTS {table}_frozen ON {table}",
+        f"CREATE TRIGGER {table}_frozen BEFORE UPDATE OF {', '.join(others)} ON {table} FOR EACH ROW EXECUTE FUNCTION decoy_reject_change()",
         f"CREATE TRIGGER {table}_disposal_guard BEFORE UPDATE ON {table} FOR EACH ROW EXECUTE FUNCTION {table}_disposal_guard()",
     ]
 
@@ -89,6 +91,7 @@ def _emptied_undone(table: str, dialect: str) -> list[str]:
         ]
     return [
         f"DROP TRIGGER IF EXISTS {table}_disposal_guard ON {table}",
+        f"DROP TRIGGER IF EXISTS {table}_frozen ON {table}",
         f"DROP FUNCTION IF EXISTS {table}_disposal_guard()",
         f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}",
         f"CREATE TRIGGER {table}_append_only BEFORE DELETE OR UPDATE ON {table} FOR EACH ROW EXECUTE FUNCTION decoy_reject_change()",

@@ -47,7 +47,15 @@ APPEND_ONLY: dict[str, dict[str, object]] = {
     "authorization_document": {},
     "profile_transition": {},
     "contact": {},
-    "message": {},
+    # A disposal may empty a message's or a note's text (revision 0019): every other column stays frozen.
+    "message": {
+        "allow_update": True,
+        "frozen_columns": (
+            "id", "operation_id", "contact_id", "direction", "sent_at", "sent_offset_minutes", "recorded_at",
+            "recorded_by", "body_sha256", "corrects_id", "flags", "capture_session_id", "operated_by",
+            "import_id", "source", "platform_message_id", "assumed_timezone",
+        ),
+    },
     "attachment": {},
     "profile": {
         "allow_update": True,
@@ -70,7 +78,10 @@ APPEND_ONLY: dict[str, dict[str, object]] = {
     "contact_assessment": {},
     "verbalisant_assignment": {},
     "disclosure_decision": {},
-    "journal_note": {},
+    "journal_note": {
+        "allow_update": True,
+        "frozen_columns": ("id", "operation_id", "contact_id", "body_sha256", "written_by", "written_at"),
+    },
     "redaction": {},
     "signed_report": {},
     "authorization_kind_change": {},
@@ -88,6 +99,9 @@ APPEND_ONLY: dict[str, dict[str, object]] = {
     "legal_hold": {},
     "legal_hold_lift": {},
     "contact_outcome": {},
+    "disposal": {},
+    "disposal_approval": {},
+    "disposal_tombstone": {},
 }
 
 #: Triggers and functions whose only source is a revision (no code builds them), by the revision that
@@ -103,6 +117,10 @@ REVISION_ONLY: dict[str, dict[str, dict[str, str]]] = {
             "trigger evidence_blob_no_update": "bf203997cf0e53e6",
         },
         "0010": {"trigger user_account_identity_frozen": "8d1e84a0a7f754ce"},
+        "0019": {
+            "trigger journal_note_text_disposed_only": "19ddb7960ce20e2c",
+            "trigger message_text_disposed_only": "04298ac4174a9552",
+        },
     },
     "postgresql": {
         "0002": {
@@ -127,6 +145,12 @@ REVISION_ONLY: dict[str, dict[str, dict[str, str]]] = {
         "0010": {
             "function decoy_account_identity_frozen()": "895e5573e7c11cbb",
             "trigger user_account_identity_frozen": "0c04aa8ab408f004",
+        },
+        "0019": {
+            "function journal_note_disposal_guard()": "d5875abeaa316694",
+            "function message_disposal_guard()": "db671e718dcaa889",
+            "trigger journal_note_disposal_guard": "869eb4931f4a1dcb",
+            "trigger message_disposal_guard": "fdeb3fc1f3d07e39",
         },
     },
 }
