@@ -30,6 +30,7 @@ from ..models import Attachment, Contact
 from ..models.reviews import Review
 from ..operations import services as operations
 from ..orders import closing, leads, withdrawals
+from ..retention import disposal, holds
 from ..reviews.services import decide_review
 from ..safeguarding import cases as safeguarding
 
@@ -105,6 +106,9 @@ def _leads_and_closing(demo: _Demo, operation_id: int, spec: dict[str, Any]) -> 
             session=s, actor=a, operation_id=operation_id, recipient=t["recipient"],
             legal_basis=t["legal_basis"], tlp=t["tlp"], sha256=h, description=t["description"],
             passed_at=demo.at(t["days"])))
+    if spec.get("legal_hold"):
+        demo.act("lena", lambda s, a: holds.set_hold(
+            session=s, actor=a, operation_id=operation_id, reason=spec["legal_hold"]))
     if spec.get("close"):
         demo.act("sam", lambda s, a: closing.close_operation(
             session=s, actor=a, operation_id=operation_id, reason=spec["close"]))
@@ -213,6 +217,19 @@ def _contact(demo: _Demo, profile_id: int, spec: dict[str, Any]) -> None:
         _import_export(demo, int(made.id), spec["export"])
     if "safeguarding" in spec:
         _safeguarding(demo, int(made.id), first_id, spec["safeguarding"])
+    if "retention" in spec:
+        _retention(demo, int(made.id), spec["retention"])
+
+
+def _retention(demo: _Demo, contact_id: int, spec: dict[str, Any]) -> None:
+    """The contact's category, then the legal officer's request to dispose of its content (awaiting the
+    second legal officer's approval)."""
+    officer, category, reason = spec["category"]
+    demo.act(officer, lambda s, a: categories.change_category(
+        session=s, actor=a, contact_id=contact_id, category=category, reason=reason))
+    reference, why = spec["disposal"]
+    demo.act("lena", lambda s, a: disposal.request_disposal(
+        session=s, actor=a, contact_id=contact_id, reason=why, decision_reference=reference))
 
 
 def _safeguarding(demo: _Demo, contact_id: int, first_id: int | None, spec: dict[str, Any]) -> None:
