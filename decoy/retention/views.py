@@ -72,6 +72,10 @@ class HoldPanel:
         return self.names(user_id, at) or ""
 
 
+class ConfirmForm(FlaskForm):
+    """A confirmation: its CSRF token only."""
+
+
 class DisposalForm(FlaskForm):
     """Why the contact's content is disposed of, and the decision's reference."""
 
@@ -107,7 +111,7 @@ def operation_holds(operation: Operation) -> HoldPanel:
     session = get_session()
     begun_here = not session.in_transaction()
     panel = HoldPanel(holds.holds_of_operation(session, operation.id), codes.Officers(session),  # type: ignore[arg-type]
-                      HoldForm(formdata=None) if current_user.has_role("legal") else None)
+                      HoldForm(formdata=None, prefix="hold") if current_user.has_role("legal") else None)
     _ended(session, begun_here)
     return panel
 
@@ -122,13 +126,15 @@ def contact_retention(contact: Contact) -> ContactRetention:
     category = current_category(session, contact.id)  # type: ignore[arg-type]
     disposals = disposal.contact_disposals(session, contact.id)  # type: ignore[arg-type]
     pending = any(state.approval is None for state in disposals)
+    hold_form = HoldForm(formdata=None, prefix="hold") if legal else None
+    outcome_form = OutcomeForm(formdata=None, prefix="outcome") if legal and category == "suspect" else None
     found = ContactRetention(
-        panel=HoldPanel(over, codes.Officers(session), HoldForm(formdata=None) if legal else None),
+        panel=HoldPanel(over, codes.Officers(session), hold_form),
         category=category,
         outcome=outcomes.latest_outcome(session, contact.id),  # type: ignore[arg-type]
-        outcome_form=OutcomeForm(formdata=None) if legal and category == "suspect" else None,
+        outcome_form=outcome_form,
         disposals=disposals,
-        disposal_form=DisposalForm(formdata=None) if legal and not pending else None,
+        disposal_form=DisposalForm(formdata=None, prefix="disposal") if legal and not pending else None,
     )
     _ended(session, begun_here)
     return found
@@ -182,7 +188,7 @@ def _to_operation(operation_id: int) -> Any:
 
 
 def _hold_reason() -> str | None:
-    form = HoldForm()
+    form = HoldForm(prefix="hold")
     if not form.validate_on_submit():
         flash(_("The form expired; try again."))
         return None
@@ -257,7 +263,7 @@ def record_outcome(contact_id: int) -> Any:
     session = get_session()
     contact = visible_contact(session, current_user, contact_id)
     operation = session.get(Operation, contact.operation_id)
-    form = OutcomeForm()
+    form = OutcomeForm(prefix="outcome")
     if not form.validate_on_submit():
         flash(_("The form expired; try again."))
         return _to_contact(contact_id)
@@ -295,7 +301,7 @@ def request_disposal(contact_id: int) -> Any:
     """Request the disposal of the contact's content; back to its page."""
     session = get_session()
     visible_contact(session, current_user, contact_id)
-    form = DisposalForm()
+    form = DisposalForm(prefix="disposal")
     if not form.validate_on_submit():
         flash(_("The form expired; try again."))
         return _to_contact(contact_id)
@@ -318,7 +324,7 @@ def approve_disposal(disposal_id: int) -> Any:
     """The confirmation page of a disposal (what it removes, what stays); on POST the approval."""
     session = get_session()
     row = disposal.visible_disposal(session, current_user, disposal_id)
-    form = HoldForm()
+    form = ConfirmForm()
     error = None
     if request.method == "POST":
         if not form.validate_on_submit():

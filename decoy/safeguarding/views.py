@@ -120,10 +120,10 @@ def contact_safeguarding(contact: Contact) -> CasePanel:
         cases=cases.contact_cases(session, contact.id),  # type: ignore[arg-type]
         names=codes.Officers(session),
         now=clock.now(),
-        action_form=ActionForm(formdata=None) if may_act else None,
-        close_form=CloseForm(formdata=None) if cases.may_close(session, current_user, contact.operation_id)
-        else None,
-        signal_form=SignalForm(formdata=None) if may_act else None,
+        action_form=ActionForm(formdata=None, prefix="action") if may_act else None,
+        close_form=CloseForm(formdata=None, prefix="close")
+        if cases.may_close(session, current_user, contact.operation_id) else None,
+        signal_form=SignalForm(formdata=None, prefix="signal") if may_act else None,
     )
     _ended(session, begun_here)
     return panel
@@ -193,7 +193,7 @@ def record_safeguarding_action(case_id: int) -> Any:
     """Record an action of the case; back to the contact page."""
     session = get_session()
     case, zone = _case_and_zone(case_id)
-    form = ActionForm()
+    form = ActionForm(prefix="action")
     if not form.validate_on_submit():
         flash(_("The form expired; try again."))
         return _back(case.contact_id)
@@ -219,7 +219,7 @@ def close_safeguarding_case(case_id: int) -> Any:
     """Close the case with its outcome; back to the contact page."""
     session = get_session()
     case, _zone = _case_and_zone(case_id)
-    form = CloseForm()
+    form = CloseForm(prefix="close")
     if not form.validate_on_submit():
         flash(_("The form expired; try again."))
         return _back(case.contact_id)
@@ -242,7 +242,7 @@ def confirm_trafficking_signal(contact_id: int) -> Any:
     """Confirm a trafficking signal on a message of the contact; back to its page."""
     session = get_session()
     cases.visible_contact(session, current_user, contact_id)
-    form = SignalForm()
+    form = SignalForm(prefix="signal")
     if not form.validate_on_submit():
         flash(_("The form expired; try again."))
         return _back(contact_id)

@@ -227,7 +227,8 @@ def test_the_pages_request_confirm_and_show_a_disposal(
     page = world.client.get(f"/contacts/{made['contact']}").get_data(as_text=True)
     assert "Request the disposal of this contact" in page
     answer = world.client.post(f"/contacts/{made['contact']}/disposals", data={
-        "csrf_token": csrf_from(page), "reason": "not a suspect", "decision_reference": REFERENCE})
+        "disposal-csrf_token": csrf_from(page), "disposal-reason": "not a suspect",
+        "disposal-decision_reference": REFERENCE})
     assert answer.status_code == 302
     page = world.client.get(f"/contacts/{made['contact']}").get_data(as_text=True)
     assert "awaiting approval" in page and "Review and approve" not in page  # not by the requester

@@ -176,11 +176,13 @@ def test_the_pages_set_and_lift_holds_record_outcomes_and_list_what_is_due(
     page = world.client.get(f"/contacts/{contact}").get_data(as_text=True)
     assert 'id="retention"' in page and "not recorded yet" in page
     answer = world.client.post(f"/contacts/{contact}/legal-holds",
-                               data={"csrf_token": csrf_from(page), "reason": "<b>appeal</b> pending"})
+                               data={"hold-csrf_token": csrf_from(page),
+                                     "hold-reason": "<b>appeal</b> pending"})
     assert answer.status_code == 302 and answer.headers["Location"].endswith(f"/contacts/{contact}#retention")
     answer = world.client.post(f"/contacts/{contact}/outcome", data={
-        "csrf_token": csrf_from(page), "outcome": "convicted", "reference": "RB-2026-12",
-        "decided_at": "2026-03-01 12:00"})
+        "outcome-csrf_token": csrf_from(page), "outcome-outcome": "convicted",
+        "outcome-reference": "RB-2026-12",
+        "outcome-decided_at": "2026-03-01 12:00"})
     assert answer.status_code == 302
     page = world.client.get(f"/contacts/{contact}").get_data(as_text=True)
     assert "&lt;b&gt;appeal&lt;/b&gt; pending" in page and "RB-2026-12" in page and "convicted" in page
@@ -188,7 +190,7 @@ def test_the_pages_set_and_lift_holds_record_outcomes_and_list_what_is_due(
     assert 'id="legal-holds"' in operation and f"/contacts/{contact}" in operation
     hold = world.get(f"/operations/{world.operation_id}/legal-holds", "lena").get_json()["items"][0]["id"]
     answer = world.client.post(f"/legal-holds/{hold}/lift",
-                               data={"csrf_token": csrf_from(page), "reason": "appeal decided"})
+                               data={"hold-csrf_token": csrf_from(page), "hold-reason": "appeal decided"})
     assert answer.status_code == 302
     assert world.get(f"/operations/{world.operation_id}/legal-holds", "lena").get_json()["items"][0][
         "active"] is False

@@ -227,15 +227,16 @@ def test_legal_home_and_contact_page_show_the_case(world: Any, factory: Any, clo
     assert 'id="safeguarding"' in page and "VT-9" not in page
     answer = world.client.post(
         f"/safeguarding/{case_id}/actions",
-        data={"csrf_token": csrf_from(page), "kind": "care_report", "reference": "VT-9", "note": "",
-              "taken_at": ""},
+        data={"action-csrf_token": csrf_from(page), "action-kind": "care_report", "action-reference": "VT-9",
+              "action-note": "",
+              "action-taken_at": ""},
     )
     assert answer.status_code == 302
     page = world.client.get(f"/contacts/{contact}").get_data(as_text=True)
     assert "VT-9" in page
     answer = world.client.post(
         f"/safeguarding/{case_id}/close",
-        data={"csrf_token": csrf_from(page), "outcome": "placed in care"},
+        data={"close-csrf_token": csrf_from(page), "close-outcome": "placed in care"},
     )
     assert answer.status_code == 302
     assert "placed in care" in world.client.get(f"/contacts/{contact}").get_data(as_text=True)

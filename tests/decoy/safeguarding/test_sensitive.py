@@ -224,6 +224,7 @@ def test_a_message_number_in_other_digits_is_refused_not_a_server_error(
     page = world.client.get(f"/contacts/{marked['contact']}").get_data(as_text=True)
     for typed in ("²", "١", "12345678901"):
         answer = world.client.post(f"/contacts/{marked['contact']}/trafficking-signal",
-                                   data={"csrf_token": csrf_from(page), "message_id": typed, "reason": "r"})
+                                   data={"signal-csrf_token": csrf_from(page), "signal-message_id": typed,
+                                         "signal-reason": "r"})
         assert answer.status_code == 302, typed
     assert entries_for(world.app, "safeguarding.open") == []
