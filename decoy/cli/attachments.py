@@ -1,4 +1,5 @@
-"""Commands for the attachment stores: `decoy attachments move --to STORE` and `decoy attachments check`."""
+"""Commands for the attachment stores: `decoy attachments move --to STORE`, `decoy attachments check` and
+`decoy attachments sweep`."""
 
 from __future__ import annotations
 
@@ -59,3 +60,20 @@ def check_command() -> None:
     if report.problems:
         raise click.ClickException(f"{len(report.problems)} problems; the first: {report.problems[0]}")
     click.echo("every copy verified")
+
+
+@attachments_group.command("sweep")
+def sweep_command() -> None:
+    """Delete from the file store the files approved disposals removed that no record holds any more (a
+    deletion interrupted after its disposal committed). Safe to run at any time."""
+    from ..db import session_scope
+    from ..retention.disposal import leftover_files, remove_files
+    from .app import load_app
+
+    app = load_app()
+    with app.app_context():
+        with session_scope(app) as session:
+            leftovers = leftover_files(session)
+        removed = remove_files(app, leftovers)
+    click.echo(f"{removed} disposed files deleted from the file store "
+               f"({len(leftovers)} disposed files in all)")

@@ -323,7 +323,7 @@ def remove_files(app: Flask, sha256s: set[str]) -> int:
         except FileNotFoundError:
             continue
         except OSError:
-            log.exception("disposed file %s could not be deleted; `decoy disposals sweep` retries", sha)
+            log.exception("disposed file %s could not be deleted; `decoy attachments sweep` retries", sha)
     return removed
 
 
@@ -364,3 +364,14 @@ def pending_items(session: Session, contact_id: int) -> dict[str, int]:
     """How many items of each kind a disposal of the contact would remove now."""
     found = _items(session, contact_id)
     return {kind: sum(1 for k, _i, _s in found if k == kind) for kind in KINDS}
+
+
+def leftover_files(session: Session) -> set[str]:
+    """The files approved disposals removed that no record holds any more: those the file store may still
+    have (a deletion interrupted after its disposal committed)."""
+    disposed = set(session.exec(
+        select_model(DisposalTombstone.sha256)
+        .join(DisposalApproval, col(DisposalApproval.disposal_id) == DisposalTombstone.disposal_id)
+        .where(col(DisposalTombstone.item_kind).in_(("attachment", "redaction", "import")))
+    ).all())
+    return disposed - still_held(session, disposed)

@@ -244,3 +244,29 @@ def test_the_pages_request_confirm_and_show_a_disposal(
     assert answer.status_code == 302
     page = world.client.get(f"/contacts/{made['contact']}").get_data(as_text=True)
     assert TEXT not in page and f"Content disposed of under decision {REFERENCE}" in page
+
+
+def test_the_sweep_deletes_a_disposed_file_an_interrupted_approval_left(
+    world: Any, lars: str, runner: Any
+) -> None:
+    made = _world_with_content(world)
+    with world.app.app_context(), session_scope(world.app) as session:
+        sha256 = session.exec(select(Attachment.sha256).where(Attachment.filename == "picture.png")).one()
+    path = blobstore.path_for(sha256, world.app)
+    kept = path.read_bytes()
+    disposal = _request(world, made["contact"]).get_json()["id"]
+    world.post(f"/disposals/{disposal}/approve", lars)
+    assert not path.exists()
+    path.write_bytes(kept)  # as if the process had died between the commit and the deletion
+    result = runner.invoke(main, ["attachments", "sweep"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("1 disposed files deleted") and not path.exists()
+    with world.app.app_context():
+        assert blobstore.exists(_shared_sha256(world))  # the file the neighbour holds stays
+    assert runner.invoke(main, ["attachments", "sweep"]).output.startswith("0 disposed files deleted")
+
+
+def _shared_sha256(world: Any) -> str:
+    """The SHA-256 of the picture both contacts sent."""
+    with world.app.app_context(), session_scope(world.app) as session:
+        return str(session.exec(select(Attachment.sha256).where(Attachment.filename == "shared.png")).first())
