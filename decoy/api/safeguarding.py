@@ -154,7 +154,7 @@ def open_safeguarding_cases() -> Response:
 
 
 @route(bp, "/messages/<int:message_id>/trafficking-signal", "POST", body=SignalCreate, answer=SignalAnswer,
-       status=201, errors=CHANGE_ERRORS)
+       status=201, also=(200,), errors=CHANGE_ERRORS)
 def trafficking_signal(message_id: int) -> tuple[Response, int]:
     """Confirm that the message carries a signal of human trafficking: a safeguarding case opens for its
     contact (201), or the signal is recorded on the case already open (200)."""
