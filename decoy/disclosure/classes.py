@@ -286,3 +286,33 @@ def is_sensitive_attachment(session: Session, attachment: Attachment) -> bool:
     ):
         return True
     return bool(sensitive_sha256s(session, [attachment.sha256]))
+
+
+def sensitive_attachment_ids(session: Session, attachments: Sequence[Attachment]) -> set[int]:
+    """Of ``attachments`` (of one contact's page), the ids of those that are sensitive material, by the
+    rule of ``is_sensitive_attachment``, in a few queries whatever their number."""
+    if not attachments:
+        return set()
+    own = classes_of(session, "attachment", [a.id for a in attachments])  # type: ignore[misc]
+    messages = classes_of(session, "message", [a.message_id for a in attachments])
+    message_ids = sorted({a.message_id for a in attachments})
+    contacts = {
+        message_id: contact_id
+        for message_id, contact_id in session.exec(
+            select(Message.id, Message.contact_id).where(col(Message.id).in_(message_ids))
+        ).all()
+    }
+    contact_classes = classes_of(session, "contact", list(set(contacts.values())))
+    files = sensitive_sha256s(session, [a.sha256 for a in attachments])
+
+    def marked(found: DisclosureDecision | None) -> bool:
+        return found is not None and found.disclosure_class == "sensitive"
+
+    return {
+        a.id  # type: ignore[misc]
+        for a in attachments
+        if marked(own.get(a.id))  # type: ignore[arg-type]
+        or marked(messages.get(a.message_id))
+        or marked(contact_classes.get(contacts.get(a.message_id, 0)))
+        or a.sha256 in files
+    }

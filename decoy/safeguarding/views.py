@@ -27,7 +27,7 @@ from .. import access, clock
 from ..auth.principal import require_roles
 from ..db import get_session
 from ..disclosure import codes
-from ..disclosure.classes import is_sensitive_attachment
+from ..disclosure.classes import sensitive_attachment_ids
 from ..errors import Forbidden, InvalidInput, RuleViolation
 from ..evidence.downloads import serve
 from ..evidence.views import bp
@@ -154,11 +154,13 @@ def may_open_sensitive(operation_id: int) -> bool:
     return may
 
 
-def is_sensitive_file(attachment: Any) -> bool:
-    """Whether the page must show the attachment as sensitive material (no download link)."""
+def sensitive_files(files_by_message: Any) -> set[int]:
+    """Of the attachments a page shows (by message), the ids the page must show as sensitive material (no
+    download link)."""
     session = get_session()
     begun_here = not session.in_transaction()
-    found = is_sensitive_attachment(session, attachment)
+    files = [file for files in files_by_message.values() for file in files]
+    found = sensitive_attachment_ids(session, files)
     _ended(session, begun_here)
     return found
 
@@ -172,7 +174,7 @@ def safeguarding_word(kind: str, name: str) -> str:
 bp.add_app_template_global(contact_safeguarding, "contact_safeguarding")
 bp.add_app_template_global(open_safeguarding, "open_safeguarding")
 bp.add_app_template_global(may_open_sensitive, "may_open_sensitive")
-bp.add_app_template_global(is_sensitive_file, "is_sensitive_file")
+bp.add_app_template_global(sensitive_files, "sensitive_files")
 bp.add_app_template_global(safeguarding_word, "safeguarding_word")
 
 

@@ -228,3 +228,26 @@ def test_a_message_number_in_other_digits_is_refused_not_a_server_error(
                                          "signal-reason": "r"})
         assert answer.status_code == 302, typed
     assert entries_for(world.app, "safeguarding.open") == []
+
+
+def test_a_page_shows_as_sensitive_what_its_message_contact_or_bytes_make_sensitive(
+    world: Any, marked: Any
+) -> None:
+    from decoy.disclosure.classes import sensitive_attachment_ids
+    from decoy.models import Attachment
+
+    by_message = world.contact(counterpart="marked_message_1")
+    in_marked_message = _upload(world, by_message, OTHER + b"1", "a.png")
+    by_contact = world.contact(counterpart="marked_contact_2")
+    in_marked_contact = _upload(world, by_contact, OTHER + b"2", "b.png")
+    same_bytes = _upload(world, by_contact, IMAGE, "c.png")
+    plain = _upload(world, by_contact, OTHER + b"3", "d.png")  # sensitive by its contact alone
+    with world.app.app_context(), session_scope(world.app) as session:
+        rows = {a.id: a for a in session.exec(select(Attachment)).all()}
+    world.post(f"/messages/{rows[in_marked_message].message_id}/disclosure", "lena",
+               json={"class": "sensitive", "reason": "r"})
+    world.post(f"/contacts/{by_contact}/disclosure", "lena", json={"class": "sensitive", "reason": "r"})
+    with world.app.app_context(), session_scope(world.app) as session:
+        found = sensitive_attachment_ids(session, list(rows.values()))
+    assert found == {marked["sensitive"], in_marked_message, in_marked_contact, same_bytes, plain}
+    assert marked["ordinary"] not in found
