@@ -33,9 +33,12 @@ class Page:
     cursor: dict[str, Any] = field(default_factory=dict)
 
 
-def by_id(session: Session, model: Any, object_id: int) -> Any:
-    """The row of ``model`` with id ``object_id``, or None (ids beyond the column's range included)."""
-    return session.get(model, object_id) if 0 < object_id <= MAX_ID else None
+def by_id(session: Session, model: Any, object_id: int, *, lock: bool = False) -> Any:
+    """The row of ``model`` with id ``object_id``, or None (ids beyond the column's range, and anything but a
+    whole number, included); ``lock`` holds the row until the transaction ends (PostgreSQL)."""
+    if type(object_id) is not int or not 0 < object_id <= MAX_ID:
+        return None
+    return session.get(model, object_id, with_for_update=True if lock else None)
 
 
 def usernames(session: Session, user_ids: set[int]) -> dict[int, str]:

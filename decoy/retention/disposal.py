@@ -36,11 +36,11 @@ from .. import access, audit_bridge, blobstore, clock
 from ..access import Actor
 from ..blobstore import database as database_store
 from ..disclosure import codes
-from ..errors import Forbidden, NotFound, RuleViolation
+from ..errors import Forbidden, RuleViolation
+from ..evidence import transcript
 from ..evidence.fingerprint import columns, text_sha256
 from ..evidence.reading import visible_contact
 from ..models import (
-    MAX_ID,
     Attachment,
     AuthorizationDocument,
     Contact,
@@ -142,13 +142,8 @@ def _require_legal(actor: Actor) -> None:
 
 def visible_disposal(session: Session, actor: Actor, disposal_id: int, *, lock: bool = False) -> Disposal:
     """The disposal, or NotFound when it does not exist or ``actor`` may not see its operation."""
-    found = None
-    if isinstance(disposal_id, int) and not isinstance(disposal_id, bool) and 0 < disposal_id <= MAX_ID:
-        query = select_model(Disposal).where(Disposal.id == disposal_id)
-        found = session.exec(query.with_for_update() if lock else query).first()
-    if found is None or not access.can_see(session, actor, found.operation_id):
-        raise NotFound(access.not_found("disposal"))
-    return found
+    found = transcript.by_id(session, Disposal, disposal_id, lock=lock)
+    return access.require_visible(session, actor, found, "disposal")  # type: ignore[no-any-return]
 
 
 def state_of(session: Session, disposal: Disposal) -> State:

@@ -22,10 +22,11 @@ from audit.entry import canonical_json, format_time
 from .. import access, audit_bridge, clock
 from ..access import Actor
 from ..disclosure import codes
-from ..errors import Forbidden, NotFound, RuleViolation
+from ..errors import Forbidden, RuleViolation
+from ..evidence import transcript
 from ..evidence.fingerprint import columns, text_sha256
 from ..evidence.reading import visible_contact
-from ..models import MAX_ID, LegalHold, LegalHoldLift, Role
+from ..models import LegalHold, LegalHoldLift, Role
 from ..operations.guards import clean, storable
 from ..orders.rows import row_check
 
@@ -120,13 +121,8 @@ def set_hold(
 
 def visible_hold(session: Session, actor: Actor, hold_id: int, *, lock: bool = False) -> LegalHold:
     """The hold, or NotFound when it does not exist or ``actor`` may not see its operation."""
-    found = None
-    if isinstance(hold_id, int) and not isinstance(hold_id, bool) and 0 < hold_id <= MAX_ID:
-        query = select(LegalHold).where(LegalHold.id == hold_id)
-        found = session.exec(query.with_for_update() if lock else query).first()
-    if found is None or not access.can_see(session, actor, found.operation_id):
-        raise NotFound(access.not_found("legal hold"))
-    return found
+    found = transcript.by_id(session, LegalHold, hold_id, lock=lock)
+    return access.require_visible(session, actor, found, "legal hold")  # type: ignore[no-any-return]
 
 
 def lift_hold(*, session: Session, actor: Actor, hold_id: int, reason: str) -> LegalHoldLift:

@@ -33,10 +33,10 @@ from .. import access, audit_bridge, clock
 from ..access import Actor
 from ..disclosure import codes
 from ..errors import Forbidden, InvalidInput, NotFound, RuleViolation
+from ..evidence import transcript
 from ..evidence.fingerprint import columns, text_sha256
 from ..evidence.reading import visible_contact, visible_message
 from ..models import (
-    MAX_ID,
     OPENING_CATEGORIES,
     PROTECTIVE_ACTIONS,
     Contact,
@@ -286,13 +286,8 @@ def confirm_signal(
 
 def visible_case(session: Session, actor: Actor, case_id: int, *, lock: bool = False) -> SafeguardingCase:
     """The case, or NotFound when it does not exist or ``actor`` may not see its operation."""
-    found = None
-    if isinstance(case_id, int) and not isinstance(case_id, bool) and 0 < case_id <= MAX_ID:
-        query = select(SafeguardingCase).where(SafeguardingCase.id == case_id)
-        found = session.exec(query.with_for_update() if lock else query).first()
-    if found is None or not access.can_see(session, actor, found.operation_id):
-        raise NotFound(access.not_found("safeguarding case"))
-    return found
+    found = transcript.by_id(session, SafeguardingCase, case_id, lock=lock)
+    return access.require_visible(session, actor, found, "safeguarding case")  # type: ignore[no-any-return]
 
 
 def _require_open(session: Session, case: SafeguardingCase) -> None:
