@@ -195,44 +195,42 @@ def _hold_reason() -> str | None:
     return form.reason.data or ""
 
 
-@bp.route("/operations/<int:operation_id>/legal-holds", methods=["POST"])
-@require_roles("legal")
-def hold_operation(operation_id: int) -> Any:
-    """Put the operation under a legal hold; back to its page."""
-    session = get_session()
-    access.visible_operation(session, current_user, operation_id)
+def _set_hold(back: Any, done: str, **target: int) -> Any:
+    """Set a hold on ``target`` (``operation_id=`` or ``contact_id=``) from its page's form; back there
+    with ``done`` or the refusal."""
     reason = _hold_reason()
     if reason is None:
-        return _to_operation(operation_id)
+        return back
+    session = get_session()
     try:
-        holds.set_hold(session=session, actor=current_user, operation_id=operation_id, reason=reason)
+        holds.set_hold(session=session, actor=current_user, reason=reason, **target)
         session.commit()
     except SHOWN as refusal:
         session.rollback()
         flash(_("Not set: %(reason)s", reason=refusal.message))
-        return _to_operation(operation_id)
-    flash(_("The operation is under a legal hold: nothing of it may be disposed of."))
-    return _to_operation(operation_id)
+        return back
+    flash(done)
+    return back
+
+
+@bp.route("/operations/<int:operation_id>/legal-holds", methods=["POST"])
+@require_roles("legal")
+def hold_operation(operation_id: int) -> Any:
+    """Put the operation under a legal hold; back to its page."""
+    access.visible_operation(get_session(), current_user, operation_id)
+    return _set_hold(_to_operation(operation_id),
+                     _("The operation is under a legal hold: nothing of it may be disposed of."),
+                     operation_id=operation_id)
 
 
 @bp.route("/contacts/<int:contact_id>/legal-holds", methods=["POST"])
 @require_roles("legal")
 def hold_contact(contact_id: int) -> Any:
     """Put the contact under a legal hold; back to its page."""
-    session = get_session()
-    visible_contact(session, current_user, contact_id)
-    reason = _hold_reason()
-    if reason is None:
-        return _to_contact(contact_id)
-    try:
-        holds.set_hold(session=session, actor=current_user, contact_id=contact_id, reason=reason)
-        session.commit()
-    except SHOWN as refusal:
-        session.rollback()
-        flash(_("Not set: %(reason)s", reason=refusal.message))
-        return _to_contact(contact_id)
-    flash(_("The contact is under a legal hold: nothing of it may be disposed of."))
-    return _to_contact(contact_id)
+    visible_contact(get_session(), current_user, contact_id)
+    return _set_hold(_to_contact(contact_id),
+                     _("The contact is under a legal hold: nothing of it may be disposed of."),
+                     contact_id=contact_id)
 
 
 @bp.route("/legal-holds/<int:hold_id>/lift", methods=["POST"])
