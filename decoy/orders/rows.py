@@ -29,13 +29,14 @@ _end_report: Table = EndReport.__table__  # type: ignore[attr-defined]
 _delivery: Table = EndReportDelivery.__table__  # type: ignore[attr-defined]
 
 
-def _sha256(values: dict[str, Any]) -> str:
+def row_hash(values: Any) -> str:
+    """The SHA-256 (hex) of ``values`` in the audit log's canonical JSON: a row hash."""
     return hashlib.sha256(canonical_json(values)).hexdigest()
 
 
 def withdrawal_row_sha256(row: Mapping[str, Any]) -> str:
     """The row hash of a withdrawal (its reason by the SHA-256 of the text)."""
-    return _sha256(
+    return row_hash(
         {
             "id": row["id"],
             "authorization_id": row["authorization_id"],
@@ -50,7 +51,7 @@ def withdrawal_row_sha256(row: Mapping[str, Any]) -> str:
 
 def closure_row_sha256(row: Mapping[str, Any]) -> str:
     """The row hash of an operation's closing or reopening."""
-    return _sha256(
+    return row_hash(
         {
             "id": row["id"],
             "operation_id": row["operation_id"],
@@ -64,7 +65,7 @@ def closure_row_sha256(row: Mapping[str, Any]) -> str:
 
 def end_report_row_sha256(row: Mapping[str, Any]) -> str:
     """The row hash of an end report (its file by its SHA-256)."""
-    return _sha256(
+    return row_hash(
         {
             "id": row["id"],
             "operation_id": row["operation_id"],
@@ -79,7 +80,7 @@ def end_report_row_sha256(row: Mapping[str, Any]) -> str:
 
 def delivery_row_sha256(row: Mapping[str, Any]) -> str:
     """The row hash of an end report's delivery."""
-    return _sha256(
+    return row_hash(
         {
             "id": row["id"],
             "end_report_id": row["end_report_id"],

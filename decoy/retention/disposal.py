@@ -18,7 +18,6 @@ of an approved, recorded disposal covers it (decoy.retention.verification).
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -30,7 +29,7 @@ from sqlalchemy import Table, select, update
 from sqlmodel import Session, col
 from sqlmodel import select as select_model
 
-from audit.entry import canonical_json, format_time
+from audit.entry import format_time
 
 from .. import access, audit_bridge, blobstore, clock
 from ..access import Actor
@@ -56,7 +55,7 @@ from ..models import (
     SignedReport,
 )
 from ..operations.guards import clean, storable
-from ..orders.rows import row_check
+from ..orders.rows import row_check, row_hash
 from .holds import require_no_hold
 
 log = logging.getLogger(__name__)
@@ -72,13 +71,9 @@ _messages: Table = Message.__table__  # type: ignore[attr-defined]
 _notes: Table = JournalNote.__table__  # type: ignore[attr-defined]
 
 
-def _sha256(values: Any) -> str:
-    return hashlib.sha256(canonical_json(values)).hexdigest()
-
-
 def disposal_row_sha256(row: Mapping[str, Any]) -> str:
     """The row hash of a disposal's request (its reason by SHA-256)."""
-    return _sha256({
+    return row_hash({
         "id": row["id"], "operation_id": row["operation_id"], "contact_id": row["contact_id"],
         "reason_sha256": text_sha256(row["reason"]), "decision_reference": row["decision_reference"],
         "requested_by": row["requested_by"], "requested_at": format_time(row["requested_at"]),
@@ -87,7 +82,7 @@ def disposal_row_sha256(row: Mapping[str, Any]) -> str:
 
 def approval_row_sha256(row: Mapping[str, Any]) -> str:
     """The row hash of a disposal's approval."""
-    return _sha256({
+    return row_hash({
         "id": row["id"], "disposal_id": row["disposal_id"], "operation_id": row["operation_id"],
         "approved_by": row["approved_by"], "approved_at": format_time(row["approved_at"]),
     })
@@ -95,7 +90,7 @@ def approval_row_sha256(row: Mapping[str, Any]) -> str:
 
 def tombstones_sha256(rows: Sequence[Mapping[str, Any]]) -> str:
     """The SHA-256 of a disposal's tombstones as a canonical list (in id order) of kind, id and SHA-256."""
-    return _sha256([{"kind": r["item_kind"], "id": r["item_id"], "sha256": r["sha256"]} for r in rows])
+    return row_hash([{"kind": r["item_kind"], "id": r["item_id"], "sha256": r["sha256"]} for r in rows])
 
 
 _request_check = row_check(_disposals, "disposal", disposal_row_sha256, "requested_by")

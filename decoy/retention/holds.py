@@ -8,7 +8,6 @@ is refused with 409 naming the hold.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Table, exists, or_
 from sqlmodel import Session, col, select
 
-from audit.entry import canonical_json, format_time
+from audit.entry import format_time
 
 from .. import access, audit_bridge, clock
 from ..access import Actor
@@ -28,7 +27,7 @@ from ..evidence.fingerprint import columns, text_sha256
 from ..evidence.reading import visible_contact
 from ..models import LegalHold, LegalHoldLift, Role
 from ..operations.guards import clean, storable
-from ..orders.rows import row_check
+from ..orders.rows import row_check, row_hash
 
 MAX_REASON = 20_000
 _holds: Table = LegalHold.__table__  # type: ignore[attr-defined]
@@ -37,20 +36,20 @@ _lifts: Table = LegalHoldLift.__table__  # type: ignore[attr-defined]
 
 def hold_row_sha256(row: Mapping[str, Any]) -> str:
     """The row hash of a legal hold (its reason by the SHA-256 of the text)."""
-    return hashlib.sha256(canonical_json({
+    return row_hash({
         "id": row["id"], "operation_id": row["operation_id"], "contact_id": row["contact_id"],
         "reason_sha256": text_sha256(row["reason"]), "set_by": row["set_by"],
         "set_at": format_time(row["set_at"]),
-    })).hexdigest()
+    })
 
 
 def lift_row_sha256(row: Mapping[str, Any]) -> str:
     """The row hash of the lifting of a legal hold."""
-    return hashlib.sha256(canonical_json({
+    return row_hash({
         "id": row["id"], "hold_id": row["hold_id"], "operation_id": row["operation_id"],
         "reason_sha256": text_sha256(row["reason"]), "lifted_by": row["lifted_by"],
         "lifted_at": format_time(row["lifted_at"]),
-    })).hexdigest()
+    })
 
 
 _hold_check = row_check(_holds, "legal hold", hold_row_sha256, "set_by")

@@ -6,7 +6,6 @@ has its audit entry with its row hash in the same transaction.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -15,7 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Table
 from sqlmodel import Session, col, select
 
-from audit.entry import canonical_json, format_time
+from audit.entry import format_time
 
 from .. import audit_bridge, clock
 from ..access import Actor
@@ -26,7 +25,7 @@ from ..evidence.fingerprint import columns
 from ..evidence.reading import visible_contact
 from ..models import CASE_OUTCOMES, Contact, ContactOutcome, Role
 from ..operations.guards import clean, past_moment, storable
-from ..orders.rows import row_check
+from ..orders.rows import row_check, row_hash
 
 MAX_REFERENCE = 200
 _outcomes: Table = ContactOutcome.__table__  # type: ignore[attr-defined]
@@ -34,12 +33,12 @@ _outcomes: Table = ContactOutcome.__table__  # type: ignore[attr-defined]
 
 def outcome_row_sha256(row: Mapping[str, Any]) -> str:
     """The row hash of a case outcome."""
-    return hashlib.sha256(canonical_json({
+    return row_hash({
         "id": row["id"], "operation_id": row["operation_id"], "contact_id": row["contact_id"],
         "outcome": row["outcome"], "reference": row["reference"],
         "decided_at": format_time(row["decided_at"]), "recorded_by": row["recorded_by"],
         "recorded_at": format_time(row["recorded_at"]),
-    })).hexdigest()
+    })
 
 
 _check = row_check(_outcomes, "case outcome", outcome_row_sha256, "recorded_by")

@@ -4,27 +4,22 @@ SHA-256, who by account id."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Table
 from sqlmodel import Session
 
-from audit.entry import canonical_json, format_time
+from audit.entry import format_time
 
 from ..evidence.fingerprint import text_sha256
 from ..models import SafeguardingAction, SafeguardingCase, SafeguardingClosure, SensitiveOpening
-from ..orders.rows import row_check
-
-
-def _sha256(values: dict[str, Any]) -> str:
-    return hashlib.sha256(canonical_json(values)).hexdigest()
+from ..orders.rows import row_check, row_hash
 
 
 def case_row_sha256(row: Mapping[str, Any]) -> str:
     """The row hash of a safeguarding case."""
-    return _sha256(
+    return row_hash(
         {
             "id": row["id"],
             "operation_id": row["operation_id"],
@@ -42,7 +37,7 @@ def case_row_sha256(row: Mapping[str, Any]) -> str:
 
 def action_row_sha256(row: Mapping[str, Any]) -> str:
     """The row hash of an action of a case."""
-    return _sha256(
+    return row_hash(
         {
             "id": row["id"],
             "case_id": row["case_id"],
@@ -59,7 +54,7 @@ def action_row_sha256(row: Mapping[str, Any]) -> str:
 
 def closure_row_sha256(row: Mapping[str, Any]) -> str:
     """The row hash of a case's closing."""
-    return _sha256(
+    return row_hash(
         {
             "id": row["id"],
             "case_id": row["case_id"],
@@ -73,7 +68,7 @@ def closure_row_sha256(row: Mapping[str, Any]) -> str:
 
 def opening_row_sha256(row: Mapping[str, Any]) -> str:
     """The row hash of an opening of sensitive material."""
-    return _sha256(
+    return row_hash(
         {
             "id": row["id"],
             "attachment_id": row["attachment_id"],
