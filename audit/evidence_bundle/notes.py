@@ -7,7 +7,7 @@ import json
 import zipfile
 from typing import Any
 
-from audit.evidence_bundle.records import Entries, listed_items, text_sha256
+from audit.evidence_bundle.records import Entries, listed_items, listed_text_matches, text_matches
 
 __all__ = ["check_notes"]
 
@@ -37,11 +37,11 @@ def check_notes(bundle: zipfile.ZipFile, entries: Entries) -> str | None:
             if entry.get("action") != "journal.write":
                 continue
             note_id = (entry.get("object") or {}).get("id")
-            recorded = (entry.get("details") or {}).get("body_sha256")
+            recorded = entry.get("details") or {}
             shown = notes.pop(note_id, None)
             if shown is not None:
                 name, note = shown
-                if text_sha256(note["body"]) != recorded:
+                if not text_matches(note, recorded, note["body"]):
                     return f"{name}: note {note_id} differs from the text recorded in entry {index}"
                 if note.get("written_by") != entry.get("actor"):
                     by, actor = note.get("written_by"), entry.get("actor")
@@ -50,8 +50,8 @@ def check_notes(bundle: zipfile.ZipFile, entries: Entries) -> str | None:
             item = listed.pop(("note", note_id), None)
             if item is None:
                 return f"entry {index}: journal note {note_id} is neither in the bundle nor listed"
-            if item.get("sha256") != recorded:
-                return f"withheld.json: note {note_id} is listed with another SHA-256 than entry {index}'s"
+            if not listed_text_matches(item, recorded):
+                return f"withheld.json: note {note_id} is listed with another hash than entry {index}'s"
     except (KeyError, TypeError, AttributeError) as exc:
         return f"a journal note record is malformed: {exc!r}"
     if notes:

@@ -4,6 +4,7 @@ section "Row hashes"): what the bundle's checks share. Standard library only."""
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import zipfile
 from collections.abc import Mapping, Sequence
@@ -33,8 +34,11 @@ __all__ = [
     "withdrawal_row_sha256",
     "decision_row_sha256",
     "json_file",
+    "listed_text_matches",
     "operation_id",
     "profile_row_sha256",
+    "text_commitment",
+    "text_matches",
     "text_sha256",
     "transition_row_sha256",
 ]
@@ -75,6 +79,27 @@ class Mismatch(Exception):
 def text_sha256(text: str) -> str:
     """SHA-256 hex of a text's UTF-8 bytes."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def text_commitment(salt: str, text: str) -> str:
+    """The commitment of a text: HMAC-SHA256 of its UTF-8 bytes keyed with the salt's bytes (hex in, hex
+    out). Without the salt, nobody can tell which text it commits to, however short the text."""
+    return hmac.new(bytes.fromhex(salt), text.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def text_matches(item: Mapping[str, Any], recorded: Mapping[str, Any], text: str) -> bool:
+    """Whether ``text`` is the text an entry's ``recorded`` hashes name: by its commitment under the
+    item's ``body_salt`` where the entry carries ``body_commitment``, else by its ``body_sha256``."""
+    commitment = recorded.get("body_commitment")
+    if commitment is None:
+        return text_sha256(text) == recorded.get("body_sha256")
+    salt = item.get("body_salt")
+    if not isinstance(salt, str) or len(salt) != 64:
+        return False
+    try:
+        return hmac.compare_digest(text_commitment(salt, text), str(commitment))
+    except ValueError:
+        return False
 
 
 def _row_sha256(columns: Mapping[str, Any]) -> str:
@@ -188,6 +213,14 @@ def operation_id(bundle: zipfile.ZipFile) -> int | None:
         return int(json.loads(bundle.read("operation.json").decode("utf-8"))["id"])
     except KeyError:
         return None
+
+
+def listed_text_matches(item: Mapping[str, Any], recorded: Mapping[str, Any]) -> bool:
+    """Whether a text withheld.json lists (a message's, a note's) is listed by what its entry recorded:
+    its ``commitment`` where the entry carries ``body_commitment``, else its ``sha256``."""
+    if recorded.get("body_commitment") is not None:
+        return item.get("commitment") == recorded["body_commitment"] and "sha256" not in item
+    return item.get("sha256") == recorded.get("body_sha256")
 
 
 def listed_items(bundle: zipfile.ZipFile) -> dict[tuple[str, Any], dict[str, Any]]:

@@ -7,12 +7,18 @@ import json
 import zipfile
 from typing import Any
 
-from audit.evidence_bundle.records import TRANSCRIPT_SUFFIX, Entries, listed_items, operation_id, text_sha256
+from audit.evidence_bundle.records import (
+    TRANSCRIPT_SUFFIX,
+    Entries,
+    listed_items,
+    listed_text_matches,
+    operation_id,
+    text_matches,
+    text_sha256,
+)
 
 __all__ = ["check_transcripts"]
 
-#: Items a bundle may list instead of showing, with the evidence key of the SHA-256 their entry recorded.
-_LISTED_HASH = {"contact": "counterpart_sha256", "message": "body_sha256"}
 
 
 def _file_sha256(bundle: zipfile.ZipFile, name: str) -> str | None:
@@ -50,7 +56,10 @@ def _check_listed(
     item = listed.pop((kind, object_id), None)
     if item is None:
         return f"entry {index}: {kind} {object_id} is missing from the transcripts"
-    if item.get("sha256") != entry.get("evidence", {}).get(_LISTED_HASH[kind]):
+    evidence = entry.get("evidence", {})
+    if kind == "message" and not listed_text_matches(item, evidence):
+        return f"withheld.json: {kind} {object_id} is listed with a hash other than its entry's ({index})"
+    if kind == "contact" and item.get("sha256") != evidence.get("counterpart_sha256"):
         return f"withheld.json: {kind} {object_id} is listed with a SHA-256 other than its entry's ({index})"
     return None
 
@@ -88,8 +97,8 @@ def _check_message(
     name, message = found
     evidence, details = entry.get("evidence", {}), entry.get("details", {})
     where = f"{name}: message {message['id']} (entry {index})"
-    if text_sha256(message["body"]) != evidence.get("body_sha256"):
-        return f"{where}: the text does not match the SHA-256 in the audit entry"
+    if not text_matches(message, evidence, message["body"]):
+        return f"{where}: the text does not match the commitment or SHA-256 in the audit entry"
     listed = sorted(a["sha256"] for a in message.get("attachments", []))
     if listed != sorted(evidence.get("attachments", [])):
         return f"{where}: the attachments differ from those in the audit entry"

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from .. import access, audit_bridge, clock
 from ..access import Actor
 from ..errors import Forbidden, InvalidInput, NotFound
-from ..evidence.fingerprint import columns, text_sha256
+from ..evidence.fingerprint import columns, committed_text, text_evidence
 from ..evidence.validation import checked_text, records
 from ..models import MAX_ID, Contact, Operation, User
 from ..models.disclosure import JournalNote
@@ -78,7 +78,7 @@ def write(
         operation_id=operation_id,
         contact_id=contact_id,
         body=text,
-        body_sha256=text_sha256(text),
+        **committed_text(text),
         written_by=actor.id,
         written_at=clock.now(),
     )
@@ -92,7 +92,7 @@ def write(
         object_id=row.id,
         operation_id=operation_id,
         evidence={"row_sha256": note_row_sha256(columns(row))},
-        details={"contact": contact_id, "body_sha256": row.body_sha256},
+        details={"contact": contact_id, **text_evidence(columns(row))},
     )
     return row
 

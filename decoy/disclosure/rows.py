@@ -19,9 +19,9 @@ from sqlmodel import Session
 from audit.entry import canonical_json, format_time
 
 from ..evidence.checks import is_actor
-from ..evidence.fingerprint import text_sha256
+from ..evidence.fingerprint import text_evidence, text_sha256
 from ..models import DisclosureDecision, JournalNote
-from ..retention.verification import disposed_under
+from ..retention.verification import text_state
 
 _decision: Table = DisclosureDecision.__table__  # type: ignore[attr-defined]
 _note: Table = JournalNote.__table__  # type: ignore[attr-defined]
@@ -48,15 +48,16 @@ def decision_row_sha256(row: Mapping[str, Any]) -> str:
 
 
 def note_row_sha256(row: Mapping[str, Any]) -> str:
-    """The row hash of a journal note: its body by its ``body_sha256`` (checked against the text as stored,
-    unless a disposal removed the text), never the text."""
+    """The row hash of a journal note: its body by its commitment (or, written before commitments, its
+    ``body_sha256``; either checked against the text as stored, unless a disposal removed the text),
+    never the text."""
     return hashlib.sha256(
         canonical_json(
             {
                 "id": row["id"],
                 "operation_id": row["operation_id"],
                 "contact_id": row["contact_id"],
-                "body_sha256": row["body_sha256"],
+                **text_evidence(row, row["body_sha256"]),
                 "written_by": row["written_by"],
                 "written_at": format_time(row["written_at"]),
             }
@@ -90,10 +91,9 @@ def check_journal_note(session: Session, entry: dict[str, Any]) -> str | None:
     where, row = _stored(session, entry, _note, "journal note")
     if row is None:
         return f"{where} is missing"
-    if text_sha256(row["body"]) != row["body_sha256"] and not (
-        row["body"] == "" and disposed_under(session, "note", row["id"], row["body_sha256"])
-    ):
-        return f"{where}: its body does not hash to its body_sha256"
+    problem = text_state(session, "note", row)
+    if problem is not None:
+        return f"{where}: {problem}"
     if note_row_sha256(row) != (entry.get("evidence") or {}).get("row_sha256"):
         return f"{where}: the stored row differs from the recorded one"
     if not is_actor(session, row["written_by"], entry):

@@ -35,7 +35,7 @@ from ..models import (
     User,
     VerbalisantAssignment,
 )
-from ..retention.verification import disposed_under
+from ..retention.verification import disposed_under, text_state
 from .fingerprint import (
     AUTHORIZATION_REFERENCES,
     AUTHORIZATION_TERMS,
@@ -47,6 +47,7 @@ from .fingerprint import (
     decision_fingerprint,
     message_fingerprint,
     profile_fingerprint,
+    text_evidence,
     text_sha256,
     transition_fingerprint,
 )
@@ -159,14 +160,12 @@ def check_message(session: Session, entry: dict[str, Any]) -> str | None:
     row = connection.execute(select(_message).where(_message.c.id == message_id)).mappings().first()
     if row is None:
         return f"message {message_id} is missing"
-    body_sha256 = text_sha256(row["body"])
-    disposed = None
-    if row["body"] == "" and body_sha256 != row["body_sha256"]:
-        # An emptied text is accepted only where an approved disposal's tombstone names it.
-        if disposed_under(session, "message", message_id, row["body_sha256"]) is None:
-            return f"message {message_id}: the text is missing and no disposal covers it"
-        body_sha256 = disposed = row["body_sha256"]
-    if body_sha256 != evidence.get("body_sha256") or row["body_sha256"] != body_sha256:
+    problem = text_state(session, "message", row)
+    if problem is not None:
+        return f"message {message_id}: {problem}"
+    # The text's commitment (or, recorded before commitments, its SHA-256) is the one the entry recorded.
+    ((field, held),) = text_evidence(row, row["body_sha256"]).items()
+    if evidence.get(field) != held:
         return f"message {message_id}: the text differs from the recorded hash"
     attachments = (
         connection.execute(
@@ -185,7 +184,7 @@ def check_message(session: Session, entry: dict[str, Any]) -> str | None:
         problem = check_file(attachment["sha256"], session)
         if problem and not disposed_under(session, "attachment", attachment["id"], attachment["sha256"]):
             return f"message {message_id}, attachment {attachment['id']}: {problem}"
-    if message_fingerprint(row, attachments, disposed) != evidence.get("row_sha256"):
+    if message_fingerprint(row, attachments, row["body_sha256"]) != evidence.get("row_sha256"):
         return f"message {message_id}: the stored row differs from the recorded one"
     return _by(session, f"message {message_id}", "recorded_by", row["recorded_by"], entry)
 

@@ -10,16 +10,46 @@ account's id (a username is shown, an id is what the row holds); docs/evidence-f
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
 from audit.entry import canonical_json, format_time
+from audit.evidence_bundle.records import text_commitment, text_matches
 
 
 def text_sha256(text: str) -> str:
     """The SHA-256 of a text's UTF-8 bytes, exactly as stored."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def committed_text(text: str) -> dict[str, str]:
+    """The columns of a new message's or note's text: its SHA-256, a fresh random key (32 bytes, hex) and
+    the commitment under that key (docs/evidence-format.md, "Text commitments")."""
+    salt = secrets.token_hex(32)
+    return {
+        "body_sha256": text_sha256(text), "body_salt": salt, "body_commitment": text_commitment(salt, text),
+    }
+
+
+def text_evidence(row: Mapping[str, Any], body_sha256: str | None = None) -> dict[str, str]:
+    """What an entry and a row hash record of a row's text: its commitment, or for a row recorded before
+    commitments its SHA-256 (``body_sha256`` stands in for the hash of a text a disposal removed)."""
+    if row.get("body_commitment") is not None:
+        return {"body_commitment": row["body_commitment"]}
+    return {"body_sha256": body_sha256 or text_sha256(row["body"])}
+
+
+def text_problem(row: Mapping[str, Any]) -> str | None:
+    """What is wrong with a stored text's hashes (None: the text hashes to its SHA-256 and, where it has a
+    commitment, to its commitment under its key); an emptied text is the disposal checks' to judge."""
+    if text_sha256(row["body"]) != row["body_sha256"]:
+        return "the text differs from its recorded hash"
+    commitment = row.get("body_commitment")
+    if commitment is not None and not text_matches(row, {"body_commitment": commitment}, row["body"]):
+        return "the text differs from its recorded commitment"
+    return None
 
 
 def _time(moment: datetime | None) -> str | None:
@@ -160,8 +190,9 @@ MESSAGE_PROVENANCE = (
 def message_fingerprint(
     row: Mapping[str, Any], attachments: Sequence[Mapping[str, Any]], body_sha256: str | None = None
 ) -> str:
-    """The fingerprint of a message row together with its attachment rows (in id order); ``body_sha256``
-    stands in for the hash of a text a disposal removed."""
+    """The fingerprint of a message row together with its attachment rows (in id order); the text by its
+    commitment (or, recorded before commitments, its SHA-256: ``body_sha256`` stands in for the hash of a
+    text a disposal removed)."""
     provenance = {name: row.get(name) for name in MESSAGE_PROVENANCE}
     extra = {"provenance": provenance} if any(value is not None for value in provenance.values()) else {}
     return hashlib.sha256(
@@ -176,7 +207,7 @@ def message_fingerprint(
                 "sent_offset_minutes": row["sent_offset_minutes"],
                 "recorded_at": _time(row["recorded_at"]),
                 "recorded_by": row["recorded_by"],
-                "body_sha256": body_sha256 or text_sha256(row["body"]),
+                **text_evidence(row, body_sha256),
                 "corrects_id": row["corrects_id"],
                 "flags": list(row["flags"]),
                 "attachments": [

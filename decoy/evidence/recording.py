@@ -52,7 +52,7 @@ from ..models import (
     Profile,
 )
 from ..operations.rules import RULE_COLUMNS, WITHDRAWN
-from .fingerprint import message_fingerprint, text_sha256
+from .fingerprint import committed_text, message_fingerprint, text_evidence
 from .flags import message_flags
 from .validation import (
     MAX_ID,
@@ -99,6 +99,9 @@ class LoggedMessage:
     recorded_by: int
     body: str
     body_sha256: str
+    #: The key of the text's commitment and the commitment (docs/evidence-format.md, "Text commitments").
+    body_salt: str | None
+    body_commitment: str | None
     corrects_id: int | None
     flags: list[str]
     #: The capture session the message was recorded in, and the officer who operated it (else None).
@@ -314,7 +317,7 @@ def log_message(
         "recorded_at": now,
         "recorded_by": actor.id,
         "body": body,
-        "body_sha256": text_sha256(body),
+        **committed_text(body),
         "corrects_id": corrects_id,
         "flags": flags,
     }
@@ -355,7 +358,7 @@ def _receive(
 def _entry(
     actor: Actor, message_id: int, values: dict[str, Any], attachments: list[dict[str, Any]]
 ) -> EntryInput:
-    """The message's audit entry: the hashes of its text, files and row."""
+    """The message's audit entry: the commitment of its text, the hashes of its files and its row."""
     return audit_bridge.entry(
         actor=codes.officer_name(actor),
         action="message.create",
@@ -363,7 +366,7 @@ def _entry(
         object_id=message_id,
         operation_id=values["operation_id"],
         evidence={
-            "body_sha256": values["body_sha256"],
+            **text_evidence(values),
             "attachments": [attachment["sha256"] for attachment in attachments],
             "row_sha256": message_fingerprint({"id": message_id, **values}, attachments),
         },

@@ -94,6 +94,12 @@ class MessagePublic(Output):
     recorded_by: str
     body: str
     body_sha256: Sha256
+    body_salt: Sha256 | None = Field(
+        description="the random key of the text's commitment (null: recorded before commitments)"
+    )
+    body_commitment: Sha256 | None = Field(
+        description="HMAC-SHA256 of the text under body_salt: what the message's audit entry records"
+    )
     flags: list[Flag] = Field(
         description="the flags recorded with it, and those an import's reconciliation found later"
     )

@@ -82,6 +82,8 @@ def message_json(
         recorded_by=usernames.get(message.recorded_by, ""),
         body=message.body,
         body_sha256=message.body_sha256,
+        body_salt=message.body_salt,
+        body_commitment=message.body_commitment,
         flags=list(message.flags if flags is None else flags),
         corrects=message.corrects_id,
         attachments=[_attachment(a) for a in attachments],

@@ -262,6 +262,9 @@ def message_record(
         "recorded_by": names(message.recorded_by, message.recorded_at),
         "body": message.body,
         "body_sha256": message.body_sha256,
+        # The commitment's key and the commitment (null for a message recorded before commitments).
+        "body_salt": message.body_salt,
+        "body_commitment": message.body_commitment,
         "corrects": message.corrects_id,
         "flags": list(message.flags),
         # The officer at the keyboard and the capture session, for a message captured in one (else null).

@@ -345,7 +345,7 @@ def withheld_section(listed: list[dict[str, Any]], width: float) -> list[Any]:
     (or the viewing arrangement); ``withheld.json`` holds the same."""
     if not listed:
         return [para("Nothing of this disclosure is withheld.")]
-    rows = [[para("<b>Item</b>"), para("<b>Decision</b>"), para("<b>SHA-256</b>")]]
+    rows = [[para("<b>Item</b>"), para("<b>Decision</b>"), para("<b>SHA-256 or commitment</b>")]]
     for item in listed:
         basis = (
             f"{text(item.get('ground') or '')}, decision {text(item.get('decision_reference') or '')}"
@@ -354,19 +354,22 @@ def withheld_section(listed: list[dict[str, Any]], width: float) -> list[Any]:
             if item["class"] == "disposed"
             else text(item.get("viewing_arrangement") or "")
         )
+        digest = item.get("sha256") or item["commitment"]
+        kind = "" if "sha256" in item else "commitment<br/>"
         rows.append(
             [
                 para(text(item["description"])),
                 para(f"{_CLASSES.get(item['class'], escape(item['class']))}: {basis}"),
                 para(
-                    f"<font face='DecoyMono' size='7'>{escape(item['sha256'][:32])}<br/>"
-                    f"{escape(item['sha256'][32:])}</font>"
+                    f"<font face='DecoyMono' size='7'>{kind}{escape(digest[:32])}<br/>"
+                    f"{escape(digest[32:])}</font>"
                 ),
             ]
         )
     intro = para(
         "These items are part of the record (each has its audit entry in this bundle) but their content is "
-        "not disclosed; the SHA-256 of each is the one recorded when it was captured."
+        "not disclosed; the SHA-256 of each is the one recorded when it was captured, and a text recorded "
+        "with a commitment is listed by its commitment, which does not reveal the text."
     )
     return [intro, table(rows, [55 * mm, width - 125 * mm, 70 * mm])]
 

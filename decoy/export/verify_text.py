@@ -59,9 +59,11 @@ when the bundle is intact under the key inside it but nothing vouches for that k
    right)) and compare with the checkpoint's root.
 4. `audit/consistency.json` (when present) proves that this checkpoint extends the previously
    published one (RFC 9162 consistency proof).
-5. For every message in `contacts/*/transcript.json`, the SHA-256 of the UTF-8 text equals
-   `evidence.body_sha256` in its `message.create` audit entry, and every attachment's SHA-256 (the file
-   `attachments/<sha256>`) is listed in the entry's `evidence.attachments`.
+5. For every message in `contacts/*/transcript.json`, HMAC-SHA256 of the UTF-8 text keyed with the
+   bytes of its `body_salt` (hex) equals `evidence.body_commitment` in its `message.create` audit entry
+   (for a message recorded before commitments: the SHA-256 of the text equals `evidence.body_sha256`),
+   and every attachment's SHA-256 (the file `attachments/<sha256>`) is listed in the entry's
+   `evidence.attachments`.
 6. Every authorization in `authorizations.json`, decision in `reviews.json` and profile and change of
    status in `profiles.json` has its audit entry (`authorization.register`, `review.decide`,
    `profile.*`), whose `evidence.row_sha256` is the SHA-256 of the record's columns in canonical JSON;
@@ -69,7 +71,8 @@ when the bundle is intact under the key inside it but nothing vouches for that k
    verbalisant codes).
 7. Every contact, message, attachment or journal note listed in `withheld.json` (withheld or
    sensitive: its content is not in this bundle) has its audit entry in the bundle, whose recorded
-   SHA-256 is the one listed; an entry whose record is not shown is listed. An import whose original
+   SHA-256 is the one listed (a text recorded with a commitment: its `commitment`, which reveals
+   nothing of the text); an entry whose record is not shown is listed. An import whose original
    export file holds sensitive material is listed there too (kind `import`, the file's SHA-256 as its
    `import.create` entry recorded it) instead of being copied.
 

@@ -2,8 +2,9 @@
 
 A contact, message or attachment of class ``withheld`` (with its legal ground and the decision's
 reference) or ``sensitive`` (with the viewing arrangement) is listed by the SHA-256 its audit entry
-recorded and a description; its content is not in the bundle. A listed message keeps its direction and
-platform time, so that the initiative sheet still verifies.
+recorded (a text by its commitment, where it was recorded with one) and a description; its content is
+not in the bundle. A listed message keeps its direction and platform time, so that the initiative sheet
+still verifies.
 """
 
 from __future__ import annotations
@@ -40,6 +41,14 @@ def _decision(decision: DisclosureDecision, names: Officers) -> dict[str, Any]:
     return listed
 
 
+def listed_text(row: Message | JournalNote) -> dict[str, Any]:
+    """How a withheld or disposed text is listed: by its commitment (which reveals nothing of it, however
+    short), or by its SHA-256 when it was recorded before commitments."""
+    if row.body_commitment is not None:
+        return {"commitment": row.body_commitment}
+    return {"sha256": row.body_sha256}
+
+
 def listed_contact(contact: Contact, decision: DisclosureDecision, names: Officers) -> dict[str, Any]:
     """A contact listed by the SHA-256 of its counterpart's name."""
     return {
@@ -53,13 +62,13 @@ def listed_contact(contact: Contact, decision: DisclosureDecision, names: Office
 
 
 def listed_message(message: Message, decision: DisclosureDecision, names: Officers) -> dict[str, Any]:
-    """A message listed by the SHA-256 of its text, with its direction and platform time."""
+    """A message listed by the commitment (or SHA-256) of its text, with its direction and platform time."""
     direction = {"in": "incoming", "out": "outgoing"}.get(message.direction, message.direction)
     return {
         "kind": "message",
         "id": message.id,
         "contact_id": message.contact_id,
-        "sha256": message.body_sha256,
+        **listed_text(message),
         "description": f"{direction} message {message.id} of contact {message.contact_id}",
         "direction": message.direction,
         "sent_at": with_offset(message.sent_at, message.sent_offset_minutes).isoformat(),
@@ -113,14 +122,14 @@ def _disposal(disposed: Any) -> dict[str, Any]:
 
 
 def listed_disposed_message(message: Message, disposed: Any) -> dict[str, Any]:
-    """A message whose text a disposal removed: by the SHA-256 its entry recorded, with its direction and
-    platform time, and the disposal (decision reference, when)."""
+    """A message whose text a disposal removed: by the commitment (or SHA-256) its entry recorded, with its
+    direction and platform time, and the disposal (decision reference, when)."""
     direction = {"in": "incoming", "out": "outgoing"}.get(message.direction, message.direction)
     return {
         "kind": "message",
         "id": message.id,
         "contact_id": message.contact_id,
-        "sha256": message.body_sha256,
+        **listed_text(message),
         "description": f"{direction} message {message.id} of contact {message.contact_id}: disposed of",
         "direction": message.direction,
         "sent_at": with_offset(message.sent_at, message.sent_offset_minutes).isoformat(),
@@ -129,12 +138,13 @@ def listed_disposed_message(message: Message, disposed: Any) -> dict[str, Any]:
 
 
 def listed_disposed_note(note: JournalNote, disposed: Any) -> dict[str, Any]:
-    """A disclosed journal note whose text a disposal removed, by the SHA-256 its entry recorded."""
+    """A disclosed journal note whose text a disposal removed, by the commitment (or SHA-256) its entry
+    recorded."""
     return {
         "kind": "note",
         "id": note.id,
         "contact_id": note.contact_id,
-        "sha256": note.body_sha256,
+        **listed_text(note),
         "description": f"journal note {note.id} on contact {note.contact_id}: disposed of",
         **_disposal(disposed),
     }
@@ -147,20 +157,29 @@ def note_record(note: JournalNote, names: Officers, zone: ZoneInfo) -> dict[str,
         "contact_id": note.contact_id,
         "body": note.body,
         "body_sha256": note.body_sha256,
+        **_committed(note),
         "written_by": names(note.written_by, note.written_at),
         "written_at": note.written_at.isoformat(),
         "written_at_local": note.written_at.astimezone(zone).isoformat(),
     }
 
 
+def _committed(row: JournalNote) -> dict[str, Any]:
+    """The key and commitment of a shown note (a reader checks the text against its entry with them);
+    nothing for a note written before commitments."""
+    if row.body_commitment is None:
+        return {}
+    return {"body_salt": row.body_salt, "body_commitment": row.body_commitment}
+
+
 def listed_note(note: JournalNote, decision: DisclosureDecision, names: Officers) -> dict[str, Any]:
-    """A journal note listed by the SHA-256 of its text."""
+    """A journal note listed by the commitment (or SHA-256) of its text."""
     where = "the operation" if note.contact_id is None else f"contact {note.contact_id}"
     return {
         "kind": "note",
         "id": note.id,
         "contact_id": note.contact_id,
-        "sha256": note.body_sha256,
+        **listed_text(note),
         "description": f"journal note {note.id} on {where}",
         **_decision(decision, names),
     }

@@ -32,6 +32,8 @@ from ..models import (
     MAX_ID,
     CaptureSession,
     CaptureSessionEnd,
+    Disposal,
+    DisposalApproval,
     ExportReconciliation,
     Message,
     MessageImport,
@@ -133,6 +135,7 @@ def import_export(
     """Import ``stream`` (a seekable file) into the contact; see the module's docstring."""
     zone = _check_request(request)
     facts = read_recording(session.connection(), actor, request.contact_id, take_id=False)
+    _check_not_disposed(session, request.contact_id)
     operated_by = _check_capture_session(session, facts, request.capture_session_id)
     sha256 = file_sha256(stream)
     earlier = _earlier_import(session, request.contact_id, sha256)
@@ -170,6 +173,23 @@ def import_export(
     finally:
         export.close()
     return replace(imported(session, import_id), created=True)
+
+
+def _check_not_disposed(session: Session, contact_id: int) -> None:
+    """An export would bring back what a disposal removed from the contact: refused (409)."""
+    query = (
+        select(Disposal.decision_reference)
+        .join(DisposalApproval, DisposalApproval.disposal_id == Disposal.id)  # type: ignore[arg-type]
+        .where(Disposal.contact_id == contact_id)
+        .limit(1)
+    )
+    reference = session.connection().execute(query).scalar()
+    if reference is not None:
+        raise RuleViolation(
+            _("the contact's content was disposed of under decision %(reference)s: an import would bring it "
+              "back", reference=reference),
+            field="contact_id",
+        )
 
 
 def _start(

@@ -15,7 +15,7 @@ from audit.entry import EntryInput
 from .. import audit_bridge, blobstore, clock
 from ..access import Actor
 from ..disclosure import codes
-from ..evidence.fingerprint import message_fingerprint, text_sha256
+from ..evidence.fingerprint import committed_text, message_fingerprint, text_evidence
 from ..evidence.recording import Recording
 from ..evidence.validation import storable_filename
 from ..initiative.assessment import reassess
@@ -84,7 +84,7 @@ class ImportWriter:
             "recorded_at": now,
             "recorded_by": self.actor.id,
             "body": exported.text,
-            "body_sha256": text_sha256(exported.text),
+            **committed_text(exported.text),
             "corrects_id": None,
             "flags": item.flags,
             "capture_session_id": self.capture_session_id,
@@ -129,7 +129,7 @@ class ImportWriter:
             object_id=row["id"],
             operation_id=row["operation_id"],
             evidence={
-                "body_sha256": row["body_sha256"],
+                **text_evidence(row),
                 "attachments": [attachment["sha256"] for attachment in attachments],
                 "row_sha256": message_fingerprint(row, attachments),
             },

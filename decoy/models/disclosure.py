@@ -72,6 +72,9 @@ class JournalNote(SQLModel, table=True):
     contact_id: int | None = Field(default=None, foreign_key="contact.id")
     body: str = Field(sa_column=Column(Text, nullable=False))
     body_sha256: str = Field(max_length=64)
+    #: As a message's: the commitment's key (emptied by a disposal) and the commitment.
+    body_salt: str | None = Field(default=None, max_length=64)
+    body_commitment: str | None = Field(default=None, max_length=64)
     written_by: int = Field(foreign_key="user_account.id")
     written_at: datetime = Field(sa_type=UTCDateTime)
 

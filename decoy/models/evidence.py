@@ -61,7 +61,13 @@ class Message(SQLModel, table=True):
     recorded_at: datetime = Field(sa_type=UTCDateTime)
     recorded_by: int = Field(foreign_key="user_account.id")
     body: str = Field(sa_column=Column(Text, nullable=False))
+    #: The SHA-256 of the text; emptied with the text by a disposal of a text recorded with a commitment.
     body_sha256: str = Field(max_length=64)
+    #: The random key of the text's commitment (hex), emptied by a disposal; None: recorded before
+    #: commitments.
+    body_salt: str | None = Field(default=None, max_length=64)
+    #: HMAC-SHA256 of the text under ``body_salt`` (hex): what the audit entry and the row hash carry.
+    body_commitment: str | None = Field(default=None, max_length=64)
     corrects_id: int | None = Field(default=None, foreign_key="message.id")
     flags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     # Provenance (all None for a message typed into Decoy outside a capture session).

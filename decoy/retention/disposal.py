@@ -25,7 +25,7 @@ from typing import Any
 
 from flask import Flask
 from flask_babel import gettext as _
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, func, select, update
 from sqlmodel import Session, col
 from sqlmodel import select as select_model
 
@@ -193,13 +193,14 @@ def request_disposal(
 def _items(session: Session, contact_id: int) -> list[tuple[str, int, str]]:
     """What of the contact still holds content: (kind, id, SHA-256 of the content), in KINDS order."""
     found: list[tuple[str, int, str]] = []
+    # A text is named by its commitment (by its SHA-256 when recorded before commitments).
     messages = session.exec(
-        select_model(Message.id, Message.body_sha256)
+        select_model(Message.id, func.coalesce(Message.body_commitment, Message.body_sha256))
         .where(Message.contact_id == contact_id, Message.body != "").order_by(col(Message.id))
     ).all()
     found += [("message", int(i), sha) for i, sha in messages]
     notes = session.exec(
-        select_model(JournalNote.id, JournalNote.body_sha256)
+        select_model(JournalNote.id, func.coalesce(JournalNote.body_commitment, JournalNote.body_sha256))
         .where(JournalNote.contact_id == contact_id, JournalNote.body != "").order_by(col(JournalNote.id))
     ).all()
     found += [("note", int(i), sha) for i, sha in notes]
@@ -275,13 +276,10 @@ def approve_disposal(*, session: Session, actor: Actor, disposal_id: int) -> tup
             {"disposal_id": disposal.id, "item_kind": kind, "item_id": item_id, "sha256": sha}
             for kind, item_id, sha in items
         ])
-    emptied = {kind: [item_id for k, item_id, _sha in items if k == kind] for kind in ("message", "note")}
-    if emptied["message"]:
-        session.connection().execute(
-            update(_messages).where(_messages.c.id.in_(emptied["message"])).values(body="")
-        )
-    if emptied["note"]:
-        session.connection().execute(update(_notes).where(_notes.c.id.in_(emptied["note"])).values(body=""))
+    for kind, table in (("message", _messages), ("note", _notes)):
+        emptied = [item_id for k, item_id, _sha in items if k == kind]
+        if emptied:
+            _empty_texts(session, table, emptied)
     files = {sha for kind, _i, sha in items if kind in ("attachment", "redaction", "import")}
     unheld = files - still_held(session, files)
     for sha in sorted(unheld):
@@ -300,6 +298,16 @@ def approve_disposal(*, session: Session, actor: Actor, disposal_id: int) -> tup
                  "files_deleted": len(unheld)},
     )
     return state, unheld
+
+
+def _empty_texts(session: Session, table: Table, ids: list[int]) -> None:
+    """Empty the texts of these rows: with a commitment, its key and the text's SHA-256 too (what is left,
+    the commitment, reveals nothing of the text); before commitments, the text alone."""
+    chosen = table.c.id.in_(ids)
+    connection = session.connection()
+    committed = table.c.body_commitment.is_not(None)
+    connection.execute(update(table).where(chosen, committed).values(body="", body_salt="", body_sha256=""))
+    connection.execute(update(table).where(chosen, table.c.body_commitment.is_(None)).values(body=""))
 
 
 def remove_files(app: Flask, sha256s: set[str]) -> int:

@@ -9,9 +9,13 @@ tampering and named as such by the checks that call this.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from sqlalchemy import Table, select
 from sqlmodel import Session
 
+from ..evidence.fingerprint import text_problem
 from ..models import Disposal, DisposalApproval, DisposalTombstone
 
 _disposals: Table = Disposal.__table__  # type: ignore[attr-defined]
@@ -35,6 +39,19 @@ def disposed_under(session: Session, kind: str, item_id: object, sha256: str) ->
     )
     found = session.connection().execute(query).first()
     return None if found is None else f"{found[1]} (disposal {found[0]})"
+
+
+def text_state(session: Session, kind: str, row: Mapping[str, Any]) -> str | None:
+    """What is wrong with the text of a message or journal note row (``kind`` as tombstones name it), or
+    None: the text is intact, or it was removed and an approved disposal's tombstone names the row with
+    the commitment (or, recorded before commitments, the SHA-256) the row still holds."""
+    problem = text_problem(row)
+    if row["body"] != "" or problem is None:
+        return problem
+    held = row["body_sha256"] if row.get("body_commitment") is None else row["body_commitment"]
+    if disposed_under(session, kind, row["id"], held) is None:
+        return "the text is missing and no disposal covers it"
+    return None
 
 
 def disposal_summary(session: Session) -> list[str]:

@@ -78,3 +78,24 @@ def test_the_documented_row_hash_vector() -> None:
         "decided_at": "2026-03-02T10:00:00+01:00",
     }
     assert decision_row_sha256(decoded["review_id"], shown) == digest
+
+
+def test_the_documented_text_commitments_are_hmac_sha256_under_the_key() -> None:
+    """Section 1, "Text commitments": each vector recomputed with the standard library alone, and by the
+    function Decoy's verifier uses."""
+    import hmac
+
+    from audit.evidence_bundle.records import text_commitment
+
+    text = DOC.read_text(encoding="utf-8")
+    section = text[text.index("### Text commitments") : text.index("## 2. The Merkle tree")]
+    key = re.search(r"key: the bytes 0 to 31, `([0-9a-f]{64})`", section)
+    assert key is not None and bytes.fromhex(key.group(1)) == bytes(range(32))
+    row = r"^\| (`[^`]*`|\(empty\)) \| `([0-9a-f]{64})` \| `([0-9a-f]{64})` \|$"
+    rows = re.findall(row, section, flags=re.M)
+    assert len(rows) == 3
+    for shown, commitment, sha256 in rows:
+        plain = "" if shown == "(empty)" else shown.strip("`")
+        assert hmac.new(bytes(range(32)), plain.encode(), hashlib.sha256).hexdigest() == commitment
+        assert text_commitment(key.group(1), plain) == commitment
+        assert hashlib.sha256(plain.encode()).hexdigest() == sha256

@@ -193,7 +193,7 @@ def test_withheld_and_sensitive_items_are_listed_by_hash_and_journal_notes_never
     _export(runner, world, path, "--contacts", str(contact))
     report = audit_bundle.verify_bundle(path, checks=EVIDENCE_BUNDLE_CHECKS)
     assert report.ok, report.reason
-    text, _entries = _everything(path, tmp_path)
+    text, entries = _everything(path, tmp_path)
     for absent in ("withheld words 41", "SENSITIVE-IMAGE-BYTES", "internal note 58"):
         assert absent not in text, absent
     assert "hello, how are you" in text and "disclosed note 63" in text
@@ -204,7 +204,13 @@ def test_withheld_and_sensitive_items_are_listed_by_hash_and_journal_notes_never
     by_kind = {item["kind"]: item for item in listed}
     assert by_kind["message"]["id"] == withheld and by_kind["message"]["ground"] == "art. 149b Sv"
     assert by_kind["message"]["decision_reference"] == "PG-2026-17"
-    assert by_kind["message"]["sha256"] == hashlib.sha256(b"withheld words 41").hexdigest()
+    # A withheld text is listed by the commitment its entry recorded, never by its guessable SHA-256.
+    [message_entry] = [
+        e for e in entries if e["action"] == "message.create" and e["object"]["id"] == withheld
+    ]
+    assert "sha256" not in by_kind["message"]
+    assert by_kind["message"]["commitment"] == message_entry["evidence"]["body_commitment"]
+    assert hashlib.sha256(b"withheld words 41").hexdigest() not in text
     assert by_kind["attachment"]["sha256"] == hashlib.sha256(b"SENSITIVE-IMAGE-BYTES").hexdigest()
     assert "viewing_arrangement" in by_kind["attachment"]
     assert [m["id"] for m in transcript["messages"]] == [kept, with_file["id"]]
@@ -214,7 +220,7 @@ def test_withheld_and_sensitive_items_are_listed_by_hash_and_journal_notes_never
     with zipfile.ZipFile(path) as bundle:
         report_text = _pdf_text(bundle.read("report.pdf"), tmp_path)
     page = report_text[report_text.index("Withheld and sensitive material"):]
-    digest = by_kind["message"]["sha256"]
+    digest = by_kind["message"]["commitment"]
     assert digest[:32] in page and digest[32:] in page and "art. 149b Sv" in page and "PG-2026-17" in page
 
 

@@ -5,6 +5,8 @@ beside the transcript, escaped; every note has its audit entry under the officer
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -141,7 +143,13 @@ def test_each_note_has_its_audit_entry_under_the_officers_code_without_its_text(
     assert "dana" not in shown and "hello, how are you" not in shown
     assert entry["object"] == {"type": "journal_note", "id": written["id"]}
     assert entry["operation"] == world.operation_id
-    assert entry["details"] == {"contact": contact, "body_sha256": text_sha256("hello, how are you")}
+    # The text is recorded by its commitment: neither the text nor its plain SHA-256 is in the entry.
+    assert text_sha256("hello, how are you") not in shown
+    with app.app_context(), session_scope(app) as session:
+        row = session.get(JournalNote, written["id"])
+        assert row is not None and row.body_salt is not None
+        commitment = hmac.new(bytes.fromhex(row.body_salt), b"hello, how are you", hashlib.sha256).hexdigest()
+    assert entry["details"] == {"contact": contact, "body_commitment": commitment}
     with app.app_context(), session_scope(app) as session:
         row = session.get(JournalNote, written["id"])
         assert entry["evidence"]["row_sha256"] == note_row_sha256(columns(row))
@@ -170,10 +178,18 @@ def test_verify_passes_and_fails_for_a_note_altered_behind_the_triggers(
     tamper(app, "journal_note", altered, id=written["id"])
     result = runner.invoke(main, ["audit", "verify"])
     assert result.exit_code == 1
-    assert f"journal note {written['id']}: its body does not hash to its body_sha256" in result.output
-    # Its stored hash changed with it: the row no longer matches its entry.
+    assert f"journal note {written['id']}: the text differs from its recorded hash" in result.output
+    # Its stored SHA-256 changed with it: its commitment still names the text that was written.
     tamper(app, "journal_note", "UPDATE journal_note SET body_sha256 = :sha WHERE id = :id",
            sha=text_sha256("something else"), id=written["id"])
+    result = runner.invoke(main, ["audit", "verify"])
+    assert result.exit_code == 1
+    assert f"journal note {written['id']}: the text differs from its recorded commitment" in result.output
+    # A new key and commitment for the new text: the row no longer matches its entry.
+    salt = "ab" * 32
+    forged = hmac.new(bytes.fromhex(salt), b"something else", hashlib.sha256).hexdigest()
+    rekeyed = "UPDATE journal_note SET body_salt = :salt, body_commitment = :c WHERE id = :id"
+    tamper(app, "journal_note", rekeyed, salt=salt, c=forged, id=written["id"])
     result = runner.invoke(main, ["audit", "verify"])
     assert result.exit_code == 1
     assert f"journal note {written['id']}: the stored row differs from the recorded one" in result.output

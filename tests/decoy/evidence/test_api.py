@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import io
 
 import pytest
@@ -40,7 +41,12 @@ def test_a_message_keeps_the_platform_offset_and_its_text_verbatim(world, clock)
     assert message["direction"] == "in"
     assert message["body_sha256"] == hashlib.sha256(body.encode()).hexdigest()
     entry = entries_for(world.app, "message.create")[-1]
-    assert entry["evidence"]["body_sha256"] == message["body_sha256"]
+    # The entry records the text's commitment, which the text and its key reproduce.
+    assert "body_sha256" not in entry["evidence"]
+    key = bytes.fromhex(message["body_salt"])
+    assert entry["evidence"]["body_commitment"] == message["body_commitment"] == hmac.new(
+        key, body.encode(), hashlib.sha256
+    ).hexdigest()
     assert entry["evidence"]["attachments"] == []
     assert entry["object"] == {"type": "message", "id": answer["id"]}
 

@@ -20,7 +20,8 @@ from decoy import blobstore
 from decoy.backup.databases import PG_DUMP_FILE, pg_tool
 from decoy.cli import main
 from decoy.db import session_scope
-from decoy.models import Attachment, EvidenceBlob, Message
+from decoy.evidence.fingerprint import columns, message_fingerprint, text_sha256
+from decoy.models import Attachment, EvidenceBlob, JournalNote, Message
 from tests.decoy.disclosure.classes_support import tamper
 from tests.decoy.evidence.support import entries_for
 from tests.support import code_for
@@ -144,7 +145,10 @@ def test_the_database_refuses_every_other_update(world: Any, lars: str) -> None:
     made = _world_with_content(world)
     statements = [
         ("UPDATE message SET body = '' WHERE id = :id", made["message"]),  # no approved disposal yet
+        ("UPDATE message SET body_salt = '' WHERE id = :id", made["message"]),
+        ("UPDATE message SET body_sha256 = '' WHERE id = :id", made["message"]),
         ("UPDATE journal_note SET body = '' WHERE id = :id", made["note"]),
+        ("UPDATE journal_note SET body_salt = '' WHERE id = :id", made["note"]),
         ("DELETE FROM message WHERE id = :id", made["message"]),
     ]
     for statement, item in statements:
@@ -156,6 +160,8 @@ def test_the_database_refuses_every_other_update(world: Any, lars: str) -> None:
         "UPDATE message SET body = 'put back' WHERE id = :id",  # only an empty text is let through
         "UPDATE message SET direction = 'out' WHERE id = :id",
         "UPDATE message SET body = '', body_sha256 = 'x' WHERE id = :id",
+        "UPDATE message SET body_salt = 'x' WHERE id = :id",  # the key is emptied, never replaced
+        "UPDATE message SET body_commitment = '' WHERE id = :id",  # the commitment stays
         "DELETE FROM message WHERE id = :id",
     ):
         with world.app.app_context(), session_scope(world.app) as session, pytest.raises(DatabaseError):
@@ -184,6 +190,9 @@ def test_the_database_store_loses_the_file_and_a_later_backup_holds_none_of_it(
     assert result.exit_code == 0, result.output
     everything = b"".join(_readable(path) for path in target.rglob("*") if path.is_file())
     assert TEXT.encode() not in everything and b"journal words 6621" not in everything
+    # Nor the texts' SHA-256, by which a short text could be guessed.
+    for gone in (TEXT, "journal words 6621"):
+        assert text_sha256(gone).encode() not in everything
     assert FILE not in everything and NEIGHBOUR_TEXT.encode() in everything
 
 
@@ -270,3 +279,92 @@ def _shared_sha256(world: Any) -> str:
     """The SHA-256 of the picture both contacts sent."""
     with world.app.app_context(), session_scope(world.app) as session:
         return str(session.exec(select(Attachment.sha256).where(Attachment.filename == "shared.png")).first())
+
+
+def test_what_a_disposal_leaves_reveals_nothing_of_the_text(world: Any, lars: str) -> None:
+    """The row keeps only the commitment, whose key went with the text: neither the row, its tombstone nor
+    any audit entry holds the text's SHA-256 (a short text could be found from it by guessing)."""
+    made = _world_with_content(world)
+    disposal = _request(world, made["contact"]).get_json()["id"]
+    assert world.post(f"/disposals/{disposal}/approve", lars).status_code == 200
+    with world.app.app_context(), session_scope(world.app) as session:
+        message = session.get(Message, made["message"])
+        note = session.get(JournalNote, made["note"])
+        assert message is not None and note is not None
+        for row in (message, note):
+            assert (row.body, row.body_salt, row.body_sha256) == ("", "", "")
+            assert row.body_commitment is not None and len(row.body_commitment) == 64
+        query = text("SELECT item_kind, item_id, sha256 FROM disposal_tombstone WHERE disposal_id = :d")
+        stones = session.connection().execute(query, {"d": disposal}).all()
+        dumped = " ".join(
+            str(tuple(found))
+            for table in ("message", "journal_note", "disposal_tombstone", "audit_entry")
+            for found in session.connection().execute(text(f"SELECT * FROM {table}"))  # noqa: S608 - fixed names
+        )
+    assert ("message", made["message"], message.body_commitment) in [tuple(stone) for stone in stones]
+    assert ("note", made["note"], note.body_commitment) in [tuple(stone) for stone in stones]
+    entries = [e for e in entries_for(world.app, "message.create") if e["object"]["id"] == made["message"]]
+    assert entries[0]["evidence"]["body_commitment"] == message.body_commitment
+    for gone in (TEXT, "journal words 6621"):
+        assert text_sha256(gone) not in dumped and text_sha256(gone) not in str(entries)
+
+
+LEGACY_TEXT = "hello, how are you 1207"
+
+
+def _legacy_message(world: Any, contact: int) -> int:
+    """A message as Decoy recorded it before text commitments: no key, no commitment, and an entry that
+    carries the text's SHA-256."""
+    from decoy import audit_bridge, clock
+    from tests.factories import actor_for
+
+    with world.app.app_context(), session_scope(world.app) as session:
+        dana = actor_for(session, "dana")
+        row = Message(operation_id=world.operation_id, contact_id=contact, direction="in",
+                      sent_at=clock.now(), sent_offset_minutes=0, recorded_at=clock.now(),
+                      recorded_by=dana.id, body=LEGACY_TEXT, body_sha256=text_sha256(LEGACY_TEXT), flags=[])
+        session.add(row)
+        session.flush()
+        audit_bridge.record(
+            session, actor=code_for("dana"), action="message.create", object_type="message",
+            object_id=row.id, operation_id=world.operation_id,
+            evidence={"body_sha256": row.body_sha256, "attachments": [],
+                      "row_sha256": message_fingerprint(columns(row), [])},
+            details={"contact": contact, "direction": "in", "flags": [], "corrects": None},
+        )
+        session.commit()
+        return int(row.id)  # type: ignore[arg-type]
+
+
+def test_a_message_recorded_before_commitments_verifies_and_is_disposed_by_its_sha256(
+    world: Any, lars: str, runner: Any
+) -> None:
+    made = _world_with_content(world)
+    legacy = _legacy_message(world, made["contact"])
+    result = runner.invoke(main, ["audit", "verify"])
+    assert result.exit_code == 0, result.output
+    disposal = _request(world, made["contact"]).get_json()["id"]
+    assert world.post(f"/disposals/{disposal}/approve", lars).status_code == 200
+    with world.app.app_context(), session_scope(world.app) as session:
+        row = session.get(Message, legacy)
+        assert row is not None
+        # Its entry carries the SHA-256 already: the row keeps it, and its tombstone names it.
+        assert (row.body, row.body_sha256, row.body_salt) == ("", text_sha256(LEGACY_TEXT), None)
+    result = runner.invoke(main, ["audit", "verify"])
+    assert result.exit_code == 0, result.output
+    assert f"content disposed under decision {REFERENCE}" in result.output
+
+
+def test_an_import_cannot_bring_back_what_a_disposal_removed(world: Any, lars: str) -> None:
+    from tests.decoy.imports.support import post_import, whatsapp_android
+
+    made = _world_with_content(world)
+    export = whatsapp_android([("02-03-2026 10:00", "Alex", TEXT), ("02-03-2026 10:01", "Sam Decoy", "hi")])
+    disposal = _request(world, made["contact"]).get_json()["id"]
+    assert world.post(f"/disposals/{disposal}/approve", lars).status_code == 200
+    refused = post_import(world, made["contact"], export)
+    assert refused.status_code == 409
+    error = refused.get_json()["error"]
+    assert error["field"] == "contact_id" and REFERENCE in error["message"]
+    # Another contact's import is not affected.
+    assert post_import(world, made["neighbour"], export).status_code == 201
