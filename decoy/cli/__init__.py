@@ -15,6 +15,7 @@ from .export import export_command
 from .imports import import_command
 from .serve import serve
 from .setup import demo_code, demo_command, init_command, token_group, user_group
+from .witness import witness_group
 
 __all__ = ["data_dir_from_environment", "initialise", "main", "register_commands"]
 
@@ -40,6 +41,7 @@ for command in (
     backup_command,
     restore_command,
     attachments_group,
+    witness_group,
 ):
     main.add_command(command)
 
