@@ -46,6 +46,15 @@ def _published(value: str | None) -> list[str]:
     return notes
 
 
+def _anchors(witnesses: Sequence[str], quorum: int, witnessed_by: Sequence[str]) -> str:
+    """Which anchors outside the log's own key were checked, and which were not."""
+    if not witnesses:
+        return ("anchors: witnesses not checked (give --witness KEY for each witness you trust, and "
+                "--quorum); time-stamp tokens not checked")
+    return (f"anchors: {len(witnessed_by)} of {len(witnesses)} witnesses given cosigned "
+            f"({', '.join(witnessed_by) or 'none'}), {quorum} required; time-stamp tokens not checked")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return its exit status."""
     parser = argparse.ArgumentParser(prog="python -m audit", description="Verify a Decoy evidence bundle.")
@@ -57,6 +66,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--checkpoint",
         metavar="NOTES",
         help="a file holding a checkpoint the log published (a signed note), or the published file of them",
+    )
+    verify.add_argument(
+        "--witness",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="a witness's cosignature verifier key (name+id+key), obtained from the witness; repeatable",
+    )
+    verify.add_argument(
+        "--quorum",
+        type=int,
+        default=None,
+        metavar="K",
+        help="how many of the witnesses given must have cosigned the checkpoint (default: all of them)",
     )
     arguments = parser.parse_args(argv)
 
@@ -75,12 +98,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: cannot read the published checkpoint {arguments.checkpoint}: {exc}", file=sys.stderr)
         return 2
 
+    quorum = len(arguments.witness) if arguments.quorum is None else arguments.quorum
+    if not 0 <= quorum <= len(arguments.witness):
+        given = len(arguments.witness)
+        print(f"error: --quorum must be between 0 and the number of --witness keys ({given})",
+              file=sys.stderr)
+        return 2
     report = verify_bundle(
         bundle,
         expected_key=expected,
         published=published,
         checks=EVIDENCE_BUNDLE_CHECKS,
         notes=EVIDENCE_BUNDLE_NOTES,
+        witnesses=arguments.witness,
+        quorum=quorum,
     )
     if not report.ok:
         print(f"FAILED {bundle}: {report.reason}")
@@ -91,6 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     for note in report.notes:
         print(f"note: {note}")
+    print(_anchors(arguments.witness, quorum, report.witnessed_by))
     if not report.trusted:
         print(f"KEY UNVERIFIED {bundle}: {report.reason}")
         print(HOW_TO_VOUCH)

@@ -19,6 +19,7 @@ from typing import Any
 from audit.checkpoint import Checkpoint, CheckpointError, Verifier
 from audit.entry import decode_entry
 from audit.merkle import verify_consistency, verify_inclusion
+from audit.witness import CosignatureVerifier, valid_cosignatures
 
 __all__ = [
     "BUNDLE_FORMAT",
@@ -70,6 +71,8 @@ class VerifyReport:
     file: str | None = None
     vouched_by: str | None = None
     notes: tuple[str, ...] = ()
+    #: The witnesses (of those given) whose cosignature verified, with the size they cosigned.
+    witnessed_by: tuple[str, ...] = ()
 
     @property
     def trusted(self) -> bool:
@@ -317,6 +320,39 @@ def _vouch(
     return f"the published checkpoint of size {max(matched)}" if matched else None
 
 
+def _check_witnesses(
+    bundle: zipfile.ZipFile, checkpoint: Checkpoint, previous: Checkpoint | None, keys: Sequence[str],
+    quorum: int,
+) -> tuple[str, ...]:
+    """The witnesses among ``keys`` whose cosignature verifies on the bundle's checkpoint, or on the earlier
+    checkpoint its consistency proof starts from (which the bundle's checkpoint is proven to extend); at
+    least ``quorum`` of them, or the bundle fails."""
+    try:
+        verifiers = [CosignatureVerifier.from_key_text(key) for key in keys]
+    except CheckpointError as exc:
+        raise _Failure(f"a witness key given is malformed: {exc}") from exc
+    notes = [(CHECKPOINT_PATH, _text(bundle, CHECKPOINT_PATH), checkpoint.size)]
+    if previous is not None:
+        notes.append((CONSISTENCY_PATH, json.loads(_text(bundle, CONSISTENCY_PATH))["previous_checkpoint"],
+                      previous.size))
+    found: dict[str, str] = {}
+    for where, note, size in notes:
+        try:
+            valid = valid_cosignatures(note, [v for v in verifiers if v.key_text() not in found])
+        except CheckpointError as exc:
+            raise _Failure(f"{where}: {exc}", file=where) from exc
+        for verifier in verifiers:
+            if verifier.key_text() in valid:
+                found[verifier.key_text()] = f"{verifier.name} (size {size})"
+    if len(found) < quorum:
+        raise _Failure(
+            f"{CHECKPOINT_PATH}: {len(found)} of the {len(verifiers)} witnesses given cosigned the "
+            f"checkpoint (or one it is proven to extend); {quorum} required",
+            file=CHECKPOINT_PATH,
+        )
+    return tuple(found.values())
+
+
 def verify_bundle(
     path: str | os.PathLike[str],
     expected_key: str | None = None,
@@ -324,13 +360,16 @@ def verify_bundle(
     published: Sequence[str] = (),
     checks: Iterable[BundleCheck] = (),
     notes: Iterable[BundleNote] = (),
+    witnesses: Sequence[str] = (),
+    quorum: int = 0,
 ) -> VerifyReport:
     """Verify an evidence bundle: manifest, checkpoint signature, entries and proofs, then ``checks``.
 
     The bundle carries its own key, so an intact report proves nothing about who signed it unless the
     key is vouched for (``vouched_by``): by ``expected_key`` (given out of band), or by ``published``
     (signed notes published by the log) holding the bundle's checkpoint or the one its consistency proof
-    starts from. ``notes`` remark on the proven entries of an intact bundle.
+    starts from. ``notes`` remark on the proven entries of an intact bundle. ``witnesses`` (cosignature
+    verifier keys) are checked on the checkpoint, and ``quorum`` of them must have cosigned it.
     """
     entries = checkpoints = 0
     try:
@@ -348,6 +387,7 @@ def verify_bundle(
                     raise _Failure(problem)
             # Last: the signature binds the manifest, and so every file it lists, to the log's key.
             _check_manifest_signature(bundle, verifier)
+            witnessed_by = _check_witnesses(bundle, checkpoint, previous, witnesses, quorum)
             vouched_by = "the key given" if expected_key is not None else None
             if published:
                 vouched_by = _vouch(verifier, checkpoint, previous, published) or vouched_by
@@ -371,4 +411,7 @@ def verify_bundle(
         reason += f", signed by the key inside the bundle ({verifier.key_text()}), which nothing vouches for"
     else:
         reason += f", signed by {verifier.key_text()}, vouched for by {vouched_by}"
-    return VerifyReport(True, None, reason, entries, checkpoints, None, vouched_by, remarks)
+    if witnessed_by:
+        reason += f"; cosigned by {len(witnessed_by)} witness{'es' if len(witnessed_by) > 1 else ''}: "
+        reason += ", ".join(witnessed_by)
+    return VerifyReport(True, None, reason, entries, checkpoints, None, vouched_by, remarks, witnessed_by)

@@ -179,6 +179,21 @@ class CosignatureVerifier:
         encoded = base64.b64encode(bytes([COSIGNATURE_V1]) + self.public_key).decode("ascii")
         return f"{self.name}+{self.key_id:08x}+{encoded}"
 
+    def line_in(self, lines: Iterable[str]) -> str | None:
+        """The first of ``lines`` (a witness's answer) that carries this witness's name and key ID, with its
+        newline; None when there is none (it is not checked here: see cosigned_at)."""
+        for line in lines:
+            name, space, encoded = line.rstrip("\n").removeprefix("\u2014 ").partition(" ")
+            if not line.startswith("\u2014 ") or not space or name != self.name:
+                continue
+            try:
+                raw = _b64(encoded)
+            except CheckpointError:
+                continue
+            if raw[:4] == struct.pack(">I", self.key_id):
+                return line.rstrip("\n") + "\n"
+        return None
+
     def cosigned_at(self, note_text: str) -> int | None:
         """The time of this witness's valid cosignature on the note, or None when it has none. A line
         with this witness's name and key ID that does not verify is an error (CheckpointError)."""

@@ -58,6 +58,9 @@ DEFAULTS: dict[str, Any] = {
     "NOTIFICATION_DUE_DAYS": 30,
     # A safeguarding case's first protective action is due this many hours after the case opened.
     "SAFEGUARDING_DUE_HOURS": 24,
+    # The witnesses each new checkpoint is sent to: "URL=VERIFIER-KEY", comma-separated (docs/operations.md).
+    "WITNESSES": "",
+    "WITNESS_TIMEOUT_SECONDS": 10,
 }
 
 #: Environment variables read on top of every other source, without their ``DECOY_`` prefix.
@@ -79,6 +82,8 @@ ENVIRONMENT_KEYS = (
     "CAPTURE_SESSION_NOTICE_HOURS",
     "NOTIFICATION_DUE_DAYS",
     "SAFEGUARDING_DUE_HOURS",
+    "WITNESSES",
+    "WITNESS_TIMEOUT_SECONDS",
 )
 
 _INTEGER_KEYS = {
@@ -89,6 +94,7 @@ _INTEGER_KEYS = {
     "CAPTURE_SESSION_NOTICE_HOURS",
     "NOTIFICATION_DUE_DAYS",
     "SAFEGUARDING_DUE_HOURS",
+    "WITNESS_TIMEOUT_SECONDS",
 }
 _BOOLEAN_KEYS = {"SESSION_COOKIE_SECURE"}
 ATTACHMENT_STORES = ("files", "database")
@@ -153,8 +159,40 @@ def finalise(config: dict[str, Any]) -> None:
     due = config.get("SAFEGUARDING_DUE_HOURS")
     if not isinstance(due, int) or isinstance(due, bool) or not 1 <= due <= 720:
         raise ConfigurationError(f"DECOY_SAFEGUARDING_DUE_HOURS must be between 1 and 720, not {due!r}")
+    config["WITNESSES"] = parse_witnesses(config.get("WITNESSES") or "")
+    wait = config.get("WITNESS_TIMEOUT_SECONDS")
+    if not isinstance(wait, int) or isinstance(wait, bool) or not 1 <= wait <= 120:
+        raise ConfigurationError(f"DECOY_WITNESS_TIMEOUT_SECONDS must be between 1 and 120, not {wait!r}")
     config["PERMANENT_SESSION_LIFETIME"] = config["SESSION_ABSOLUTE_HOURS"] * 3600
     config["BABEL_TRANSLATION_DIRECTORIES"] = str(resource_dir("translations"))
+
+
+def parse_witnesses(value: str | tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    """DECOY_WITNESSES as (URL, verifier key) pairs, each checked: an http(s) URL and a cosignature/v1
+    verifier key (``name+id+key``), no witness twice."""
+    from urllib.parse import urlsplit
+
+    from audit.errors import CheckpointError
+    from audit.witness import CosignatureVerifier
+
+    if isinstance(value, tuple):
+        return value
+    found: list[tuple[str, str]] = []
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        url, equals, key = item.partition("=")
+        address = urlsplit(url.strip())
+        if not equals or address.scheme not in ("http", "https") or not address.netloc:
+            raise ConfigurationError(f"DECOY_WITNESSES: {item!r} is not URL=VERIFIER-KEY with an http(s) URL")
+        try:
+            verifier = CosignatureVerifier.from_key_text(key.strip())
+        except CheckpointError as error:
+            raise ConfigurationError(f"DECOY_WITNESSES: the key of {url.strip()!r}: {error}") from error
+        if any(known == verifier.key_text() for _url, known in found):
+            raise ConfigurationError(f"DECOY_WITNESSES names the witness {verifier.name!r} twice")
+        found.append((url.strip().rstrip("/"), verifier.key_text()))
+    return tuple(found)
 
 
 def resource_dir(name: str) -> Path:

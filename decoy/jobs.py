@@ -44,7 +44,11 @@ def job_checkpoint(app: Flask) -> str:
     from .integrity.checkpoints import make_checkpoint
 
     stored = make_checkpoint(app)
-    return f"checkpoint at size {stored.size}"
+    from .integrity.witnessing import witness_latest
+
+    witnessed = witness_latest(app)
+    cosigned = sum(1 for outcome in witnessed if outcome.result == "cosigned")
+    return f"checkpoint at size {stored.size}" + (f", {cosigned} new cosignatures" if cosigned else "")
 
 
 def job_reviews(app: Flask) -> str:

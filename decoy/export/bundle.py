@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -32,6 +32,7 @@ from ..disclosure.codes import Officers
 from ..imports.records import contact_imports, later_flags_of_contact
 from ..initiative.records import current_flags_of_contact, initiative_record
 from ..integrity.checkpoints import get_signer, publish_checkpoint, sign_checkpoint
+from ..integrity.witnessing import with_cosignatures
 from ..models import Contact, Operation
 from ..retention.disposal import disposed_of_contact
 from . import content
@@ -166,7 +167,8 @@ def export_to_stream(
     plan = prepare_export(session, actor, operation_id, **scope)
     session.commit()
     publish_checkpoint(plan.checkpoint)
-    return plan
+    # The bundle's checkpoint carries the cosignatures the witnesses give it now.
+    return replace(plan, checkpoint=with_cosignatures(app, plan.checkpoint))
 
 
 def iter_bundle(app: Flask, plan: ExportPlan, progress: Progress | None = None) -> Iterator[bytes]:

@@ -41,6 +41,18 @@ Where to get them, from the force rather than from whoever handed over this bund
   officers (save its signed note in a file). The file must hold this bundle's checkpoint (size
   {plan.checkpoint.size}) or the one its consistency proof starts from.
 
+Witnesses outside the police cosign the log's checkpoints (`audit/checkpoint.txt` carries their
+signature lines after the log's own). Obtain each witness's key from the witness's operator (for
+example the public prosecution service), not from this bundle, and require as many as you trust:
+
+    python -m audit verify THIS_BUNDLE.zip --key "KEY" \\
+        --witness "WITNESS-KEY-1" --witness "WITNESS-KEY-2" --quorum 2
+
+A cosignature is the witness's statement that this checkpoint extends every checkpoint of the log it
+saw before: a log rebuilt and signed again with the log's own key would not get one. Without
+`--witness`, the verifier says that the witnesses were not checked; a bundle whose checkpoint lacks the
+quorum fails.
+
 The verifier needs only Python 3.11+ and the `cryptography` package (it ships with Decoy as the
 `audit` package and has no other dependency). It exits 0 when everything below holds and the key is
 vouched for; 1 naming the first file or audit entry that fails (or a key other than the one given); 2

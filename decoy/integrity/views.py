@@ -19,6 +19,7 @@ from .checkpoints import (
     record_verification,
     sign_checkpoint,
 )
+from .witnessing import cosigned_note, recent_refusals, witness_statuses
 
 bp = Blueprint("integrity", __name__, url_prefix="/integrity")
 
@@ -30,9 +31,13 @@ def overview() -> str:
     session = get_session()
     store = audit_bridge.get_store()
     connection = session.connection()
+    latest = store.latest_checkpoint(connection)
     return render_template(
         "integrity/overview.html",
-        checkpoint=store.latest_checkpoint(connection),
+        checkpoint=latest,
+        cosigned=cosigned_note(session, latest) if latest is not None else None,
+        witnesses=witness_statuses(session, latest),
+        refusals=recent_refusals(session),
         size=store.size(connection),
         public_key=get_signer().verifier_key_text(),
         verification=latest_verification(session),

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import Column, Text
+from sqlalchemy import Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 from ..db import UTCDateTime
@@ -23,3 +23,38 @@ class VerificationRun(SQLModel, table=True):
     reason: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     trigger: str = Field(max_length=16)
     actor: str = Field(max_length=64)
+
+
+class CheckpointCosignature(SQLModel, table=True):
+    """A witness's cosignature of a signed checkpoint (c2sp.org/tlog-cosignature), as the witness answered
+    it and after it was checked against the witness's key. Append-only."""
+
+    __tablename__ = "checkpoint_cosignature"
+    __table_args__ = (Index("ix_checkpoint_cosignature_witness", "witness", "size"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    checkpoint_id: int = Field(index=True)
+    #: The witness's verifier key (name+id+key), as DECOY_WITNESSES names it.
+    witness: str = Field(max_length=300)
+    size: int
+    #: The time the witness put in its cosignature.
+    cosigned_at: datetime = Field(sa_type=UTCDateTime)
+    #: The signature line, verbatim (``— name base64``).
+    line: str = Field(sa_column=Column(Text, nullable=False))
+    received_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class WitnessRefusal(SQLModel, table=True):
+    """A witness refused a checkpoint: its log view does not extend to it (a fork), or it does not accept
+    the log's signature. The most serious event the log can have. Append-only."""
+
+    __tablename__ = "witness_refusal"
+
+    id: int | None = Field(default=None, primary_key=True)
+    checkpoint_id: int = Field(index=True)
+    witness: str = Field(max_length=300)
+    size: int
+    status: int
+    #: What the witness answered (its first 2,000 characters).
+    answer: str = Field(sa_column=Column(Text, nullable=False))
+    at: datetime = Field(sa_type=UTCDateTime)

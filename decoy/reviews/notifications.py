@@ -53,6 +53,7 @@ TEMPLATES = {
     "capture_session_open": "emails/capture_session_open.txt",
     "safeguarding_opened": "emails/safeguarding_opened.txt",
     "safeguarding_overdue": "emails/safeguarding_overdue.txt",
+    "witness_refused": "emails/witness_refused.txt",
 }
 
 
@@ -66,6 +67,8 @@ def subject(kind: str, params: dict[str, Any]) -> str:
         "suspension": _("Profiles suspended automatically: %(operation)s", operation=operation),
         "checkpoint": _("Daily audit log checkpoint (size %(size)s)", size=params.get("size", "")),
         "verification_failed": _("ALARM: audit log verification failed"),
+        "witness_refused": _("ALARM: witness %(witness)s refused the audit log's checkpoint",
+                             witness=params.get("witness", "")),
         "capture_session_open": _(
             "Capture session open for more than %(hours)s hours: %(operation)s",
             hours=params.get("hours", ""),

@@ -103,6 +103,8 @@ APPEND_ONLY: dict[str, dict[str, object]] = {
     "disposal": {},
     "disposal_approval": {},
     "disposal_tombstone": {},
+    "checkpoint_cosignature": {},
+    "witness_refusal": {},
 }
 
 #: Triggers and functions whose only source is a revision (no code builds them), by the revision that
