@@ -46,13 +46,18 @@ def _published(value: str | None) -> list[str]:
     return notes
 
 
-def _anchors(witnesses: Sequence[str], quorum: int, witnessed_by: Sequence[str]) -> str:
+def _anchors(witnesses: Sequence[str], quorum: int, witnessed_by: Sequence[str], stamped: str | None) -> str:
     """Which anchors outside the log's own key were checked, and which were not."""
-    if not witnesses:
-        return ("anchors: witnesses not checked (give --witness KEY for each witness you trust, and "
-                "--quorum); time-stamp tokens not checked")
-    return (f"anchors: {len(witnessed_by)} of {len(witnesses)} witnesses given cosigned "
-            f"({', '.join(witnessed_by) or 'none'}), {quorum} required; time-stamp tokens not checked")
+    if witnesses:
+        said = (f"{len(witnessed_by)} of the witnesses given cosigned ({', '.join(witnessed_by) or 'none'}), "
+                f"{quorum} required")
+    else:
+        said = "witnesses not checked (give --witness KEY for each witness you trust, and --quorum)"
+    if stamped is None:
+        said += "; time-stamp token not checked (give --tsa-certs PEM)"
+    else:
+        said += f"; time-stamped {stamped}"
+    return f"anchors: {said}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -81,6 +86,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="K",
         help="how many of the witnesses given must have cosigned the checkpoint (default: all of them)",
     )
+    verify.add_argument(
+        "--tsa-certs",
+        metavar="PEM",
+        help="the time-stamp authority's certificates (PEM), obtained from it: the checkpoint's time-stamp "
+        "token (audit/checkpoint.tsr) must verify against them",
+    )
     arguments = parser.parse_args(argv)
 
     bundle = Path(arguments.path)
@@ -98,6 +109,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: cannot read the published checkpoint {arguments.checkpoint}: {exc}", file=sys.stderr)
         return 2
 
+    try:
+        tsa_certs = None if arguments.tsa_certs is None else Path(arguments.tsa_certs).read_bytes()
+    except OSError as exc:
+        print(f"error: cannot read the time-stamp authority's certificates: {exc}", file=sys.stderr)
+        return 2
     quorum = len(arguments.witness) if arguments.quorum is None else arguments.quorum
     if not 0 <= quorum <= len(arguments.witness):
         given = len(arguments.witness)
@@ -112,6 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         notes=EVIDENCE_BUNDLE_NOTES,
         witnesses=arguments.witness,
         quorum=quorum,
+        tsa_certs=tsa_certs,
     )
     if not report.ok:
         print(f"FAILED {bundle}: {report.reason}")
@@ -122,7 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     for note in report.notes:
         print(f"note: {note}")
-    print(_anchors(arguments.witness, quorum, report.witnessed_by))
+    print(_anchors(arguments.witness, quorum, report.witnessed_by, report.stamped))
     if not report.trusted:
         print(f"KEY UNVERIFIED {bundle}: {report.reason}")
         print(HOW_TO_VOUCH)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from audit.checkpoint import Checkpoint, CheckpointError, Verifier
+from audit.checkpoint import Checkpoint, CheckpointError, Verifier, split_note
 from audit.entry import decode_entry
 from audit.merkle import verify_consistency, verify_inclusion
 from audit.witness import CosignatureVerifier, valid_cosignatures
@@ -29,6 +29,7 @@ __all__ = [
     "MANIFEST_PATH",
     "MANIFEST_SIGNATURE_PATH",
     "PUBLIC_KEY_PATH",
+    "TIMESTAMP_PATH",
     "BundleCheck",
     "BundleNote",
     "VerifyReport",
@@ -43,6 +44,8 @@ BUNDLE_FORMAT = "decoy-evidence-bundle/1"
 MANIFEST_PATH = "manifest.json"
 MANIFEST_SIGNATURE_PATH = "manifest.sig"
 CHECKPOINT_PATH = "audit/checkpoint.txt"
+#: The time-stamp authority's token (RFC 3161) for the checkpoint's note text, when the bundle has one.
+TIMESTAMP_PATH = "audit/checkpoint.tsr"
 PUBLIC_KEY_PATH = "audit/public_key.txt"
 ENTRIES_PATH = "audit/entries.jsonl"
 CONSISTENCY_PATH = "audit/consistency.json"
@@ -71,8 +74,10 @@ class VerifyReport:
     file: str | None = None
     vouched_by: str | None = None
     notes: tuple[str, ...] = ()
-    #: The witnesses (of those given) whose cosignature verified, with the size they cosigned.
+    #: The witnesses (of those given) whose cosignature verified.
     witnessed_by: tuple[str, ...] = ()
+    #: When and by whom the checkpoint was stamped, when its time-stamp token was checked.
+    stamped: str | None = None
 
     @property
     def trusted(self) -> bool:
@@ -320,37 +325,47 @@ def _vouch(
     return f"the published checkpoint of size {max(matched)}" if matched else None
 
 
-def _check_witnesses(
-    bundle: zipfile.ZipFile, checkpoint: Checkpoint, previous: Checkpoint | None, keys: Sequence[str],
-    quorum: int,
-) -> tuple[str, ...]:
-    """The witnesses among ``keys`` whose cosignature verifies on the bundle's checkpoint, or on the earlier
-    checkpoint its consistency proof starts from (which the bundle's checkpoint is proven to extend); at
-    least ``quorum`` of them, or the bundle fails."""
+def _check_witnesses(bundle: zipfile.ZipFile, keys: Sequence[str], quorum: int) -> tuple[str, ...]:
+    """The witnesses among ``keys`` whose cosignature verifies on the bundle's own checkpoint; at least
+    ``quorum`` of them, or the bundle fails. Keys are counted once per public key (a cosignature does not
+    sign the witness's name, so one key under two names is one witness). A cosignature on an earlier
+    checkpoint does not count: it says nothing of the entries after it."""
     try:
         verifiers = [CosignatureVerifier.from_key_text(key) for key in keys]
     except CheckpointError as exc:
         raise _Failure(f"a witness key given is malformed: {exc}") from exc
-    notes = [(CHECKPOINT_PATH, _text(bundle, CHECKPOINT_PATH), checkpoint.size)]
-    if previous is not None:
-        notes.append((CONSISTENCY_PATH, json.loads(_text(bundle, CONSISTENCY_PATH))["previous_checkpoint"],
-                      previous.size))
-    found: dict[str, str] = {}
-    for where, note, size in notes:
-        try:
-            valid = valid_cosignatures(note, [v for v in verifiers if v.key_text() not in found])
-        except CheckpointError as exc:
-            raise _Failure(f"{where}: {exc}", file=where) from exc
-        for verifier in verifiers:
-            if verifier.key_text() in valid:
-                found[verifier.key_text()] = f"{verifier.name} (size {size})"
-    if len(found) < quorum:
+    try:
+        valid = valid_cosignatures(_text(bundle, CHECKPOINT_PATH), verifiers)
+    except CheckpointError as exc:
+        raise _Failure(f"{CHECKPOINT_PATH}: {exc}", file=CHECKPOINT_PATH) from exc
+    cosigned: dict[bytes, str] = {}
+    for verifier in verifiers:
+        if verifier.key_text() in valid:
+            cosigned.setdefault(verifier.public_key, verifier.name)
+    given = len({verifier.public_key for verifier in verifiers})
+    if len(cosigned) < quorum:
         raise _Failure(
-            f"{CHECKPOINT_PATH}: {len(found)} of the {len(verifiers)} witnesses given cosigned the "
-            f"checkpoint (or one it is proven to extend); {quorum} required",
+            f"{CHECKPOINT_PATH}: {len(cosigned)} of the {given} witnesses given cosigned the checkpoint; "
+            f"{quorum} required",
             file=CHECKPOINT_PATH,
         )
-    return tuple(found.values())
+    return tuple(cosigned.values())
+
+
+def _check_stamp(bundle: zipfile.ZipFile, certificates: bytes) -> str:
+    """The bundle's time-stamp token checked against the checkpoint's note text and the authorities'
+    certificates (PEM): when and by whom it was stamped."""
+    from audit.timestamp import StampError, check_stamp, load_certificates
+
+    if TIMESTAMP_PATH not in bundle.namelist():
+        raise _Failure(f"{TIMESTAMP_PATH}: the bundle carries no time-stamp token", file=TIMESTAMP_PATH)
+    text, _signatures = split_note(_text(bundle, CHECKPOINT_PATH))
+    try:
+        roots, intermediates = load_certificates(certificates)
+        stamp = check_stamp(_read(bundle, TIMESTAMP_PATH), text.encode("utf-8"), roots, intermediates)
+    except StampError as exc:
+        raise _Failure(f"{TIMESTAMP_PATH}: {exc}", file=TIMESTAMP_PATH) from exc
+    return f"{stamp.at.isoformat()} by {stamp.signer}"
 
 
 def verify_bundle(
@@ -362,6 +377,7 @@ def verify_bundle(
     notes: Iterable[BundleNote] = (),
     witnesses: Sequence[str] = (),
     quorum: int = 0,
+    tsa_certs: bytes | None = None,
 ) -> VerifyReport:
     """Verify an evidence bundle: manifest, checkpoint signature, entries and proofs, then ``checks``.
 
@@ -369,7 +385,8 @@ def verify_bundle(
     key is vouched for (``vouched_by``): by ``expected_key`` (given out of band), or by ``published``
     (signed notes published by the log) holding the bundle's checkpoint or the one its consistency proof
     starts from. ``notes`` remark on the proven entries of an intact bundle. ``witnesses`` (cosignature
-    verifier keys) are checked on the checkpoint, and ``quorum`` of them must have cosigned it.
+    verifier keys) are checked on the checkpoint, and ``quorum`` of them must have cosigned it; with
+    ``tsa_certs`` (PEM), the checkpoint's time-stamp token must verify against them.
     """
     entries = checkpoints = 0
     try:
@@ -387,7 +404,8 @@ def verify_bundle(
                     raise _Failure(problem)
             # Last: the signature binds the manifest, and so every file it lists, to the log's key.
             _check_manifest_signature(bundle, verifier)
-            witnessed_by = _check_witnesses(bundle, checkpoint, previous, witnesses, quorum)
+            witnessed_by = _check_witnesses(bundle, witnesses, quorum)
+            stamped = None if tsa_certs is None else _check_stamp(bundle, tsa_certs)
             vouched_by = "the key given" if expected_key is not None else None
             if published:
                 vouched_by = _vouch(verifier, checkpoint, previous, published) or vouched_by
@@ -414,4 +432,7 @@ def verify_bundle(
     if witnessed_by:
         reason += f"; cosigned by {len(witnessed_by)} witness{'es' if len(witnessed_by) > 1 else ''}: "
         reason += ", ".join(witnessed_by)
-    return VerifyReport(True, None, reason, entries, checkpoints, None, vouched_by, remarks, witnessed_by)
+    if stamped is not None:
+        reason += f"; time-stamped {stamped}"
+    return VerifyReport(True, None, reason, entries, checkpoints, None, vouched_by, remarks, witnessed_by,
+                        stamped)

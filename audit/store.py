@@ -272,10 +272,15 @@ class AuditStore:
             raise ValueError(f"need 0 <= first <= second <= {head_size}")
         return self.tree(conn, second, cache).consistency_proof(first, second)
 
-    def _checkpoint_rows(self, conn: Connection, latest_only: bool) -> list[StoredCheckpoint]:
+    def _checkpoint_rows(
+        self, conn: Connection, latest_only: bool, newest: int | None = None
+    ) -> list[StoredCheckpoint]:
         table = self.tables.checkpoint
         query = select(table.c.id, table.c.size, table.c.root, table.c.note, table.c.created_at)
-        query = query.order_by(table.c.id.desc()).limit(1) if latest_only else query.order_by(table.c.id)
+        if latest_only or newest is not None:
+            query = query.order_by(table.c.id.desc()).limit(1 if latest_only else newest)
+        else:
+            query = query.order_by(table.c.id)
         return [
             StoredCheckpoint(int(i), int(size), bytes(root), str(note), _parse_time(str(created)))
             for i, size, root, note, created in conn.execute(query)
@@ -289,6 +294,10 @@ class AuditStore:
     def checkpoints(self, conn: Connection) -> list[StoredCheckpoint]:
         """Return every stored checkpoint, oldest first."""
         return self._checkpoint_rows(conn, latest_only=False)
+
+    def recent_checkpoints(self, conn: Connection, count: int) -> list[StoredCheckpoint]:
+        """Return the ``count`` most recent stored checkpoints, newest first."""
+        return self._checkpoint_rows(conn, latest_only=False, newest=count)
 
     def checkpoint(self, conn: Connection, signer: Signer, origin: str, time: datetime) -> StoredCheckpoint:
         """Sign and store a checkpoint of the current head, unless the log contradicts the previous one.

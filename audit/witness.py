@@ -89,7 +89,13 @@ def cosigned_message(checkpoint_text: str, timestamp: int) -> bytes:
 
 
 def _check_name(name: str) -> str:
-    if not name or "+" in name or any(ch.isspace() or ord(ch) < 0x20 for ch in name):
+    """A key name as c2sp.org/signed-note allows it: non-empty, no space, no plus, no control character."""
+    if (
+        type(name) is not str
+        or not name
+        or "+" in name
+        or any(ch.isspace() or ord(ch) < 0x20 or ch == "\x7f" for ch in name)
+    ):
         raise CheckpointError(f"invalid key name {name!r}")
     return name
 
@@ -307,10 +313,16 @@ class WitnessState:
             stored = json.loads(self.path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return View(0, EMPTY_ROOT, "")
-        root = base64.b64decode(stored["root"], validate=True)
-        if type(stored.get("size")) is not int or len(root) != HASH_SIZE:
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise CheckpointError(f"{self.path}: the witness state is damaged") from exc
+        try:
+            root = base64.b64decode(stored["root"], validate=True)
+            size, note = stored["size"], stored.get("note", "")
+        except (KeyError, TypeError, binascii.Error) as exc:
+            raise CheckpointError(f"{self.path}: the witness state is damaged") from exc
+        if type(size) is not int or size < 0 or len(root) != HASH_SIZE or type(note) is not str:
             raise CheckpointError(f"{self.path}: the witness state is damaged")
-        return View(stored["size"], root, stored.get("note", ""))
+        return View(size, root, note)
 
     def _write(self, view: View) -> None:
         root = base64.b64encode(view.root).decode("ascii")
@@ -378,6 +390,8 @@ class Witness:
             return Answer.text(400, f"old size {old} is larger than the checkpoint's size {checkpoint.size}")
         if checkpoint.size == 0 and checkpoint.root != EMPTY_ROOT:
             return Answer.text(422, "a checkpoint of size 0 must have the empty tree's root")
+        timestamp = int(self.clock())
+        cosigned_message("", timestamp)  # a clock out of range fails here, before the view moves
 
         def extend(view: View) -> View | Answer:
             if old != view.size:
@@ -395,7 +409,7 @@ class Witness:
         result = self.state.update(extend)
         if isinstance(result, Answer):
             return result
-        line = self.cosigner.cosign(text, int(self.clock()))
+        line = self.cosigner.cosign(text, timestamp)
         return Answer(200, "text/plain; charset=utf-8", line.encode("utf-8"))
 
 

@@ -61,6 +61,10 @@ DEFAULTS: dict[str, Any] = {
     # The witnesses each new checkpoint is sent to: "URL=VERIFIER-KEY", comma-separated (docs/operations.md).
     "WITNESSES": "",
     "WITNESS_TIMEOUT_SECONDS": 10,
+    # Time-stamp authorities (RFC 3161) each checkpoint is sent to (comma-separated URLs), and the PEM file
+    # of the certificates their tokens must chain to.
+    "TSA_URL": "",
+    "TSA_CERTS": "",
 }
 
 #: Environment variables read on top of every other source, without their ``DECOY_`` prefix.
@@ -84,6 +88,8 @@ ENVIRONMENT_KEYS = (
     "SAFEGUARDING_DUE_HOURS",
     "WITNESSES",
     "WITNESS_TIMEOUT_SECONDS",
+    "TSA_URL",
+    "TSA_CERTS",
 )
 
 _INTEGER_KEYS = {
@@ -160,6 +166,7 @@ def finalise(config: dict[str, Any]) -> None:
     if not isinstance(due, int) or isinstance(due, bool) or not 1 <= due <= 720:
         raise ConfigurationError(f"DECOY_SAFEGUARDING_DUE_HOURS must be between 1 and 720, not {due!r}")
     config["WITNESSES"] = parse_witnesses(config.get("WITNESSES") or "")
+    config["TSA_URLS"] = parse_authorities(config.get("TSA_URL") or "", config.get("TSA_CERTS") or "")
     wait = config.get("WITNESS_TIMEOUT_SECONDS")
     if not isinstance(wait, int) or isinstance(wait, bool) or not 1 <= wait <= 120:
         raise ConfigurationError(f"DECOY_WITNESS_TIMEOUT_SECONDS must be between 1 and 120, not {wait!r}")
@@ -192,6 +199,34 @@ def parse_witnesses(value: str | tuple[tuple[str, str], ...]) -> tuple[tuple[str
         if any(known == verifier.key_text() for _url, known in found):
             raise ConfigurationError(f"DECOY_WITNESSES names the witness {verifier.name!r} twice")
         found.append((url.strip().rstrip("/"), verifier.key_text()))
+    return tuple(found)
+
+
+def parse_authorities(urls: str, certificates: str) -> tuple[str, ...]:
+    """DECOY_TSA_URL as a tuple of http(s) URLs; DECOY_TSA_CERTS must then name a readable PEM file with a
+    root certificate their tokens chain to."""
+    from urllib.parse import urlsplit
+
+    from audit.timestamp import StampError, load_certificates
+
+    found: list[str] = []
+    for url in (part.strip() for part in urls.split(",")):
+        if not url:
+            continue
+        address = urlsplit(url)
+        if address.scheme not in ("http", "https") or not address.netloc:
+            raise ConfigurationError(f"DECOY_TSA_URL: {url!r} is not an http(s) URL")
+        if url not in found:
+            found.append(url)
+    if found:
+        if not certificates:
+            raise ConfigurationError(
+                "DECOY_TSA_URL is set: DECOY_TSA_CERTS must name the authorities' certificates (PEM)"
+            )
+        try:
+            load_certificates(Path(certificates).read_bytes())
+        except (OSError, StampError) as error:
+            raise ConfigurationError(f"DECOY_TSA_CERTS: {certificates}: {error}") from error
     return tuple(found)
 
 

@@ -44,11 +44,14 @@ def job_checkpoint(app: Flask) -> str:
     from .integrity.checkpoints import make_checkpoint
 
     stored = make_checkpoint(app)
+    from .integrity.stamping import stamp_pending
     from .integrity.witnessing import witness_latest
 
     witnessed = witness_latest(app)
     cosigned = sum(1 for outcome in witnessed if outcome.result == "cosigned")
-    return f"checkpoint at size {stored.size}" + (f", {cosigned} new cosignatures" if cosigned else "")
+    stamped = sum(1 for outcome in stamp_pending(app) if outcome.result == "stamped")
+    return (f"checkpoint at size {stored.size}" + (f", {cosigned} new cosignatures" if cosigned else "")
+            + (f", {stamped} new time stamps" if stamped else ""))
 
 
 def job_reviews(app: Flask) -> str:

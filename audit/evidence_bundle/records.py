@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import zipfile
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -44,6 +45,7 @@ __all__ = [
 ]
 
 WITHHELD_PATH = "withheld.json"
+_HEX64 = re.compile(r"[0-9a-f]{64}\Z")
 TRANSCRIPT_SUFFIX = "/transcript.json"
 AUTHORIZATIONS_PATH = "authorizations.json"
 REVIEWS_PATH = "reviews.json"
@@ -94,12 +96,9 @@ def text_matches(item: Mapping[str, Any], recorded: Mapping[str, Any], text: str
     if commitment is None:
         return text_sha256(text) == recorded.get("body_sha256")
     salt = item.get("body_salt")
-    if not isinstance(salt, str) or len(salt) != 64:
+    if not (isinstance(salt, str) and _HEX64.match(salt) and isinstance(commitment, str)):
         return False
-    try:
-        return hmac.compare_digest(text_commitment(salt, text), str(commitment))
-    except ValueError:
-        return False
+    return hmac.compare_digest(text_commitment(salt, text).encode(), commitment.encode("utf-8"))
 
 
 def _row_sha256(columns: Mapping[str, Any]) -> str:

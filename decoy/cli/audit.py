@@ -55,14 +55,26 @@ def verify(bundle: Path | None) -> None:
 
 @audit_group.command("checkpoint")
 def checkpoint() -> None:
-    """Sign and publish a checkpoint now."""
+    """Sign and publish a checkpoint now, have it stamped (DECOY_TSA_URL) and show it to the witnesses
+    (DECOY_WITNESSES)."""
     from ..integrity.checkpoints import checkpoint_file, make_checkpoint
+    from ..integrity.stamping import stamp_checkpoint
+    from ..integrity.witnessing import publish_cosigned, witness_checkpoint
 
     app = load_app()
     with app.app_context():
         stored = make_checkpoint(app)
+        for stamped in stamp_checkpoint(app, stored):
+            click.echo(f"time-stamp authority {stamped.authority}: {stamped.result}"
+                       f"{': ' + stamped.detail if stamped.detail else ''}", err=True)
+        outcomes = witness_checkpoint(app, stored)
+        stored = publish_cosigned(app, stored)
         click.echo(stored.note, nl=False)
         click.echo(f"published to {checkpoint_file(app)}", err=True)
+        for outcome in outcomes:
+            name = outcome.witness.split("+", 1)[0]
+            click.echo(f"witness {name}: {outcome.result}{': ' + outcome.detail if outcome.detail else ''}",
+                       err=True)
 
 
 @click.command("scheduler")

@@ -46,6 +46,7 @@ def export_command(
     from ..export.bundle import iter_bundle, prepare_export
     from ..export.selection import parse_contacts
     from ..integrity.checkpoints import publish_checkpoint
+    from ..integrity.stamping import stamp_checkpoint
     from ..integrity.witnessing import with_cosignatures
     from ..models import Contact
     from .app import load_app
@@ -75,6 +76,7 @@ def export_command(
         except DecoyError as error:
             raise click.ClickException(error.message) from error
         publish_checkpoint(plan.checkpoint)
+        stamp_checkpoint(app, plan.checkpoint)
         plan = replace(plan, checkpoint=with_cosignatures(app, plan.checkpoint))
     temporary = output.with_name(output.name + ".partial")
     with click.progressbar(

@@ -95,18 +95,34 @@ def witness_init(name: str, directory: str | None) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8070, type=int, show_default=True)
 @click.option("--dir", "directory", help="The witness's directory (default $DECOY_WITNESS_DIR or ./witness).")
-def witness_serve(origin: str, log_key: str, host: str, port: int, directory: str | None) -> None:
+@click.option("--new-log", is_flag=True,
+              help="Start witnessing a log this witness has never seen (the first run only).")
+def witness_serve(
+    origin: str, log_key: str, host: str, port: int, directory: str | None, new_log: bool
+) -> None:
     """Witness the log ORIGIN: answer POST /add-checkpoint, cosigning only checkpoints that extend what it
     cosigned before."""
     where = _directory(directory)
     cosigner = load_cosigner(where)
+    state = WitnessState(state_path(where, origin))
+    if new_log:
+        if state.path.exists():
+            seen = f"{state.path} exists: this witness has seen {origin} before; drop --new-log"
+            raise click.UsageError(seen)
+        state.update(lambda view: view)  # the empty view, written and synced: from now on it must exist
+    elif not state.path.exists():
+        raise click.ClickException(
+            f"no state for {origin} in {where}: restore {state.path.name} from the witness's backup (a "
+            "witness that forgot what it cosigned could be shown a fork), or, the first time only, use "
+            "--new-log"
+        )
     try:
         verifier = Verifier.from_key_text(log_key)
     except CheckpointError as exc:
         raise click.BadParameter(str(exc), param_hint="--log-key") from exc
     if verifier.public_key == cosigner.public_key:
         raise click.BadParameter("the witness's key must not be the log's", param_hint="--log-key")
-    witness = Witness(cosigner, origin, verifier, WitnessState(state_path(where, origin)))
+    witness = Witness(cosigner, origin, verifier, state)
     click.echo(f"witness {cosigner.name} of {origin} on http://{host}:{port}/add-checkpoint")
     options = {"bind": f"{host}:{port}", "workers": 1, "threads": 4, "worker_class": "gthread",
                "timeout": 30, "graceful_timeout": 10, "accesslog": "-", "limit_request_line": 8190}

@@ -17,6 +17,7 @@ from audit.bundle import (
     CONSISTENCY_PATH,
     ENTRIES_PATH,
     PUBLIC_KEY_PATH,
+    TIMESTAMP_PATH,
     consistency_json,
     entry_line,
 )
@@ -32,6 +33,7 @@ from ..disclosure.codes import Officers
 from ..imports.records import contact_imports, later_flags_of_contact
 from ..initiative.records import current_flags_of_contact, initiative_record
 from ..integrity.checkpoints import get_signer, publish_checkpoint, sign_checkpoint
+from ..integrity.stamping import stamp_checkpoint, token_of
 from ..integrity.witnessing import with_cosignatures
 from ..models import Contact, Operation
 from ..retention.disposal import disposed_of_contact
@@ -167,7 +169,8 @@ def export_to_stream(
     plan = prepare_export(session, actor, operation_id, **scope)
     session.commit()
     publish_checkpoint(plan.checkpoint)
-    # The bundle's checkpoint carries the cosignatures the witnesses give it now.
+    # The bundle's checkpoint carries the cosignatures the witnesses give it now, and its time stamp.
+    stamp_checkpoint(app, plan.checkpoint)
     return replace(plan, checkpoint=with_cosignatures(app, plan.checkpoint))
 
 
@@ -458,6 +461,10 @@ def _write_audit(
 
     yield from _drain_while(writer.add_chunks(ENTRIES_PATH, lines()), sink)
     writer.add_bytes(CHECKPOINT_PATH, plan.checkpoint.note.encode("utf-8"))
+    token = token_of(session, plan.checkpoint.id)
+    if token is not None:
+        # The time-stamp authority's token for the checkpoint's text (RFC 3161).
+        writer.add_bytes(TIMESTAMP_PATH, token)
     writer.add_bytes(PUBLIC_KEY_PATH, (get_signer().verifier_key_text() + "\n").encode("utf-8"))
     if plan.previous is not None and plan.previous.size <= size:
         proof = tree.consistency_proof(plan.previous.size, size)

@@ -53,8 +53,14 @@ saw before: a log rebuilt and signed again with the log's own key would not get 
 `--witness`, the verifier says that the witnesses were not checked; a bundle whose checkpoint lacks the
 quorum fails.
 
+A time-stamp authority outside the police dated the checkpoint when `audit/checkpoint.tsr` is present
+(an RFC 3161 token for the SHA-256 of the checkpoint's text). Obtain the authority's certificates (PEM)
+from the authority and check the token too:
+
+    python -m audit verify THIS_BUNDLE.zip --key "KEY" --tsa-certs AUTHORITY-CERTIFICATES.pem
+
 The verifier needs only Python 3.11+ and the `cryptography` package (it ships with Decoy as the
-`audit` package and has no other dependency). It exits 0 when everything below holds and the key is
+`audit` package), and `rfc3161-client` for `--tsa-certs`. It exits 0 when everything below holds and the key is
 vouched for; 1 naming the first file or audit entry that fails (or a key other than the one given); 2
 when the bundle is intact under the key inside it but nothing vouches for that key.
 

@@ -19,6 +19,7 @@ from .checkpoints import (
     record_verification,
     sign_checkpoint,
 )
+from .stamping import stamp_statuses
 from .witnessing import cosigned_note, recent_refusals, witness_statuses
 
 bp = Blueprint("integrity", __name__, url_prefix="/integrity")
@@ -38,6 +39,7 @@ def overview() -> str:
         cosigned=cosigned_note(session, latest) if latest is not None else None,
         witnesses=witness_statuses(session, latest),
         refusals=recent_refusals(session),
+        stamps=stamp_statuses(session),
         size=store.size(connection),
         public_key=get_signer().verifier_key_text(),
         verification=latest_verification(session),

@@ -5,21 +5,25 @@ For each witness, Decoy sends the checkpoint with a consistency proof from the s
 cosigned (from size 0 the first time; when the witness answers 409 with another size, once more from
 that size). A valid cosignature, checked against the witness's key, is stored with the checkpoint; the
 published signed note and a bundle's ``audit/checkpoint.txt`` carry the checkpoint with its cosignature
-lines merged. A witness that is unreachable or failing delays its cosignature (the scheduler tries again
-every minute), never the evidence. A witness that refuses (its view does not extend to this checkpoint,
-or it does not accept the log's signature) is recorded and raises an alarm to every legal officer and
-admin: it means the log forked, or the witness holds another log's view.
+lines merged. A witness that is unreachable, slow (every request has one deadline) or answers nonsense
+delays its cosignature (the scheduler tries again every minute), never the evidence. A witness that
+refuses (its view does not extend to this checkpoint, or it does not accept the log's signature), or
+whose view went back to a size smaller than one it cosigned, is recorded and raises one alarm to every
+legal officer and admin: the log forked, or the witness lost or holds another log's view. A witness that
+refused is shown checkpoints again at most once an hour. No database transaction stays open while a
+witness is asked.
 """
 
 from __future__ import annotations
 
+import http.client
 import logging
-import urllib.error
-import urllib.request
+import re
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from flask import Flask, current_app
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from audit.checkpoint import publish
@@ -30,16 +34,21 @@ from audit.witness import SIZE_TYPE, CosignatureVerifier, add_checkpoint_body, m
 from .. import audit_bridge, clock
 from ..db import session_scope
 from ..models import CheckpointCosignature, Role, WitnessRefusal
+from .outbound import post
 
 log = logging.getLogger(__name__)
 
 #: Statuses by which a witness refuses a checkpoint (anything else is a failure to answer, tried again).
 REFUSALS = (400, 403, 404, 409, 422)
+#: How long a witness that refused is left alone before it is shown a checkpoint again.
+REFUSED_PAUSE = timedelta(hours=1)
+_SIZE = re.compile(r"(0|[1-9][0-9]{0,18})\n?\Z")
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """What one witness did with a checkpoint: ``cosigned``, ``refused`` or ``unreachable``."""
+    """What one witness did with a checkpoint: ``cosigned``, ``refused``, ``superseded`` (it holds a later
+    checkpoint of this log already) or ``unreachable``."""
 
     witness: str
     result: str
@@ -50,17 +59,6 @@ def witnesses(app: Flask | None = None) -> list[tuple[str, CosignatureVerifier]]
     """The configured witnesses: (URL, verifier)."""
     app = app or current_app
     return [(url, CosignatureVerifier.from_key_text(key)) for url, key in app.config["WITNESSES"]]
-
-
-def _post(url: str, body: bytes, timeout: float) -> tuple[int, str, bytes]:
-    call = urllib.request.Request(  # noqa: S310 - the URL is an http(s) one from the configuration
-        f"{url}/add-checkpoint", data=body, method="POST", headers={"Content-Type": "text/plain"}
-    )
-    try:
-        with urllib.request.urlopen(call, timeout=timeout) as answer:  # noqa: S310  # nosec B310
-            return answer.status, answer.headers.get("Content-Type", ""), answer.read(64 * 1024)
-    except urllib.error.HTTPError as error:
-        return error.code, error.headers.get("Content-Type", ""), error.read(64 * 1024)
 
 
 def last_cosigned_size(session: Session, witness: str) -> int:
@@ -84,106 +82,136 @@ def cosigned_note(session: Session, stored: StoredCheckpoint) -> str:
     return merge_signatures(stored.note, [row.line for row in cosignatures_of(session, stored.id)])
 
 
-def _refused(session: Session, stored: StoredCheckpoint, verifier: CosignatureVerifier, status: int,
-             answer: bytes) -> Outcome:
-    text = answer.decode("utf-8", errors="replace")[:2000]
-    session.add(WitnessRefusal(checkpoint_id=stored.id, witness=verifier.key_text(), size=stored.size,
-                               status=status, answer=text, at=clock.now()))
-    audit_bridge.record(
-        session, actor=audit_bridge.SYSTEM_ACTOR, action="witness.refuse", object_type="checkpoint",
-        object_id=stored.id, details={"witness": verifier.name, "size": stored.size, "status": status},
-    )
-    from ..reviews.notifications import active_with_role, notify
+def _refused(app: Flask, stored: StoredCheckpoint, verifier: CosignatureVerifier, status: int,
+             answer: str) -> Outcome:
+    """Record the refusal, note it in the log and alarm every legal officer and admin (once per witness)."""
+    text = answer[:2000]
+    with session_scope(app) as session:
+        session.add(WitnessRefusal(checkpoint_id=stored.id, witness=verifier.key_text(), size=stored.size,
+                                   status=status, answer=text, at=clock.now()))
+        audit_bridge.record(
+            session, actor=audit_bridge.SYSTEM_ACTOR, action="witness.refuse", object_type="checkpoint",
+            object_id=stored.id, details={"witness": verifier.name, "size": stored.size, "status": status},
+        )
+        from ..reviews.notifications import active_with_role, notify
 
-    notify(
-        session,
-        key=f"witness_refused:{verifier.key_id:08x}:{stored.id}",
-        kind="witness_refused",
-        users=active_with_role(session, Role.legal.value, Role.admin.value),
-        params={"witness": verifier.name, "size": stored.size, "status": status, "link": "/integrity/"},
-        link="/integrity/",
-    )
+        notify(
+            session,
+            key=f"witness_refused:{verifier.key_id:08x}",
+            kind="witness_refused",
+            users=active_with_role(session, Role.legal.value, Role.admin.value),
+            params={"witness": verifier.name, "size": stored.size, "status": status, "link": "/integrity/"},
+            link="/integrity/",
+        )
     log.error("witness %s refused checkpoint %s (size %s): %s %s", verifier.name, stored.id, stored.size,
               status, text)
     return Outcome(verifier.key_text(), "refused", f"{status} {text.strip()}")
 
 
-def _cosigned(session: Session, stored: StoredCheckpoint, verifier: CosignatureVerifier,
-              answer: bytes) -> Outcome:
+def _cosigned(app: Flask, stored: StoredCheckpoint, verifier: CosignatureVerifier, answer: bytes) -> Outcome:
+    """Store the witness's cosignature once it verifies against the witness's key."""
     try:
         line = verifier.line_in(answer.decode("utf-8").splitlines())
         timestamp = None if line is None else verifier.cosigned_at(merge_signatures(stored.note, [line]))
-    except (UnicodeDecodeError, CheckpointError) as exc:
+        at = None if timestamp is None else datetime.fromtimestamp(timestamp, UTC)
+    except (UnicodeDecodeError, CheckpointError, OverflowError, OSError, ValueError) as exc:
         return Outcome(verifier.key_text(), "unreachable", f"an answer that is not its cosignature: {exc}")
-    if line is None or timestamp is None:
+    if line is None or at is None:
         return Outcome(verifier.key_text(), "unreachable", "an answer without its cosignature")
-    session.add(CheckpointCosignature(
-        checkpoint_id=stored.id, witness=verifier.key_text(), size=stored.size,
-        cosigned_at=datetime.fromtimestamp(timestamp, UTC), line=line, received_at=clock.now(),
-    ))
+    try:
+        with session_scope(app) as session:
+            session.add(CheckpointCosignature(checkpoint_id=stored.id, witness=verifier.key_text(),
+                                              size=stored.size, cosigned_at=at, line=line,
+                                              received_at=clock.now()))
+    except IntegrityError:
+        pass  # another showing of the same checkpoint stored this witness's cosignature first
     return Outcome(verifier.key_text(), "cosigned")
 
 
-def show_to_witness(session: Session, stored: StoredCheckpoint, url: str, verifier: CosignatureVerifier,
+def show_to_witness(app: Flask, stored: StoredCheckpoint, url: str, verifier: CosignatureVerifier,
                     timeout: float) -> Outcome:
-    """Send the checkpoint to one witness and record what it did; the caller commits."""
+    """Send the checkpoint to one witness and record what it did (each record in its own transaction)."""
     store = audit_bridge.get_store()
-    old = last_cosigned_size(session, verifier.key_text())
+    key = verifier.key_text()
+    with session_scope(app) as session:
+        cosigned = old = last_cosigned_size(session, key)
+        head = store.size(session.connection())
     for _attempt in range(2):
         if old > stored.size:
-            # The witness cosigned a larger tree than Decoy's latest checkpoint: another log, or a fork.
-            message = f"the witness holds a view of size {old}, larger than this log's {stored.size}"
-            return _refused(session, stored, verifier, 409, message.encode())
-        proof = []
+            if old <= head:
+                return Outcome(key, "superseded", f"it cosigned size {old} already")
+            message = f"the witness holds a view of size {old}, larger than this log ({head} entries)"
+            return _refused(app, stored, verifier, 409, message)
+        proof: list[bytes] = []
         if 0 < old < stored.size:
-            proof = store.consistency_proof(session.connection(), old, stored.size)
+            with session_scope(app) as session:
+                proof = store.consistency_proof(session.connection(), old, stored.size)
         try:
-            status, content_type, answer = _post(url, add_checkpoint_body(old, proof, stored.note), timeout)
-        except (OSError, ValueError) as exc:
-            return Outcome(verifier.key_text(), "unreachable", str(exc))
+            request = add_checkpoint_body(old, proof, stored.note)
+            status, content_type, answer = post(f"{url}/add-checkpoint", request, "text/plain", timeout)
+        except (OSError, http.client.HTTPException, ValueError) as exc:
+            return Outcome(key, "unreachable", str(exc) or type(exc).__name__)
         if status == 200:
-            return _cosigned(session, stored, verifier, answer)
+            return _cosigned(app, stored, verifier, answer)
+        text = answer.decode("utf-8", errors="replace")
         if status == 409 and content_type.split(";")[0].strip() == SIZE_TYPE:
-            try:
-                old = int(answer.decode("ascii").strip())
-            except (UnicodeDecodeError, ValueError):
-                return Outcome(verifier.key_text(), "unreachable", "a size answer that is not a number")
+            size = _SIZE.match(text)
+            if size is None:
+                return Outcome(key, "unreachable", "a size answer that is not a size")
+            old = int(size.group(1))
+            if old < cosigned:
+                message = f"the witness's view went back to size {old}; it cosigned size {cosigned} before"
+                return _refused(app, stored, verifier, 409, message)
             continue
         if status in REFUSALS:
-            return _refused(session, stored, verifier, status, answer)
-        return Outcome(verifier.key_text(), "unreachable", f"HTTP {status}")
-    return Outcome(verifier.key_text(), "unreachable", "the witness's size changed twice")
+            return _refused(app, stored, verifier, status, text)
+        return Outcome(key, "unreachable", f"HTTP {status}")
+    return Outcome(key, "unreachable", "the witness's size changed twice")
+
+
+def _due(app: Flask, stored: StoredCheckpoint, key: str) -> bool:
+    """Whether to show the checkpoint to this witness: it has not cosigned it, and has not refused it or
+    any checkpoint in the last hour."""
+    with session_scope(app) as session:
+        done = session.exec(select(CheckpointCosignature.id).where(
+            CheckpointCosignature.checkpoint_id == stored.id, CheckpointCosignature.witness == key)).first()
+        recently = col(WitnessRefusal.at) > clock.now() - REFUSED_PAUSE
+        refused = session.exec(select(WitnessRefusal.id).where(
+            WitnessRefusal.witness == key, (WitnessRefusal.checkpoint_id == stored.id) | recently,
+        )).first()
+    return done is None and refused is None
 
 
 def witness_checkpoint(app: Flask, stored: StoredCheckpoint) -> list[Outcome]:
-    """Show a committed checkpoint to every configured witness that has not cosigned it yet."""
+    """Show a committed checkpoint to every configured witness that is due to see it; one witness's
+    failure never keeps the others from being asked."""
     outcomes = []
     timeout = float(app.config["WITNESS_TIMEOUT_SECONDS"])
-    for url, verifier in witnesses(app):
-        with session_scope(app) as session:
-            done = {row.witness for row in cosignatures_of(session, stored.id)}
-            refused = session.exec(
-                select(WitnessRefusal.id).where(WitnessRefusal.checkpoint_id == stored.id,
-                                                WitnessRefusal.witness == verifier.key_text())
-            ).first()
-            if verifier.key_text() in done or refused is not None:
+    with app.app_context():
+        for url, verifier in witnesses(app):
+            if not _due(app, stored, verifier.key_text()):
                 continue
-            outcome = show_to_witness(session, stored, url, verifier, timeout)
+            try:
+                outcome = show_to_witness(app, stored, url, verifier, timeout)
+            except Exception as exc:  # a witness's failure is logged; the next witness is still asked
+                log.exception("showing checkpoint %s to witness %s failed", stored.id, verifier.name)
+                outcome = Outcome(verifier.key_text(), "unreachable", repr(exc))
             if outcome.result == "unreachable":
                 log.warning("witness %s did not cosign checkpoint %s: %s", verifier.name, stored.id,
                             outcome.detail)
-        outcomes.append(outcome)
+            outcomes.append(outcome)
     return outcomes
 
 
 def publish_cosigned(app: Flask, stored: StoredCheckpoint) -> StoredCheckpoint:
-    """The checkpoint with the cosignatures it has, published again (appended to the checkpoint file) when
-    it has any."""
+    """The checkpoint with the cosignatures it has. When it has any and is still the log's latest
+    checkpoint, the cosigned note is appended to the published file (never after a later checkpoint)."""
     from .checkpoints import checkpoint_file
 
     with session_scope(app) as session:
         note = cosigned_note(session, stored)
-    if note != stored.note:
+        latest = audit_bridge.get_store().latest_checkpoint(session.connection())
+    if note != stored.note and latest is not None and latest.id == stored.id:
         publish(note, checkpoint_file(app))
     return replace(stored, note=note)
 

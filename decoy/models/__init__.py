@@ -23,7 +23,7 @@ from .categories import (
 from .disclosure import DisclosureDecision, JournalNote, Redaction, SignedReport, VerbalisantAssignment
 from .evidence import FLAGS, Attachment, Contact, Message
 from .initiative import Annotation, ContactAssessment, SuggestionDismissal
-from .integrity import CheckpointCosignature, VerificationRun, WitnessRefusal
+from .integrity import CheckpointCosignature, CheckpointTimestamp, VerificationRun, WitnessRefusal
 from .operations import (
     REGISTRABLE_KINDS,
     Authorization,
@@ -90,7 +90,8 @@ __all__ = [
     "ExportReconciliation", "MessageImport", "MessageImportResult", "EvidenceBlob", "EvidenceBlobChunk",
     "EvidenceBlobRelease", "LoginAttempt", "Message", "Operation",
     "OperationMember", "OperationStatus", "Profile", "ProfileStatus", "ProfileTransition", "RecoveryCode",
-    "Role", "User", "UserRole", "VerificationRun", "CheckpointCosignature", "WitnessRefusal",
+    "Role", "User", "UserRole", "VerificationRun", "CheckpointCosignature", "CheckpointTimestamp",
+    "WitnessRefusal",
     "Decision", "EnforcementAction", "Notification", "OutboxEmail", "Review", "ReviewDecision", "ReviewKind",
     "ReviewStatus", "AuthorizationKindChange", "AuthorizationWithdrawal", "ClosureAction", "EndReport",
     "EndReportDelivery", "Lead", "OperationClosure", "REGISTRABLE_KINDS", "TLP_LABELS",

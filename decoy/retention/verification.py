@@ -48,9 +48,13 @@ def text_state(session: Session, kind: str, row: Mapping[str, Any]) -> str | Non
     problem = text_problem(row)
     if row["body"] != "" or problem is None:
         return problem
-    held = row["body_sha256"] if row.get("body_commitment") is None else row["body_commitment"]
+    committed = row.get("body_commitment") is not None
+    held = row["body_commitment"] if committed else row["body_sha256"]
     if disposed_under(session, kind, row["id"], held) is None:
         return "the text is missing and no disposal covers it"
+    if committed and (row["body_salt"] != "" or row["body_sha256"] != ""):
+        # A disposal removes the key and the SHA-256 with the text: either would let a short text be guessed.
+        return "the text was disposed of but its key or SHA-256 remains"
     return None
 
 

@@ -48,7 +48,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('checkpoint_cosignature', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_checkpoint_cosignature_checkpoint_id'), ['checkpoint_id'], unique=False)
+        batch_op.create_index('ix_checkpoint_cosignature_once', ['checkpoint_id', 'witness'], unique=True)
         batch_op.create_index('ix_checkpoint_cosignature_witness', ['witness', 'size'], unique=False)
 
     op.create_table('witness_refusal',
@@ -85,5 +85,5 @@ def downgrade() -> None:
     op.drop_table('witness_refusal')
     with op.batch_alter_table('checkpoint_cosignature', schema=None) as batch_op:
         batch_op.drop_index('ix_checkpoint_cosignature_witness')
-        batch_op.drop_index(batch_op.f('ix_checkpoint_cosignature_checkpoint_id'))
+        batch_op.drop_index('ix_checkpoint_cosignature_once')
     op.drop_table('checkpoint_cosignature')

@@ -105,6 +105,7 @@ APPEND_ONLY: dict[str, dict[str, object]] = {
     "disposal_tombstone": {},
     "checkpoint_cosignature": {},
     "witness_refusal": {},
+    "checkpoint_timestamp": {},
 }
 
 #: Triggers and functions whose only source is a revision (no code builds them), by the revision that

@@ -74,11 +74,14 @@ class WitnessProcess:
         assert done.returncode == 0, done.stderr
         return CosignatureVerifier.from_key_text(done.stdout.strip().splitlines()[-1])
 
-    def start(self, wait: float = 30) -> None:
+    def command(self, *extra: str) -> list[str]:
+        return [DECOY, "witness", "serve", "--origin", ORIGIN, "--log-key", self.log_key,
+                "--port", str(self.port), "--dir", str(self.directory), *extra]
+
+    def start(self, *extra: str, wait: float = 30) -> None:
         with (self.directory / "serve.log").open("ab") as sink:
             self.process = subprocess.Popen(  # noqa: S603
-                [DECOY, "witness", "serve", "--origin", ORIGIN, "--log-key", self.log_key,
-                 "--port", str(self.port), "--dir", str(self.directory)],
+                self.command(*extra),
                 stdout=sink, stderr=subprocess.STDOUT, start_new_session=True,
             )
         deadline = time.monotonic() + wait
@@ -111,7 +114,7 @@ def witnesses(tmp_path: Path, log_key: Signer) -> Iterator[list[tuple[WitnessPro
         for number in (1, 2):
             process = WitnessProcess(tmp_path / f"w{number}", log_key.verifier().key_text())
             key = process.init(f"org{number}.test/witness")
-            process.start()
+            process.start("--new-log")
             started.append((process, key))
         yield started
     finally:
@@ -145,7 +148,10 @@ def test_a_witness_killed_while_fed_never_cosigns_a_fork_after_restart(
 ) -> None:
     process = WitnessProcess(tmp_path / "w", log_key.verifier().key_text())
     key = process.init("org.test/witness")
-    process.start()
+    # A witness never starts without the view it keeps, except the first time, when told so.
+    refused = subprocess.run(process.command(), capture_output=True, text=True, timeout=60, check=False)  # noqa: S603
+    assert refused.returncode != 0 and "--new-log" in refused.stderr
+    process.start("--new-log")
     log = Log(log_key, 400)
     cosigned: list[int] = []
     failures: list[BaseException] = []
@@ -171,6 +177,9 @@ def test_a_witness_killed_while_fed_never_cosigns_a_fork_after_restart(
     feeder.join(timeout=30)
     assert not feeder.is_alive() and not failures
     assert cosigned, "the witness cosigned nothing before it was killed"
+    again = subprocess.run(process.command("--new-log"), capture_output=True, text=True, timeout=60,  # noqa: S603
+                           check=False)
+    assert again.returncode != 0 and "has seen" in again.stderr
     process.start()
     try:
         status, content_type, body = _post(process.port, log.request(0, 400))

@@ -6,7 +6,9 @@ real key refuses Decoy's checkpoint, and every legal officer and admin is alarme
 
 from __future__ import annotations
 
+import socket
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,12 +22,20 @@ from audit.__main__ import main as audit_main
 from audit.checkpoint import Checkpoint, read_published
 from audit.merkle import leaf_hash
 from audit.tree import Tree
-from audit.witness import Cosigner, Witness, WitnessState, add_checkpoint_body, valid_cosignatures, wsgi_app
+from audit.witness import (
+    CosignatureVerifier,
+    Cosigner,
+    Witness,
+    WitnessState,
+    add_checkpoint_body,
+    valid_cosignatures,
+    wsgi_app,
+)
 from decoy.cli import main
 from decoy.config import ConfigurationError, parse_witnesses
 from decoy.db import session_scope
 from decoy.integrity.checkpoints import checkpoint_file, get_signer, make_checkpoint
-from decoy.integrity.witnessing import witness_latest
+from decoy.integrity.witnessing import witness_checkpoint, witness_latest
 from decoy.jobs import job_checkpoint
 from decoy.models import CheckpointCosignature, Notification, WitnessRefusal
 from tests.decoy.evidence.support import entries_for
@@ -107,12 +117,16 @@ def test_both_witnesses_cosign_and_the_bundle_carries_their_cosignatures(
     log_key = get_signer(world.app).verifier_key_text()
     assert audit_main(["verify", str(path), "--key", log_key, *keys, "--quorum", "2"]) == 0
     said = capsys.readouterr().out
-    assert "cosigned by 2 witnesses" in said and "anchors: 2 of 2 witnesses given cosigned" in said
+    assert "cosigned by 2 witnesses" in said and "anchors: 2 of the witnesses given cosigned" in said
     stranger = Cosigner.generate("org3.test/witness").verifier_key_text()
     assert audit_main(["verify", str(path), "--key", log_key, *keys, "--witness", stranger]) == 1
     assert "2 of the 3 witnesses given cosigned" in capsys.readouterr().out
     assert audit_main(["verify", str(path), "--key", log_key, *keys, "--witness", stranger,
                        "--quorum", "2"]) == 0
+    # One witness's key given again under another name is still one witness.
+    alias = CosignatureVerifier("alias.test/witness", witnesses[0].cosigner.public_key).key_text()
+    assert audit_main(["verify", str(path), "--key", log_key, *keys, "--witness", alias]) == 1
+    assert "2 of the 2 witnesses given cosigned the checkpoint; 3 required" in capsys.readouterr().out
 
 
 def test_a_witness_that_is_down_delays_its_cosignature_only(
@@ -158,13 +172,99 @@ def test_a_witness_shown_a_rebuilt_log_refuses_and_the_alarm_goes_off(
         assert len(alarmed) == 2  # lena (legal) and adam (admin)
     [entry] = entries_for(world.app, "witness.refuse")
     assert entry["details"]["witness"] == "org1.test/witness" and entry["details"]["status"] == 422
-    # A refusal is not asked again for the same checkpoint.
+    # A refusal is not asked again for the same checkpoint, nor for the next one within the hour (no alarm
+    # storm: its own audit entry grows the log), while the other witness goes on cosigning.
     assert witness_latest(world.app) == []
+    make_checkpoint(world.app)
+    assert [(o.witness, o.result) for o in witness_latest(world.app)] == [(witnesses[1].key, "cosigned")]
+    with world.app.app_context(), session_scope(world.app) as session:
+        assert len(session.exec(select(WitnessRefusal)).all()) == 1
+        alarms = session.exec(select(Notification).where(Notification.kind == "witness_refused")).all()
+        assert len(alarms) == 2
     # The integrity page raises the alarm and shows which witness cosigned the latest checkpoint.
     auth.login("lena")
     page = world.client.get("/integrity/").get_data(as_text=True)
     assert "ALARM" in page and "org1.test/witness refused the checkpoint of size" in page
     assert page.count("not yet cosigned") == 1 and witnesses[1].key in page
+
+
+def test_a_witness_ahead_with_this_logs_own_checkpoint_is_no_alarm(
+    world: Any, witnesses: list[RunningWitness]
+) -> None:
+    """Two showings overlap (an export and the scheduler): the older checkpoint reaches a witness that
+    cosigned the newer one already. That is no fork."""
+    world.contact()
+    older = make_checkpoint(world.app)
+    world.contact()
+    make_checkpoint(world.app)
+    assert sorted(o.result for o in witness_latest(world.app)) == ["cosigned", "cosigned"]
+    outcomes = witness_checkpoint(world.app, older)
+    assert [o.result for o in outcomes] == ["superseded", "superseded"]
+    with world.app.app_context(), session_scope(world.app) as session:
+        assert session.exec(select(WitnessRefusal)).all() == []
+
+
+def test_a_witness_whose_view_went_back_raises_the_alarm(
+    world: Any, witnesses: list[RunningWitness], tmp_path: Path
+) -> None:
+    world.contact()
+    make_checkpoint(world.app)
+    assert sorted(o.result for o in witness_latest(world.app)) == ["cosigned", "cosigned"]
+    # Witness 1 lost its state (restored from an old backup, or started afresh): it would cosign a fork.
+    witnesses[0].witness.state.path.unlink()
+    world.contact()
+    make_checkpoint(world.app)
+    outcomes = {o.witness: o for o in witness_latest(world.app)}
+    assert outcomes[witnesses[0].key].result == "refused" and "went back" in outcomes[witnesses[0].key].detail
+    assert outcomes[witnesses[1].key].result == "cosigned"
+
+
+def _misbehaving(answer: bytes, pause: float = 0.0) -> tuple[socket.socket, threading.Thread]:
+    """A listener on 127.0.0.1 that answers every request with ``answer``, a byte at a time when paused."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            with connection:
+                connection.recv(65536)
+                try:
+                    for byte in answer:
+                        connection.sendall(bytes([byte]))
+                        time.sleep(pause)
+                except OSError:
+                    continue
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return listener, thread
+
+
+def test_a_witness_that_answers_nonsense_or_trickles_delays_only_itself(
+    app_factory: Any, witnesses: list[RunningWitness], factory: Any
+) -> None:
+    garbage, _ = _misbehaving(b"NOT HTTP AT ALL\r\n\r\n")
+    slow, _ = _misbehaving(b"HTTP/1.1 200 OK\r\nContent-Length: 400\r\n\r\n" + b"x" * 400, pause=0.05)
+    try:
+        odd = [Cosigner.generate(f"odd{n}.test/witness").verifier_key_text() for n in (1, 2)]
+        configured = [f"http://127.0.0.1:{garbage.getsockname()[1]}={odd[0]}",
+                      f"http://127.0.0.1:{slow.getsockname()[1]}={odd[1]}",
+                      f"{witnesses[0].url}={witnesses[0].key}"]
+        app = app_factory(WITNESSES=",".join(configured), WITNESS_TIMEOUT_SECONDS=1)
+        factory.app = app
+        factory.user("lena", "legal")
+        make_checkpoint(app)
+        started = time.monotonic()
+        outcomes = witness_latest(app)
+        took = time.monotonic() - started
+    finally:
+        garbage.close()
+        slow.close()
+    assert [o.result for o in outcomes] == ["unreachable", "unreachable", "cosigned"]
+    assert took < 6, f"a trickling witness held the others up for {took:.1f} s"
 
 
 def test_the_witness_configuration_is_checked() -> None:

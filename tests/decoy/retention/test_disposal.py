@@ -368,3 +368,17 @@ def test_an_import_cannot_bring_back_what_a_disposal_removed(world: Any, lars: s
     assert error["field"] == "contact_id" and REFERENCE in error["message"]
     # Another contact's import is not affected.
     assert post_import(world, made["neighbour"], export).status_code == 201
+
+
+def test_a_disposed_text_whose_key_was_put_back_is_named(world: Any, lars: str, runner: Any) -> None:
+    """A disposal removes the key and the SHA-256 with the text; either left behind lets a short text be
+    guessed, and the verifier names it."""
+    made = _world_with_content(world)
+    disposal = _request(world, made["contact"]).get_json()["id"]
+    assert world.post(f"/disposals/{disposal}/approve", lars).status_code == 200
+    tamper(world.app, "message", "UPDATE message SET body_sha256 = :sha WHERE id = :id",
+           sha=text_sha256(TEXT), id=made["message"])
+    result = runner.invoke(main, ["audit", "verify"])
+    assert result.exit_code == 1
+    named = f"message {made['message']}: the text was disposed of but its key or SHA-256 remains"
+    assert named in result.output
