@@ -20,6 +20,8 @@ from audit.errors import CheckpointError
 from audit.witness import Cosigner, Witness, WitnessState, wsgi_app
 
 KEY_FILE = "witness.key"
+#: The origins of every log this witness has kept a view of, one per line (append-only).
+WITNESSED_FILE = "witnessed.txt"
 
 
 def _directory(path: str | None) -> Path:
@@ -95,33 +97,33 @@ def witness_init(name: str, directory: str | None) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8070, type=int, show_default=True)
 @click.option("--dir", "directory", help="The witness's directory (default $DECOY_WITNESS_DIR or ./witness).")
-@click.option("--new-log", is_flag=True,
-              help="Start witnessing a log this witness has never seen (the first run only).")
-def witness_serve(
-    origin: str, log_key: str, host: str, port: int, directory: str | None, new_log: bool
-) -> None:
+def witness_serve(origin: str, log_key: str, host: str, port: int, directory: str | None) -> None:
     """Witness the log ORIGIN: answer POST /add-checkpoint, cosigning only checkpoints that extend what it
     cosigned before."""
     where = _directory(directory)
     cosigner = load_cosigner(where)
-    state = WitnessState(state_path(where, origin))
-    if new_log:
-        if state.path.exists():
-            seen = f"{state.path} exists: this witness has seen {origin} before; drop --new-log"
-            raise click.UsageError(seen)
-        state.update(lambda view: view)  # the empty view, written and synced: from now on it must exist
-    elif not state.path.exists():
-        raise click.ClickException(
-            f"no state for {origin} in {where}: restore {state.path.name} from the witness's backup (a "
-            "witness that forgot what it cosigned could be shown a fork), or, the first time only, use "
-            "--new-log"
-        )
     try:
         verifier = Verifier.from_key_text(log_key)
     except CheckpointError as exc:
         raise click.BadParameter(str(exc), param_hint="--log-key") from exc
     if verifier.public_key == cosigner.public_key:
         raise click.BadParameter("the witness's key must not be the log's", param_hint="--log-key")
+    state = WitnessState(state_path(where, origin))
+    witnessed = where / WITNESSED_FILE
+    known = witnessed.read_text(encoding="utf-8").splitlines() if witnessed.exists() else []
+    if not state.path.exists():
+        if origin in known:
+            raise click.ClickException(
+                f"the view of {origin} is missing from {where}: restore {state.path.name} from the witness's "
+                "backup (a witness that forgot what it cosigned could be shown a fork)"
+            )
+        # A log this witness has never seen: its empty view, written and synced, then the log recorded as
+        # witnessed, so that from now on a missing view is refused.
+        state.update(lambda view: view)
+        with open(witnessed, "a", encoding="utf-8") as stream:
+            stream.write(origin + "\n")
+            stream.flush()
+            os.fsync(stream.fileno())
     witness = Witness(cosigner, origin, verifier, state)
     click.echo(f"witness {cosigner.name} of {origin} on http://{host}:{port}/add-checkpoint")
     options = {"bind": f"{host}:{port}", "workers": 1, "threads": 4, "worker_class": "gthread",

@@ -60,8 +60,8 @@ from the authority and check the token too:
     python -m audit verify THIS_BUNDLE.zip --key "KEY" --tsa-certs AUTHORITY-CERTIFICATES.pem
 
 The verifier needs only Python 3.11+ and the `cryptography` package (it ships with Decoy as the
-`audit` package), and `rfc3161-client` for `--tsa-certs`. It exits 0 when everything below holds and the key is
-vouched for; 1 naming the first file or audit entry that fails (or a key other than the one given); 2
+`audit` package), and `rfc3161-client` for `--tsa-certs`. It exits 0 when everything below holds and the
+key is vouched for; 1 naming the first file or audit entry that fails (or a key other than the one given); 2
 when the bundle is intact under the key inside it but nothing vouches for that key.
 
 ## By hand
