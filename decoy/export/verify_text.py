@@ -59,6 +59,19 @@ from the authority and check the token too:
 
     python -m audit verify THIS_BUNDLE.zip --key "KEY" --tsa-certs AUTHORITY-CERTIFICATES.pem
 
+What each option proves, and what is checked without it:
+
+* `--key` or `--checkpoint` (required for a trusted result): the bundle was signed by the log's key,
+  and (with `--checkpoint`) its tree is the one the log published. Without either, the verifier checks
+  the bundle against the key inside it and exits 2: anyone could have made such a bundle.
+* `--witness` and `--quorum` (default: all the witnesses given): parties outside the police saw this
+  checkpoint and that it extends everything they saw before. This is what stops a log rebuilt by someone
+  who holds the database and the log's key. Without them, cosignature lines are not checked.
+* `--tsa-certs`: the checkpoint existed at the stamped time. Without it, `audit/checkpoint.tsr` is not
+  checked.
+
+The verifier prints an `anchors:` line saying which of these were checked and which were not.
+
 The verifier needs only Python 3.11+ and the `cryptography` package (it ships with Decoy as the
 `audit` package), and `rfc3161-client` for `--tsa-certs`. It exits 0 when everything below holds and the
 key is vouched for; 1 naming the first file or audit entry that fails (or a key other than the one given); 2

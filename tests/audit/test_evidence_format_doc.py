@@ -99,3 +99,33 @@ def test_the_documented_text_commitments_are_hmac_sha256_under_the_key() -> None
         assert hmac.new(bytes(range(32)), plain.encode(), hashlib.sha256).hexdigest() == commitment
         assert text_commitment(key.group(1), plain) == commitment
         assert hashlib.sha256(plain.encode()).hexdigest() == sha256
+
+
+def test_the_documented_cosigned_checkpoint_verifies_from_the_document() -> None:
+    """Section 5, "Cosigned checkpoint test vector": the log's line opens with the log's key, the witness's
+    line verifies over the cosignature/v1 message with raw Ed25519, and Decoy's writer gives the same note."""
+    from audit.checkpoint import Checkpoint, Signer, Verifier
+    from audit.witness import Cosigner, merge_signatures
+
+    text = DOC.read_text(encoding="utf-8")
+    section = text[text.index("### Cosigned checkpoint test vector") :]
+    key_text = re.search(r"verifier key\s+`([^`]+)`", section)
+    note = re.findall(r"```\n(.*?)```", section, flags=re.S)[0]
+    assert key_text is not None
+    log = Verifier.from_key_text("decoy.example/audit+21b25ec3+AQOhB7/zzhC+HXDdGOdLwJln5NYwm6UNXx3chmQSVTG4")
+    checkpoint = log.verify_note(note)
+    name, key_id_hex, typed = key_text.group(1).split("+", 2)
+    raw_key = base64.b64decode(typed)
+    assert raw_key[0] == 4
+    assert hashlib.sha256(name.encode() + b"\n" + raw_key).digest()[:4].hex() == key_id_hex
+    line = [row for row in note.splitlines() if row.startswith(f"\u2014 {name} ")][0]
+    payload = base64.b64decode(line.split(" ")[2])
+    assert payload[:4].hex() == key_id_hex and int.from_bytes(payload[4:12], "big") == 1679315147
+    message = b"cosignature/v1\ntime 1679315147\n" + checkpoint.body().encode()
+    Ed25519PublicKey.from_public_bytes(raw_key[1:]).verify(payload[12:], message)
+    seed = base64.b64decode("AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz")[1:]
+    written = Signer("decoy.example/audit", bytes(range(32))).sign(
+        Checkpoint("decoy.example/audit", checkpoint.size, checkpoint.root)
+    )
+    cosigned = merge_signatures(written, [Cosigner(name, seed).cosign(checkpoint.body(), 1679315147)])
+    assert cosigned == note
