@@ -28,8 +28,10 @@ __all__ = [
     "Signer",
     "Verifier",
     "key_id",
+    "key_string",
     "load_signer",
     "publish",
+    "read_key_string",
     "read_published",
     "split_published",
     "write_private_key",
@@ -70,6 +72,30 @@ def _check_name(name: str) -> str:
 def _check_text(text: str) -> None:
     if any(ord(ch) < 0x20 and ch != "\n" for ch in text):
         raise CheckpointError("note contains a control character")
+
+
+def key_string(name: str, identifier: int, key_type: int, key: bytes, *, private: bool = False) -> str:
+    """A key as Go's note package writes it: ``[PRIVATE+KEY+]<name>+<hex key ID>+<base64(type || key)>``."""
+    encoded = base64.b64encode(bytes([key_type]) + key).decode("ascii")
+    return f"{'PRIVATE+KEY+' if private else ''}{name}+{identifier:08x}+{encoded}"
+
+
+def read_key_string(
+    text: str, key_type: int, *, private: bool, what: str, kind: str
+) -> tuple[str, int, bytes]:
+    """The name, key ID and 32-byte key of a key string of ``key_type`` (CheckpointError naming ``what``,
+    e.g. "verifier key", and ``kind``, e.g. "an Ed25519 key", when it is not one)."""
+    parts = text.strip().split("+", 4 if private else 2)  # the base64 key may itself contain "+"
+    if private:
+        if len(parts) != 5 or parts[:2] != ["PRIVATE", "KEY"]:
+            raise CheckpointError(f"malformed {what}")
+        parts = parts[2:]
+    if len(parts) != 3 or not _KEY_ID.match(parts[1]):
+        raise CheckpointError(f"malformed {what}")
+    raw = _b64decode(parts[2])
+    if len(raw) != 33 or raw[0] != key_type:
+        raise CheckpointError(f"{what} is not {kind}")
+    return parts[0], int(parts[1], 16), raw[1:]
 
 
 def key_id(name: str, public_key: bytes) -> int:
@@ -144,26 +170,21 @@ class Signer:
     @classmethod
     def from_private_key(cls, text: str) -> Signer:
         """Parse ``PRIVATE+KEY+<name>+<hex key id>+<base64(0x01 || seed)>``."""
-        parts = text.strip().split("+", 4)
-        if len(parts) != 5 or parts[:2] != ["PRIVATE", "KEY"] or not _KEY_ID.match(parts[3]):
-            raise CheckpointError("malformed private key")
-        raw = _b64decode(parts[4])
-        if len(raw) != 33 or raw[0] != _ED25519:
-            raise CheckpointError("private key is not an Ed25519 key")
-        signer = cls(parts[2], raw[1:])
-        if signer.key_id != int(parts[3], 16):
+        name, identifier, seed = read_key_string(
+            text, _ED25519, private=True, what="private key", kind="an Ed25519 key"
+        )
+        signer = cls(name, seed)
+        if signer.key_id != identifier:
             raise CheckpointError("private key ID does not match the key")
         return signer
 
     def private_key_text(self) -> str:
         """Return the private key string (keep it secret)."""
-        encoded = base64.b64encode(bytes([_ED25519]) + self._seed).decode("ascii")
-        return f"PRIVATE+KEY+{self.name}+{self.key_id:08x}+{encoded}"
+        return key_string(self.name, self.key_id, _ED25519, self._seed, private=True)
 
     def verifier_key_text(self) -> str:
         """Return the public verifier key string ``<name>+<hex key id>+<base64(0x01 || public key)>``."""
-        encoded = base64.b64encode(bytes([_ED25519]) + self.public_key).decode("ascii")
-        return f"{self.name}+{self.key_id:08x}+{encoded}"
+        return key_string(self.name, self.key_id, _ED25519, self.public_key)
 
     def verifier(self) -> Verifier:
         """Return the matching verifier."""
@@ -229,22 +250,17 @@ class Verifier:
     @classmethod
     def from_key_text(cls, text: str) -> Verifier:
         """Parse ``<name>+<hex key id>+<base64(0x01 || public key)>``."""
-        # The base64 key may itself contain "+"; names and IDs cannot.
-        parts = text.strip().split("+", 2)
-        if len(parts) != 3 or not _KEY_ID.match(parts[1]):
-            raise CheckpointError("malformed verifier key")
-        raw = _b64decode(parts[2])
-        if len(raw) != 33 or raw[0] != _ED25519:
-            raise CheckpointError("verifier key is not an Ed25519 key")
-        verifier = cls(parts[0], raw[1:])
-        if verifier.key_id != int(parts[1], 16):
+        name, identifier, key = read_key_string(
+            text, _ED25519, private=False, what="verifier key", kind="an Ed25519 key"
+        )
+        verifier = cls(name, key)
+        if verifier.key_id != identifier:
             raise CheckpointError("verifier key ID does not match the key")
         return verifier
 
     def key_text(self) -> str:
         """Return the verifier key string."""
-        encoded = base64.b64encode(bytes([_ED25519]) + self.public_key).decode("ascii")
-        return f"{self.name}+{self.key_id:08x}+{encoded}"
+        return key_string(self.name, self.key_id, _ED25519, self.public_key)
 
     def open_note(self, note_text: str) -> str:
         """Return the note text if this key signed it; raise CheckpointError otherwise."""

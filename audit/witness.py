@@ -31,7 +31,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from audit.checkpoint import Checkpoint, Verifier, split_note
+from audit.checkpoint import Checkpoint, Verifier, key_string, read_key_string, split_note
 from audit.errors import CheckpointError
 from audit.merkle import EMPTY_ROOT, HASH_SIZE, verify_consistency
 
@@ -58,7 +58,6 @@ SIZE_TYPE = "text/x.tlog.size"
 MAX_PROOF_LINES = 63
 #: The largest request body a witness reads.
 MAX_BODY = 16 * 1024
-_KEY_ID = re.compile(r"[0-9a-f]{8}\Z", re.ASCII)
 _OLD = re.compile(r"old (0|[1-9][0-9]{0,18})\Z", re.ASCII)
 _MAX_TIME = (1 << 63) - 1
 
@@ -120,26 +119,21 @@ class Cosigner:
     @classmethod
     def from_private_key(cls, text: str) -> Cosigner:
         """Parse ``PRIVATE+KEY+<name>+<hex key id>+<base64(0x04 || seed)>``."""
-        parts = text.strip().split("+", 4)
-        if len(parts) != 5 or parts[:2] != ["PRIVATE", "KEY"] or not _KEY_ID.match(parts[3]):
-            raise CheckpointError("malformed private key")
-        raw = _b64(parts[4])
-        if len(raw) != 33 or raw[0] != COSIGNATURE_V1:
-            raise CheckpointError("private key is not a cosignature/v1 key")
-        cosigner = cls(parts[2], raw[1:])
-        if cosigner.key_id != int(parts[3], 16):
+        name, identifier, seed = read_key_string(
+            text, COSIGNATURE_V1, private=True, what="private key", kind="a cosignature/v1 key"
+        )
+        cosigner = cls(name, seed)
+        if cosigner.key_id != identifier:
             raise CheckpointError("private key ID does not match the key")
         return cosigner
 
     def private_key_text(self) -> str:
         """The private key string (keep it secret)."""
-        encoded = base64.b64encode(bytes([COSIGNATURE_V1]) + self._seed).decode("ascii")
-        return f"PRIVATE+KEY+{self.name}+{self.key_id:08x}+{encoded}"
+        return key_string(self.name, self.key_id, COSIGNATURE_V1, self._seed, private=True)
 
     def verifier_key_text(self) -> str:
         """The verifier key string ``<name>+<hex key id>+<base64(0x04 || public key)>``."""
-        encoded = base64.b64encode(bytes([COSIGNATURE_V1]) + self.public_key).decode("ascii")
-        return f"{self.name}+{self.key_id:08x}+{encoded}"
+        return key_string(self.name, self.key_id, COSIGNATURE_V1, self.public_key)
 
     def verifier(self) -> CosignatureVerifier:
         """The matching verifier."""
@@ -169,21 +163,17 @@ class CosignatureVerifier:
     @classmethod
     def from_key_text(cls, text: str) -> CosignatureVerifier:
         """Parse ``<name>+<hex key id>+<base64(0x04 || public key)>``."""
-        parts = text.strip().split("+", 2)
-        if len(parts) != 3 or not _KEY_ID.match(parts[1]):
-            raise CheckpointError("malformed witness key")
-        raw = _b64(parts[2])
-        if len(raw) != 33 or raw[0] != COSIGNATURE_V1:
-            raise CheckpointError("witness key is not a cosignature/v1 key")
-        verifier = cls(parts[0], raw[1:])
-        if verifier.key_id != int(parts[1], 16):
+        name, identifier, key = read_key_string(
+            text, COSIGNATURE_V1, private=False, what="witness key", kind="a cosignature/v1 key"
+        )
+        verifier = cls(name, key)
+        if verifier.key_id != identifier:
             raise CheckpointError("witness key ID does not match the key")
         return verifier
 
     def key_text(self) -> str:
         """The verifier key string."""
-        encoded = base64.b64encode(bytes([COSIGNATURE_V1]) + self.public_key).decode("ascii")
-        return f"{self.name}+{self.key_id:08x}+{encoded}"
+        return key_string(self.name, self.key_id, COSIGNATURE_V1, self.public_key)
 
     def line_in(self, lines: Iterable[str]) -> str | None:
         """The first of ``lines`` (a witness's answer) that carries this witness's name and key ID, with its
