@@ -57,7 +57,7 @@ def note_row_sha256(row: Mapping[str, Any]) -> str:
                 "id": row["id"],
                 "operation_id": row["operation_id"],
                 "contact_id": row["contact_id"],
-                **text_evidence(row, row["body_sha256"]),
+                **text_evidence(row),
                 "written_by": row["written_by"],
                 "written_at": format_time(row["written_at"]),
             }

@@ -164,7 +164,7 @@ def check_message(session: Session, entry: dict[str, Any]) -> str | None:
     if problem is not None:
         return f"message {message_id}: {problem}"
     # The text's commitment (or, recorded before commitments, its SHA-256) is the one the entry recorded.
-    ((field, held),) = text_evidence(row, row["body_sha256"]).items()
+    ((field, held),) = text_evidence(row).items()
     if evidence.get(field) != held:
         return f"message {message_id}: the text differs from the recorded hash"
     attachments = (
@@ -184,7 +184,7 @@ def check_message(session: Session, entry: dict[str, Any]) -> str | None:
         problem = check_file(attachment["sha256"], session)
         if problem and not disposed_under(session, "attachment", attachment["id"], attachment["sha256"]):
             return f"message {message_id}, attachment {attachment['id']}: {problem}"
-    if message_fingerprint(row, attachments, row["body_sha256"]) != evidence.get("row_sha256"):
+    if message_fingerprint(row, attachments) != evidence.get("row_sha256"):
         return f"message {message_id}: the stored row differs from the recorded one"
     return _by(session, f"message {message_id}", "recorded_by", row["recorded_by"], entry)
 

@@ -33,12 +33,13 @@ def committed_text(text: str) -> dict[str, str]:
     }
 
 
-def text_evidence(row: Mapping[str, Any], body_sha256: str | None = None) -> dict[str, str]:
+def text_evidence(row: Mapping[str, Any]) -> dict[str, str]:
     """What an entry and a row hash record of a row's text: its commitment, or for a row recorded before
-    commitments its SHA-256 (``body_sha256`` stands in for the hash of a text a disposal removed)."""
+    commitments its ``body_sha256`` column (which a disposal keeps for such a row; text_problem checks it
+    against the text while there is one)."""
     if row.get("body_commitment") is not None:
         return {"body_commitment": row["body_commitment"]}
-    return {"body_sha256": body_sha256 or text_sha256(row["body"])}
+    return {"body_sha256": row["body_sha256"]}
 
 
 def text_problem(row: Mapping[str, Any]) -> str | None:
@@ -187,12 +188,9 @@ MESSAGE_PROVENANCE = (
 )
 
 
-def message_fingerprint(
-    row: Mapping[str, Any], attachments: Sequence[Mapping[str, Any]], body_sha256: str | None = None
-) -> str:
+def message_fingerprint(row: Mapping[str, Any], attachments: Sequence[Mapping[str, Any]]) -> str:
     """The fingerprint of a message row together with its attachment rows (in id order); the text by its
-    commitment (or, recorded before commitments, its SHA-256: ``body_sha256`` stands in for the hash of a
-    text a disposal removed)."""
+    commitment (or, recorded before commitments, its SHA-256), as text_evidence gives it."""
     provenance = {name: row.get(name) for name in MESSAGE_PROVENANCE}
     extra = {"provenance": provenance} if any(value is not None for value in provenance.values()) else {}
     return hashlib.sha256(
@@ -207,7 +205,7 @@ def message_fingerprint(
                 "sent_offset_minutes": row["sent_offset_minutes"],
                 "recorded_at": _time(row["recorded_at"]),
                 "recorded_by": row["recorded_by"],
-                **text_evidence(row, body_sha256),
+                **text_evidence(row),
                 "corrects_id": row["corrects_id"],
                 "flags": list(row["flags"]),
                 "attachments": [
