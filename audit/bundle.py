@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from audit.checkpoint import Checkpoint, CheckpointError, Verifier, split_note
+from audit.cosignature import CosignatureVerifier, valid_cosignatures
 from audit.entry import decode_entry
 from audit.merkle import verify_consistency, verify_inclusion
-from audit.witness import CosignatureVerifier, valid_cosignatures
 
 __all__ = [
     "BUNDLE_FORMAT",

@@ -22,11 +22,14 @@ from audit.errors import CheckpointError, KeyFileError
 from audit.merkle import HASH_SIZE
 
 __all__ = [
+    "SIGNATURE_DASH",
     "Checkpoint",
     "CheckpointError",
     "KeyFileError",
     "Signer",
     "Verifier",
+    "b64decode_strict",
+    "check_key_name",
     "key_id",
     "key_string",
     "load_signer",
@@ -38,7 +41,7 @@ __all__ = [
 ]
 
 _ED25519 = 0x01
-_DASH = "\u2014 "
+SIGNATURE_DASH = "\u2014 "
 _SIZE = re.compile(r"(0|[1-9][0-9]{0,18})\Z", re.ASCII)
 _KEY_ID = re.compile(r"[0-9a-f]{8}\Z", re.ASCII)
 _MAX_SIGNATURES = 100
@@ -46,7 +49,7 @@ _MAX_NOTE = 1 << 20
 _MAX_TREE_SIZE = (1 << 63) - 1
 
 
-def _b64decode(text: str) -> bytes:
+def b64decode_strict(text: str) -> bytes:
     """Strict standard base64: the right alphabet, padding, and the canonical encoding only."""
     try:
         raw = base64.b64decode(text.encode("ascii"), validate=True)
@@ -57,7 +60,7 @@ def _b64decode(text: str) -> bytes:
     return raw
 
 
-def _check_name(name: str) -> str:
+def check_key_name(name: str) -> str:
     """A key name is non-empty, has no Unicode space, no plus, and no control characters."""
     if (
         type(name) is not str
@@ -92,15 +95,16 @@ def read_key_string(
         parts = parts[2:]
     if len(parts) != 3 or not _KEY_ID.match(parts[1]):
         raise CheckpointError(f"malformed {what}")
-    raw = _b64decode(parts[2])
+    raw = b64decode_strict(parts[2])
     if len(raw) != 33 or raw[0] != key_type:
         raise CheckpointError(f"{what} is not {kind}")
     return parts[0], int(parts[1], 16), raw[1:]
 
 
-def key_id(name: str, public_key: bytes) -> int:
-    """Return the C2SP key ID: the first 4 bytes of SHA-256(name || 0x0A || 0x01 || public key)."""
-    digest = hashlib.sha256(name.encode("utf-8") + b"\n" + bytes([_ED25519]) + public_key).digest()
+def key_id(name: str, public_key: bytes, key_type: int = _ED25519) -> int:
+    """Return the C2SP key ID: the first 4 bytes of SHA-256(name || 0x0A || type || public key), the type
+    0x01 for a log's Ed25519 key."""
+    digest = hashlib.sha256(name.encode("utf-8") + b"\n" + bytes([key_type]) + public_key).digest()
     value: int = struct.unpack(">I", digest[:4])[0]
     return value
 
@@ -115,7 +119,7 @@ class Checkpoint:
     extensions: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        _check_name(self.origin)
+        check_key_name(self.origin)
         if type(self.size) is not int or not 0 <= self.size <= _MAX_TREE_SIZE:
             raise CheckpointError("checkpoint size out of range")
         if type(self.root) is not bytes or len(self.root) != HASH_SIZE:
@@ -142,7 +146,7 @@ class Checkpoint:
         origin, size_text, root_text, *extensions = lines
         if not _SIZE.match(size_text):
             raise CheckpointError(f"malformed tree size {size_text!r}")
-        root = _b64decode(root_text)
+        root = b64decode_strict(root_text)
         return cls(origin, int(size_text), root, tuple(extensions))
 
 
@@ -154,7 +158,7 @@ class Signer:
     """An Ed25519 note signer with its key name."""
 
     def __init__(self, name: str, seed: bytes) -> None:
-        self.name = _check_name(name)
+        self.name = check_key_name(name)
         if len(seed) != 32:
             raise CheckpointError("an Ed25519 seed is 32 bytes")
         self._seed = bytes(seed)
@@ -197,7 +201,7 @@ class Signer:
         _check_text(text)
         signature = self._key.sign(text.encode("utf-8"))
         encoded = base64.b64encode(struct.pack(">I", self.key_id) + signature).decode("ascii")
-        return f"{text}\n{_DASH}{self.name} {encoded}\n"
+        return f"{text}\n{SIGNATURE_DASH}{self.name} {encoded}\n"
 
     def sign(self, checkpoint: Checkpoint) -> str:
         """Return the signed note of a checkpoint."""
@@ -220,13 +224,13 @@ def split_note(note_text: str) -> tuple[str, list[tuple[str, int, bytes]]]:
         raise CheckpointError("note has too many signatures")
     signatures = []
     for line in lines:
-        if not line.startswith(_DASH):
+        if not line.startswith(SIGNATURE_DASH):
             raise CheckpointError("malformed signature line")
-        name, space, encoded = line[len(_DASH) :].partition(" ")
+        name, space, encoded = line[len(SIGNATURE_DASH) :].partition(" ")
         if not space or " " in encoded:
             raise CheckpointError("malformed signature line")
-        _check_name(name)
-        raw = _b64decode(encoded)
+        check_key_name(name)
+        raw = b64decode_strict(encoded)
         if len(raw) < 5:
             raise CheckpointError("signature too short")
         signatures.append((name, int.from_bytes(raw[:4], "big"), raw[4:]))
@@ -237,7 +241,7 @@ class Verifier:
     """An Ed25519 note verifier for one key name and public key."""
 
     def __init__(self, name: str, public_key: bytes) -> None:
-        self.name = _check_name(name)
+        self.name = check_key_name(name)
         if len(public_key) != 32:
             raise CheckpointError("an Ed25519 public key is 32 bytes")
         self.public_key = bytes(public_key)
@@ -342,7 +346,7 @@ def split_published(content: str) -> list[str]:
     current: list[str] = []
     in_signatures = False
     for line in content.split("\n"):
-        if line == "" and current and current[-1].startswith(_DASH) and in_signatures:
+        if line == "" and current and current[-1].startswith(SIGNATURE_DASH) and in_signatures:
             notes.append("\n".join(current) + "\n")
             current, in_signatures = [], False
         elif line == "" and not current:

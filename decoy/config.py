@@ -179,8 +179,8 @@ def parse_witnesses(value: str | tuple[tuple[str, str], ...]) -> tuple[tuple[str
     verifier key (``name+id+key``), no witness twice."""
     from urllib.parse import urlsplit
 
+    from audit.cosignature import CosignatureVerifier
     from audit.errors import CheckpointError
-    from audit.witness import CosignatureVerifier
 
     if isinstance(value, tuple):
         return value

@@ -16,8 +16,9 @@ import click
 from gunicorn.app.base import BaseApplication
 
 from audit.checkpoint import Verifier
+from audit.cosignature import Cosigner
 from audit.errors import CheckpointError
-from audit.witness import Cosigner, Witness, WitnessState, wsgi_app
+from audit.witness import Witness, WitnessState, wsgi_app
 
 KEY_FILE = "witness.key"
 #: The origins of every log this witness has kept a view of, one per line (append-only).

@@ -27,9 +27,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from audit.checkpoint import publish
+from audit.cosignature import CosignatureVerifier, merge_signatures
 from audit.errors import CheckpointError
 from audit.store import StoredCheckpoint
-from audit.witness import SIZE_TYPE, CosignatureVerifier, add_checkpoint_body, merge_signatures
+from audit.witness import SIZE_TYPE, add_checkpoint_body
 
 from .. import audit_bridge, clock
 from ..db import session_scope

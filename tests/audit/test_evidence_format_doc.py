@@ -105,7 +105,7 @@ def test_the_documented_cosigned_checkpoint_verifies_from_the_document() -> None
     """Section 5, "Cosigned checkpoint test vector": the log's line opens with the log's key, the witness's
     line verifies over the cosignature/v1 message with raw Ed25519, and Decoy's writer gives the same note."""
     from audit.checkpoint import Checkpoint, Signer, Verifier
-    from audit.witness import Cosigner, merge_signatures
+    from audit.cosignature import Cosigner, merge_signatures
 
     text = DOC.read_text(encoding="utf-8")
     section = text[text.index("### Cosigned checkpoint test vector") :]

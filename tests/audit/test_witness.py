@@ -1,6 +1,6 @@
-"""Witnesses (audit.witness): the cosignature/v1 byte layout against a vector built by hand from
-c2sp.org/tlog-cosignature, a cosigned note that a standard signed-note reader still opens, and a witness
-that cosigns only checkpoints extending its own view, answering as c2sp.org/tlog-witness says."""
+"""Witnesses (audit.witness, audit.cosignature): the cosignature/v1 byte layout against a vector built by
+hand from c2sp.org/tlog-cosignature, a cosigned note that a standard signed-note reader still opens, and
+a witness that cosigns only checkpoints extending its own view, answering as c2sp.org/tlog-witness says."""
 
 from __future__ import annotations
 
@@ -15,20 +15,11 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from audit.checkpoint import Checkpoint, Signer
+from audit.cosignature import CosignatureVerifier, Cosigner, merge_signatures, valid_cosignatures
 from audit.errors import CheckpointError
 from audit.merkle import EMPTY_ROOT, leaf_hash
 from audit.tree import Tree
-from audit.witness import (
-    SIZE_TYPE,
-    CosignatureVerifier,
-    Cosigner,
-    Witness,
-    WitnessState,
-    add_checkpoint_body,
-    merge_signatures,
-    parse_add_checkpoint,
-    valid_cosignatures,
-)
+from audit.witness import SIZE_TYPE, Witness, WitnessState, add_checkpoint_body, parse_add_checkpoint
 
 #: The Ed25519 seed of Go's golang.org/x/mod/sumdb/note example key (PeterNeumann).
 GO_EXAMPLE_SEED = base64.b64decode("AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz")[1:]

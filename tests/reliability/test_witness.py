@@ -18,15 +18,10 @@ from typing import Any
 import pytest
 
 from audit.checkpoint import Checkpoint, Signer
+from audit.cosignature import CosignatureVerifier, merge_signatures, valid_cosignatures
 from audit.merkle import leaf_hash
 from audit.tree import Tree
-from audit.witness import (
-    SIZE_TYPE,
-    CosignatureVerifier,
-    add_checkpoint_body,
-    merge_signatures,
-    valid_cosignatures,
-)
+from audit.witness import SIZE_TYPE, add_checkpoint_body
 
 from .support import DECOY, free_port, kill_group, run_decoy
 

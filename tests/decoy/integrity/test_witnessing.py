@@ -20,17 +20,10 @@ from sqlmodel import select
 
 from audit.__main__ import main as audit_main
 from audit.checkpoint import Checkpoint, read_published
+from audit.cosignature import CosignatureVerifier, Cosigner, valid_cosignatures
 from audit.merkle import leaf_hash
 from audit.tree import Tree
-from audit.witness import (
-    CosignatureVerifier,
-    Cosigner,
-    Witness,
-    WitnessState,
-    add_checkpoint_body,
-    valid_cosignatures,
-    wsgi_app,
-)
+from audit.witness import Witness, WitnessState, add_checkpoint_body, wsgi_app
 from decoy.cli import main
 from decoy.config import ConfigurationError, parse_witnesses
 from decoy.db import session_scope
