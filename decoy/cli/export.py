@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -43,11 +42,8 @@ def export_command(
     from ..auth.services import find_user, user_roles
     from ..db import session_scope
     from ..errors import DecoyError
-    from ..export.bundle import iter_bundle, prepare_export
+    from ..export.bundle import iter_bundle, prepare_export, publish_and_anchor
     from ..export.selection import parse_contacts
-    from ..integrity.checkpoints import publish_checkpoint
-    from ..integrity.stamping import stamp_checkpoint
-    from ..integrity.witnessing import with_cosignatures
     from ..models import Contact
     from .app import load_app
 
@@ -75,9 +71,7 @@ def export_command(
                 ).one()
         except DecoyError as error:
             raise click.ClickException(error.message) from error
-        publish_checkpoint(plan.checkpoint)
-        stamp_checkpoint(app, plan.checkpoint)
-        plan = replace(plan, checkpoint=with_cosignatures(app, plan.checkpoint))
+        plan = publish_and_anchor(app, plan)
     temporary = output.with_name(output.name + ".partial")
     with click.progressbar(
         length=int(count) + 3, label="exporting", file=sys.stderr

@@ -168,8 +168,13 @@ def export_to_stream(
     publish its checkpoint."""
     plan = prepare_export(session, actor, operation_id, **scope)
     session.commit()
+    return publish_and_anchor(app, plan)
+
+
+def publish_and_anchor(app: Flask, plan: ExportPlan) -> ExportPlan:
+    """Once the export is committed: publish its checkpoint, have it time-stamped and shown to the
+    witnesses, so that the bundle carries its token and the cosignatures the witnesses give it now."""
     publish_checkpoint(plan.checkpoint)
-    # The bundle's checkpoint carries the cosignatures the witnesses give it now, and its time stamp.
     stamp_checkpoint(app, plan.checkpoint)
     return replace(plan, checkpoint=with_cosignatures(app, plan.checkpoint))
 

@@ -16,6 +16,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from cryptography import x509
 from flask import Flask
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -54,7 +55,26 @@ def stamped_text(stored: StoredCheckpoint) -> bytes:
     return text.encode("utf-8")
 
 
-def stamp(app: Flask, stored: StoredCheckpoint, authority: str) -> Outcome:
+@dataclass(frozen=True)
+class Trusted:
+    """The certificates of DECOY_TSA_CERTS a token must chain to, read once for a round of stamps (so a
+    replaced file counts from the next round on)."""
+
+    roots: list[x509.Certificate]
+    intermediates: list[x509.Certificate]
+
+    @classmethod
+    def read(cls, app: Flask) -> Trusted | None:
+        """The certificates, or None (logged) when the file can no longer be read: nothing is stamped."""
+        try:
+            return cls(*load_certificates(Path(app.config["TSA_CERTS"]).read_bytes()))
+        except (OSError, StampError) as exc:
+            path = app.config["TSA_CERTS"]
+            log.error("DECOY_TSA_CERTS %s cannot be read; nothing is stamped: %s", path, exc)
+            return None
+
+
+def stamp(app: Flask, stored: StoredCheckpoint, authority: str, trusted: Trusted) -> Outcome:
     """Ask one authority to stamp a checkpoint; keep the token when it verifies."""
     message = stamped_text(stored)
     request, nonce = stamp_request(message)
@@ -65,9 +85,8 @@ def stamp(app: Flask, stored: StoredCheckpoint, authority: str) -> Outcome:
         return Outcome(authority, stored.id, "unreachable", str(exc) or type(exc).__name__)
     if status != 200:
         return Outcome(authority, stored.id, "unreachable", f"HTTP {status}")
-    roots, intermediates = load_certificates(Path(app.config["TSA_CERTS"]).read_bytes())
     try:
-        checked = check_stamp(answer, message, roots, intermediates, nonce=nonce)
+        checked = check_stamp(answer, message, trusted.roots, trusted.intermediates, nonce=nonce)
     except StampError as exc:
         log.error("time-stamp authority %s answered a token that does not verify: %s", authority, exc)
         return Outcome(authority, stored.id, "refused", str(exc))
@@ -82,7 +101,12 @@ def stamp(app: Flask, stored: StoredCheckpoint, authority: str) -> Outcome:
 
 def stamp_checkpoint(app: Flask, stored: StoredCheckpoint) -> list[Outcome]:
     """Stamp a committed checkpoint by every authority that has not stamped it yet."""
-    outcomes = []
+    outcomes: list[Outcome] = []
+    if not app.config["TSA_URLS"]:
+        return outcomes
+    trusted = Trusted.read(app)
+    if trusted is None:
+        return outcomes
     with app.app_context():
         for authority in app.config["TSA_URLS"]:
             with session_scope(app) as session:
@@ -90,13 +114,13 @@ def stamp_checkpoint(app: Flask, stored: StoredCheckpoint) -> list[Outcome]:
                     CheckpointTimestamp.checkpoint_id == stored.id, CheckpointTimestamp.authority == authority
                 )).first()
             if done is None:
-                outcomes.append(_safely(app, stored, authority))
+                outcomes.append(_safely(app, stored, authority, trusted))
     return outcomes
 
 
-def _safely(app: Flask, stored: StoredCheckpoint, authority: str) -> Outcome:
+def _safely(app: Flask, stored: StoredCheckpoint, authority: str, trusted: Trusted) -> Outcome:
     try:
-        outcome = stamp(app, stored, authority)
+        outcome = stamp(app, stored, authority, trusted)
     except Exception as exc:  # one authority's failure never keeps the others from being asked
         log.exception("stamping checkpoint %s by %s failed", stored.id, authority)
         outcome = Outcome(authority, stored.id, "unreachable", repr(exc))
@@ -120,12 +144,15 @@ def stamp_pending(app: Flask) -> list[Outcome]:
     outcomes: list[Outcome] = []
     if not app.config["TSA_URLS"]:
         return outcomes
+    trusted = Trusted.read(app)
+    if trusted is None:
+        return outcomes
     with app.app_context():
         for authority in app.config["TSA_URLS"]:
             with session_scope(app) as session:
                 waiting = unstamped(session, authority)[:PER_PASS]
             for stored in waiting:
-                outcome = _safely(app, stored, authority)
+                outcome = _safely(app, stored, authority, trusted)
                 outcomes.append(outcome)
                 if outcome.result == "unreachable":
                     break  # the authority is down: the next pass tries again
