@@ -142,6 +142,8 @@ def select_locale() -> str | None:
 def register_extensions(app: Flask) -> None:
     """Bind the extensions and the database."""
     db.init_app(app)
+    # Templates build lists (a field's described-by ids, an error summary) with {% do %}.
+    app.jinja_env.add_extension("jinja2.ext.do")
     from . import audit_bridge, clock
 
     clock.init_app(app)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, has_app_context
-from flask_babel import format_datetime
+from flask_babel import format_datetime, gettext
 
 from .errors import InvalidInput
 
@@ -92,6 +93,55 @@ def parse_timestamp(value: object, field: str) -> datetime:
         return parse_rfc3339(value)
     except ValueError as error:
         raise InvalidInput(f"{field} {error}", field=field) from error
+
+
+#: A time typed into a form: date and time (seconds optional), then optionally the offset the platform
+#: showed. "T" or a space between date and time; "Z" for UTC.
+_TYPED_TIME = re.compile(
+    r"^(?P<date>\d{4}-\d{2}-\d{2})[T ](?P<time>\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)"
+    r"\s*(?P<offset>[zZ]|[+-]\d{2}:?\d{2})?$"
+)
+
+
+def parse_typed_time(value: object, zone_name: str) -> datetime:
+    """A time typed into a form, in one pattern: ``2026-03-01 14:05``, with seconds if wanted, and with the
+    offset the platform showed (``2026-03-01 14:05 +01:00``) or without it, in which case it is read in
+    ``zone_name`` (the operation's zone) and gets that zone's offset at that moment. ValueError, in words for
+    the person at the form, when the text is not such a time, or when it falls in the hour a change of
+    summer time skips or repeats (then the offset must be given)."""
+    example = gettext("Enter the time as on the platform, like 2026-03-01 14:05 or 2026-03-01 14:05:30, "
+                      "and add the offset it showed, like +01:00, if it is not the operation's zone's.")
+    text = value.strip() if isinstance(value, str) else ""
+    found = _TYPED_TIME.match(text) if len(text) <= 40 else None
+    if found is None:
+        raise ValueError(example)
+    offset = found["offset"] or ""
+    if offset in ("z", "Z"):
+        offset = "+00:00"
+    elif offset and ":" not in offset:
+        offset = f"{offset[:3]}:{offset[3:]}"
+    try:
+        parsed = datetime.fromisoformat(f"{found['date']}T{found['time']}{offset}")
+    except ValueError as error:
+        raise ValueError(example) from error
+    if not offset:
+        local = zone(zone_name)
+        first = parsed.replace(tzinfo=local, fold=0)
+        second = parsed.replace(tzinfo=local, fold=1)
+        if first.utcoffset() != second.utcoffset():
+            raise ValueError(gettext(
+                "%(time)s happens twice or not at all in %(zone)s because of the change of summer time: "
+                "add the offset the platform showed, like +01:00 or +02:00.", time=text, zone=zone_name))
+        parsed = first
+    if not EARLIEST <= parsed <= LATEST:
+        raise ValueError(example)
+    return parsed
+
+
+def typed_time(moment: datetime, zone_name: str) -> str:
+    """A moment in the pattern :func:`parse_typed_time` reads, in ``zone_name``, with its offset."""
+    local = moment.astimezone(zone(zone_name)).replace(microsecond=0)
+    return local.strftime("%Y-%m-%d %H:%M:%S ") + local.strftime("%z")[:3] + ":" + local.strftime("%z")[3:]
 
 
 def with_offset(moment: datetime, minutes: int) -> datetime:

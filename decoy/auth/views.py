@@ -36,7 +36,8 @@ def _address() -> str:
 
 def _safe_next(target: str | None) -> str:
     """Only same-site paths are followed after login."""
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+    if (target and target.startswith("/") and not target.startswith("//") and "\\" not in target
+            and not urlsplit(target).netloc):
         return target
     return url_for("main.home")
 

@@ -144,7 +144,7 @@ def change_category(contact_id: int) -> Any:
                           "contact's category"))
     form = CategoryForm()
     if not form.validate_on_submit():
-        flash(_("The form expired; try again."))
+        flash(_("The form expired; try again."), "error")
         return _back(contact_id)
     try:
         categories.change_category(session=session, actor=current_user, contact_id=contact_id,
@@ -169,7 +169,7 @@ def record_notification(contact_id: int) -> Any:
     operation = session.get(Operation, contact.operation_id)
     form = NotificationForm()
     if not form.validate_on_submit():
-        flash(_("The form expired; try again."))
+        flash(_("The form expired; try again."), "error")
         return _back(contact_id)
     try:
         at: datetime = parse_local(form.at.data, operation.timezone, "at")  # type: ignore[union-attr]
@@ -180,7 +180,7 @@ def record_notification(contact_id: int) -> Any:
         session.commit()
     except SHOWN as refusal:
         session.rollback()
-        flash(_("Not recorded: %(reason)s", reason=refusal.message))
+        flash(_("Not recorded: %(reason)s", reason=refusal.message), "error")
         return _back(contact_id)
     flash(_("Recorded in the notification register."))
     return _back(contact_id)

@@ -31,6 +31,20 @@ FLAG_TEXTS = {
     "operation_closed": _l("recorded after the operation was closed"),
 }
 
+#: A flag's short name in words, for badges, notices and lists (its key appears only in the API and exports).
+FLAG_NAMES = {
+    "outside_authorization": _l("Outside the authorization"),
+    "profile_not_active": _l("Profile not active"),
+    "decoy_initiated": _l("Decoy wrote first"),
+    "officer_not_named": _l("Officer not named in the order"),
+    "platform_not_permitted": _l("Platform not permitted"),
+    "differs_from_export": _l("Differs from the export"),
+    "missing_from_export": _l("Missing from the export"),
+    "decoy_raised_first": _l("Decoy raised a topic first"),
+    "persona_age_inconsistent": _l("Persona's age inconsistent"),
+    "operation_closed": _l("After the operation closed"),
+}
+
 #: Shown as themselves: line breaks and tabs lay the text out but hide nothing.
 KEPT = frozenset("\n\t")
 _ASCII_HIDDEN = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -77,6 +91,12 @@ def flag_text(name: str) -> str:
     """The explanation of a flag in the user's language."""
     text = FLAG_TEXTS.get(name)
     return "" if text is None else str(text)
+
+
+def flag_name(name: str) -> str:
+    """A flag's short name in the user's language (an unknown flag in words made from its key)."""
+    text = FLAG_NAMES.get(name)
+    return name.replace("_", " ") if text is None else str(text)
 
 
 def platform_time(moment: datetime, offset_minutes: int) -> str:

@@ -33,7 +33,7 @@ class MessageForm(FlaskForm):
         validators=[InputRequired()],
     )
     sent_at = StringField(
-        _l("Platform time with offset (e.g. 2026-03-01T14:05:00+01:00)"), validators=[InputRequired()]
+        _l("Platform time"), validators=[InputRequired()]
     )
     body = TextAreaField(_l("Text, exactly as shown on the platform"))
     corrects = IntegerField(

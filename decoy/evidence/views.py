@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -12,7 +13,7 @@ from werkzeug.wrappers import Response
 from .. import access, clock
 from ..auth.principal import require_roles
 from ..capture import display as capture_display
-from ..clock import parse_timestamp, zone
+from ..clock import parse_timestamp
 from ..db import get_session
 from ..errors import DecoyError, InvalidInput, RuleViolation
 from ..imports import display as import_display
@@ -29,6 +30,7 @@ bp.add_app_template_filter(display.visible, "visible")
 bp.add_app_template_filter(display.visible_plain, "visible_plain")
 bp.add_app_template_global(display.platform_time, "platform_time")
 bp.add_app_template_global(display.flag_text, "flag_text")
+bp.add_app_template_global(display.flag_name, "flag_name")
 
 
 def _optional_int(name: str, minimum: int = 1) -> int | None:
@@ -41,7 +43,7 @@ def _optional_int(name: str, minimum: int = 1) -> int | None:
 
 
 def _now_with_offset(operation: Operation) -> str:
-    return clock.now().astimezone(zone(operation.timezone)).replace(microsecond=0).isoformat()
+    return clock.typed_time(clock.now(), operation.timezone)
 
 
 def _capture_session_choice(form: MessageForm) -> int | None:
@@ -137,10 +139,13 @@ def render_contact(
     return html, status
 
 
-@bp.route(f"/contacts/<{ID}:contact_id>")
+@bp.route(f"/contacts/<{ID}:contact_id>", methods=["GET", "POST"])
 @require_roles(*READERS)
 def contact(contact_id: int) -> Any:
-    """The conversation: transcript in order, flags, officers, times, attachments, and the quick form."""
+    """The conversation: transcript in order, flags, officers, times, attachments, and the quick form,
+    which posts to this page so that its errors are shown here, at the same address."""
+    if request.method == "POST":
+        return log_message(contact_id)
     contact = reading.visible_contact(get_session(), current_user, contact_id)
     return render_contact(contact)
 
@@ -155,8 +160,9 @@ def log_message(contact_id: int) -> Any:
     form = MessageForm()
     if not form.validate_on_submit():
         return render_contact(contact, form, 400)
+    operation = session.get(Operation, contact.operation_id)
     try:
-        sent_at = parse_timestamp(form.sent_at.data, "sent_at")
+        sent_at = _typed_platform_time(form.sent_at.data, operation)
         files = [(f.stream, f.filename or "") for f in form.attachments.data or [] if f and f.filename]
         message = services.log_message(
             session=session,
@@ -177,12 +183,21 @@ def log_message(contact_id: int) -> Any:
             field.errors = [*field.errors, error.message]
         return render_contact(contact, form, error.status, error=error.message)
     if message.flags:
-        flash(
-            _("Message %(id)s recorded with flags: %(flags)s", id=message.id, flags=", ".join(message.flags))
-        )
+        flash(_("Message %(id)s recorded. It is flagged: %(flags)s.", id=message.id,
+                flags="; ".join(display.flag_name(name) for name in message.flags)), "warning")
     else:
         flash(_("Message %(id)s recorded.", id=message.id))
-    return redirect(url_for("evidence.contact", contact_id=contact_id, before=0, _anchor=f"m{message.id}"))
+    # Back at the newest messages, with the quick form ready for the next one (its text field has the focus).
+    return redirect(url_for("evidence.contact", contact_id=contact_id, before=0, logged=message.id,
+                            _anchor="log"))
+
+
+def _typed_platform_time(text: str | None, operation: Operation | None) -> datetime:
+    """The platform time typed into the quick form (read in the operation's zone when it has no offset)."""
+    try:
+        return clock.parse_typed_time(text, operation.timezone if operation else "UTC")
+    except ValueError as error:
+        raise InvalidInput(str(error), field="sent_at") from error
 
 
 @bp.route(f"/messages/<{ID}:message_id>")

@@ -70,5 +70,5 @@ def verify() -> Response:
     if run.ok:
         flash(_("The log is intact: %(entries)d entries verified.", entries=run.entries))
     else:
-        flash(_("The log is NOT intact: first bad entry %(index)s.", index=run.first_bad_index))
+        flash(_("The log is NOT intact: first bad entry %(index)s.", index=run.first_bad_index), "error")
     return redirect(url_for("integrity.overview"))

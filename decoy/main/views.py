@@ -15,6 +15,12 @@ def healthz() -> Response:
     return jsonify({"status": "ok"})
 
 
+@bp.route("/favicon.ico")
+def favicon() -> Response:
+    """Browsers ask for /favicon.ico on their own (for a download or a JSON page too): the icon is the SVG."""
+    return redirect(url_for("static", filename="favicon.svg"), code=301)
+
+
 @bp.route("/")
 @login_required
 def home() -> Response | str:

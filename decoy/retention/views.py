@@ -190,7 +190,7 @@ def _to_operation(operation_id: int) -> Any:
 def _hold_reason() -> str | None:
     form = HoldForm(prefix="hold")
     if not form.validate_on_submit():
-        flash(_("The form expired; try again."))
+        flash(_("The form expired; try again."), "error")
         return None
     return form.reason.data or ""
 
@@ -207,7 +207,7 @@ def _set_hold(back: Any, done: str, **target: int) -> Any:
         session.commit()
     except SHOWN as refusal:
         session.rollback()
-        flash(_("Not set: %(reason)s", reason=refusal.message))
+        flash(_("Not set: %(reason)s", reason=refusal.message), "error")
         return back
     flash(done)
     return back
@@ -248,7 +248,7 @@ def lift_hold(hold_id: int) -> Any:
         session.commit()
     except SHOWN as refusal:
         session.rollback()
-        flash(_("Not lifted: %(reason)s", reason=refusal.message))
+        flash(_("Not lifted: %(reason)s", reason=refusal.message), "error")
         return back
     flash(_("Legal hold %(id)s is lifted.", id=hold_id))
     return back
@@ -263,7 +263,7 @@ def record_outcome(contact_id: int) -> Any:
     operation = session.get(Operation, contact.operation_id)
     form = OutcomeForm(prefix="outcome")
     if not form.validate_on_submit():
-        flash(_("The form expired; try again."))
+        flash(_("The form expired; try again."), "error")
         return _to_contact(contact_id)
     try:
         typed = (form.decided_at.data or "").strip()
@@ -275,7 +275,7 @@ def record_outcome(contact_id: int) -> Any:
         session.commit()
     except SHOWN as refusal:
         session.rollback()
-        flash(_("Not recorded: %(reason)s", reason=refusal.message))
+        flash(_("Not recorded: %(reason)s", reason=refusal.message), "error")
         return _to_contact(contact_id)
     flash(_("The outcome of the case is recorded."))
     return _to_contact(contact_id)
@@ -301,7 +301,7 @@ def request_disposal(contact_id: int) -> Any:
     visible_contact(session, current_user, contact_id)
     form = DisposalForm(prefix="disposal")
     if not form.validate_on_submit():
-        flash(_("The form expired; try again."))
+        flash(_("The form expired; try again."), "error")
         return _to_contact(contact_id)
     try:
         disposal.request_disposal(session=session, actor=current_user, contact_id=contact_id,
@@ -310,7 +310,7 @@ def request_disposal(contact_id: int) -> Any:
         session.commit()
     except SHOWN as refusal:
         session.rollback()
-        flash(_("Not requested: %(reason)s", reason=refusal.message))
+        flash(_("Not requested: %(reason)s", reason=refusal.message), "error")
         return _to_contact(contact_id)
     flash(_("The disposal is requested: another legal officer approves it."))
     return _to_contact(contact_id)

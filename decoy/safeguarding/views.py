@@ -197,7 +197,7 @@ def record_safeguarding_action(case_id: int) -> Any:
     case, zone = _case_and_zone(case_id)
     form = ActionForm(prefix="action")
     if not form.validate_on_submit():
-        flash(_("The form expired; try again."))
+        flash(_("The form expired; try again."), "error")
         return _back(case.contact_id)
     try:
         taken = (form.taken_at.data or "").strip()
@@ -209,7 +209,7 @@ def record_safeguarding_action(case_id: int) -> Any:
         session.commit()
     except SHOWN as refusal:
         session.rollback()
-        flash(_("Not recorded: %(reason)s", reason=refusal.message))
+        flash(_("Not recorded: %(reason)s", reason=refusal.message), "error")
         return _back(case.contact_id)
     flash(_("The safeguarding action is recorded."))
     return _back(case.contact_id)
@@ -223,7 +223,7 @@ def close_safeguarding_case(case_id: int) -> Any:
     case, _zone = _case_and_zone(case_id)
     form = CloseForm(prefix="close")
     if not form.validate_on_submit():
-        flash(_("The form expired; try again."))
+        flash(_("The form expired; try again."), "error")
         return _back(case.contact_id)
     try:
         cases.close_case(
@@ -232,7 +232,7 @@ def close_safeguarding_case(case_id: int) -> Any:
         session.commit()
     except SHOWN as refusal:
         session.rollback()
-        flash(_("Not closed: %(reason)s", reason=refusal.message))
+        flash(_("Not closed: %(reason)s", reason=refusal.message), "error")
         return _back(case.contact_id)
     flash(_("The safeguarding case is closed."))
     return _back(case.contact_id)
@@ -246,7 +246,7 @@ def confirm_trafficking_signal(contact_id: int) -> Any:
     cases.visible_contact(session, current_user, contact_id)
     form = SignalForm(prefix="signal")
     if not form.validate_on_submit():
-        flash(_("The form expired; try again."))
+        flash(_("The form expired; try again."), "error")
         return _back(contact_id)
     typed = (form.message_id.data or "").strip().lstrip("#")
     try:
@@ -260,7 +260,7 @@ def confirm_trafficking_signal(contact_id: int) -> Any:
         session.commit()
     except SHOWN as refusal:
         session.rollback()
-        flash(_("Not recorded: %(reason)s", reason=refusal.message))
+        flash(_("Not recorded: %(reason)s", reason=refusal.message), "error")
         return _back(contact_id)
     flash(_("A safeguarding case is open.") if opened else _("The signal is recorded on the open case."))
     return _back(contact_id)

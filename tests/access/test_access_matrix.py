@@ -69,6 +69,7 @@ JOURNAL = rule("detective supervisor", scoped=True)
 EXPECTATIONS: dict[str, Rule] = {
     # public and the sign-in flow
     "main.healthz GET": PUBLIC,
+    "main.favicon GET": PUBLIC,
     "static GET": PUBLIC,
     "api.openapi GET": PUBLIC,
     "auth.login GET": PUBLIC,
