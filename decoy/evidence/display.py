@@ -95,6 +95,11 @@ def flag_text(name: str) -> str:
 
 def flag_name(name: str) -> str:
     """A flag's short name in the user's language (an unknown flag in words made from its key)."""
+    if ":" in name:  # a flag about a topic, as triggered reviews name it: ``decoy_raised_first:meeting_proposed``
+        from ..initiative.views import topic_text
+
+        flag, topic = name.split(":", 1)
+        return f"{flag_name(flag)} ({topic_text(topic)})"
     text = FLAG_NAMES.get(name)
     return name.replace("_", " ") if text is None else str(text)
 

@@ -1,4 +1,5 @@
-"""axe-core on every page a person can reach, for every role, in English and in Dutch.
+"""axe-core on every page a person can reach, for every role, in English and in Dutch; and no page shows a
+stored key (a flag, kind or state such as ``pending_approval``) in its visible text instead of words.
 
 Each role signs in and walks the site: a list of known pages, then every same-site link found on
 them (downloads excepted). A serious or critical axe finding fails the test, and so does any page
@@ -17,6 +18,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.e2e.raw_keys import raw_keys_in
 from tests.e2e.support import OWN_PASSWORD, Browsing, Site, axe_violations, path_of
 from tests.e2e.world import World, build_world
 from tests.support import PG_URL
@@ -71,6 +73,9 @@ class Report:
         inline = page.evaluate(INLINE_CODE)
         if inline:
             self.findings.append(f"{where}: inline script or style (the CSP forbids it): {inline}")
+        keys = raw_keys_in(page.inner_text("body"))
+        if keys:
+            self.findings.append(f"{where}: shows stored keys instead of words: {', '.join(keys)}")
         for violation in axe_violations(page):
             nodes = "\n      ".join(violation["nodes"])
             self.findings.append(f"{where}: {violation['impact']} {violation['id']} ({violation['help']})"
@@ -180,7 +185,7 @@ def _sign_in_pages(browsing: Browsing, site: Site, report: Report, language: str
 EMPTY_FORMS = {
     "dana": [
         ("/account/tokens", "main form.row button[type=submit]"),
-        ("/contacts/{contact_id}", 'form[action$="/messages"] button[type=submit]'),
+        ("/contacts/{contact_id}", "form.log-form button[type=submit]"),
         ("/profiles/{profile_id}/contacts", "main form.stack button[type=submit]"),
     ],
     "sam": [
@@ -257,4 +262,6 @@ def test_the_check_catches_a_violation(site: Site, browsing: Browsing) -> None:
       document.querySelector("main form").append(field);
     }""")
     assert "label" in {violation["id"] for violation in axe_violations(page)}
+    page.evaluate("""() => { document.querySelector("main").append("recorded with flags: decoy_initiated"); }""")
+    assert raw_keys_in(page.inner_text("body")) == ["decoy_initiated"]
     assert page.evaluate(INLINE_CODE) == ['<input type="text" style="color: red">']

@@ -80,14 +80,45 @@ def test_hostile_text_is_shown_as_text(site: Site, browsing: Browsing, world: Wo
     assert page.locator(".results script").count() == 0
 
 
-def test_flags_are_shown_with_colour_and_text(site: Site, browsing: Browsing, world: World) -> None:
-    """A message outside the authorization shows its flag name and an explanation."""
+def test_flags_are_shown_in_words_with_their_meaning(site: Site, browsing: Browsing, world: World) -> None:
+    """A message outside the authorization shows its flag as words and what it means, never the key."""
     page = browsing.signed_in("lena")
     page.goto(f"/contacts/{world.contact_id}")
-    flag = page.locator(".flag-outside_authorization").first
-    assert flag.inner_text() == "outside_authorization"
-    assert "no valid authorization" in page.locator(".flag-list").first.inner_text()
+    flags = page.locator("ol.transcript .flag-list").first
+    assert "Outside the authorization" in flags.locator(".flag").all_inner_texts()
+    assert "no valid authorization" in flags.inner_text()
+    assert "outside_authorization" not in page.locator("body").inner_text()
     save_screenshot(page, "legal-reads-transcript")
+
+
+def test_detective_logs_message_after_message_with_the_keyboard(
+    site: Site, browsing: Browsing, world: World
+) -> None:
+    """The quick form beside the conversation takes one message after another without the mouse: choose
+    the side with the arrow keys, Tab to the text, Ctrl+Enter; the form is then ready for the next one."""
+    page = browsing.signed_in("dana")
+    page.goto(f"/contacts/{world.contact_id}?before=0")
+    page.locator("#direction-0").focus()
+    page.keyboard.press("Space")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "sent_at"
+    page.keyboard.press("Tab")
+    page.keyboard.type("hello, how are you")
+    page.keyboard.press("Control+Enter")
+    page.wait_for_url("**#log")
+    assert page.evaluate("document.activeElement.id") == "direction-0"
+    page.keyboard.press("ArrowDown")  # the second choice: outgoing
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    page.keyboard.type("fine thanks, and you?")
+    page.keyboard.press("Control+Enter")
+    page.wait_for_url("**#log")
+    last_two = page.locator("ol.transcript li.message").all()[-2:]
+    assert [m.locator(".message-body").inner_text() for m in last_two] == [
+        "hello, how are you", "fine thanks, and you?"]
+    assert "message-in" in (last_two[0].get_attribute("class") or "")
+    assert "message-out" in (last_two[1].get_attribute("class") or "")
+    save_screenshot(page, "detective-logs-with-keyboard")
 
 
 def test_detective_cannot_open_another_operation(site: Site, browsing: Browsing, world: World) -> None:

@@ -54,22 +54,69 @@ def test_the_quick_form_records_a_message_with_a_screenshot(world, auth):
     download.close()
 
 
-def test_the_quick_form_explains_bad_input(world, auth):
+def _post_quick_form(world, contact_id, sent_at, body="hello, how are you", direction="in"):
+    page = world.client.get(f"/contacts/{contact_id}").get_data(as_text=True)
+    return world.client.post(
+        f"/contacts/{contact_id}",
+        data={"csrf_token": csrf_from(page), "direction": direction, "sent_at": sent_at, "body": body},
+    )
+
+
+def test_the_quick_form_explains_bad_input_at_the_field_and_in_a_summary_on_the_same_page(world, auth):
     contact_id = world.contact()
     auth.login("dana")
-    page = world.client.get(f"/contacts/{contact_id}").get_data(as_text=True)
-    response = world.client.post(
-        f"/contacts/{contact_id}/messages",
-        data={
-            "csrf_token": csrf_from(page),
-            "direction": "in",
-            "sent_at": "2026-03-02 10:00",
-            "body": "x",
-        },
-    )
+    response = _post_quick_form(world, contact_id, "yesterday at ten")
     assert response.status_code == 400
-    assert "needs a date, a time and an offset" in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    summary = html[html.index('class="govuk-error-summary"'):html.index("</h1>")]
+    assert "There is a problem" in summary and 'href="#sent_at"' in summary
+    assert "Enter the time as on the platform, like 2026-03-01 14:05" in summary
+    field = html[html.index('id="sent_at-error"'):]
+    assert "Enter the time as on the platform" in field[:400]
+    assert 'aria-describedby="sent_at-hint sent_at-error"' in html
+    assert "RFC 3339" not in html and "sent_at is" not in html
     assert world.get(f"/contacts/{contact_id}/messages").get_json()["items"] == []
+
+
+def test_the_quick_form_reads_a_time_without_offset_in_the_operation_zone(world, auth):
+    contact_id = world.contact()
+    auth.login("dana")
+    assert "autofocus" not in world.client.get(f"/contacts/{contact_id}").get_data(as_text=True)
+    response = _post_quick_form(world, contact_id, "2026-03-02 10:00")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("#log") and "logged=" in response.headers["Location"]
+    item = world.get(f"/contacts/{contact_id}/messages").get_json()["items"][0]
+    assert item["sent_at"] == "2026-03-02T10:00:00+01:00"  # Europe/Amsterdam in winter
+    again = world.client.get(response.headers["Location"]).get_data(as_text=True)
+    first_radio = again[again.index('id="direction-0"') - 100:again.index('id="direction-0"') + 100]
+    assert "autofocus" in first_radio
+    with_offset = _post_quick_form(world, contact_id, "2026-03-02 10:00:30 +05:30", body="second")
+    assert with_offset.status_code == 302
+    items = world.get(f"/contacts/{contact_id}/messages").get_json()["items"]
+    assert {item["body"]: item["sent_at"] for item in items}["second"] == "2026-03-02T10:00:30+05:30"
+
+
+def test_the_quick_form_asks_for_the_offset_in_the_hour_summer_time_repeats_or_skips(world, auth):
+    contact_id = world.contact()
+    auth.login("dana")
+    for moment in ("2026-10-25 02:30", "2026-03-29 02:30"):
+        response = _post_quick_form(world, contact_id, moment)
+        assert response.status_code == 400
+        assert "add the offset the platform showed" in response.get_data(as_text=True)
+    assert _post_quick_form(world, contact_id, "2026-10-25 02:30 +01:00").status_code == 302
+    assert world.get(f"/contacts/{contact_id}/messages").get_json()["items"][0]["sent_at"] == (
+        "2026-10-25T02:30:00+01:00"
+    )
+
+
+def test_a_flagged_message_is_announced_in_words(world, auth):
+    contact_id = world.contact()
+    auth.login("dana")
+    response = _post_quick_form(world, contact_id, "2026-03-02 10:00", direction="out")
+    assert response.status_code == 302
+    shown = world.client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "It is flagged: Decoy wrote first." in shown
+    assert "decoy_initiated" not in shown
 
 
 def test_the_quick_form_needs_its_csrf_token(world, auth):
