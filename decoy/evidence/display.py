@@ -95,7 +95,7 @@ def flag_text(name: str) -> str:
 
 def flag_name(name: str) -> str:
     """A flag's short name in the user's language (an unknown flag in words made from its key)."""
-    if ":" in name:  # a flag about a topic, as triggered reviews name it: ``decoy_raised_first:meeting_proposed``
+    if ":" in name:  # a flag about a topic, as triggered reviews name it: ``decoy_raised_first:<topic>``
         from ..initiative.views import topic_text
 
         flag, topic = name.split(":", 1)

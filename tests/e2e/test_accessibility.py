@@ -262,6 +262,6 @@ def test_the_check_catches_a_violation(site: Site, browsing: Browsing) -> None:
       document.querySelector("main form").append(field);
     }""")
     assert "label" in {violation["id"] for violation in axe_violations(page)}
-    page.evaluate("""() => { document.querySelector("main").append("recorded with flags: decoy_initiated"); }""")
+    page.evaluate("""() => document.querySelector("main").append("recorded with flags: decoy_initiated")""")
     assert raw_keys_in(page.inner_text("body")) == ["decoy_initiated"]
     assert page.evaluate(INLINE_CODE) == ['<input type="text" style="color: red">']
