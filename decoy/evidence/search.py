@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 from sqlmodel import Session, col, select
@@ -10,7 +11,7 @@ from sqlmodel import Session, col, select
 from .. import access
 from ..access import Actor
 from ..errors import InvalidInput
-from ..models import Contact, Message
+from ..models import Contact, Message, Operation, Profile
 
 MIN_QUERY = 2
 MAX_QUERY = 200
@@ -19,14 +20,32 @@ SNIPPET = 160
 _ESCAPE = "!"
 
 
+@dataclass(frozen=True)
+class Place:
+    """Where a result belongs: its contact, the decoy profile the contact wrote to, and the operation."""
+
+    contact: Contact
+    profile: Profile
+    operation: Operation
+
+
 @dataclass
 class Results:
-    """Matching contacts and messages, newest first, each list cut at ``limit``."""
+    """Matching contacts and messages, newest first, each list cut at ``limit``; ``places`` holds the
+    contact, profile and operation of every result by contact id."""
 
     query: str
     contacts: list[Contact]
     messages: list[tuple[Message, str]]
     truncated: bool
+    places: dict[int, Place] = field(default_factory=dict)
+    #: The most contacts, and the most messages, shown.
+    limit: int = MAX_RESULTS
+
+    @property
+    def count(self) -> int:
+        """How many results are shown."""
+        return len(self.contacts) + len(self.messages)
 
 
 def like_pattern(query: str) -> str:
@@ -84,9 +103,33 @@ def matching(session: Session, actor: Actor, query: str, *, limit: int = MAX_RES
         ).all()
     )
     truncated = len(contacts) > limit or len(messages) > limit
+    contacts, messages = contacts[:limit], messages[:limit]
     return Results(
         query=query,
-        contacts=contacts[:limit],
-        messages=[(m, snippet(m.body, query)) for m in messages[:limit]],
+        contacts=contacts,
+        messages=[(m, snippet(m.body, query)) for m in messages],
         truncated=truncated,
+        places=places(session, contacts, (m.contact_id for m in messages)),
+        limit=limit,
     )
+
+
+def places(session: Session, contacts: list[Contact], more: Iterable[int]) -> dict[int, Place]:
+    """The place of each of ``contacts`` and of the contacts ``more`` names, in three queries."""
+    known = {contact.id or 0: contact for contact in contacts}
+    missing = set(more) - set(known)
+    if missing:
+        found = session.exec(select(Contact).where(col(Contact.id).in_(missing)))
+        known.update((contact.id or 0, contact) for contact in found)
+    if not known:
+        return {}
+    profile_ids = {contact.profile_id for contact in known.values()}
+    operation_ids = {contact.operation_id for contact in known.values()}
+    profiles = {p.id: p for p in session.exec(select(Profile).where(col(Profile.id).in_(profile_ids)))}
+    operations = {
+        o.id: o for o in session.exec(select(Operation).where(col(Operation.id).in_(operation_ids)))
+    }
+    return {
+        contact_id: Place(contact, profiles[contact.profile_id], operations[contact.operation_id])
+        for contact_id, contact in known.items()
+    }

@@ -12,7 +12,6 @@ from ..auth.principal import require_roles
 from ..db import get_session
 from ..disclosure import codes
 from .checkpoints import (
-    checkpoint_file,
     get_signer,
     latest_verification,
     publish_checkpoint,
@@ -43,7 +42,6 @@ def overview() -> str:
         size=store.size(connection),
         public_key=get_signer().verifier_key_text(),
         verification=latest_verification(session),
-        published_to=str(checkpoint_file()),
     )
 
 

@@ -216,3 +216,17 @@ def test_integrity_page_shows_how_to_verify_a_bundle_against_the_key(app, client
         key = get_signer().verifier_key_text()
     assert f'python -m audit verify BUNDLE.zip --key "{key}"' in page.replace("&#34;", '"')
     assert "/api/v1/audit/public-key" in page and "--checkpoint" in page
+
+
+def test_integrity_page_names_no_server_path(app, client, factory, auth):
+    factory.user("lena", "legal")
+    auth.login("lena")
+    signed = client.post("/integrity/checkpoint", data={"csrf_token": auth.csrf("/integrity/")})
+    assert signed.status_code == 302
+    page = client.get("/integrity/").get_data(as_text=True)
+    with app.app_context():
+        published = checkpoint_file()
+    data_dir = str(app.config["DATA_DIR"])
+    assert published.exists() and data_dir not in page and str(published) not in page
+    assert "published checkpoints file" in page and "data directory" in page
+    assert "python -m audit verify BUNDLE.zip --checkpoint checkpoints.txt" in page
