@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, String, and_, bindparam, cast, or_
+from sqlalchemy import ColumnElement, String, and_, bindparam, cast, func, or_
 from sqlmodel import Session, col, select
 
 from ..errors import InvalidInput
@@ -126,9 +126,22 @@ def message_page(
     return page
 
 
-def marked_condition(session: Session, contact: Contact) -> ColumnElement[bool]:
-    """Whether a message of the contact is annotated or has a flag now, as one condition of the page's
-    query (evaluated as the (contact, sent_at, id) index is walked; the subqueries run once each).
+def flagged_counts(session: Session, contacts: Sequence[Contact]) -> dict[int, int]:
+    """For each contact, how many of its messages carry a flag now (see :func:`marked_condition`), so that a
+    list of contacts shows those with flagged messages too, not only those with a flag of their own."""
+    counts: dict[int, int] = {}
+    for contact in contacts:
+        query = select(func.count()).select_from(Message).where(
+            Message.contact_id == contact.id, marked_condition(session, contact, annotated=False)
+        )
+        counts[contact.id] = session.exec(query).one()  # type: ignore[index]
+    return counts
+
+
+def marked_condition(session: Session, contact: Contact, *, annotated: bool = True) -> ColumnElement[bool]:
+    """Whether a message of the contact is annotated (unless ``annotated`` is False) or has a flag now, as
+    one condition of the page's query (evaluated as the (contact, sent_at, id) index is walked; the
+    subqueries run once each).
 
     A message's flags now (current_flags) are those it was recorded with, the assessed ones replaced by
     the latest assessment's for the messages that assessment considered, and those an import's
@@ -136,7 +149,6 @@ def marked_condition(session: Session, contact: Contact) -> ColumnElement[bool]:
     assessment gives it a flag, or when it was recorded with a flag the assessment does not decide (or
     with any flag, when no assessment considered it).
     """
-    annotated = select(Annotation.message_id).where(Annotation.contact_id == contact.id)
     reconciled = (
         select(ExportReconciliation.message_id)
         .join(MessageImport, col(MessageImport.id) == col(ExportReconciliation.import_id))
@@ -146,10 +158,11 @@ def marked_condition(session: Session, contact: Contact) -> ColumnElement[bool]:
         )
     )
     recorded = cast(Message.flags, String)
-    conditions: list[ColumnElement[bool]] = [
-        col(Message.id).in_(annotated),
-        col(Message.id).in_(reconciled),
-    ]
+    conditions: list[ColumnElement[bool]] = [col(Message.id).in_(reconciled)]
+    if annotated:
+        conditions.append(
+            col(Message.id).in_(select(Annotation.message_id).where(Annotation.contact_id == contact.id))
+        )
     found = latest(session, contact.id)  # type: ignore[arg-type]
     if found is None or found.basis_message_id is None:
         conditions.append(recorded != "[]")

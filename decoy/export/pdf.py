@@ -25,7 +25,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
 
-from ..evidence.display import flag_text
+from ..evidence.display import flag_name, flag_text
 from ..evidence.display import visible_plain as visible
 
 TABLE_ROWS = 40
@@ -146,7 +146,7 @@ def flags_paragraph(flags: list[str]) -> Paragraph:
     if not flags:
         return para("—")
     with force_locale("en"):
-        words = [flag_text(flag) or flag for flag in flags]
+        words = [f"{flag_name(flag)} ({flag_text(flag)})" if flag_text(flag) else flag_name(flag) for flag in flags]
     return para("FLAGGED: " + "; ".join(escape(word) for word in words), "flag")
 
 
