@@ -56,6 +56,10 @@ def load_demo(app: Flask) -> dict[str, Any]:
                 account = services.create_user(session=session, actor="demo", username=username,
                                                password=DEMO_PASSWORD, roles=roles, display_name=name,
                                                email=f"{username}@decoy.invalid", code=code)
+                # Demo accounts are ready to use: the known password and the secret in the demo file
+                # stand for an enrolment already done, so `decoy demo-code` gives the code to sign in.
+                account.user.must_set_password = False
+                account.user.totp_confirmed = True
                 accounts[username] = {"roles": roles, "password": DEMO_PASSWORD, "verbalisant_code": code,
                                       "totp_secret": account.secret, "otpauth_uri": account.otpauth_uri}
         for step in DEMO_STEPS:
