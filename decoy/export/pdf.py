@@ -146,7 +146,7 @@ def flags_paragraph(flags: list[str]) -> Paragraph:
     if not flags:
         return para("—")
     with force_locale("en"):
-        words = [f"{flag_name(flag)} ({flag_text(flag)})" if flag_text(flag) else flag_name(flag) for flag in flags]
+        words = [f"{flag_name(f)} ({flag_text(f)})" if flag_text(f) else flag_name(f) for f in flags]
     return para("FLAGGED: " + "; ".join(escape(word) for word in words), "flag")
 
 

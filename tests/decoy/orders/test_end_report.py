@@ -158,7 +158,7 @@ def test_the_end_report_holds_every_section_with_its_values(closed: Closed, tmp_
         "Contacts",
         f"{closed.contact_id}: {COUNTERPART}", f"{closed.profile_id}: chatsite / sunny_day",
         "in 2 out 2",
-        "1 message: FLAGGED: Officer not named in the order (recorded by an officer the authorization does not",
+        "1 message: FLAGGED: Officer not named in the order (recorded by an officer the authorization",
         "Reviews",
         f"3: triggered (flagged 2026-03-04 10:00:00 CET message) (UTC+0100) order RC-2026-0202 continue, "
         f"2026-03-02 10:00:00 CET (UTC+0100), by {legal} The conditions of the order are met.",
