@@ -1,7 +1,10 @@
 """Managing accounts (the admin's work): resetting a second factor, deactivating and reactivating, the list.
 
 An admin never reads evidence and never learns a password in use: a reset hands over a one-time code with
-which the person, using their own password, enrols again and chooses a new one.
+which the person, using their own password, enrols again and chooses a new one. An admin's own second
+factor is reset by another admin while there is one (four eyes): resetting one's own would hand whoever
+holds the admin's open session a reset code for the account. Only the sole active admin resets their own,
+warned that their session ends.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlmodel import Session, delete, select
+from sqlmodel import Session, col, delete, func, select
 
 from .. import audit_bridge
 from ..auth import sessions, totp
@@ -18,7 +21,7 @@ from ..auth import tokens as token_service
 from ..auth.services import password_hasher
 from ..errors import Forbidden, NotFound
 from ..integrity import keys
-from ..models import RecoveryCode, User, UserRole
+from ..models import RecoveryCode, Role, User, UserRole
 
 
 @dataclass(frozen=True)
@@ -37,13 +40,31 @@ def get_user(session: Session, user_id: int) -> User:
     return user
 
 
+def other_active_admins(session: Session, user_id: int) -> int:
+    """How many active administrators there are besides the account ``user_id``."""
+    return int(session.exec(
+        select(func.count()).select_from(User).join(UserRole, col(UserRole.user_id) == col(User.id)).where(
+            UserRole.role == Role.admin.value, col(User.is_active), col(User.id) != user_id
+        )
+    ).one())
+
+
+def own_reset_refused(session: Session, actor: str, user: User) -> bool:
+    """Whether ``actor`` may not reset ``user``'s second factor: it is their own, and another active
+    administrator can reset it."""
+    return user.username == actor and other_active_admins(session, user.id or 0) > 0
+
+
 def reset_second_factor(*, session: Session, actor: str, user_id: int) -> SecondFactorReset:
     """Replace the account's TOTP secret and end its sessions; the person enrols again at the next sign-in
     with their own password and the one-time reset code returned here (shown once, never stored in clear),
-    and chooses a new password."""
+    and chooses a new password. An admin's own is refused while another active admin can reset it."""
     user = session.get(User, user_id)
     if user is None:
         raise NotFound(_("no such account"))
+    if own_reset_refused(session, actor, user):
+        raise Forbidden(_("Another administrator resets your own second factor: ask them. Nobody resets "
+                          "their own while another administrator can."))
     raw = secrets.token_hex(8)
     reset_code = "-".join(raw[index:index + 4] for index in range(0, 16, 4))
     user.totp_secret = totp.encrypt_secret(totp.new_secret(), keys.secrets_key(), user.username)
@@ -78,6 +99,11 @@ def set_active(*, session: Session, actor: str, user_id: int, active: bool) -> U
         sessions.end_all(session=session, actor=actor, user_id=user.id or 0, reason="deactivated")
         token_service.revoke_all(session=session, actor=actor, user_id=user.id or 0, reason="deactivated")
     return user
+
+
+def roles_of(session: Session, user: User) -> set[str]:
+    """The roles of one account."""
+    return set(session.exec(select(UserRole.role).where(UserRole.user_id == user.id)).all())
 
 
 def all_users(session: Session) -> list[tuple[User, set[str]]]:

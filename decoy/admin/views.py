@@ -1,5 +1,6 @@
 """The admin's account screens: create, deactivate, reactivate, reset the second factor (its one-time reset
-code shown once)."""
+code shown once). Deactivating and resetting each ask for confirmation on a page of their own (GET) that
+says what will happen; the form on it does it (POST)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from ..auth import services
+from ..auth.forms import show_at_field
 from ..auth.principal import require_roles
 from ..db import get_session
 from ..disclosure import codes
-from ..errors import InvalidInput, RuleViolation
+from ..errors import Forbidden, InvalidInput, RuleViolation
+from ..models import User
 from . import services as accounts
 from .forms import CodeForm, CreateUserForm
 
@@ -39,7 +42,7 @@ def users() -> Response | str | tuple[str, int]:
                 )
             except (InvalidInput, RuleViolation) as invalid:
                 db.rollback()
-                error = invalid.message
+                error = show_at_field(form, invalid.field, invalid.message)
             else:
                 db.commit()
                 flash(_("Account %(name)s created. At the first sign-in the person chooses their own "
@@ -90,11 +93,48 @@ def _set_active(user_id: int, *, active: bool) -> Response:
     return redirect(url_for("admin.users"))
 
 
-@bp.route("/users/<int:user_id>/deactivate", methods=["POST"])
+def _confirmation(
+    user: User, action: str, *, refused: str | None = None, status: int = 200
+) -> tuple[str, int]:
+    """The page that asks to confirm ``action`` ("deactivate" or "reset") on ``user``: the account, what
+    will happen, and why it is refused or what to beware of when the account is the admin's own."""
+    db = get_session()
+    own = user.id == current_user.id
+    refusal = warning = None
+    if action == "deactivate" and own:
+        refusal = _("This is your own account: you cannot deactivate it. Another administrator can.")
+    elif action == "deactivate" and not user.is_active:
+        refusal = _("This account is already deactivated.")
+    elif action == "reset" and accounts.own_reset_refused(db, current_user.username, user):
+        refusal = _(
+            "This is your own account: ask another administrator to reset your second factor. Nobody resets "
+            "their own while another administrator can, because a reset code together with your password "
+            "replaces your second factor, so anyone at your open session who knew your password could take "
+            "your account over."
+        )
+    elif action == "reset" and own:
+        warning = _(
+            "This is your own account, and you are the only active administrator. Your session ends at "
+            "once: copy the reset code from the next page before you leave it, then sign in again with your "
+            "password and that code. Without the code, nobody can reset your second factor from the screens."
+        )
+    return render_template("admin/confirm.html", user=user, roles=accounts.roles_of(db, user), action=action,
+                           refusal=refusal or refused, warning=warning), status
+
+
+@bp.route("/users/<int:user_id>/deactivate", methods=["GET", "POST"])
 @require_roles("admin")
-def deactivate(user_id: int) -> Response:
-    """Deactivate an account: its sessions end and its tokens are revoked for good."""
-    return _set_active(user_id, active=False)
+def deactivate(user_id: int) -> Response | tuple[str, int]:
+    """GET: what deactivating the account does, to confirm. POST: deactivate it: its sessions end and its
+    tokens are revoked for good."""
+    user = accounts.get_user(get_session(), user_id)
+    if request.method == "GET":
+        return _confirmation(user, "deactivate")
+    try:
+        return _set_active(user_id, active=False)
+    except Forbidden as refused:
+        get_session().rollback()
+        return _confirmation(user, "deactivate", refused=refused.message, status=refused.status)
 
 
 @bp.route("/users/<int:user_id>/activate", methods=["POST"])
@@ -104,12 +144,21 @@ def activate(user_id: int) -> Response:
     return _set_active(user_id, active=True)
 
 
-@bp.route("/users/<int:user_id>/reset-second-factor", methods=["POST"])
+@bp.route("/users/<int:user_id>/reset-second-factor", methods=["GET", "POST"])
 @require_roles("admin")
-def reset_second_factor(user_id: int) -> str:
-    """Reset an account's second factor; the one-time reset code is shown on this answer only."""
+def reset_second_factor(user_id: int) -> str | tuple[str, int]:
+    """GET: what resetting the account's second factor does, to confirm. POST: reset it; the one-time
+    reset code is shown on this answer only."""
     db = get_session()
-    reset = accounts.reset_second_factor(session=db, actor=current_user.username, user_id=user_id)
+    user = accounts.get_user(db, user_id)
+    if request.method == "GET":
+        return _confirmation(user, "reset")
+    try:
+        reset = accounts.reset_second_factor(session=db, actor=current_user.username, user_id=user_id)
+    except Forbidden as refused:
+        db.rollback()
+        return _confirmation(user, "reset", refused=refused.message, status=refused.status)
     db.commit()
-    return render_template("admin/users.html", form=CreateUserForm(), users=accounts.all_users(db),
-                           error=None, reset=reset, code_form=CodeForm(formdata=None))
+    return render_template("admin/users.html", form=CreateUserForm(formdata=None),
+                           users=accounts.all_users(db), error=None, reset=reset,
+                           code_form=CodeForm(formdata=None))

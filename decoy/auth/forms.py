@@ -48,3 +48,13 @@ class TokenForm(FlaskForm):
 
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
     days = IntegerField(_l("Valid for (days)"), default=90, validators=[DataRequired(), NumberRange(1, 366)])
+
+
+def show_at_field(form: FlaskForm, name: str | None, message: str) -> str | None:
+    """Show ``message`` at the form's field ``name`` (with the error summary); the message back when the
+    form has no such field, to be shown above the form instead."""
+    target = form._fields.get(name) if name else None
+    if target is None or target.type in ("CSRFTokenField", "HiddenField"):
+        return message
+    target.errors = [*target.errors, message]
+    return None

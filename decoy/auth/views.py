@@ -19,7 +19,15 @@ from ..errors import InvalidInput
 from ..models import User
 from . import services, sessions, totp
 from . import tokens as token_service
-from .forms import ChangePasswordForm, ChoosePasswordForm, CodeAndPasswordForm, CodeForm, LoginForm, TokenForm
+from .forms import (
+    ChangePasswordForm,
+    ChoosePasswordForm,
+    CodeAndPasswordForm,
+    CodeForm,
+    LoginForm,
+    TokenForm,
+    show_at_field,
+)
 from .principal import end_cookie, sign_in_session
 
 bp = Blueprint("auth", __name__)
@@ -28,6 +36,11 @@ PENDING_SECONDS = 300
 RATE_LIMITED = _l("Too many attempts from your address. Wait a few minutes and try again.")
 GENERIC_FAILURE = _l("Sign-in failed. Check your username, password and code.")
 WRONG_PROOF = _l("The current password or the code is wrong.")
+# At enrolment the person has already proven their password: the error says what is wrong.
+WRONG_NEW_CODE = _l("The code is wrong or has expired. Enter the six-digit code your authenticator app "
+                    "shows now, before it changes.")
+WRONG_RESET_CODE = _l("The reset code is wrong. Enter the code your administrator gave you when they reset "
+                      "your second factor (only the latest one works).")
 
 
 def _address() -> str:
@@ -120,7 +133,7 @@ def second_factor() -> Response | str | tuple[str, int]:
                 )
             except InvalidInput as invalid:
                 db.rollback()
-                error = invalid.message
+                error = show_at_field(form, invalid.field, invalid.message)
             else:
                 db.commit()
                 if started is not None:
@@ -155,12 +168,21 @@ def enrol() -> Response | str | tuple[str, int]:
                 started, codes = enrolled
                 return render_template("auth/recovery_codes.html", codes=codes,
                                        next=_finish_login(user, started))
-            error, status = str(GENERIC_FAILURE), 401
+            error, status = show_at_field(form, "code", _refused_code(user, WRONG_NEW_CODE)), 401
     secret = services.totp_secret(user)
     uri = totp.provisioning_uri(secret, user.username)
     # The QR code is drawn here, as inline SVG markup produced by segno from our own URI.
     qr = Markup(segno.make(uri, error="m").svg_inline(scale=5, dark="#000", light="#fff"))  # noqa: S704
     return render_template("auth/enrol.html", form=form, qr=qr, secret=secret, uri=uri, error=error), status
+
+
+def _refused_code(user: User, wrong: str) -> str:
+    """What to tell a person at enrolment whose code was refused: that the account is now locked, or
+    ``wrong``."""
+    if services.is_locked(user):
+        return _("Too many wrong codes: your account is locked for %(minutes)d minutes. Sign in again "
+                 "after that.", minutes=current_app.config["LOCKOUT_MINUTES"])
+    return str(wrong)
 
 
 def _choose_password(user: User) -> Response | str | tuple[str, int]:
@@ -181,14 +203,14 @@ def _choose_password(user: User) -> Response | str | tuple[str, int]:
                 )
             except InvalidInput as invalid:
                 db.rollback()
-                error = invalid.message
+                error = show_at_field(form, invalid.field, invalid.message)
             else:
                 db.commit()
                 if chosen:
                     session["pending_at"] = clock.now().timestamp()
                     flash(_("Your password is set. Now set up your second factor."))
                     return redirect(url_for("auth.enrol"))
-                error, status = str(GENERIC_FAILURE), 401
+                error, status = show_at_field(form, "reset_code", _refused_code(user, WRONG_RESET_CODE)), 401
     return render_template("auth/choose_password.html", form=form, after_reset=after_reset,
                            error=error), status
 
@@ -228,8 +250,8 @@ def tokens() -> Response | str | tuple[str, int]:
     if request.method == "POST" and "password-current_password" in request.form:
         status = 400
         if password_form.validate_on_submit():
-            password_error = _change_password(password_form)
-            if password_error is None:
+            changed, password_error = _change_password(password_form)
+            if changed:
                 return redirect(url_for("auth.tokens"))
     elif request.method == "POST":
         status = 400
@@ -245,8 +267,9 @@ def tokens() -> Response | str | tuple[str, int]:
     ), status
 
 
-def _change_password(form: ChangePasswordForm) -> str | None:
-    """Change the caller's password; the error to show, or None when changed."""
+def _change_password(form: ChangePasswordForm) -> tuple[bool, str | None]:
+    """Change the caller's password: whether it changed, and an error to show above the form (an error of
+    one field is shown at the field)."""
     db = get_session()
     row = current_user.login_session
     try:
@@ -258,12 +281,12 @@ def _change_password(form: ChangePasswordForm) -> str | None:
         )
     except InvalidInput as invalid:
         db.rollback()
-        return invalid.message
+        return False, show_at_field(form, invalid.field, invalid.message)
     db.commit()
     if not changed:
-        return str(WRONG_PROOF)
+        return False, str(WRONG_PROOF)
     flash(_("Your password is changed. Your other sessions have ended."))
-    return None
+    return True, None
 
 
 @bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])

@@ -55,13 +55,14 @@ def like_pattern(query: str) -> str:
 
 
 def checked_query(query: object) -> str:
-    """The search text, or InvalidInput naming ``q``."""
+    """The search text, or InvalidInput naming ``q`` (its message is shown at the search box)."""
     if not isinstance(query, str) or not MIN_QUERY <= len(query.strip()) <= MAX_QUERY:
         raise InvalidInput(
-            _("q must hold %(least)d to %(most)d characters", least=MIN_QUERY, most=MAX_QUERY), field="q"
+            _("Enter %(least)d to %(most)d characters to search for.", least=MIN_QUERY, most=MAX_QUERY),
+            field="q",
         )
     if "\x00" in query:
-        raise InvalidInput(_("q must not contain U+0000"), field="q")
+        raise InvalidInput(_("The search text must not contain the character U+0000."), field="q")
     return query.strip()
 
 

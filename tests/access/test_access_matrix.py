@@ -90,7 +90,9 @@ EXPECTATIONS: dict[str, Rule] = {
     "admin.users GET": ADMIN,
     "admin.users POST": ADMIN,
     "admin.activate POST": ADMIN,
+    "admin.deactivate GET": ADMIN,  # the confirmation page
     "admin.deactivate POST": ADMIN,
+    "admin.reset_second_factor GET": ADMIN,  # the confirmation page
     "admin.reset_second_factor POST": ADMIN,
     "admin.set_code POST": ADMIN,
     "admin.verbalisant_codes GET": rule("legal admin"),

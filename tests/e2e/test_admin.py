@@ -1,5 +1,6 @@
-"""The admin's journey: create an account, reset a second factor (its one-time code shown once), see only the
-admin's navigation; the person chooses their own password, so the admin's knowledge takes over nothing."""
+"""The admin's journey: create an account, reset a second factor after confirming it (its one-time code
+shown once), see only the admin's navigation; the person chooses their own password, so the admin's
+knowledge takes over nothing. An admin's own second factor is reset by another admin."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ def test_admin_creates_an_account_and_resets_a_second_factor(site: Site, browsin
     assert path_of(page) == "/admin/users"
     nav = page.get_by_role("navigation", name="Main")
     items = nav.get_by_role("link").all_inner_texts()
-    assert "Accounts" in items and "Your account" in items
+    assert "Accounts" in items and page.get_by_title("Your account").is_visible()
     assert not set(items) & EVIDENCE_ITEMS, items
     for forbidden in ("/search", "/integrity/", "/operations", "/contacts", "/profiles", "/authorizations",
                       "/compliance", "/reviews"):
@@ -42,7 +43,16 @@ def test_admin_creates_an_account_and_resets_a_second_factor(site: Site, browsin
 
     ivo = page.locator("tbody tr", has_text="ivo")
     assert "confirmed" in ivo.inner_text()
-    ivo.get_by_role("button", name="Reset second factor").click()
+    page.get_by_role("link", name="Reset second factor of ivo", exact=True).click()
+    # A confirmation page first: the account, what happens, a danger button and Cancel.
+    assert page.get_by_role("heading", level=1).inner_text() == "Reset the second factor of ivo?"
+    assert "Every session of the account ends at once." in page.locator("main").inner_text()
+    save_screenshot(page, "admin-confirm-reset")
+    page.get_by_role("link", name="Cancel").click()
+    assert path_of(page) == "/admin/users"
+    assert "confirmed" in page.locator("tbody tr", has_text="ivo").inner_text()
+    page.get_by_role("link", name="Reset second factor of ivo", exact=True).click()
+    page.get_by_role("button", name="Reset the second factor").click()
     notice = page.get_by_role("status")
     assert "Second factor of ivo reset" in notice.inner_text()
     reset_code = page.locator("#reset-code").inner_text().strip()
@@ -75,7 +85,8 @@ def test_admin_creates_an_account_and_resets_a_second_factor(site: Site, browsin
     again.locator("#new_password").fill("ivo's renewed password")
     again.locator("#repeat").fill("ivo's renewed password")
     again.get_by_role("button", name="Continue").click()
-    assert "Sign-in failed" in again.get_by_role("alert").inner_text()
+    assert "The reset code is wrong" in again.get_by_role("alert").inner_text()
+    assert "The reset code is wrong" in again.locator("#reset_code-error").inner_text()
     again.locator("#reset_code").fill(reset_code)
     again.locator("#new_password").fill("ivo's renewed password")
     again.locator("#repeat").fill("ivo's renewed password")
@@ -92,3 +103,13 @@ def test_admin_cannot_open_evidence_pages(site: Site, browsing: Browsing) -> Non
     response = page.goto("/search?q=hello")
     assert response is not None and response.status in (403, 404)
     assert page.get_by_role("alert").is_visible()
+
+
+def test_an_admin_asks_another_admin_to_reset_their_own_second_factor(site: Site, browsing: Browsing) -> None:
+    """The confirmation page of one's own reset says why it is refused and offers no button."""
+    site.user("ali", "admin")
+    site.user("bea", "admin")
+    page = sign_in(site, browsing, "ali")
+    page.get_by_role("link", name="Reset second factor of ali", exact=True).click()
+    assert "ask another administrator" in page.locator("#refusal").inner_text()
+    assert page.get_by_role("button", name="Reset the second factor").count() == 0

@@ -94,7 +94,8 @@ def test_first_login_chooses_a_password_then_enrols_totp(site: Site, browsing: B
 
 
 def test_wrong_code_at_enrolment_shows_an_error(site: Site, browsing: Browsing) -> None:
-    """A wrong code keeps the person on the enrolment page with a visible error, not signed in."""
+    """A wrong code keeps the person on the enrolment page, not signed in, with what is wrong said in the
+    error summary (its link moves to the field) and at the field: the person has proven their password."""
     site.user("frank", "detective")
     page = browsing.page()
     browsing.password_step(page, "frank")
@@ -102,8 +103,12 @@ def test_wrong_code_at_enrolment_shows_an_error(site: Site, browsing: Browsing) 
     page.locator("#code").fill("000000" if site.code("frank") != "000000" else "111111")
     page.get_by_role("button", name="Confirm").click()
     alert = page.get_by_role("alert")
-    assert "Sign-in failed" in alert.inner_text()
+    assert "The code is wrong or has expired" in alert.inner_text()
+    assert "Sign-in failed" not in page.locator("main").inner_text()
+    assert "The code is wrong or has expired" in page.locator("#code-error").inner_text()
     assert path_of(page) == "/login/enrol"
+    alert.get_by_role("link").click()
+    assert page.evaluate("document.activeElement.id") == "code"
     save_screenshot(page, "first-login-wrong-code")
     page.goto("/")
     assert path_of(page) == "/login"
@@ -154,8 +159,7 @@ def test_a_password_change_on_the_account_page(site: Site, browsing: Browsing) -
 
 
 def _switch(page: Any, language: str, label: str) -> None:
-    page.locator("#lang-select").select_option(language)
-    page.locator(".session-tools form").first.locator("button").click()
+    page.locator(f'.language-switch button[value="{language}"]').click()
     page.wait_for_load_state()
     assert page.locator("html").get_attribute("lang") == language, label
 
