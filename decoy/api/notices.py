@@ -51,7 +51,8 @@ class NoticePage(Output):
 
 def _notice(row: Notification) -> NoticePublic:
     return NoticePublic(
-        id=row.id, kind=row.kind, subject=subject(row.kind, row.params), operation_id=row.operation_id,
+        id=row.id, kind=row.kind, subject=subject(row.kind, row.params, row.created_at),
+        operation_id=row.operation_id,
         link=row.link, created_at=row.created_at, read=row.read_at is not None,
     )
 

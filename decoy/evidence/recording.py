@@ -1,5 +1,5 @@
 """Recording one message into a contact: the access and rule facts in one query, the files, the row, the
-flags and the audit entry, all in the session's transaction.
+flags and the audit entry, all in the session's transaction (with the review a new flag triggers).
 
 On PostgreSQL the recording read also takes the message's id from its sequence (for a recorder only), so
 that the audit entry, which names the message, is built before anything is written; a message without
@@ -52,6 +52,7 @@ from ..models import (
     Profile,
 )
 from ..operations.rules import RULE_COLUMNS, WITHDRAWN
+from ..reviews.generation import reviews_of_message
 from .fingerprint import committed_text, message_fingerprint, text_evidence
 from .flags import message_flags
 from .validation import (
@@ -332,6 +333,9 @@ def log_message(
     if late:
         contact = session.get(Contact, contact_id)
         reassess(session, actor, contact, cause="message", cause_id=logged.id)  # type: ignore[arg-type]
+    if flags:
+        # A flag the contact's messages did not carry yet triggers a review, told at once (rule 2).
+        reviews_of_message(session, contact_id, found.operation_id, flags)
     return logged
 
 

@@ -20,6 +20,7 @@ from ..evidence.recording import Recording
 from ..evidence.validation import storable_filename
 from ..initiative.assessment import reassess
 from ..models import Attachment, Contact, ExportReconciliation, Message, MessageImport, MessageImportResult
+from ..reviews.generation import reviews_of_contact
 from .exports import ExportedMessage, ExportFile
 from .records import import_fingerprint, reconciliation_fingerprint, result_fingerprint
 
@@ -177,6 +178,8 @@ class ImportWriter:
         # The export's messages may precede those known, or fill the conversation's start (rule 8).
         contact = self.session.get(Contact, self.facts.contact_id)
         reassess(self.session, self.actor, contact, cause="import", cause_id=self.import_id)  # type: ignore[arg-type]
+        # The reviews the imported flags trigger, with their notices, in the import's last transaction.
+        reviews_of_contact(self.session, self.facts.contact_id)
         self.session.commit()
 
     def _reconciliation_entry(self, values: dict[str, Any]) -> EntryInput:

@@ -144,7 +144,7 @@ def render(deadlines: Iterable[Deadline], *, now: datetime, host: str, base_url:
         if item.status == "overdue":
             summary = _("OVERDUE") + " — " + summary
         description = _(
-            "%(kind)s of operation %(operation)s, due %(due)s (%(zone)s). Status: %(status)s.",
+            "%(kind)s of “%(operation)s”, due %(due)s (%(zone)s). Status: %(status)s.",
             kind=kind,
             operation=item.operation,
             due=local.strftime("%Y-%m-%d %H:%M %Z"),

@@ -68,9 +68,12 @@ class Chains:
         return authorization_id in self.successor
 
 
-def load_chains(session: Session) -> Chains:
-    """Every authorization of every operation that is not closed."""
+def load_chains(session: Session, operation_id: int | None = None) -> Chains:
+    """Every authorization of every operation that is not closed (or of the one, a chain never leaves its
+    operation)."""
     open_operations = select(Operation.id).where(Operation.status != OperationStatus.closed.value)
+    if operation_id is not None:
+        open_operations = open_operations.where(Operation.id == operation_id)
     rows = session.exec(
         select(
             Authorization.id,

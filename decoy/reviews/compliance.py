@@ -55,22 +55,44 @@ class OperationLine:
     overdue: int = 0
     next_due: datetime | None = None
     flagged: int = 0
+    #: (contact id, flagged messages) of each contact with flagged messages, the most flagged first.
+    flagged_contacts: list[tuple[int, int]] = field(default_factory=list)
+
+    @property
+    def authorization_state(self) -> str:
+        """What the operation's current authorizations amount to (an open operation's only):
+        ``none`` (no authorization registered yet), ``valid`` (one is valid now), ``not_yet_valid`` (none
+        valid, one begins later), ``withdrawn`` or ``lapsed`` (none valid, and none to come); ``closed``
+        for a closed operation."""
+        if self.status == OperationStatus.closed.value:
+            return "closed"
+        states = {line.status for line in self.authorizations}
+        if not states:
+            return "none"
+        if states & {"valid", "expiring"}:
+            return "valid"
+        if "not_yet_valid" in states:
+            return "not_yet_valid"
+        return "withdrawn" if states == {"withdrawn"} else "lapsed"
 
     @property
     def lapsed(self) -> bool:
-        """Whether no current authorization is valid (while the operation is not closed)."""
-        return self.status != OperationStatus.closed.value and not any(
-            line.status in ("valid", "expiring") for line in self.authorizations
-        )
+        """Whether every current authorization has ended (lapsed or withdrawn) while the operation is open."""
+        return self.authorization_state in ("lapsed", "withdrawn")
 
     @property
     def level(self) -> str:
-        """``bad`` (lapsed or overdue), ``warn`` (expiring or due soon) or ``ok``; shown with text."""
+        """``bad`` (lapsed or overdue), ``warn`` (expiring, due soon, not yet valid), ``none`` (no
+        authorization yet, nothing due) or ``ok``; shown with text."""
         if self.lapsed or self.overdue:
             return "bad"
-        if self.due_soon or any(line.status == "expiring" for line in self.authorizations):
+        if (
+            self.due_soon
+            or self.authorization_state == "not_yet_valid"
+            or any(line.status == "expiring" for line in self.authorizations)
+        ):
             return "warn"
-        return "ok"
+        return "none" if self.authorization_state == "none" else "ok"
 
 
 def authorization_state(authorization: Any, now: datetime, withdrawn_at: datetime | None = None) -> str:
@@ -125,12 +147,16 @@ def dashboard(session: Session, now: datetime) -> list[OperationLine]:
         if review.due_at > now and (line.next_due is None or review.due_at < line.next_due):
             line.next_due = review.due_at
     flagged = session.exec(
-        select(Message.operation_id, func.count())
+        select(Message.operation_id, Message.contact_id, func.count())
         .where(cast(Message.flags, String) != "[]")
-        .group_by(Message.operation_id)
+        .group_by(Message.operation_id, Message.contact_id)
     ).all()
-    for operation_id, count in flagged:
-        lines[operation_id].flagged = int(count)
+    for operation_id, contact_id, count in flagged:
+        line = lines[operation_id]
+        line.flagged += int(count)
+        line.flagged_contacts.append((int(contact_id), int(count)))
+    for line in lines.values():
+        line.flagged_contacts.sort(key=lambda item: (-item[1], item[0]))
     return list(lines.values())
 
 
@@ -151,6 +177,54 @@ def feed_operations(session: Session, actor: Any) -> list[int]:
         )
         member_of |= set(session.exec(select(Operation.id)).all()) - covered
     return sorted(member_of)
+
+
+@dataclass
+class AttentionLine:
+    """A review on a legal officer's home page: overdue, or due soon."""
+
+    review: Review
+    operation: str
+    timezone: str
+    status: str
+
+
+def needing_attention(session: Session, actor: Any, now: datetime) -> list[AttentionLine]:
+    """The undecided, not superseded reviews of open operations that a legal officer must act on, by due
+    time: every overdue one (each legal officer is told of them) and those due within DUE_SOON of the
+    operations whose review notices are the caller's (feed_operations)."""
+    open_operations = select(Operation).where(Operation.status != OperationStatus.closed.value)
+    operations = {op.id: op for op in session.exec(open_operations).all()}
+    if not operations:
+        return []
+    mine = set(feed_operations(session, actor))
+    replaced = superseded_ids(session)
+    query = (
+        select(Review)
+        .where(
+            col(Review.due_at) <= now + DUE_SOON,
+            col(Review.operation_id).in_(list(operations)),
+            ~exists().where(ReviewDecision.review_id == Review.id),
+        )
+        .order_by(col(Review.due_at), col(Review.id))
+    )
+    lines = []
+    for review in session.exec(query).all():
+        if review.kind != ReviewKind.triggered.value and review.authorization_id in replaced:
+            continue
+        overdue = review.due_at <= now
+        if not overdue and review.operation_id not in mine:
+            continue
+        operation = operations[review.operation_id]
+        lines.append(
+            AttentionLine(
+                review=review,
+                operation=operation.name,
+                timezone=operation.timezone,
+                status="overdue" if overdue else "pending",
+            )
+        )
+    return lines
 
 
 def deadlines(session: Session, actor: Any, now: datetime) -> list[Deadline]:

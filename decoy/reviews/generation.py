@@ -10,6 +10,10 @@
 
 Only current (not superseded) authorizations of open operations get new reviews. Every due time is
 computed from stored facts, never from the time of the pass, so a late pass creates the same reviews.
+
+A triggered review is created as soon as what triggers it is recorded, in the same transaction (a
+message recorded with a flag, an assessment that gives one), and its first notice goes out with it; the
+scheduler's pass creates whatever is still missing, by the same keys, so nothing is created twice.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from ..models import (
     ReviewKind,
 )
 from .chains import Chains, Terms, insert_new, load_chains
+from .notifications import review_notices
 
 #: At most this many periodic reviews per authorization are planned at once (a one-day interval over years).
 MAX_PERIODIC = 400
@@ -115,16 +120,22 @@ def written_order_reviews(session: Session, chains: Chains, now: datetime) -> li
     ]
 
 
-def flagged_message_reviews(session: Session, chains: Chains, now: datetime) -> list[dict[str, Any]]:
-    """A triggered review for each contact and flag kind, due after the first message carrying it."""
-    rows = session.exec(
+def flagged_message_reviews(
+    session: Session, chains: Chains, now: datetime, contact_id: int | None = None
+) -> list[dict[str, Any]]:
+    """A triggered review for each contact (or the one) and flag kind, due after the first message
+    carrying it."""
+    query = (
         select(Message.contact_id, Message.flags, Message.recorded_at, Profile.authorization_id)
         .join(Contact, col(Contact.id) == Message.contact_id)
         .join(Profile, col(Profile.id) == Contact.profile_id)
         .join(Operation, col(Operation.id) == Message.operation_id)
         .where(cast(Message.flags, String) != "[]", Operation.status != OperationStatus.closed.value)
         .order_by(col(Message.id))
-    ).all()
+    )
+    if contact_id is not None:
+        query = query.where(Message.contact_id == contact_id)
+    rows = session.exec(query).all()
     first: dict[tuple[int, str], tuple[datetime, int]] = {}
     for contact_id, flags, recorded_at, authorization_id in rows:
         for flag in flags or []:
@@ -217,8 +228,48 @@ def generate_reviews(
 
 
 def reviews_of_assessment(session: Session, contact_id: int) -> list[Review]:
-    """Create the triggered reviews the contact's latest assessment calls for, now (not at the next pass)."""
-    return create_missing(session, assessed_reviews(session, load_chains(session), clock.now(), contact_id))
+    """Create the triggered reviews the contact's latest assessment calls for, now (not at the next pass),
+    with their first notices."""
+    operation_id = session.exec(select(Contact.operation_id).where(Contact.id == contact_id)).one()
+    now = clock.now()
+    chains = load_chains(session, operation_id)
+    return _created_and_told(session, assessed_reviews(session, chains, now, contact_id), now)
+
+
+def reviews_of_message(
+    session: Session, contact_id: int, operation_id: int, flags: list[str]
+) -> list[Review]:
+    """Create the triggered reviews a message just recorded with ``flags`` calls for, in its transaction,
+    with their first notices; none when the contact's reviews of those flags exist already."""
+    keys = [f"flag:{contact_id}:{flag}"[:120] for flag in flags]
+    if not keys:
+        return []
+    existing = set(session.exec(select(Review.key).where(col(Review.key).in_(keys))).all())
+    if existing.issuperset(keys):
+        return []
+    now = clock.now()
+    chains = load_chains(session, operation_id)
+    return _created_and_told(session, flagged_message_reviews(session, chains, now, contact_id), now)
+
+
+def reviews_of_contact(session: Session, contact_id: int) -> list[Review]:
+    """Create the triggered reviews every flagged message of the contact and its latest assessment call
+    for (after an import), with their first notices."""
+    operation_id = session.exec(select(Contact.operation_id).where(Contact.id == contact_id)).one()
+    now = clock.now()
+    chains = load_chains(session, operation_id)
+    wanted = flagged_message_reviews(session, chains, now, contact_id)
+    wanted.extend(assessed_reviews(session, chains, now, contact_id))
+    return _created_and_told(session, wanted, now)
+
+
+def _created_and_told(session: Session, wanted: list[dict[str, Any]], now: datetime) -> list[Review]:
+    """Create the missing reviews of ``wanted`` and at once the notice each is due (the reminder whose
+    window its due time falls in, or the escalation), as the scheduler's pass would."""
+    created = create_missing(session, wanted)
+    if created:
+        review_notices(session, now, review_ids=[review.id for review in created])  # type: ignore[misc]
+    return created
 
 
 def create_missing(session: Session, wanted: list[dict[str, Any]]) -> list[Review]:

@@ -5,18 +5,22 @@ Each notice has a key (``reminder_7d:<review>``, ``escalation:<review>``, ``susp
 (a unique constraint on key and person). What is due is derived from the database on every pass.
 E-mails go through the outbox (see :mod:`decoy.reviews.mailer`) and carry only the operation's name,
 the kind of review, the due time in the operation's zone and a link path: never a counterpart's words.
+
+A reminder's subject states the time left from the moment the notice was made, with the due time. Once
+a review is decided its notices are read for everyone (nothing about it is due any more).
 """
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
-from sqlalchemy import String, cast, exists, literal
+from sqlalchemy import String, cast, exists, func, literal, update
 from sqlmodel import Session, col, select
 
 from .. import audit_bridge, clock
@@ -57,12 +61,45 @@ TEMPLATES = {
 }
 
 
-def subject(kind: str, params: dict[str, Any]) -> str:
-    """The one-line summary of a notice (also the e-mail's subject)."""
+#: The notices of one review, by kind; all of them are settled by its decision.
+REVIEW_NOTICE_KINDS = tuple(kind for kind, _low, _high in REVIEW_NOTICES) + ("escalation",)
+
+
+def reminder_subject(params: dict[str, Any], made_at: datetime) -> str:
+    """A reminder's subject: the time left from ``made_at`` to the review's due time, and that time."""
     operation = params.get("operation", "")
+    try:
+        due_at = datetime.fromisoformat(str(params["due_at"]))
+    except (KeyError, ValueError):
+        return _("Review due soon: %(operation)s", operation=operation)
+    due = params.get("due_local") or due_at.isoformat()
+    left = due_at - made_at
+    hours = max(math.ceil(left / timedelta(hours=1)), 1)
+    if hours < 24:
+        return ngettext(
+            "Review due in %(num)d hour (%(due)s): %(operation)s",
+            "Review due in %(num)d hours (%(due)s): %(operation)s",
+            hours,
+            due=due,
+            operation=operation,
+        )
+    days = math.floor(left / timedelta(days=1) + 0.5)
+    return ngettext(
+        "Review due in %(num)d day (%(due)s): %(operation)s",
+        "Review due in %(num)d days (%(due)s): %(operation)s",
+        days,
+        due=due,
+        operation=operation,
+    )
+
+
+def subject(kind: str, params: dict[str, Any], made_at: datetime | None = None) -> str:
+    """The one-line summary of a notice (also the e-mail's subject); ``made_at``: when the notice was
+    made (a reminder counts the time left from then), now when not given."""
+    operation = params.get("operation", "")
+    if kind in ("reminder_7d", "reminder_1d"):
+        return reminder_subject(params, made_at or clock.now())
     texts = {
-        "reminder_7d": _("Review due in 7 days: %(operation)s", operation=operation),
-        "reminder_1d": _("Review due tomorrow: %(operation)s", operation=operation),
         "escalation": _("OVERDUE review: %(operation)s", operation=operation),
         "suspension": _("Profiles suspended automatically: %(operation)s", operation=operation),
         "checkpoint": _("Daily audit log checkpoint (size %(size)s)", size=params.get("size", "")),
@@ -155,7 +192,7 @@ def notify(
             continue
         with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
             text = body(kind, params)
-            title = subject(kind, params)
+            title = subject(kind, params, now)
         session.add(
             OutboxEmail(
                 notification_id=notification_id,
@@ -186,7 +223,7 @@ def _not_notified(prefix: str, column: Any) -> Any:
 
 def _review_params(review: Review, name: str, zone: str) -> dict[str, Any]:
     local = review.due_at.astimezone(ZoneInfo(zone))
-    return {
+    params = {
         "operation": name,
         "review_id": review.id,
         "review_kind": review.kind,
@@ -195,10 +232,17 @@ def _review_params(review: Review, name: str, zone: str) -> dict[str, Any]:
         "due_at": review.due_at.isoformat(),
         "link": f"/reviews/{review.id}",
     }
+    if review.trigger:
+        # Why a triggered review exists: the rule, and for a flag the contact's number and the flag's name.
+        params["trigger"] = review.trigger
+        if review.contact_id is not None:
+            params.update(contact_id=review.contact_id, flag=review.flag)
+    return params
 
 
-def review_notices(session: Session, now: datetime) -> int:
-    """Reminders 7 days and 1 day before a review is due, and the escalation once it is overdue.
+def review_notices(session: Session, now: datetime, review_ids: list[int] | None = None) -> int:
+    """Reminders 7 days and 1 day before a review is due, and the escalation once it is overdue (of
+    every review, or of those named).
 
     A reminder whose window passed (the scheduler was down) is not sent late: the next notice is.
     """
@@ -221,6 +265,8 @@ def review_notices(session: Session, now: datetime) -> int:
         )
         if after is not None:
             query = query.where(col(Review.due_at) > after)
+        if review_ids is not None:
+            query = query.where(col(Review.id).in_(review_ids))
         for review, name, zone in session.exec(query).all():
             if review.kind != ReviewKind.triggered.value and review.authorization_id in replaced:
                 continue
@@ -240,6 +286,45 @@ def review_notices(session: Session, now: datetime) -> int:
                 operation_id=review.operation_id,
             )
     return count
+
+
+def settle_review_notices(session: Session, review_id: int, at: datetime) -> int:
+    """Mark the notices of a review that has just been decided read, for every recipient; return how many.
+
+    Nothing about a decided review is due any more, so its reminders and escalation no longer wait as
+    unread; the page shows them as decided.
+    """
+    keys = [f"{kind}:{review_id}" for kind in REVIEW_NOTICE_KINDS]
+    result = session.connection().execute(
+        update(Notification)
+        .where(col(Notification.key).in_(keys), col(Notification.read_at).is_(None))
+        .values(read_at=at)
+    )
+    return int(result.rowcount or 0)
+
+
+def decided_reviews(session: Session, notices: list[Notification]) -> dict[int, str]:
+    """Of the reviews the review notices among ``notices`` are about, those decided, with the decision."""
+    ids = {
+        int(row.params["review_id"])
+        for row in notices
+        if row.kind in REVIEW_NOTICE_KINDS and isinstance(row.params.get("review_id"), int)
+    }
+    if not ids:
+        return {}
+    query = select(ReviewDecision.review_id, ReviewDecision.decision)
+    found = session.exec(query.where(col(ReviewDecision.review_id).in_(ids))).all()
+    return {int(review_id): str(decision) for review_id, decision in found}
+
+
+def unread_count(session: Session, user_id: int) -> int:
+    """How many of the person's notices are unread (one COUNT on the person's index)."""
+    statement = (
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.user_id == user_id, col(Notification.read_at).is_(None))
+    )
+    return int(session.exec(statement).one())
 
 
 def suspension_notices(session: Session) -> int:

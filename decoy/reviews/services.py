@@ -31,6 +31,7 @@ from ..models import (
 from ..operations.rules import chain
 from .chains import superseded_ids
 from .enforcement import profiles_under, retire_by_decision, suspend_by_decision
+from .notifications import settle_review_notices
 
 MAX_RATIONALE = 10_000
 DECISIONS = tuple(member.value for member in Decision)
@@ -172,7 +173,8 @@ def reviews_of_operation(
 
 
 def decide_review(*, session: Session, actor: Any, review_id: int, decision: Any, rationale: Any) -> Review:
-    """Record a legal officer's decision; ``suspend`` and ``terminate`` act on the profiles at once.
+    """Record a legal officer's decision; ``suspend`` and ``terminate`` act on the profiles at once, and
+    the review's notices are marked read for everyone who got them.
 
     The profiles are those under the review's authorization chain: ``suspend`` suspends the active
     ones, ``terminate`` retires every one not yet retired.
@@ -233,6 +235,8 @@ def decide_review(*, session: Session, actor: Any, review_id: int, decision: Any
             "profiles": record.profiles,
         },
     )
+    # Its reminders and escalation are answered: read for everyone, in the decision's transaction.
+    settle_review_notices(session, review.id, now)  # type: ignore[arg-type]
     reason = (
         f"review {review.id} ({review.kind}) decided {decision} by legal officer {codes.officer_name(actor)}"
     )

@@ -18,7 +18,7 @@ from ..integrity.checkpoints import latest_verification
 from ..models import MAX_ID, ApiToken, Authorization, Profile, Role
 from ..operations.rules import chain
 from . import calendar
-from .compliance import dashboard, deadlines
+from .compliance import AttentionLine, dashboard, deadlines, needing_attention
 from .forms import CalendarTokenForm, DecisionForm
 from .services import decide_review, get_review, reviews_of_operation, states
 
@@ -189,5 +189,19 @@ def revoke_calendar_token(token_id: int) -> Response:
     flash(_("Calendar token revoked."))
     return redirect(url_for("reviews.calendar_tokens"))
 
+
+def reviews_needing_attention() -> list[AttentionLine]:
+    """For a legal officer's home page: the reviews overdue, and those of their operations due soon."""
+    if not current_user.has_role(Role.legal.value):
+        return []
+    session = get_session()
+    begun_here = not session.in_transaction()
+    lines = needing_attention(session, current_user, clock.now())
+    if begun_here:
+        session.commit()  # a read of its own: the write lock (SQLite) is not held to the end of the page
+    return lines
+
+
+bp.add_app_template_global(reviews_needing_attention, "reviews_needing_attention")
 
 from . import notification_views  # noqa: E402,F401  (the /notifications routes on this blueprint)

@@ -241,5 +241,5 @@ def test_emails_are_extracted_and_render_in_dutch(app: Any) -> None:
                         timezone="Europe/Amsterdam", link="https://decoy.example/reviews/1")
     with app.app_context(), force_locale("nl"):
         text = render_template("emails/review_reminder.txt", p=p, review_kind="periodieke toetsing")
-    assert "Een juridische toetsing van operatie Lantaarn moet worden uitgevoerd." in text
+    assert "Een juridische toetsing van “Lantaarn” moet worden uitgevoerd." in text
     assert "Openen in Decoy" in text and "Open in Decoy" not in text

@@ -17,9 +17,12 @@ def _notices(world: Any, username: str, count: int) -> list[int]:
     with world.app.app_context(), session_scope(world.app) as session:
         user_id = actor_for(session, username).id
         for number in range(count):
+            due_at = clock.now() + timedelta(days=2)
+            params = {"operation": "Operation Lantern", "due_at": due_at.isoformat(),
+                      "due_local": "2026-03-04 10:00 CET"}
             row = Notification(
                 key=f"test:{username}:{number}", user_id=user_id, kind="reminder_7d",
-                operation_id=world.operation_id, params={"operation": "Operation Lantern"},
+                operation_id=world.operation_id, params=params,
                 link=f"/operations/{world.operation_id}",
                 created_at=clock.now() + timedelta(minutes=number),
             )
@@ -34,7 +37,8 @@ def test_the_caller_reads_their_notices_newest_first_by_pages(world: Any) -> Non
     _notices(world, "sam", 2)
     first = world.get("/notifications?limit=2", "lena").get_json()
     assert [item["id"] for item in first["items"]] == [mine[2], mine[1]]
-    assert first["items"][0]["subject"] == "Review due in 7 days: Operation Lantern"
+    # The time left when the notice was made (two days less two minutes), with the due time.
+    assert first["items"][0]["subject"] == "Review due in 2 days (2026-03-04 10:00 CET): Operation Lantern"
     assert first["items"][0]["read"] is False and first["next"] is not None
     rest = world.get(first["next"], "lena").get_json()
     assert [item["id"] for item in rest["items"]] == [mine[0]] and rest["next"] is None

@@ -55,14 +55,14 @@ def test_reminder_is_received_exactly_once(
         "sol@example.test",
     ]
     message = received[0]
-    assert message["Subject"] == "Review due in 7 days: Operation Lantern"
-    content = message.get_content()
     local = review.due_at.astimezone(ZoneInfo("Europe/Amsterdam"))
+    assert message["Subject"] == f"Review due in 7 days ({local:%Y-%m-%d %H:%M %Z}): Operation Lantern"
+    content = message.get_content()
     assert local.strftime("%Y-%m-%d %H:%M") in content
     assert "Europe/Amsterdam" in content and f"/reviews/{review.id}" in content
     clock.set(review.due_at - timedelta(days=1))
     team.run(3)
-    tomorrow = [m for m in mail_server.handler.messages if m["Subject"].startswith("Review due tomorrow")]
+    tomorrow = [m for m in mail_server.handler.messages if m["Subject"].startswith("Review due in 1 day (")]
     assert len(tomorrow) == 3
 
 
@@ -195,7 +195,7 @@ def test_notifications_page_lists_and_marks_read(team: Any, auth: Any, clock: An
     page = team.client.get("/notifications")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert "Review due in 7 days: Operation Lantern" in html and "unread" in html
+    assert "Review due in 7 days (" in html and "): Operation Lantern" in html and "unread" in html
     with team.app.app_context(), session_scope(team.app) as session:
         mine = session.exec(select(Notification).where(Notification.kind == "reminder_7d")).all()
         sams = [n for n in mine if n.user_id == actor_for(session, "sam").id]
