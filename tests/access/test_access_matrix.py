@@ -256,6 +256,7 @@ EXPECTATIONS: dict[str, Rule] = {
     "evidence.profile_contacts POST": LOG,
     "evidence.contact GET": READ,
     "evidence.log_message POST": LOG,
+    "evidence.contact POST": LOG,
     "evidence.annotate_message POST": READ,  # officers annotate; a legal officer's is a review remark
     "evidence.dismiss_suggestion POST": LOG,
     "evidence.message GET": READ,
@@ -276,7 +277,9 @@ EXPECTATIONS: dict[str, Rule] = {
     "operations.propose_profile POST": SUPERVISE,
     "operations.change_status POST": SUPERVISE,
     "operations.approve_profile POST": SUPERVISE,
+    "operations.retire_profile GET": SUPERVISE,  # the confirmation page, for those who may retire
     "operations.retire_profile POST": SUPERVISE,
+    "operations.suspend_profile GET": SUPERVISE,  # the confirmation page, for those who may suspend
     "operations.suspend_profile POST": SUPERVISE,
     "operations.central_record GET": LISTING,
     "operations.central_record_csv GET": LISTING,
