@@ -65,6 +65,9 @@ DEFAULTS: dict[str, Any] = {
     # of the certificates their tokens must chain to.
     "TSA_URL": "",
     "TSA_CERTS": "",
+    # The address people open Decoy at (https://decoy.example.police): e-mails carry links under it. Without
+    # it an e-mail names the page by its path only.
+    "PUBLIC_URL": "",
 }
 
 #: Environment variables read on top of every other source, without their ``DECOY_`` prefix.
@@ -90,6 +93,7 @@ ENVIRONMENT_KEYS = (
     "WITNESS_TIMEOUT_SECONDS",
     "TSA_URL",
     "TSA_CERTS",
+    "PUBLIC_URL",
 )
 
 _INTEGER_KEYS = {
@@ -170,8 +174,26 @@ def finalise(config: dict[str, Any]) -> None:
     wait = config.get("WITNESS_TIMEOUT_SECONDS")
     if not isinstance(wait, int) or isinstance(wait, bool) or not 1 <= wait <= 120:
         raise ConfigurationError(f"DECOY_WITNESS_TIMEOUT_SECONDS must be between 1 and 120, not {wait!r}")
+    config["PUBLIC_URL"] = parse_public_url(config.get("PUBLIC_URL") or "")
     config["PERMANENT_SESSION_LIFETIME"] = config["SESSION_ABSOLUTE_HOURS"] * 3600
     config["BABEL_TRANSLATION_DIRECTORIES"] = str(resource_dir("translations"))
+
+
+def parse_public_url(value: str) -> str:
+    """DECOY_PUBLIC_URL without its trailing slash: an http(s) address with a host and nothing after the
+    path ("" when not set)."""
+    from urllib.parse import urlsplit
+
+    text = value.strip().rstrip("/")
+    if not text:
+        return ""
+    address = urlsplit(text)
+    if address.scheme not in ("http", "https") or not address.hostname or address.query or address.fragment \
+            or address.username or address.password:
+        raise ConfigurationError(
+            f"DECOY_PUBLIC_URL must be an http(s) address such as https://decoy.example.police, not {value!r}"
+        )
+    return text
 
 
 def parse_witnesses(value: str | tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:

@@ -8,7 +8,7 @@ from sqlmodel import col, select
 
 from .. import access, clock
 from ..db import get_session
-from ..models import Operation, Profile, ProfileStatus
+from ..models import Operation, Profile, ProfileStatus, VerificationRun
 from . import records, services
 
 
@@ -43,4 +43,9 @@ def home_data(actor: Any) -> dict[str, Any]:
             if r.operation.status != "closed"
             and (r.status in ("expiring", "lapsed") or r.written_order_overdue)
         ]
-    return {"my_operations": operations, "awaiting_approval": awaiting, "record_attention": attention}
+    last_run = None
+    if actor.has_role("legal"):
+        newest = select(VerificationRun).order_by(col(VerificationRun.id).desc()).limit(1)
+        last_run = session.exec(newest).first()
+    return {"my_operations": operations, "awaiting_approval": awaiting, "record_attention": attention,
+            "last_verification": last_run}

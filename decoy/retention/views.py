@@ -155,6 +155,16 @@ def outcome_word(name: str) -> str:
     return str(OUTCOME_WORDS.get(name, name))
 
 
+def rule_word(key: str) -> str:
+    """A rule of the retention schedule by what it covers, in the reader's language: a category, or a
+    suspect with the outcome of the case (``suspect:convicted``)."""
+    from ..evidence.category_views import category_word
+
+    category, _sep, outcome = key.partition(":")
+    return f"{category_word(category)}, {outcome_word(outcome)}" if outcome else category_word(category)
+
+
+bp.add_app_template_global(rule_word, "retention_rule_word")
 bp.add_app_template_global(operation_holds, "operation_holds")
 bp.add_app_template_global(contact_retention, "contact_retention")
 bp.add_app_template_global(disposal_due, "disposal_due")

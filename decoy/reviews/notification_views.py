@@ -71,7 +71,8 @@ def notifications() -> str:
     following = rows[PAGE - 1].id if len(rows) > PAGE else None
     shown = rows[:PAGE]
     items = [
-        (row, subject(row.kind, row.params, row.created_at), body(row.kind, row.params)) for row in shown
+        (row, subject(row.kind, row.params, row.created_at), notice_parts(body(row.kind, row.params)))
+        for row in shown
     ]
     unread = sum(1 for row, _s, _b in items if row.read_at is None)
     return render_template(
@@ -81,6 +82,21 @@ def notifications() -> str:
         unread=unread,
         decided=decided_reviews(session, shown),
     )
+
+
+def notice_parts(text: str) -> list[tuple[str, str]]:
+    """A notice's e-mail text as the page shows it: ("", paragraph) and (label, value) for its "Label: value"
+    lines, without the line that names the page to open (the notice's title links there)."""
+    opening = f"{_('Open in Decoy')}:"
+    parts: list[tuple[str, str]] = []
+    for paragraph in text.strip().split("\n\n"):
+        lines = [line.strip() for line in paragraph.splitlines() if line.strip()]
+        facts = [line.partition(": ") for line in lines]
+        if lines and all(sep and 0 < len(label) <= 40 for label, sep, _v in facts):
+            parts += [(label, value) for label, _sep, value in facts if f"{label}:" != opening]
+        elif lines:
+            parts.append(("", " ".join(lines)))
+    return parts
 
 
 @bp.route("/notifications/<int:notification_id>/read", methods=["POST"])

@@ -118,7 +118,12 @@ def subject(kind: str, params: dict[str, Any], made_at: datetime | None = None) 
 
 
 def body(kind: str, params: dict[str, Any]) -> str:
-    """The text of a notice, from its template under templates/emails/."""
+    """The text of a notice, from its template under templates/emails/; its link is a full address under
+    DECOY_PUBLIC_URL when that is set (an e-mail is read outside the browser that knows Decoy's address)."""
+    link = params.get("link")
+    public = current_app.config.get("PUBLIC_URL") or ""
+    if public and isinstance(link, str) and link.startswith("/"):
+        params = {**params, "link": public + link}
     return render_template(
         TEMPLATES[kind],
         kind=kind,
