@@ -13,7 +13,6 @@ from werkzeug.wrappers import Response
 from .. import access, clock
 from ..auth.principal import require_roles
 from ..capture import display as capture_display
-from ..clock import parse_timestamp
 from ..db import get_session
 from ..errors import DecoyError, InvalidInput, RuleViolation
 from ..imports import display as import_display
@@ -213,21 +212,25 @@ def message(message_id: int) -> Response:
 @bp.route(f"/profiles/<{ID}:profile_id>/contacts", methods=["GET", "POST"])
 @require_roles(*READERS)
 def profile_contacts(profile_id: int) -> Any:
-    """A profile's contacts, and the form to record a new one."""
+    """A profile's contacts, and the form to record a new one: "first seen" is typed in the one pattern of
+    the forms, prefilled with now in the operation's zone."""
     session = get_session()
     profile = reading.visible_profile(session, current_user, profile_id)
+    operation = session.get(Operation, profile.operation_id)
+    zone_name = operation.timezone if operation else "UTC"
     form = ContactForm()
+    form.first_seen_at.label.text = _("First seen")
     error = None
     status = 200
     if request.method == "POST":
         services.require_logger(session, current_user, profile.operation_id)
         if form.validate_on_submit():
             try:
-                first_seen = (
-                    parse_timestamp(form.first_seen_at.data, "first_seen_at")
-                    if form.first_seen_at.data
-                    else None
-                )
+                typed = (form.first_seen_at.data or "").strip()
+                try:
+                    first_seen = clock.parse_typed_time(typed, zone_name) if typed else None
+                except ValueError as problem:
+                    raise InvalidInput(str(problem), field="first_seen_at") from problem
                 created = services.create_contact(
                     session=session,
                     actor=current_user,
@@ -240,8 +243,13 @@ def profile_contacts(profile_id: int) -> Any:
             except DecoyError as failure:
                 session.rollback()
                 error, status = failure.message, failure.status
+                shown_at = getattr(form, failure.field or "", None)
+                if shown_at is not None and hasattr(shown_at, "errors") and failure.field != "csrf_token":
+                    shown_at.errors = [*shown_at.errors, failure.message]
         else:
             status = 400
+    else:
+        form.first_seen_at.data = clock.typed_time(clock.now(), zone_name)
     listed = reading.read_contacts(
         session=session,
         actor=current_user,
@@ -249,7 +257,6 @@ def profile_contacts(profile_id: int) -> Any:
         after=_optional_int("after", minimum=0),
         limit=PAGE,
     )
-    operation = session.get(Operation, profile.operation_id)
     capture = capture_display.panel(session, current_user, profile, operation.timezone if operation else None)
     session.commit()
     may_log = current_user.has_role("detective", "supervisor") and access.is_member(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlmodel import col, select
 
 from .. import blobstore, clock
 from ..auth.principal import require_roles
@@ -18,7 +20,7 @@ from ..export.spreadsheet import csv_bytes
 from ..models import Authorization
 from . import records, rules, services
 from .forms import AuthorizationForm, DocumentForm, SearchForm
-from .views import ID, READERS, SHOWN, _visible, bp, parse_local, split_list, visible_authorization
+from .views import ID, READERS, SHOWN, _visible, bp, split_list, visible_authorization
 
 
 def _supersede_choices(session: Any, operation_id: int) -> list[tuple[str, str]]:
@@ -50,7 +52,7 @@ def _prefill(form: AuthorizationForm, previous: Authorization, zone_name: str) -
         getattr(form, name).data = getattr(previous, name)
     form.platforms.data = ", ".join(previous.platforms)
     form.officers.data = ", ".join(records.officers_of(get_session(), previous.id))  # type: ignore[arg-type]
-    form.valid_from.data = localtime(previous.valid_until, zone_name, with_zone=False)[:16]
+    form.valid_from.data = clock.typed_time(previous.valid_until, zone_name)
     form.reference.data = ""
     form.supersedes_id.data = str(previous.id)
 
@@ -77,9 +79,11 @@ def register_authorization(operation_id: int) -> Any:
             _prefill(form, previous, operation.timezone)
     elif not form.validate_on_submit():
         status = 400
+    elif (moments := _moments(form, operation.timezone)) is None:
+        status = 400
     else:
         try:
-            authorization = _register(session, operation, form)
+            authorization = _register(session, operation, form, moments)
             session.commit()
         except SHOWN as refusal:
             session.rollback()
@@ -100,7 +104,48 @@ def register_authorization(operation_id: int) -> Any:
     return html, status
 
 
-def _register(session: Any, operation: Any, form: AuthorizationForm) -> Authorization:
+#: The typed times of the form, each read by decoy.clock.parse_typed_time in the operation's zone.
+TIMES = ("valid_from", "valid_until", "oral_order_given_at")
+
+
+def _plain_date(text: str) -> date | None:
+    """A date typed as 2026-03-01, or None."""
+    if len(text) != 10:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _moments(form: AuthorizationForm, zone_name: str) -> dict[str, Any] | None:
+    """The form's date issued and typed times, read; None when one is not in the pattern, which is then
+    shown at its field (every such field at once)."""
+    read: dict[str, Any] = {"issued_on": None}
+    wrong = False
+    text = (form.issued_on.data or "").strip()
+    if text:
+        read["issued_on"] = _plain_date(text)
+        if read["issued_on"] is None:
+            form.issued_on.errors = [*form.issued_on.errors, _("Enter the date like 2026-03-01.")]
+            wrong = True
+    for name in TIMES:
+        field = getattr(form, name)
+        text = (field.data or "").strip()
+        read[name] = None
+        if not text:
+            continue
+        try:
+            read[name] = clock.parse_typed_time(text, zone_name)
+        except ValueError as problem:
+            field.errors = [*field.errors, str(problem)]
+            wrong = True
+    return None if wrong else read
+
+
+def _register(
+    session: Any, operation: Any, form: AuthorizationForm, moments: dict[str, Any]
+) -> Authorization:
     supersedes = form.supersedes_id.data or ""
     if supersedes and not (supersedes.isdigit() and len(supersedes) < 11):
         raise InvalidInput(_("Choose an authorization to supersede."), field="supersedes_id")
@@ -117,9 +162,9 @@ def _register(session: Any, operation: Any, form: AuthorizationForm) -> Authoriz
         suspect_description=form.suspect_description.data or "",
         justification=form.justification.data or "",
         method=form.method.data or "",
-        issued_on=form.issued_on.data,
-        valid_from=parse_local(form.valid_from.data, operation.timezone, "valid_from"),
-        valid_until=parse_local(form.valid_until.data, operation.timezone, "valid_until"),
+        issued_on=moments["issued_on"],
+        valid_from=moments["valid_from"],
+        valid_until=moments["valid_until"],
         review_interval_days=form.review_interval_days.data,  # type: ignore[arg-type]
         platforms=split_list(form.platforms.data),
         may_initiate_contact=bool(form.may_initiate_contact.data),
@@ -131,11 +176,7 @@ def _register(session: Any, operation: Any, form: AuthorizationForm) -> Authoriz
         conditions=form.conditions.data or "",
         supersedes_id=int(supersedes) if supersedes else None,
         written_order_days=form.written_order_days.data,
-        oral_order_given_at=(
-            parse_local(form.oral_order_given_at.data, operation.timezone, "oral_order_given_at")
-            if (form.oral_order_given_at.data or "").strip()
-            else None
-        ),
+        oral_order_given_at=moments["oral_order_given_at"],
         advice_reference=form.advice_reference.data or "",
         consent_reference=form.consent_reference.data or "",
     )
@@ -221,7 +262,19 @@ def central_record() -> Any:
         officers={
             row.authorization.id: records.officers_of(get_session(), row.authorization.id) for row in rows
         },
+        references=_superseded_references(rows),
     )
+
+
+def _superseded_references(rows: list[records.RecordRow]) -> dict[int, str]:
+    """The references of the authorizations the rows supersede, by id (also those the search left out)."""
+    wanted = {row.authorization.supersedes_id for row in rows} - {None}
+    if not wanted:
+        return {}
+    found = get_session().exec(
+        select(Authorization.id, Authorization.reference).where(col(Authorization.id).in_(wanted))
+    ).all()
+    return {int(ident): reference for ident, reference in found}
 
 
 CSV_HEADER = (
@@ -257,7 +310,7 @@ def central_record_csv() -> Response:
     """The central record as CSV, times in each operation's zone, cells neutralised for spreadsheets."""
     _form, rows = _record_rows()
     session = get_session()
-    references = {a.id: a.reference for a in (row.authorization for row in rows)}
+    references = _superseded_references(rows)
 
     def line(row: records.RecordRow) -> list[object]:
         a, zone_name = row.authorization, row.operation.timezone

@@ -3,7 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
@@ -65,15 +65,9 @@ class AuthorizationForm(FlaskForm):
         _l("Facts that justify the order"), validators=[Optional(), Length(max=LONG)]
     )
     method = TextAreaField(_l("Method of execution"), validators=[Optional(), Length(max=LONG)])
-    issued_on = DateField(_l("Date issued"), validators=[Optional()])
-    valid_from = StringField(
-        _l("Valid from (date and time in the operation's zone, YYYY-MM-DD HH:MM)"),
-        validators=[InputRequired()],
-    )
-    valid_until = StringField(
-        _l("Valid until (date and time in the operation's zone, YYYY-MM-DD HH:MM)"),
-        validators=[InputRequired()],
-    )
+    issued_on = StringField(_l("Date issued (optional)"), validators=[Optional(), Length(max=40)])
+    valid_from = StringField(_l("Valid from"), validators=[InputRequired(), Length(max=64)])
+    valid_until = StringField(_l("Valid until"), validators=[InputRequired(), Length(max=64)])
     review_interval_days = IntegerField(
         _l("Review interval (days)"), default=30, validators=[InputRequired(), NumberRange(min=1, max=3650)]
     )
@@ -102,8 +96,7 @@ class AuthorizationForm(FlaskForm):
     )
     conditions = TextAreaField(_l("Conditions"), validators=[Optional(), Length(max=LONG)])
     oral_order_given_at = StringField(
-        _l("Urgent oral order: when it was given (date and time in the operation's zone, YYYY-MM-DD HH:MM)"),
-        validators=[Optional(), Length(max=64)],
+        _l("Urgent oral order: when it was given"), validators=[Optional(), Length(max=64)]
     )
     written_order_days = IntegerField(
         _l("Urgent oral order: days until the written order is due (default: the legal basis's)"),
@@ -137,7 +130,8 @@ class ProfileForm(FlaskForm):
     """A proposed decoy profile."""
 
     authorization_id = SelectField(_l("Runs under authorization"), choices=[], validate_choice=False)
-    platform = StringField(_l("Platform"), validators=[InputRequired(), Length(max=80)])
+    #: The platforms the operation's authorizations permit (set by the page); nothing else is accepted.
+    platform = SelectField(_l("Platform"), choices=[], validators=[InputRequired()])
     handle = StringField(_l("Handle"), validators=[InputRequired(), Length(max=200)])
     persona = TextAreaField(_l("Persona description"), validators=[Optional(), Length(max=LONG)])
     persona_age = IntegerField(
@@ -150,6 +144,18 @@ class ReasonForm(FlaskForm):
     """A reason for a suspension or retirement (required for a suspension)."""
 
     reason = StringField(_l("Reason"), validators=[Optional(), Length(max=2000)])
+
+
+class SuspensionForm(FlaskForm):
+    """The confirmation of a profile's suspension: its reason (required, the service says so)."""
+
+    reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=2000)])
+
+
+class RetirementForm(FlaskForm):
+    """The confirmation of a profile's retirement: its reason (optional)."""
+
+    reason = TextAreaField(_l("Reason (optional)"), validators=[Optional(), Length(max=2000)])
 
 
 class ActionForm(FlaskForm):

@@ -120,6 +120,26 @@ def persona_age_refusal(authorization: Authorization, age: int | None) -> str | 
     )
 
 
+def platform_terms(session: Session, authorization: Authorization, now: Any) -> Authorization:
+    """The authorization whose platforms a profile proposed under ``authorization`` is held to: the one of
+    its chain valid ``now``, or ``authorization`` itself when none of its chain is valid yet."""
+    return governing_authorization(session, authorization.id, now) or authorization  # type: ignore[arg-type]
+
+
+def platform_refusal(authorization: Authorization, platform: str) -> str | None:
+    """Why a profile on ``platform`` may not run under the authorization (the platform rule, naming the
+    platforms it permits), or None when it permits the platform."""
+    if platform_permitted(authorization, platform):
+        return None
+    return _(
+        "platform rule: authorization %(reference)s does not permit the platform %(platform)s; it permits "
+        "%(platforms)s",
+        reference=authorization.reference,
+        platform=platform,
+        platforms=", ".join(authorization.platforms),
+    )
+
+
 def propose_profile(
     *,
     session: Session,
@@ -133,8 +153,11 @@ def propose_profile(
 ) -> Profile:
     """Propose a decoy profile under an authorization of the operation; a supervisor member may.
 
-    When the order sets a range for the persona's age, the profile's ``persona_age`` must be given and
-    lie inside it (rule 11; RuleViolation naming ``persona_age`` otherwise).
+    The platform must be one the authorization permits (the platform rule; RuleViolation naming
+    ``platform`` otherwise), judged as at approval: against the authorization of the chain that is valid
+    now, or the one named when none of its chain is valid yet. When the order sets a range for the
+    persona's age, the profile's ``persona_age`` must be given and lie inside it (rule 11; RuleViolation
+    naming ``persona_age`` otherwise).
     """
     operation = require_supervisor_member(session, actor, operation_id)
     require_open(operation)
@@ -163,10 +186,13 @@ def propose_profile(
         raise InvalidInput(
             _("this operation already runs a profile with this handle on this platform"), field="handle"
         )
+    now = clock.now()
+    refusal = platform_refusal(platform_terms(session, authorization, now), platform)
+    if refusal is not None:
+        raise RuleViolation(refusal, field="platform")
     refusal = persona_age_refusal(authorization, persona_age)
     if refusal is not None:
         raise RuleViolation(refusal, field="persona_age")
-    now = clock.now()
     profile = Profile(
         operation_id=operation_id,
         authorization_id=authorization_id,
@@ -241,12 +267,9 @@ def _approval_refusal(
             "authorization rule: the written order of urgent oral order %(reference)s is overdue",
             reference=authorization.reference,
         ), None
-    if not platform_permitted(authorization, profile.platform):
-        return _(
-            "platform rule: authorization %(reference)s does not permit the platform %(platform)s",
-            reference=authorization.reference,
-            platform=profile.platform,
-        ), None
+    refused_platform = platform_refusal(authorization, profile.platform)
+    if refused_platform is not None:
+        return refused_platform, "platform"
     ageless = persona_age_refusal(authorization, profile.persona_age)
     if ageless is not None:
         return ageless, "persona_age"

@@ -13,9 +13,9 @@ from .. import access, clock
 from ..auth.principal import require_roles
 from ..clock import zone
 from ..db import get_session
-from ..errors import InvalidInput, NotFound, RuleViolation, TooLarge
+from ..errors import Forbidden, InvalidInput, NotFound, RuleViolation, TooLarge
 from ..models import MAX_ID, Authorization, Operation, Profile
-from . import chart_svg, charts, labels, records, rules, services, timeline_svg
+from . import chart_svg, charts, labels, profiles, records, rules, services, timeline_svg
 from .forms import (
     ActionForm,
     DocumentForm,
@@ -23,7 +23,9 @@ from .forms import (
     OperationForm,
     ProfileForm,
     ReasonForm,
+    RetirementForm,
     StatusForm,
+    SuspensionForm,
 )
 from .guards import require_supervisor_member
 
@@ -32,6 +34,9 @@ READERS = ("detective", "supervisor", "legal")
 ID = "int"
 #: Refusals a form shows beside itself, with their status; NotFound and Forbidden go to the error page.
 SHOWN = (InvalidInput, RuleViolation, TooLarge)
+#: The states of an authorization that is in force now or will be: shown first on the operation page and
+#: offered for a new profile; the others (superseded, withdrawn, lapsed) are its history.
+CURRENT = ("valid", "expiring", "not_yet_valid")
 
 
 def _id(value: int, what: str) -> int:
@@ -54,6 +59,16 @@ def parse_local(value: str | None, zone_name: str, field: str) -> datetime:
     return moment
 
 
+def typed_moment(value: str | None, zone_name: str, field: str) -> datetime:
+    """A time typed in the one pattern of the forms (:func:`decoy.clock.parse_typed_time`: "2026-03-01 14:05",
+    seconds and an offset optional, read in the operation's zone without one); InvalidInput naming
+    ``field``, in words for the person at the form, when it is not one."""
+    try:
+        return clock.parse_typed_time(value or "", zone_name)
+    except ValueError as error:
+        raise InvalidInput(str(error), field=field) from error
+
+
 def split_list(value: str | None) -> list[str]:
     """Comma- or line-separated items, trimmed, empty ones dropped."""
     return [item.strip() for item in (value or "").replace("\n", ",").split(",") if item.strip()]
@@ -63,31 +78,50 @@ def _may_supervise(session: Any, operation: Operation) -> bool:
     return bool(current_user.has_role("supervisor") and access.is_member(session, current_user, operation.id))
 
 
+def profile_choices(session: Any, form: ProfileForm, operation_id: int, now: datetime) -> None:
+    """Offer the authorizations in force (or coming into force) that no other supersedes, and the platforms
+    they permit, grouped by authorization when there are several: a platform is chosen, never typed."""
+    current = [
+        authorization
+        for authorization in records.authorizations_of(session, operation_id)
+        if rules.authorization_status(session, authorization, now) in CURRENT
+    ]
+    form.authorization_id.choices = [(str(a.id), a.reference) for a in current]
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for authorization in current:
+        terms = profiles.platform_terms(session, authorization, now)
+        groups[authorization.reference] = [(name, name) for name in terms.platforms]
+    if len(groups) == 1:
+        form.platform.choices = next(iter(groups.values()))
+    else:
+        form.platform.choices = groups  # type: ignore[assignment]
+
+
 def render_overview(operation: Operation, status: int = 200, error: str | None = None, **forms: Any) -> Any:
-    """The operation overview with every form the caller's role allows."""
+    """The operation overview with every form the caller's role allows: the authorizations in force first,
+    their history (superseded, withdrawn, lapsed) folded below them."""
     session = get_session()
     now = clock.now()
     authorizations = records.authorizations_of(session, operation.id)  # type: ignore[arg-type]
     cards = [records.authorization_json(session, a, now) for a in authorizations]
-    open_ones = [card for card in cards if card["superseded_by"] is None]
-    profiles = records.profiles_of(session, operation.id)  # type: ignore[arg-type]
+    pairs = list(zip(authorizations, cards, strict=True))
+    profile_rows = records.profiles_of(session, operation.id)  # type: ignore[arg-type]
     members = records.member_rows(session, operation.id)  # type: ignore[arg-type]
-    names = records.usernames(
-        session,
-        {p.proposed_by for p in profiles} | {p.approved_by for p in profiles} | {operation.created_by},
-    )
-    histories = {p.id: records.transitions_of(session, p.id) for p in profiles}  # type: ignore[arg-type]
+    people = {p.proposed_by for p in profile_rows} | {p.approved_by for p in profile_rows}
+    names = records.usernames(session, people | {operation.created_by})
+    histories = {p.id: records.transitions_of(session, p.id) for p in profile_rows}  # type: ignore[arg-type]
     profile_form = forms.get("profile_form") or ProfileForm(formdata=None)
-    profile_form.authorization_id.choices = [(str(c["id"]), c["reference"]) for c in open_ones]
+    profile_choices(session, profile_form, operation.id, now)  # type: ignore[arg-type]
     supervise = _may_supervise(session, operation)
     html = render_template(
         "operations/overview.html",
         operation=operation,
         cards=cards,
-        pairs=list(zip(authorizations, cards, strict=True)),
+        current=[(a, card) for a, card in pairs if card["status"] in CURRENT],
+        history=[(a, card) for a, card in reversed(pairs) if card["status"] not in CURRENT],
         withdrawals=rules.withdrawals(session, [a.id for a in authorizations]),  # type: ignore[misc]
         references={a.id: a.reference for a in authorizations},
-        profiles=profiles,
+        profiles=profile_rows,
         histories=histories,
         members=members,
         names=names,
@@ -95,16 +129,16 @@ def render_overview(operation: Operation, status: int = 200, error: str | None =
         error=error,
         may_supervise=supervise and operation.status != "closed",
         may_status=supervise,
+        may_suspend=(supervise or current_user.has_role("legal")) and operation.status != "closed",
         is_legal=current_user.has_role("legal"),
         member_form=forms.get("member_form") or MemberForm(formdata=None),
         status_form=forms.get("status_form") or StatusForm(formdata=None),
         profile_form=profile_form,
         document_form=DocumentForm(formdata=None),
-        reason_form=ReasonForm(formdata=None),
         action_form=ActionForm(formdata=None),
         approval_refusals={
             p.id: services.approval_refusal(session, current_user, p)
-            for p in profiles
+            for p in profile_rows
             if p.status in ("pending_approval", "suspended") and supervise
         },
     )
@@ -273,15 +307,17 @@ def change_status(operation_id: int) -> Any:
 @bp.route(f"/operations/<{ID}:operation_id>/profiles", methods=["POST"])
 @require_roles(*READERS)
 def propose_profile(operation_id: int) -> Any:
-    """Propose a decoy profile (a supervisor member)."""
+    """Propose a decoy profile (a supervisor member) on a platform its authorization permits."""
     operation = _visible(operation_id)
+    session = get_session()
     form = ProfileForm()
+    profile_choices(session, form, operation_id, clock.now())
     if not form.validate_on_submit():
         return render_overview(operation, 400, _("Complete the profile form."), profile_form=form)
     choice = form.authorization_id.data or ""
     try:
         profile = services.propose_profile(
-            session=get_session(),
+            session=session,
             actor=current_user,
             operation_id=operation_id,
             authorization_id=int(choice) if choice.isdigit() and len(choice) < 11 else -1,
@@ -290,36 +326,30 @@ def propose_profile(operation_id: int) -> Any:
             persona=form.persona.data or "",
             persona_age=form.persona_age.data,
         )
-        get_session().commit()
+        session.commit()
     except SHOWN as refusal:
+        at_field(form, refusal)
         return _refused(operation, refusal, profile_form=form)
     flash(_("Profile %(handle)s proposed; a colleague must approve it.", handle=profile.handle))
     return redirect(url_for("operations.overview", operation_id=operation_id, _anchor="profiles"))
 
 
-def _profile_action(profile_id: int, action: str) -> Any:
+def at_field(form: Any, refusal: Any) -> None:
+    """Show a refusal at the field of ``form`` it names too."""
+    target = getattr(form, refusal.field or "", None)
+    if target is not None and hasattr(target, "errors") and refusal.field != "csrf_token":
+        target.errors = [*target.errors, refusal.message]
+
+
+def _visible_profile(profile_id: int) -> tuple[Profile, Operation]:
     session = get_session()
     profile = access.require_visible(
         session, current_user, session.get(Profile, _id(profile_id, "profile")), "profile"
     )
-    operation = session.get(Operation, profile.operation_id)
-    form = ReasonForm() if action != "approve" else ActionForm()
-    if not form.validate_on_submit():
-        return render_overview(operation, 400, _("The form expired; try again."))  # type: ignore[arg-type]
-    try:
-        if action == "approve":
-            services.approve_profile(session=session, actor=current_user, profile_id=profile_id)
-        elif action == "suspend":
-            services.suspend_profile(
-                session=session, actor=current_user, profile_id=profile_id, reason=form.reason.data or ""
-            )
-        else:
-            services.retire_profile(
-                session=session, actor=current_user, profile_id=profile_id, reason=form.reason.data or ""
-            )
-        session.commit()
-    except SHOWN as refusal:
-        return _refused(operation, refusal)  # type: ignore[arg-type]
+    return profile, session.get(Operation, profile.operation_id)  # type: ignore[return-value]
+
+
+def _done(profile: Profile) -> Any:
     flash(
         _(
             "Profile %(handle)s is now %(status)s.",
@@ -336,21 +366,91 @@ def _profile_action(profile_id: int, action: str) -> Any:
 @require_roles(*READERS)
 def approve_profile(profile_id: int) -> Any:
     """Approve a colleague's proposal (four eyes); a broken rule is shown with its reason."""
-    return _profile_action(profile_id, "approve")
+    session = get_session()
+    profile, operation = _visible_profile(profile_id)
+    if not ActionForm().validate_on_submit():
+        return render_overview(operation, 400, _("The form expired; try again."))
+    try:
+        services.approve_profile(session=session, actor=current_user, profile_id=profile_id)
+        session.commit()
+    except SHOWN as refusal:
+        return _refused(operation, refusal)
+    return _done(profile)
 
 
-@bp.route(f"/profiles/<{ID}:profile_id>/suspend", methods=["POST"])
+def _may_change(session: Any, profile: Profile, action: str) -> None:
+    """Forbidden unless the caller may suspend (a supervisor of the operation or a legal officer) or retire
+    (a supervisor of the operation) the profile: the same people the services let through."""
+    supervisor = current_user.has_role("supervisor") and access.is_member(
+        session, current_user, profile.operation_id
+    )
+    if action == "suspend" and not (supervisor or current_user.has_role("legal")):
+        raise Forbidden(_("only a supervisor of the operation, a legal officer or the system may suspend"))
+    if action == "retire" and not supervisor:
+        raise Forbidden(_("only a supervisor assigned to this operation may do this"))
+
+
+def _profile_change(profile_id: int, action: str) -> Any:
+    """The confirmation page of a suspension or retirement (GET), and the change itself (POST): what will
+    happen, the profile's summary, the reason, a danger button and Cancel; back to the operation page
+    with a banner when done, or the page again with the refusal at its field."""
+    session = get_session()
+    profile, operation = _visible_profile(profile_id)
+    _may_change(session, profile, action)
+    form = SuspensionForm() if action == "suspend" else RetirementForm()
+    allowed = (
+        profile.status == "active" if action == "suspend" else profile.status in profiles.RETIRABLE
+    )
+    status, error = 200, None
+    shown_status = labels.profile_status(profile.status)
+    if not allowed:
+        status = 409
+        error = (
+            _("only an active profile can be suspended; this one is %(status)s", status=shown_status)
+            if action == "suspend"
+            else _("a profile that is %(status)s cannot be retired", status=shown_status)
+        )
+    elif request.method == "POST":
+        if not form.validate_on_submit():
+            expired = "csrf_token" in form.errors
+            status, error = 400, _("The form expired; try again.") if expired else _("Check the reason.")
+        else:
+            change = services.suspend_profile if action == "suspend" else services.retire_profile
+            try:
+                reason = form.reason.data or ""
+                change(session=session, actor=current_user, profile_id=profile_id, reason=reason)
+                session.commit()
+            except SHOWN as refusal:
+                session.rollback()
+                status, error = refusal.status, refusal.message
+                at_field(form, refusal)
+            else:
+                return _done(profile)
+    html = render_template(
+        "operations/profile_change.html",
+        action=action,
+        profile=profile,
+        operation=operation,
+        authorization=session.get(Authorization, profile.authorization_id),
+        form=form,
+        error=error,
+        allowed=allowed,
+    )
+    return html, status
+
+
+@bp.route(f"/profiles/<{ID}:profile_id>/suspend", methods=["GET", "POST"])
 @require_roles(*READERS)
 def suspend_profile(profile_id: int) -> Any:
-    """Suspend an active profile, with a reason."""
-    return _profile_action(profile_id, "suspend")
+    """Suspend an active profile, with a reason: a confirmation page, then the suspension."""
+    return _profile_change(profile_id, "suspend")
 
 
-@bp.route(f"/profiles/<{ID}:profile_id>/retire", methods=["POST"])
+@bp.route(f"/profiles/<{ID}:profile_id>/retire", methods=["GET", "POST"])
 @require_roles(*READERS)
 def retire_profile(profile_id: int) -> Any:
-    """Retire a profile for good."""
-    return _profile_action(profile_id, "retire")
+    """Retire a profile for good: a confirmation page, then the retirement."""
+    return _profile_change(profile_id, "retire")
 
 
 def visible_authorization(authorization_id: int) -> Authorization:

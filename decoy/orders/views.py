@@ -21,7 +21,7 @@ from werkzeug.wrappers import Response
 from wtforms import StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
-from .. import blobstore
+from .. import blobstore, clock
 from ..auth.principal import require_roles
 from ..db import get_session
 from ..disclosure import codes
@@ -35,6 +35,7 @@ from ..models import (
     ProfileStatus,
     Role,
 )
+from ..operations import rules
 from ..operations.authorizations import require_legal
 from ..operations.rules import chain
 from ..operations.views import (
@@ -45,6 +46,7 @@ from ..operations.views import (
     bp,
     parse_local,
     render_overview,
+    typed_moment,
     visible_authorization,
 )
 from . import closing, maxima, withdrawals
@@ -59,10 +61,7 @@ class ReasonForm(FlaskForm):
 class WithdrawalForm(ReasonForm):
     """A withdrawal's reason and the moment it takes effect."""
 
-    effective_at = StringField(
-        _l("Takes effect at (YYYY-MM-DD HH:MM in the operation's time zone; empty: now)"),
-        validators=[Optional(), Length(max=40)],
-    )
+    effective_at = StringField(_l("Takes effect at (optional)"), validators=[Optional(), Length(max=64)])
 
 
 class DeliveryForm(FlaskForm):
@@ -149,7 +148,8 @@ def withdraw_authorization(authorization_id: int) -> Any:
             col(Profile.authorization_id).in_(links), Profile.status == ProfileStatus.active.value
         ).order_by(col(Profile.id))
     ).all()
-    context = {"operation": operation, "authorization": authorization, "form": form, "profiles": profiles}
+    context = {"operation": operation, "authorization": authorization, "form": form, "profiles": profiles,
+               "order_status": rules.authorization_status(session, authorization, clock.now())}
     if not form.is_submitted():
         return _confirm("orders/withdraw.html", **context)
     if not form.validate():
@@ -161,7 +161,7 @@ def withdraw_authorization(authorization_id: int) -> Any:
             actor=current_user,
             authorization_id=authorization_id,
             reason=form.reason.data or "",
-            effective_at=parse_local(text, operation.timezone, "effective_at") if text else None,
+            effective_at=typed_moment(text, operation.timezone, "effective_at") if text else None,
         )
         session.commit()
     except SHOWN as refusal:

@@ -182,6 +182,20 @@ def test_hostile_values_are_a_400_naming_the_field(
     assert _refused_field(answer) == field
 
 
+def test_a_proposal_on_a_platform_the_order_does_not_permit_is_the_documented_409(
+    app: Any, client: Any, ids: dict[str, Any]
+) -> None:
+    proposal = _document(client)["paths"]["/operations/{operation_id}/profiles"]["post"]
+    assert proposal["responses"]["409"]["content"]["application/json"]["schema"] == {
+        "$ref": REF.format(model="Error")}
+    answer = _post(app, ids, "api.propose_profile", json={
+        "authorization_id": ids["authorization_id"], "platform": "elsewhere", "handle": "far_away"})
+    assert answer.status_code == 409, answer.get_json()
+    error = answer.get_json()["error"]
+    assert error["code"] == "rule_violation" and error["field"] == "platform"
+    assert error["message"].startswith("platform rule: ")
+
+
 def test_form_fields_are_named_too(app: Any, ids: dict[str, Any]) -> None:
     files = {"file": (io.BytesIO(b"%PDF-1.4"), "order.pdf"), "kind": "memo"}
     answer = _post(app, ids, "api.attach_document", data=files, content_type="multipart/form-data")

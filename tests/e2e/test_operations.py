@@ -1,4 +1,5 @@
-"""The supervisors' journey: one proposes a decoy profile, a colleague approves it (four eyes)."""
+"""The supervisors' journey: one proposes a decoy profile, a colleague approves it (four eyes), then
+suspends it from the row's action menu through its confirmation page."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ def operation_id(site: Site) -> Iterator[int]:
     for username, role in {"sam": "supervisor", "sol": "supervisor", "lena": "legal"}.items():
         site.user(username, role)
     created = make_operation(site.app, "sam", name="Operation Lantern", members=("sol",))
-    make_authorization(site.app, "lena", created, reference="OvJ-2026-0042", platforms=["chatapp"])
+    make_authorization(site.app, "lena", created, reference="OvJ-2026-0042",
+                       platforms=["chatapp", "photoshare"])
     yield created
 
 
@@ -30,7 +32,9 @@ def test_supervisor_proposes_a_profile_and_a_colleague_approves_it(
     sam.get_by_role("link", name="Operation Lantern").first.click()
     assert sam.get_by_role("heading", level=1).inner_text().startswith("Operation Lantern")
     sam.locator("#authorization_id").select_option(label="OvJ-2026-0042")
-    sam.locator("#platform").fill("chatapp")
+    platforms = sam.locator("#platform option").all_inner_texts()
+    assert platforms == ["chatapp", "photoshare"]  # chosen from the order's, never typed
+    sam.locator("#platform").select_option("chatapp")
     sam.locator("#handle").fill("evening_walk")
     sam.locator("#persona").fill("a quiet reader who likes long walks")
     sam.get_by_role("button", name="Propose profile").click()
@@ -56,3 +60,32 @@ def test_supervisor_proposes_a_profile_and_a_colleague_approves_it(
     history.locator("summary").click()
     assert "pending approval → active" in history.inner_text()
     save_screenshot(sol, "supervisor-approves-profile")
+
+
+def test_a_supervisor_suspends_a_profile_from_its_action_menu(
+    site: Site, browsing: Browsing, operation_id: int
+) -> None:
+    """The row's menu leads to a page that sums up the profile and says what suspending does; the reason
+    is required (shown at the field and at the top), and the profile is suspended with a banner."""
+    sol = browsing.signed_in("sol")
+    sol.goto(f"/operations/{operation_id}")
+    row = sol.locator("table.profiles tbody tr", has_text="evening_walk").first
+    assert row.locator("input, textarea").count() == 0  # no inline forms in the row
+    row.locator("details.actions-menu summary").click()
+    row.get_by_role("link", name="Suspend").click()
+    sol.wait_for_load_state()
+    assert "/suspend" in sol.url
+    summary = sol.locator("dl.summary").inner_text()
+    assert "evening_walk" in summary and "chatapp" in summary and "OvJ-2026-0042" in summary
+    sol.get_by_role("button", name="Suspend profile").click()
+    sol.wait_for_load_state()
+    assert "reason is required" in sol.locator(".govuk-error-summary").inner_text()
+    sol.get_by_label("Reason").fill("The cover may be known.")
+    save_screenshot(sol, "supervisor-suspends-profile")
+    sol.get_by_role("button", name="Suspend profile").click()
+    sol.wait_for_load_state()
+    assert "evening_walk is now suspended" in sol.get_by_role("status").inner_text()
+    row = sol.locator("table.profiles tbody tr", has_text="evening_walk").first
+    assert "suspended" in row.locator(".profile-status").inner_text()
+    height = sol.evaluate("document.documentElement.scrollHeight")
+    assert height < 2600, f"the operation page is {height} px tall at 1280 px"

@@ -31,16 +31,21 @@ def test_a_legal_officer_withdraws_an_order(site: Site, browsing: Browsing, worl
     card.get_by_role("link", name="Withdraw").click()
     page.wait_for_load_state()
     assert path_of(page) == f"/authorizations/{world.authorization_id}/withdraw"
-    assert "sunny_day" in page.locator("main").inner_text()
+    assert "sunny_day" in page.locator("dl.summary").inner_text()  # the profile it suspends
+    assert page.get_by_role("link", name="Cancel").count() == 1
     page.get_by_role("button", name="Withdraw the order").click()
     page.wait_for_load_state()
-    assert "reason is required" in page.locator("main").inner_text()
+    assert "reason is required" in page.locator(".govuk-error-summary").inner_text()
+    assert "reason is required" in page.locator("#reason-error").inner_text()
     page.get_by_label("Reason", exact=True).fill(WITHDRAWAL)
     save_screenshot(page, "legal-officer-withdraws-order")
     page.get_by_role("button", name="Withdraw the order").click()
     page.wait_for_load_state()
     assert path_of(page) == f"/operations/{world.operation_id}"
-    card = page.locator(f"#authorization-{world.authorization_id}")
+    assert "No authorization is in force" in page.locator("#authorizations").inner_text()
+    # The withdrawn order is history now, open below while no authorization is in force.
+    assert page.locator("details.authorization-history").get_attribute("open") is not None
+    card = page.locator(f"details.authorization-history #authorization-{world.authorization_id}")
     assert "withdrawn" in card.locator(".authorization-status").inner_text()
     assert WITHDRAWAL in card.inner_text()
     assert "suspended" in page.locator("#profiles").inner_text()
@@ -55,7 +60,8 @@ def test_a_supervisor_closes_an_operation_and_records_the_delivery(
     page.goto(f"/operations/{world.other_operation_id}")
     page.get_by_role("link", name="Close the operation").click()
     page.wait_for_load_state()
-    assert "quiet_reader" in page.locator("main").inner_text()  # the profile it retires
+    assert "quiet_reader" in page.locator("dl.summary").inner_text()  # the profile it retires
+    assert page.get_by_role("link", name="Cancel").count() == 1
     page.get_by_label("Reason", exact=True).fill(CLOSING)
     page.get_by_role("button", name="Close the operation").click()
     page.wait_for_load_state()

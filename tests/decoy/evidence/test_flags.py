@@ -101,7 +101,9 @@ def test_an_outgoing_message_by_an_officer_not_named_is_flagged(world):
 
 
 def test_a_profile_on_a_platform_not_permitted_is_flagged(world):
-    elsewhere = world.profile(approved=False, platform="otherchat", handle="decoy_elsewhere")
+    # Proposed while its platform was permitted; the amendment in force now no longer permits it.
+    elsewhere = world.profile(approved=False, handle="decoy_elsewhere")
+    world.authorization(**authorization_terms(supersedes_id=world.authorization_id, platforms=["otherchat"]))
     response = world.post(f"/profiles/{elsewhere}/contacts", json={"counterpart": "far_away"})
     assert set(response.get_json()["flags"]) == {"platform_not_permitted", "profile_not_active"}
     contact_id = response.get_json()["id"]

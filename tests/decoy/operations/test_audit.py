@@ -120,7 +120,7 @@ def test_reads_change_nothing_and_write_no_entry(team):
 
 @pytest.mark.parametrize("path", ["/profiles/{p}/approve", "/profiles/{p}/retire"])
 def test_a_refused_change_writes_no_entry(team, path):
-    profile_id = make_profile(team.app, team.operation_id, team.authorization_id, "sam", platform="elsewhere")
+    profile_id = make_profile(team.app, team.operation_id, team.authorization_id, "sam")
     before = team.audit_size()
     response = team.api("POST", path.format(p=profile_id), "dana", json={})
     assert response.status_code in (403, 409)

@@ -190,7 +190,9 @@ def test_propose_approve_suspend_and_retire_through_the_forms(team, auth):
 
 
 def test_a_pending_profile_shows_why_it_cannot_be_approved(team, auth):
-    profile_id = make_profile(team.app, team.operation_id, team.authorization_id, "sam", platform="otherchat")
+    profile_id = make_profile(team.app, team.operation_id, team.authorization_id, "sam", platform="chatapp")
+    make_authorization(team.app, "lena", team.operation_id, supersedes_id=team.authorization_id,
+                       platforms=["otherchat"])
     auth.login("sol")
     html = team.client.get(f"/operations/{team.operation_id}").get_data(as_text=True)
     assert f'id="profile-{profile_id}"' in html

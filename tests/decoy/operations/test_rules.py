@@ -86,8 +86,44 @@ def test_approval_under_a_not_yet_valid_authorization_is_refused(team):
 
 
 def test_approval_on_a_platform_not_permitted_is_refused(team):
-    profile_id = make_profile(team.app, team.operation_id, team.authorization_id, "sam", platform="otherchat")
-    assert "otherchat" in _refused(team, profile_id, "platform rule")
+    """An amendment that drops the platform stops a profile proposed while it was permitted."""
+    profile_id = make_profile(team.app, team.operation_id, team.authorization_id, "sam", platform="chatapp")
+    make_authorization(team.app, "lena", team.operation_id, supersedes_id=team.authorization_id,
+                       platforms=["otherchat"])
+    message = _refused(team, profile_id, "platform rule")
+    assert "chatapp" in message and "it permits otherchat" in message
+    assert _approve(team, profile_id).get_json()["error"]["field"] == "platform"
+
+
+def test_a_proposal_on_a_platform_not_permitted_is_refused_naming_the_rule_and_the_field(team):
+    before = team.audit_size()
+    response = team.api("POST", f"/operations/{team.operation_id}/profiles", "sam", json={
+        "authorization_id": team.authorization_id, "platform": "otherchat", "handle": "far_away"})
+    assert response.status_code == 409, response.get_json()
+    error = response.get_json()["error"]
+    assert error["field"] == "platform"
+    assert error["message"].startswith("platform rule: authorization ")
+    assert "does not permit the platform otherchat; it permits chatapp" in error["message"]
+    assert team.audit_size() == before
+    with team.app.app_context(), session_scope(team.app) as session:
+        assert session.exec(select(Profile.id)).first() is None
+    same = team.api("POST", f"/operations/{team.operation_id}/profiles", "sam", json={
+        "authorization_id": team.authorization_id, "platform": " ChatApp ", "handle": "near_by"})
+    assert same.status_code == 201, same.get_json()
+
+
+def test_a_proposal_is_held_to_the_platforms_of_the_authorization_valid_now(team):
+    """A future amendment that adds a platform does not permit it before it starts; the order in force
+    does."""
+    future = make_authorization(team.app, "lena", team.operation_id, supersedes_id=team.authorization_id,
+                                platforms=["chatapp", "otherchat"],
+                                valid_from=START + timedelta(days=2), valid_until=START + timedelta(days=40))
+    early = team.api("POST", f"/operations/{team.operation_id}/profiles", "sam", json={
+        "authorization_id": future, "platform": "otherchat", "handle": "too_early"})
+    assert early.status_code == 409 and early.get_json()["error"]["field"] == "platform"
+    fine = team.api("POST", f"/operations/{team.operation_id}/profiles", "sam", json={
+        "authorization_id": future, "platform": "chatapp", "handle": "in_time"})
+    assert fine.status_code == 201, fine.get_json()
 
 
 def test_one_profile_over_the_maximum_is_refused(team):

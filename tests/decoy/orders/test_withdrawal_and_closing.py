@@ -261,3 +261,54 @@ def test_the_bundle_carries_the_withdrawal_and_verifies_offline(
     tamper(world.app, "authorization_withdrawal", "UPDATE authorization_withdrawal SET reason = 'other'")
     report = _exported(runner, world, tmp_path / "altered.zip")
     assert not report.ok and "withdrawal" in report.reason, report.reason
+
+
+def _summary(html: str) -> str:
+    start = html.index('<dl class="summary')
+    return html[start:html.index("</dl>", start)]
+
+
+def test_the_withdraw_page_is_a_confirmation_with_a_summary_a_danger_button_and_cancel(
+    world: Any, auth: Any
+) -> None:
+    auth.login("lena")
+    page = f"/authorizations/{world.authorization_id}/withdraw"
+    html = world.client.get(page).get_data(as_text=True)
+    summary = _summary(html)
+    assert "decoy_one" in summary and "valid" in summary and "Operation Lantern" in summary
+    assert "order of the public prosecutor" in summary.lower()
+    assert "What happens" in html and "cannot be undone" in html
+    assert '<button type="submit" class="danger">Withdraw the order</button>' in html
+    back = f'<a href="/operations/{world.operation_id}#authorization-{world.authorization_id}">Cancel</a>'
+    assert back in html
+    assert "Without an offset it is read in Europe/Amsterdam" in html
+    empty = world.client.post(page, data={"csrf_token": csrf_from(html), "reason": ""})
+    shown = empty.get_data(as_text=True)
+    assert empty.status_code == 400 and shown.index("There is a problem") < shown.index("<h1>")
+    assert '<a href="#reason">reason is required</a>' in shown and 'id="reason-error"' in shown
+    soon = world.client.post(page, data={"csrf_token": csrf_from(html), "reason": "W-3",
+                                         "effective_at": "soon"})
+    assert soon.status_code == 400
+    assert '<a href="#effective_at">Enter the time as on the platform' in soon.get_data(as_text=True)
+    later = world.client.post(page, data={"csrf_token": csrf_from(html), "reason": "W-3",
+                                          "effective_at": "2026-03-04 10:00"})
+    assert later.status_code == 302
+    answer = world.get(f"/authorizations/{world.authorization_id}", "lena").get_json()
+    assert answer["withdrawal"]["effective_at"].startswith("2026-03-04T09:00:00")  # 10:00 CET
+
+
+def test_the_close_page_is_a_confirmation_with_a_summary_a_danger_button_and_cancel(
+    world: Any, auth: Any
+) -> None:
+    auth.login("sam")
+    page = f"/operations/{world.operation_id}/close"
+    html = world.client.get(page).get_data(as_text=True)
+    summary = _summary(html)
+    assert "Profiles that will be retired" in summary and "decoy_one" in summary
+    assert "End report" in summary and "<dt>Status</dt>" in summary
+    assert '<button type="submit" class="danger">Close the operation</button>' in html
+    assert f'<a href="/operations/{world.operation_id}#closing">Cancel</a>' in html
+    empty = world.client.post(page, data={"csrf_token": csrf_from(html), "reason": " "})
+    shown = empty.get_data(as_text=True)
+    assert empty.status_code == 400 and shown.index("There is a problem") < shown.index("<h1>")
+    assert 'id="reason-error"' in shown
