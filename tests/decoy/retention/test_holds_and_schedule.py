@@ -201,7 +201,8 @@ def test_the_pages_set_and_lift_holds_record_outcomes_and_list_what_is_due(
     home = world.client.get("/").get_data(as_text=True)
     assert "Due for disposal" in home and f"/contacts/{bystander}#retention" in home
     listing = world.client.get("/retention").get_data(as_text=True)
-    assert "non_suspect" in listing and "suspect:convicted" in listing and "Wpg" in listing
+    assert "not a suspect" in listing and "suspect, convicted" in listing and "Wpg" in listing
+    assert "non_suspect" not in listing and "suspect:convicted" not in listing
     auth.logout()
     auth.login("dana")
     assert world.client.get("/retention").status_code == 403
