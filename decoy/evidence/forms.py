@@ -16,9 +16,7 @@ class ContactForm(FlaskForm):
         _l("Counterpart (handle or identifier, exactly as the platform shows it)"),
         validators=[InputRequired(), Length(max=1000)],
     )
-    first_seen_at = StringField(
-        _l("First seen (platform time with offset, e.g. 2026-03-01T14:05:00+01:00)"), validators=[Optional()]
-    )
+    first_seen_at = StringField(_l("First seen"), validators=[Optional()])
 
 
 class MessageForm(FlaskForm):

@@ -17,7 +17,7 @@ from ..db import get_session
 from ..errors import DecoyError, InvalidInput, RuleViolation
 from ..imports import display as import_display
 from ..models import MAX_ID, Contact, Operation, Profile
-from . import display, downloads, reading, services
+from . import display, downloads, reading, services, transcript
 from .forms import ContactForm, MessageForm
 
 bp = Blueprint("evidence", __name__)
@@ -219,7 +219,6 @@ def profile_contacts(profile_id: int) -> Any:
     operation = session.get(Operation, profile.operation_id)
     zone_name = operation.timezone if operation else "UTC"
     form = ContactForm()
-    form.first_seen_at.label.text = _("First seen")
     error = None
     status = 200
     if request.method == "POST":
@@ -267,6 +266,7 @@ def profile_contacts(profile_id: int) -> Any:
         profile=profile,
         operation=operation,
         contacts=listed.contacts,
+        flagged=transcript.flagged_counts(session, listed.contacts),
         names=listed.usernames,
         form=form,
         may_log=may_log,

@@ -183,3 +183,16 @@ def test_the_search_page_finds_messages(world, auth):
     html = world.client.get("/search?q=library").get_data(as_text=True)
     assert "meet at the library" in html
     assert world.client.get("/search?q=x").status_code == 400
+
+
+def test_the_contact_list_shows_contacts_with_flagged_messages(world, auth):
+    quiet = world.contact(counterpart="quiet_caller")
+    world.message(quiet, body="hello, how are you")
+    flagged = world.contact(counterpart="busy_caller")
+    world.message(flagged, body="hello, how are you")
+    world.message(flagged, direction="out", body="fine thanks", sent_at="2026-03-02T09:00:00+01:00")
+    auth.login("dana")
+    html = world.client.get(f"/profiles/{world.profile_id}/contacts").get_data(as_text=True)
+    row_of = {name: html.split(name)[1].split("</tr>")[0] for name in ("quiet_caller", "busy_caller")}
+    assert f'href="/contacts/{flagged}?marked=1">1 flagged message</a>' in row_of["busy_caller"]
+    assert "flagged message" not in row_of["quiet_caller"] and "none" in row_of["quiet_caller"]

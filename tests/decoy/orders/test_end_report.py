@@ -160,9 +160,9 @@ def test_the_end_report_holds_every_section_with_its_values(closed: Closed, tmp_
         "in 2 out 2",
         "1 message: FLAGGED: Officer not named in the order (recorded by an officer the authorization",
         "Reviews",
-        f"3: triggered (flagged 2026-03-04 10:00:00 CET message) (UTC+0100) order RC-2026-0202 continue, "
+        f"1: triggered (flagged 2026-03-04 10:00:00 CET message) (UTC+0100) order RC-2026-0202 continue, "
         f"2026-03-02 10:00:00 CET (UTC+0100), by {legal} The conditions of the order are met.",
-        "2: before expiry order RC-2026-0202 2026-03-18 10:00:00 CET (UTC+0100) "
+        "3: before expiry order RC-2026-0202 2026-03-18 10:00:00 CET (UTC+0100) "
         "not decided: due after the closing",
         "Leads passed on",
         f"passed 2026-03-03 10:00:00 CET (UTC+0100) by {legal}",

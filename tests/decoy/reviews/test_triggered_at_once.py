@@ -65,7 +65,7 @@ def test_a_flagged_message_triggers_its_review_and_notice_at_once(
     everyone = ["lena@example.test", "sam@example.test", "sol@example.test"]
     assert sorted(m.recipient for m in queued) == everyone
     assert all(m.subject.startswith("Review due in 2 days (") for m in queued)
-    assert all(f"a message of contact {contact_id} is flagged decoy_initiated" in m.body for m in queued)
+    assert all(f"a message of contact {contact_id} is flagged: Decoy wrote first" in m.body for m in queued)
     # The scheduler's passes find nothing missing: no second review, notice or e-mail.
     team.run(2)
     assert len(rows(team.app, Review)) == before + 1
