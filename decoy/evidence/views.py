@@ -186,9 +186,10 @@ def log_message(contact_id: int) -> Any:
                 flags="; ".join(display.flag_name(name) for name in message.flags)), "warning")
     else:
         flash(_("Message %(id)s recorded.", id=message.id))
-    # Back at the newest messages, with the quick form ready for the next one (its text field has the focus).
-    return redirect(url_for("evidence.contact", contact_id=contact_id, before=0, logged=message.id,
-                            _anchor="log"))
+    # Back at the newest messages, with the quick form ready for the next one (its first field has the focus;
+    # no fragment in the address, since a browser gives no element the focus of autofocus on a page opened
+    # at a fragment).
+    return redirect(url_for("evidence.contact", contact_id=contact_id, before=0, logged=message.id))
 
 
 def _typed_platform_time(text: str | None, operation: Operation | None) -> datetime:

@@ -76,8 +76,8 @@ def test_hostile_text_is_shown_as_text(site: Site, browsing: Browsing, world: Wo
     assert message.locator(".message-body").inner_text() == HOSTILE
     assert page.locator("ol.transcript script").count() == 0
     page.goto(f"/search?q={'alert(1)'}")
-    assert HOSTILE in page.locator(".results").last.inner_text()
-    assert page.locator(".results script").count() == 0
+    assert HOSTILE in page.locator(".search-results").last.inner_text()
+    assert page.locator(".search-results script").count() == 0
 
 
 def test_flags_are_shown_in_words_with_their_meaning(site: Site, browsing: Browsing, world: World) -> None:
@@ -105,14 +105,15 @@ def test_detective_logs_message_after_message_with_the_keyboard(
     page.keyboard.press("Tab")
     page.keyboard.type("hello, how are you")
     page.keyboard.press("Control+Enter")
-    page.wait_for_url("**#log")
-    assert page.evaluate("document.activeElement.id") == "direction-0"
+    page.wait_for_url("**logged=*")
+    page.locator("#direction-0:focus").wait_for()
     page.keyboard.press("ArrowDown")  # the second choice: outgoing
     page.keyboard.press("Tab")
     page.keyboard.press("Tab")
     page.keyboard.type("fine thanks, and you?")
-    page.keyboard.press("Control+Enter")
-    page.wait_for_url("**#log")
+    with page.expect_navigation():
+        page.keyboard.press("Control+Enter")
+    page.locator("#direction-0:focus").wait_for()
     last_two = page.locator("ol.transcript li.message").all()[-2:]
     assert [m.locator(".message-body").inner_text() for m in last_two] == [
         "hello, how are you", "fine thanks, and you?"]

@@ -240,8 +240,9 @@ def test_the_contact_page_shows_the_journal_escaped_and_officers_add_notes(world
     assert HOSTILE not in html
     assert f'id="note-{hostile["id"]}"' in panel and "dana" in panel
     assert f'action="/contacts/{contact}/journal"' in panel
-    # The journal comes before the transcript (beside it on a wide screen).
-    assert html.index('<section id="journal"') < html.index('id="transcript"')
+    # The journal stands beside the transcript, in the column next to the conversation.
+    beside = html[html.index('<aside class="sidebar"'):html.index("</aside>")]
+    assert '<section id="journal"' in beside and 'id="transcript"' not in beside
 
     token = csrf_from(html)
     answer = world.client.post(

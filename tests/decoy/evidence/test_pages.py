@@ -84,7 +84,7 @@ def test_the_quick_form_reads_a_time_without_offset_in_the_operation_zone(world,
     assert "autofocus" not in world.client.get(f"/contacts/{contact_id}").get_data(as_text=True)
     response = _post_quick_form(world, contact_id, "2026-03-02 10:00")
     assert response.status_code == 302
-    assert response.headers["Location"].endswith("#log") and "logged=" in response.headers["Location"]
+    assert "logged=" in response.headers["Location"] and "#" not in response.headers["Location"]
     item = world.get(f"/contacts/{contact_id}/messages").get_json()["items"][0]
     assert item["sent_at"] == "2026-03-02T10:00:00+01:00"  # Europe/Amsterdam in winter
     again = world.client.get(response.headers["Location"]).get_data(as_text=True)
