@@ -126,7 +126,8 @@ def test_upload_preview_and_confirm(world, auth, contact):
     assert count(html, "system") == 1 and count(html, "differences") == 1
     assert "2026-03-02 09:00:00 CET – 2026-03-02 10:02:00 CET" in html
     assert "Europe/Amsterdam" in html
-    assert "fine thank you" in html and "differs_from_export" in html
+    assert "fine thank you" in html and '<strong class="flag">Differs from the export</strong>' in html
+    assert "differs_from_export</" not in html
     assert f'href="/messages/{differs["id"]}"' in html
     assert f'href="/messages/{confirmed["id"]}"' not in html
     # Nothing is stored before the confirmation; the file is kept, readable by its owner only.
@@ -152,9 +153,9 @@ def test_upload_preview_and_confirm(world, auth, contact):
     item = message_item(page, see_you.id)
     assert f'href="/imports/{import_id}"' in item and f"import {import_id}</a>, " in item
     assert "line 4" in item and "time read in Europe/Amsterdam" in item
-    assert "flag-differs_from_export" in message_item(page, differs["id"])
+    assert '<strong class="flag">Differs from the export</strong>' in message_item(page, differs["id"])
     assert "flagged" in message_item(page, differs["id"]).split(">", 1)[0]
-    assert "flag-differs_from_export" not in message_item(page, confirmed["id"])
+    assert "Differs from the export" not in message_item(page, confirmed["id"])
     listing = page.split('id="imports"', 1)[1].split("</section>", 1)[0]
     assert f'href="/imports/{import_id}"' in listing and "WhatsApp-chat met Alex.txt" in listing
     assert "<td>whatsapp</td>" in listing and "<td>3</td><td>1</td><td>1</td>" in listing

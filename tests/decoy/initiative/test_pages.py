@@ -87,9 +87,10 @@ def test_the_sheet_names_the_first_raiser_in_words_with_the_time_and_a_link(worl
     assert "the counterpart" in image and "raised-first" not in image
     assert "no message is annotated with this topic" in sheet_row(html, "Sexual topic")
     assert "0 h 5 min 0 s" in html  # from the age stated (10:00) to the meeting proposed (10:05)
-    # The contact's flags now, in words, with the key small beside them.
+    # The contact's flags now, in words with what they mean; never the key.
     assert "the decoy raised a topic first (sex, a meeting, payment or images)" in html
-    assert 'class="flag flag-decoy_raised_first"' in html
+    assert '<strong class="flag">Decoy raised a topic first</strong>' in html
+    assert "decoy_raised_first" not in html
     # The anchor the sheet links exists on the page it links to.
     assert f'id="m{first_out}"' in page_of(world, contact, f"?start={first_out}")
 
