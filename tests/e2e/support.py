@@ -222,6 +222,14 @@ class Browsing:
             assert urlsplit(page.url).path == "/login/code", page.url
             page.locator("#code").fill(self.site.code(username))
             page.locator("main form button[type=submit]").click()
+        # The click only starts the navigation: wait until the browser has left the sign-in pages (or the
+        # deadline passes and the assertion below says where it stayed).
+        from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+        try:
+            page.wait_for_url(lambda url: not urlsplit(url).path.startswith("/login"), timeout=10_000)
+        except PlaywrightTimeoutError:
+            pass
         page.wait_for_load_state()
         assert not urlsplit(page.url).path.startswith("/login"), f"{username} was not signed in: {page.url}"
 

@@ -97,7 +97,8 @@ def test_detective_imports_a_whatsapp_export(site: Site, browsing: Browsing, wor
     difference = page.locator("table.import-differences tbody tr")
     assert difference.count() == 1
     assert "fine, see you at six" in difference.inner_text()
-    assert "differs_from_export" in difference.inner_text()
+    assert "Differs from the export" in difference.inner_text()
+    assert "differs_from_export" not in difference.inner_text()
     page.screenshot(path=str(PREVIEW_PNG), full_page=True, animations="disabled")
     save_screenshot(page, "import-preview")
 
