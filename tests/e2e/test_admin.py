@@ -52,7 +52,10 @@ def test_admin_creates_an_account_and_resets_a_second_factor(site: Site, browsin
     assert path_of(page) == "/admin/users"
     assert "confirmed" in page.locator("tbody tr", has_text="ivo").inner_text()
     page.get_by_role("link", name="Reset second factor of ivo", exact=True).click()
-    page.get_by_role("button", name="Reset the second factor").click()
+    page.wait_for_url("**/reset-second-factor")
+    page.get_by_role("heading", name="Reset the second factor of ivo?").wait_for()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Reset the second factor").click()
     notice = page.get_by_role("status")
     assert "Second factor of ivo reset" in notice.inner_text()
     reset_code = page.locator("#reset-code").inner_text().strip()
