@@ -138,6 +138,15 @@ def parse_typed_time(value: object, zone_name: str) -> datetime:
     return parsed
 
 
+def parse_typed_timestamp(value: object, zone_name: str, field: str) -> datetime:
+    """Parse a time typed into the form field ``field`` (see :func:`parse_typed_time`); InvalidInput naming
+    the field, in words for the person at the form, when it is not one."""
+    try:
+        return parse_typed_time(value, zone_name)
+    except ValueError as error:
+        raise InvalidInput(str(error), field=field) from error
+
+
 def typed_time(moment: datetime, zone_name: str) -> str:
     """A moment in the pattern :func:`parse_typed_time` reads, in ``zone_name``, with its offset."""
     local = moment.astimezone(zone(zone_name)).replace(microsecond=0)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -161,7 +160,8 @@ def log_message(contact_id: int) -> Any:
         return render_contact(contact, form, 400)
     operation = session.get(Operation, contact.operation_id)
     try:
-        sent_at = _typed_platform_time(form.sent_at.data, operation)
+        sent_at = clock.parse_typed_timestamp(form.sent_at.data, operation.timezone if operation else "UTC",
+                                              "sent_at")
         files = [(f.stream, f.filename or "") for f in form.attachments.data or [] if f and f.filename]
         message = services.log_message(
             session=session,
@@ -192,14 +192,6 @@ def log_message(contact_id: int) -> Any:
     return redirect(url_for("evidence.contact", contact_id=contact_id, before=0, logged=message.id))
 
 
-def _typed_platform_time(text: str | None, operation: Operation | None) -> datetime:
-    """The platform time typed into the quick form (read in the operation's zone when it has no offset)."""
-    try:
-        return clock.parse_typed_time(text, operation.timezone if operation else "UTC")
-    except ValueError as error:
-        raise InvalidInput(str(error), field="sent_at") from error
-
-
 @bp.route(f"/messages/<{ID}:message_id>")
 @require_roles(*READERS)
 def message(message_id: int) -> Response:
@@ -227,10 +219,7 @@ def profile_contacts(profile_id: int) -> Any:
         if form.validate_on_submit():
             try:
                 typed = (form.first_seen_at.data or "").strip()
-                try:
-                    first_seen = clock.parse_typed_time(typed, zone_name) if typed else None
-                except ValueError as problem:
-                    raise InvalidInput(str(problem), field="first_seen_at") from problem
+                first_seen = clock.parse_typed_timestamp(typed, zone_name, "first_seen_at") if typed else None
                 created = services.create_contact(
                     session=session,
                     actor=current_user,

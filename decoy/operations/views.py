@@ -59,16 +59,6 @@ def parse_local(value: str | None, zone_name: str, field: str) -> datetime:
     return moment
 
 
-def typed_moment(value: str | None, zone_name: str, field: str) -> datetime:
-    """A time typed in the one pattern of the forms (:func:`decoy.clock.parse_typed_time`: "2026-03-01 14:05",
-    seconds and an offset optional, read in the operation's zone without one); InvalidInput naming
-    ``field``, in words for the person at the form, when it is not one."""
-    try:
-        return clock.parse_typed_time(value or "", zone_name)
-    except ValueError as error:
-        raise InvalidInput(str(error), field=field) from error
-
-
 def split_list(value: str | None) -> list[str]:
     """Comma- or line-separated items, trimmed, empty ones dropped."""
     return [item.strip() for item in (value or "").replace("\n", ",").split(",") if item.strip()]

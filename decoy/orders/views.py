@@ -46,7 +46,6 @@ from ..operations.views import (
     bp,
     parse_local,
     render_overview,
-    typed_moment,
     visible_authorization,
 )
 from . import closing, maxima, withdrawals
@@ -161,7 +160,8 @@ def withdraw_authorization(authorization_id: int) -> Any:
             actor=current_user,
             authorization_id=authorization_id,
             reason=form.reason.data or "",
-            effective_at=typed_moment(text, operation.timezone, "effective_at") if text else None,
+            effective_at=(clock.parse_typed_timestamp(text, operation.timezone, "effective_at")
+                          if text else None),
         )
         session.commit()
     except SHOWN as refusal:
