@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, has_app_context
-from flask_babel import format_datetime, gettext
+from flask_babel import gettext
 
 from .errors import InvalidInput
 
@@ -177,12 +177,12 @@ def zone(name: str | None = None) -> ZoneInfo:
 
 
 def localtime(moment: datetime | None, zone_name: str | None = None, with_zone: bool = True) -> str:
-    """Format an aware datetime in the given (or default) zone and the current locale."""
+    """An aware datetime in the given (or default) zone as ``2026-03-01 14:05:00 CET``: the same digits and
+    order in every language Decoy speaks, so that times read alike on every page, e-mail and PDF."""
     if moment is None:
         return "—"
     local = moment.astimezone(zone(zone_name))
-    text = format_datetime(local, "yyyy-MM-dd HH:mm:ss", rebase=False)
-    return f"{text} {local.strftime('%Z')}" if with_zone else str(text)
+    return local.strftime("%Y-%m-%d %H:%M:%S %Z" if with_zone else "%Y-%m-%d %H:%M:%S")
 
 
 def init_app(app: Flask) -> None:

@@ -111,6 +111,56 @@ def sheet_of(
     return initiative_sheet(annotations, messages), annotations, messages
 
 
+def current_sheet(session: Session, contact_id: int) -> dict[str, Any]:
+    """The contact's initiative sheet now, as :func:`sheet_of` gives it, read without every annotation.
+
+    The sheet depends only on each topic's first annotation that counts (an officer's, neither retracted
+    nor retracting) by the platform time of its message, then the message id, then the annotation id. The
+    database picks that one per topic (a window over the contact's annotations, by the same order) and
+    the function that builds the sheet in bundles and in the offline verifier decides from those."""
+    retracted = select(Annotation.retracts_id).where(
+        Annotation.contact_id == contact_id, col(Annotation.retracts_id).is_not(None)
+    )
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=col(Annotation.topic),
+            order_by=(col(Message.sent_at), col(Message.id), col(Annotation.id)),
+        )
+        .label("rank")
+    )
+    ranked = (
+        select(
+            col(Annotation.id).label("id"),
+            col(Annotation.message_id).label("message_id"),
+            col(Annotation.topic).label("topic"),
+            col(Annotation.age).label("age"),
+            col(Message.sent_at).label("sent_at"),
+            col(Message.sent_offset_minutes).label("offset"),
+            col(Message.direction).label("direction"),
+            rank,
+        )
+        .join(Message, col(Message.id) == Annotation.message_id)
+        .where(
+            Annotation.contact_id == contact_id,
+            Annotation.role == OFFICER,
+            col(Annotation.retracts_id).is_(None),
+            col(Annotation.id).not_in(retracted),
+        )
+        .subquery()
+    )
+    rows = session.execute(select(ranked).where(ranked.c.rank == 1)).all()
+    annotations = [
+        {"id": r.id, "message_id": r.message_id, "topic": r.topic, "age": r.age, "retracts_id": None,
+         "role": OFFICER}
+        for r in rows
+    ]
+    messages = {
+        int(r.message_id): {"sent_at": with_offset(r.sent_at, r.offset), "direction": r.direction} for r in rows
+    }
+    return initiative_sheet(annotations, messages)
+
+
 def _initiated(session: Session, profile: Profile, contact_id: int) -> list[int]:
     """The outgoing messages no incoming message precedes, where the order did not allow the decoy to
     start a contact (as message_flags judges ``decoy_initiated``, from what is known now)."""

@@ -53,7 +53,7 @@ def retractions(rows: list[Annotation]) -> dict[int, int]:
 def read_sheet(session: Session, actor: Actor, contact_id: int) -> dict[str, Any]:
     """The contact's initiative sheet now, its assessed flags, and the legal officers' remarks."""
     contact = visible_contact(session, actor, contact_id)
-    sheet, _annotations, _messages = assessment.sheet_of(session, contact_id)
+    sheet = assessment.current_sheet(session, contact_id)
     found = assessment.latest(session, contact_id)
     count = session.exec(select(func.count()).where(Annotation.contact_id == contact_id)).one()
     remarks = list(

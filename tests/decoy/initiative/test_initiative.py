@@ -258,3 +258,39 @@ def test_an_import_of_earlier_messages_reassesses_the_contact(world: Any, app: A
     assert found[-1]["message_flags"].get(str(typed["id"]), []) == ["decoy_raised_first"]
     assert flags_of(world, typed["id"]) == ["decoy_raised_first"]  # no longer decoy_initiated
     assert runner.invoke(main, ["audit", "verify"]).exit_code == 0
+
+
+def test_the_sheet_read_by_topic_equals_the_sheet_of_every_annotation(world: Any, app: Any) -> None:
+    """The pages and the API read each topic's first annotation with one window query; the bundle and the
+    verifier compute the sheet from every annotation. On a conversation with ties of platform time,
+    messages at other offsets, retractions and legal remarks, both give the same sheet after every step."""
+    import random
+
+    from decoy.initiative.assessment import current_sheet, sheet_of
+
+    chance = random.Random(20261204)  # noqa: S311 - a reproducible test conversation
+    contact = world.contact()
+    messages = [
+        world.message(
+            contact,
+            direction=chance.choice(["in", "out"]),
+            # Few distinct minutes, so that several messages share a platform time; two offsets.
+            sent_at=f"2026-03-02T10:0{chance.randrange(4)}:00{chance.choice(['+01:00', '+00:00'])}",
+        )["id"]
+        for _ in range(24)
+    ]
+    topics = ["age_stated", "sexual_topic", "meeting_proposed", "payment_offered", "image_requested"]
+    marks: list[tuple[int, int, str]] = []
+    for step in range(40):
+        message, topic = chance.choice(messages), chance.choice(topics)
+        extra = {"age": chance.choice([13, 14])} if topic == "age_stated" else {}
+        if marks and step % 5 == 4:
+            mark, marked, topic = marks.pop(chance.randrange(len(marks)))
+            annotate(world, marked, topic, retracts=mark)
+        elif step % 7 == 6:
+            annotate(world, message, topic, "lena", remark="hello, how are you", **extra)
+        else:
+            marks.append((annotate(world, message, topic, **extra)["id"], message, topic))
+        with app.app_context(), session_scope(app) as session:
+            assert current_sheet(session, contact) == sheet_of(session, contact)[0]
+    assert sheet(world, contact)["topics"]["sexual_topic"] is not None
