@@ -68,23 +68,9 @@ _ORJSON_MAX_DEPTH = 64
 _JSON_MODEL = frozenset({str, int, bool, _NONE, list, dict})
 
 
-def _load_orjson() -> ModuleType | None:
-    """Return orjson if it is installed and encodes a sample exactly as the canonical encoder does."""
-    try:
-        import orjson  # noqa: PLC0415 - optional: the verifier runs without it
-
-        text = '\u00e9\n"\\\x01\x1f\x7f\u2028\U0001f600'
-        sample: dict[str, object] = {"b": [1, None, True, False, text], "a": {"x": -3, "": []}}
-        sample["\uffff"] = sample["\U00010000"] = 0
-        if orjson.dumps(sample, option=orjson.OPT_SORT_KEYS) != encode(sample).encode("utf-8"):
-            return None
-        return orjson
-    except Exception:  # not installed, or any surprise: the standard library alone decides
-        return None
-
-
-# Tests set this to None to force the standard-library path.
-_orjson = _load_orjson()
+# orjson, if audit.entry found it to encode as the canonical encoder does; tests set this to None to force
+# the standard-library path.
+_orjson: ModuleType | None = entry_module._orjson
 
 
 def _valid_day(day: str) -> bool:

@@ -21,8 +21,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_audit_entry import DIGEST, TAMPERING, VECTOR_ENTRIES, _one_by_one, entry, json_values
 
+import audit.entry
 import audit.entry_batch
-from audit.entry import decode_entry, encode_entry
+from audit.entry import canonical_json, decode_entry, encode_entry
 from audit.entry_batch import _orjson_block, decode_joined
 
 orjson = pytest.importorskip("orjson")
@@ -323,3 +324,53 @@ def test_audit_runs_without_orjson() -> None:
         "assert b.decode_joined(blob, lengths) == ([decode_entry(r) for r in rows], None)\n"
     )
     subprocess.run([sys.executable, "-c", script], cwd=ROOT, check=True, timeout=60)
+
+
+@contextmanager
+def _encoding_with(enabled: bool) -> Iterator[None]:
+    saved = audit.entry._orjson
+    audit.entry._orjson = orjson if enabled else None
+    try:
+        yield
+    finally:
+        audit.entry._orjson = saved
+
+
+def _canonical(value: Any, fast: bool) -> bytes | str:
+    """canonical_json's bytes, or the message of its ValueError."""
+    with _encoding_with(fast):
+        try:
+            return canonical_json(value)
+        except ValueError as exc:
+            return str(exc)
+
+
+def test_orjson_encodes_when_installed() -> None:
+    assert audit.entry._orjson is orjson
+
+
+class _Text(str):
+    """A str subclass (as a StrEnum's members are): encoded as its text by both encoders."""
+
+
+@settings(max_examples=400, deadline=None)
+@given(value=json_values | json_ish)
+def test_canonical_json_is_the_same_with_orjson(value: Any) -> None:
+    """The writer's encoding (orjson) and the standard library's agree on every value, and refuse the same."""
+    assert _canonical(value, fast=True) == _canonical(value, fast=False)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"b": _Text("x\u2028"), "a": [_Text("")]},
+        {"x": "\ud800"},
+        {"x": 1.5},
+        {1: "x"},
+        {"x": (1, 2)},
+        {"x": 1 << 63},
+        {"x": True, "y": [None, False]},
+    ],
+)
+def test_canonical_json_edge_cases_are_the_same_with_orjson(value: Any) -> None:
+    assert _canonical(value, fast=True) == _canonical(value, fast=False)
