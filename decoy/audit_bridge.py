@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from flask import Flask, current_app, g, has_request_context
@@ -44,10 +45,12 @@ def entry(
     operation_id: int | None = None,
     evidence: Mapping[str, str | list[str]] | None = None,
     details: Mapping[str, Any] | None = None,
+    time: datetime | None = None,
 ) -> EntryInput:
-    """The audit entry of an action now, naming the current request (if any)."""
+    """The audit entry of an action now (or at ``time``, the clock's time the caller already took for
+    the rows the entry records), naming the current request (if any)."""
     return EntryInput(
-        time=clock.now(),
+        time=clock.now() if time is None else time,
         actor=actor,
         action=action,
         object={"type": object_type, "id": object_id},

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select
@@ -122,9 +123,14 @@ class ImportWriter:
             attachments.append(values)
         return attachments
 
+    @cached_property
+    def officer(self) -> str:
+        """The name the writer's entries are recorded under."""
+        return codes.officer_name(self.actor)
+
     def _entry(self, row: dict[str, Any], attachments: list[dict[str, Any]]) -> EntryInput:
         return audit_bridge.entry(
-            actor=codes.officer_name(self.actor),
+            actor=self.officer,
             action="message.create",
             object_type="message",
             object_id=row["id"],
@@ -142,6 +148,7 @@ class ImportWriter:
                 "import": self.import_id,
                 "source": row["source"],
             },
+            time=row["recorded_at"],
         )
 
     def finish(self, outcomes: list[tuple[int, str, int | None]], result: dict[str, Any]) -> None:
@@ -165,7 +172,7 @@ class ImportWriter:
         connection.execute(insert(_result).values(row))
         entries.append(
             audit_bridge.entry(
-                actor=codes.officer_name(self.actor),
+                actor=self.officer,
                 action="import.complete",
                 object_type="import",
                 object_id=self.import_id,
@@ -184,7 +191,7 @@ class ImportWriter:
 
     def _reconciliation_entry(self, values: dict[str, Any]) -> EntryInput:
         return audit_bridge.entry(
-            actor=codes.officer_name(self.actor),
+            actor=self.officer,
             action="message.reconcile",
             object_type="message",
             object_id=values["message_id"],
