@@ -8,6 +8,9 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
+import psycopg
+from psycopg import sql
+from psycopg.types.json import Json
 from sqlalchemy import Connection, func, insert, select
 from sqlmodel import Session
 
@@ -64,7 +67,7 @@ class ImportWriter:
         ids = _take_ids(connection, len(items))
         now = clock.now()
         rows = [self._row(message_id, item, now) for message_id, item in zip(ids, items, strict=True)]
-        connection.execute(insert(_message), rows)
+        _insert_rows(connection, rows)
         entries = []
         for row, item in zip(rows, items, strict=True):
             attachments = self._attachments(connection, row, item.message.media)
@@ -208,6 +211,28 @@ class ImportWriter:
 
 def _counts(result: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in result.items() if not key.endswith("_sent_at")}
+
+
+_MESSAGE_COLUMNS = [column.name for column in _message.columns]
+_COPY_MESSAGES = sql.SQL("COPY {} ({}) FROM STDIN").format(
+    sql.Identifier(_message.name), sql.SQL(", ").join(map(sql.Identifier, _MESSAGE_COLUMNS))
+)
+
+
+def _insert_rows(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    """Insert a chunk's message rows. PostgreSQL: by COPY, its bulk-loading path, on the transaction's own
+    connection (psycopg's copy; the table's constraints and triggers apply as to an INSERT), since an
+    executemany is a statement per row there, each a round of the server's work. SQLite, which runs in
+    the process: executemany."""
+    if connection.dialect.name != "postgresql":
+        connection.execute(insert(_message), rows)
+        return
+    driver = connection.connection.driver_connection
+    if not isinstance(driver, psycopg.Connection):
+        raise TypeError("Decoy reaches PostgreSQL through psycopg")
+    with driver.cursor() as cursor, cursor.copy(_COPY_MESSAGES) as copy:
+        for row in rows:
+            copy.write_row([Json(row[name]) if name == "flags" else row[name] for name in _MESSAGE_COLUMNS])
 
 
 def _take_ids(connection: Connection, count: int) -> list[int]:
