@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, false, true
+from sqlalchemy import ColumnElement, event, false, true
 from sqlmodel import Session, select
 
 from .errors import NotFound
@@ -48,9 +48,26 @@ def operation_clause(actor: Actor, operation_id_column: Any) -> ColumnElement[bo
     return operation_id_column.in_(member_of)  # type: ignore[no-any-return]
 
 
+#: Where a session keeps the memberships it has looked up (see is_member).
+_MEMBERSHIPS = "decoy.memberships"
+
+
 def is_member(session: Session, actor: Actor, operation_id: int) -> bool:
-    """Whether ``actor`` is assigned to the operation."""
-    return session.get(OperationMember, (operation_id, actor.id)) is not None
+    """Whether ``actor`` is assigned to the operation.
+
+    A page asks this of every panel it shows, so the session keeps each answer until its next flush or
+    rollback, which may add or remove members."""
+    known: dict[tuple[int, Any], bool] = session.info.setdefault(_MEMBERSHIPS, {})
+    key = (operation_id, actor.id)
+    if key not in known:
+        known[key] = session.get(OperationMember, key) is not None
+    return known[key]
+
+
+@event.listens_for(Session, "after_flush")
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_memberships(session: Session, *_arguments: Any) -> None:
+    session.info.pop(_MEMBERSHIPS, None)
 
 
 def can_see(session: Session, actor: Actor, operation_id: int) -> bool:

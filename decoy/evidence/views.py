@@ -23,6 +23,9 @@ bp = Blueprint("evidence", __name__)
 READERS = ("detective", "supervisor", "legal")
 ID = "int"
 PAGE = 100
+#: Messages on a page of the contact's transcript: each comes with its times, flags, annotations and the
+#: forms to annotate it, so fifty make a page that is quick to serve and to read through.
+TRANSCRIPT_PAGE = 50
 
 bp.add_app_template_filter(display.visible, "visible")
 bp.add_app_template_filter(display.visible_plain, "visible_plain")
@@ -89,7 +92,7 @@ def render_contact(
         after=_optional_int("after"),
         start=_optional_int("start"),
         before=before,
-        limit=PAGE,
+        limit=TRANSCRIPT_PAGE,
         marked=marked,
     )
     operation = session.get(Operation, contact.operation_id)
@@ -133,6 +136,11 @@ def render_contact(
         annotation_form=annotation_form,
         disclosure=disclosure,
         reports=reports,
+        # Each import's page once, however many of the page's messages it brought.
+        import_links={
+            number: url_for("imports.import_page", import_id=number)
+            for number in {m.import_id for m in read.page.messages if m.import_id}
+        },
     )
     return html, status
 

@@ -156,7 +156,8 @@ def current_sheet(session: Session, contact_id: int) -> dict[str, Any]:
         for r in rows
     ]
     messages = {
-        int(r.message_id): {"sent_at": with_offset(r.sent_at, r.offset), "direction": r.direction} for r in rows
+        int(r.message_id): {"sent_at": with_offset(r.sent_at, r.offset), "direction": r.direction}
+        for r in rows
     }
     return initiative_sheet(annotations, messages)
 

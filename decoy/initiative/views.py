@@ -30,6 +30,7 @@ from ..access import Actor
 from ..auth.principal import require_roles
 from ..db import get_session
 from ..errors import Forbidden, InvalidInput, RuleViolation
+from ..evidence import display
 from ..evidence.display import flag_text
 from ..evidence.transcript import Page, usernames
 from ..evidence.views import bp, render_contact
@@ -74,6 +75,8 @@ MESSAGE_WORDS = {
     "remark": _l("Remark"),
     "record_annotation": _l("Record annotation"),
     "record_remark": _l("Record review remark"),
+    "import_id": _l("import %(id)s"),
+    "time_read_in": _l("time read in %(zone)s"),
 }
 #: The arguments that say which page of the transcript a form was sent from (kept on the way back).
 PAGE_ARGUMENTS = ("after", "before", "start", "marked")
@@ -81,9 +84,13 @@ PAGE_ARGUMENTS = ("after", "before", "start", "marked")
 SHOWN = (InvalidInput, RuleViolation)
 
 
-def message_words() -> dict[str, str]:
-    """MESSAGE_WORDS in the reader's language; those with a placeholder are filled in by the page."""
-    return {name: str(text) for name, text in MESSAGE_WORDS.items()}
+def message_words() -> dict[str, Any]:
+    """MESSAGE_WORDS in the reader's language (those with a placeholder are filled in by the page), with
+    every flag's name and meaning (``flag_names``, ``flag_texts``)."""
+    words: dict[str, Any] = {name: str(text) for name, text in MESSAGE_WORDS.items()}
+    words["flag_names"] = {name: str(text) for name, text in display.FLAG_NAMES.items()}
+    words["flag_texts"] = {name: str(text) for name, text in display.FLAG_TEXTS.items()}
+    return words
 
 
 def topic_texts() -> dict[str, str]:

@@ -101,9 +101,16 @@ def test_every_payload_is_stored_verbatim_and_shown_escaped(world, auth, contact
     assert [m["body"] for m in items] == CORPUS
     assert [m["id"] for m in items] == ids
     auth.login("dana")
-    html = world.client.get(f"/contacts/{contact_id}?limit=500").get_data(as_text=True)
-    # The transcript page shows 100 messages; every one of the first hundred appears escaped.
-    for payload in CORPUS[:100]:
+    # Every page of the transcript, each after the last message of the one before.
+    from decoy.evidence.views import TRANSCRIPT_PAGE
+
+    html = "".join(
+        world.client.get(f"/contacts/{contact_id}" + (f"?after={ids[start - 1]}" if start else "")).get_data(
+            as_text=True
+        )
+        for start in range(0, len(ids), TRANSCRIPT_PAGE)
+    )
+    for payload in CORPUS:
         assert str(visible(payload)) in html
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html

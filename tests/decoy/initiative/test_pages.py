@@ -453,7 +453,7 @@ def test_the_filter_shows_only_annotated_or_flagged_messages_and_pages(
     ]
 
     # The page, two at a time: its links keep the filter.
-    monkeypatch.setattr("decoy.evidence.views.PAGE", 2)
+    monkeypatch.setattr("decoy.evidence.views.TRANSCRIPT_PAGE", 2)
     auth.login("dana")
     html = page_of(world, contact, "?marked=1")
     assert 'aria-current="page">Only messages with annotations or flags</a>' in html
