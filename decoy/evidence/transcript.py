@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
@@ -85,18 +86,10 @@ def message_page(
             after if after is not None else start,  # type: ignore[arg-type]
             "after" if after is not None else "start",
         )
-        later = col(Message.id) > anchor.id if after is not None else col(Message.id) >= anchor.id
-        query = query.where(
-            or_(col(Message.sent_at) > anchor.sent_at, and_(col(Message.sent_at) == anchor.sent_at, later))
-        )
+        query = query.where(after_in_order(anchor.sent_at, anchor.id, inclusive=after is None))
     elif before:
         anchor = _anchor(session, contact, before, "before")
-        query = query.where(
-            or_(
-                col(Message.sent_at) < anchor.sent_at,
-                and_(col(Message.sent_at) == anchor.sent_at, col(Message.id) < anchor.id),
-            )
-        )
+        query = query.where(before_in_order(anchor.sent_at, anchor.id))
     if backwards:
         query = query.order_by(order[0].desc(), order[1].desc())
     else:
@@ -124,6 +117,29 @@ def message_page(
             page.next_after = rows[-1].id if more else None
             page.previous_before = rows[0].id if (after is not None or start is not None) else None
     return page
+
+
+def after_in_order(sent_at: datetime, message_id: int, *, inclusive: bool = False) -> ColumnElement[bool]:
+    """The messages after (``inclusive``: from) the one at (sent_at, message_id) in transcript order.
+
+    The plain bound on sent_at, implied by the rest, lets the database begin its walk of the (contact,
+    sent_at, id) index at the anchor rather than at the contact's first message."""
+    later = col(Message.id) >= message_id if inclusive else col(Message.id) > message_id
+    return and_(
+        col(Message.sent_at) >= sent_at,
+        or_(col(Message.sent_at) > sent_at, and_(col(Message.sent_at) == sent_at, later)),
+    )
+
+
+def before_in_order(sent_at: datetime, message_id: int) -> ColumnElement[bool]:
+    """The messages before the one at (sent_at, message_id) in transcript order (bounded as above)."""
+    return and_(
+        col(Message.sent_at) <= sent_at,
+        or_(
+            col(Message.sent_at) < sent_at,
+            and_(col(Message.sent_at) == sent_at, col(Message.id) < message_id),
+        ),
+    )
 
 
 def flagged_counts(session: Session, contacts: Sequence[Contact]) -> dict[int, int]:

@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from ..clock import with_offset
 from ..disclosure.codes import Officers
+from ..evidence import transcript
 from ..models import (
     Attachment,
     Authorization,
@@ -219,10 +220,7 @@ def iter_messages(session: Session, contact_id: int) -> Iterator[tuple[Message, 
     while True:
         query = select(Message).where(Message.contact_id == contact_id)
         if after is not None:
-            query = query.where(
-                (col(Message.sent_at) > after[0])
-                | ((col(Message.sent_at) == after[0]) & (col(Message.id) > after[1]))
-            )
+            query = query.where(transcript.after_in_order(*after))
         page = session.exec(query.order_by(col(Message.sent_at), col(Message.id)).limit(PAGE)).all()
         if not page:
             return
