@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from sqlalchemy import Row
@@ -162,8 +162,11 @@ class StreamFlags:
 
     def flags(self, direction: str, sent_at: datetime) -> list[str]:
         """The flags of the next message; an incoming one is remembered for the outgoing ones after it."""
+        # The authorizations' times are UTC: compared with the same instant in UTC, each comparison is a
+        # plain one instead of asking the message's zone for its offset (an export's local time).
+        moment = sent_at.astimezone(UTC)
         flags, authorization = _judged(
-            self.links, self.profile, sent_at, lambda governing: self._overdue_at(governing, sent_at)
+            self.links, self.profile, moment, lambda governing: self._overdue_at(governing, moment)
         )
         if direction == "in" and (self.earliest_incoming is None or sent_at < self.earliest_incoming):
             self.earliest_incoming = sent_at
