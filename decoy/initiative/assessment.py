@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import String, cast, func
+from sqlalchemy import String, and_, cast, func
 from sqlmodel import Session, col, select
 
 from audit.evidence_bundle.initiative import assessment_row_sha256, initiative_sheet
@@ -116,48 +116,47 @@ def current_sheet(session: Session, contact_id: int) -> dict[str, Any]:
 
     The sheet depends only on each topic's first annotation that counts (an officer's, neither retracted
     nor retracting) by the platform time of its message, then the message id, then the annotation id. The
-    database picks that one per topic (a window over the contact's annotations, by the same order) and
-    the function that builds the sheet in bundles and in the offline verifier decides from those."""
+    database finds each topic's earliest platform time among those, then the annotations that count at
+    that time (several, when messages share it), and the function that builds the sheet in bundles and in
+    the offline verifier decides from them."""
     retracted = select(Annotation.retracts_id).where(
         Annotation.contact_id == contact_id, col(Annotation.retracts_id).is_not(None)
     )
-    rank = (
-        func.row_number()
-        .over(
-            partition_by=col(Annotation.topic),
-            order_by=(col(Message.sent_at), col(Message.id), col(Annotation.id)),
-        )
-        .label("rank")
+    counting = (
+        Annotation.role == OFFICER,
+        col(Annotation.retracts_id).is_(None),
+        col(Annotation.id).not_in(retracted),
     )
-    ranked = (
-        select(
-            col(Annotation.id).label("id"),
-            col(Annotation.message_id).label("message_id"),
-            col(Annotation.topic).label("topic"),
-            col(Annotation.age).label("age"),
-            col(Message.sent_at).label("sent_at"),
-            col(Message.sent_offset_minutes).label("offset"),
-            col(Message.direction).label("direction"),
-            rank,
-        )
+    firsts = (
+        select(col(Annotation.topic).label("topic"), func.min(Message.sent_at).label("at"))
         .join(Message, col(Message.id) == Annotation.message_id)
-        .where(
-            Annotation.contact_id == contact_id,
-            Annotation.role == OFFICER,
-            col(Annotation.retracts_id).is_(None),
-            col(Annotation.id).not_in(retracted),
-        )
+        .where(Annotation.contact_id == contact_id, *counting)
+        .group_by(col(Annotation.topic))
         .subquery()
     )
-    rows = session.execute(select(ranked).where(ranked.c.rank == 1)).all()
+    rows = session.execute(
+        select(
+            Annotation.id,
+            Annotation.message_id,
+            Annotation.topic,
+            Annotation.age,
+            Message.sent_at,
+            Message.sent_offset_minutes,
+            Message.direction,
+        )
+        # From the few firsts to their messages by the (contact, sent_at) index, then to their annotations.
+        .select_from(firsts)
+        .join(Message, and_(Message.contact_id == contact_id, col(Message.sent_at) == firsts.c.at))
+        .join(Annotation, and_(Annotation.message_id == Message.id, Annotation.topic == firsts.c.topic))
+        .where(*counting)
+    ).all()
     annotations = [
-        {"id": r.id, "message_id": r.message_id, "topic": r.topic, "age": r.age, "retracts_id": None,
-         "role": OFFICER}
-        for r in rows
+        {"id": a, "message_id": m, "topic": t, "age": age, "retracts_id": None, "role": OFFICER}
+        for a, m, t, age, _sent_at, _offset, _direction in rows
     ]
     messages = {
-        int(r.message_id): {"sent_at": with_offset(r.sent_at, r.offset), "direction": r.direction}
-        for r in rows
+        int(m): {"sent_at": with_offset(sent_at, offset), "direction": direction}
+        for _a, m, _t, _age, sent_at, offset, direction in rows
     }
     return initiative_sheet(annotations, messages)
 
