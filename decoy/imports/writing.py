@@ -8,9 +8,6 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
-import psycopg
-from psycopg import sql
-from psycopg.types.json import Json
 from sqlalchemy import Connection, func, insert, select
 from sqlmodel import Session
 
@@ -214,9 +211,6 @@ def _counts(result: dict[str, Any]) -> dict[str, Any]:
 
 
 _MESSAGE_COLUMNS = [column.name for column in _message.columns]
-_COPY_MESSAGES = sql.SQL("COPY {} ({}) FROM STDIN").format(
-    sql.Identifier(_message.name), sql.SQL(", ").join(map(sql.Identifier, _MESSAGE_COLUMNS))
-)
 
 
 def _insert_rows(connection: Connection, rows: list[dict[str, Any]]) -> None:
@@ -227,10 +221,18 @@ def _insert_rows(connection: Connection, rows: list[dict[str, Any]]) -> None:
     if connection.dialect.name != "postgresql":
         connection.execute(insert(_message), rows)
         return
+    # The driver is loaded where it is used: a server on SQLite never loads it (about 10 MiB).
+    import psycopg  # noqa: PLC0415
+    from psycopg import sql  # noqa: PLC0415
+    from psycopg.types.json import Json  # noqa: PLC0415
+
     driver = connection.connection.driver_connection
     if not isinstance(driver, psycopg.Connection):
         raise TypeError("Decoy reaches PostgreSQL through psycopg")
-    with driver.cursor() as cursor, cursor.copy(_COPY_MESSAGES) as copy:
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(_message.name), sql.SQL(", ").join(map(sql.Identifier, _MESSAGE_COLUMNS))
+    )
+    with driver.cursor() as cursor, cursor.copy(statement) as copy:
         for row in rows:
             copy.write_row([Json(row[name]) if name == "flags" else row[name] for name in _MESSAGE_COLUMNS])
 
