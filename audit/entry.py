@@ -166,21 +166,10 @@ def canonical_json(obj: object) -> bytes:
 
 def format_time(moment: datetime) -> str:
     """Return an aware datetime as RFC 3339 UTC with microseconds and "Z"."""
-    global _last_formatted
-    last = _last_formatted
-    if last[0] is moment:  # the same (immutable) object as the last call's: a writer's shared time
-        return last[1]
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError("audit entry time must be timezone-aware")
     utc = moment.astimezone(UTC).replace(tzinfo=None)
-    text = utc.isoformat(timespec="microseconds") + "Z"
-    _last_formatted = (moment, text)
-    return text
-
-
-#: The last moment format_time formatted and its text: a writer of many rows and entries at one time (an
-#: import's chunk) formats that time once. Compared by identity, so that no two moments are confused.
-_last_formatted: tuple[datetime | None, str] = (None, "")
+    return utc.isoformat(timespec="microseconds") + "Z"
 
 
 @dataclass(frozen=True)
