@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import String, and_, cast, func
+from sqlalchemy import String, cast, func
 from sqlmodel import Session, col, select
 
 from audit.evidence_bundle.initiative import assessment_row_sha256, initiative_sheet
@@ -115,10 +115,10 @@ def current_sheet(session: Session, contact_id: int) -> dict[str, Any]:
     """The contact's initiative sheet now, as :func:`sheet_of` gives it, read without every annotation.
 
     The sheet depends only on each topic's first annotation that counts (an officer's, neither retracted
-    nor retracting) by the platform time of its message, then the message id, then the annotation id. The
-    database finds each topic's earliest platform time among those, then the annotations that count at
-    that time (several, when messages share it), and the function that builds the sheet in bundles and in
-    the offline verifier decides from them."""
+    nor retracting) by the platform time of its message, then the message id, then the annotation id. So
+    the database gives each topic's earliest platform time among those, then the annotations that count
+    on the messages of those times (several, when messages share a time), and the function that builds
+    the sheet in bundles and in the offline verifier decides from them."""
     retracted = select(Annotation.retracts_id).where(
         Annotation.contact_id == contact_id, col(Annotation.retracts_id).is_not(None)
     )
@@ -127,36 +127,45 @@ def current_sheet(session: Session, contact_id: int) -> dict[str, Any]:
         col(Annotation.retracts_id).is_(None),
         col(Annotation.id).not_in(retracted),
     )
-    firsts = (
-        select(col(Annotation.topic).label("topic"), func.min(Message.sent_at).label("at"))
-        .join(Message, col(Message.id) == Annotation.message_id)
-        .where(Annotation.contact_id == contact_id, *counting)
-        .group_by(col(Annotation.topic))
-        .subquery()
+    firsts = dict(
+        session.execute(
+            select(Annotation.topic, func.min(Message.sent_at))
+            .join(Message, col(Message.id) == Annotation.message_id)
+            .where(Annotation.contact_id == contact_id, *counting)
+            .group_by(col(Annotation.topic))
+        ).all()
     )
-    rows = session.execute(
-        select(
-            Annotation.id,
-            Annotation.message_id,
-            Annotation.topic,
-            Annotation.age,
-            Message.sent_at,
-            Message.sent_offset_minutes,
-            Message.direction,
-        )
-        # From the few firsts to their messages by the (contact, sent_at) index, then to their annotations.
-        .select_from(firsts)
-        .join(Message, and_(Message.contact_id == contact_id, col(Message.sent_at) == firsts.c.at))
-        .join(Annotation, and_(Annotation.message_id == Message.id, Annotation.topic == firsts.c.topic))
-        .where(*counting)
-    ).all()
+    rows = (
+        session.execute(
+            select(
+                Annotation.id,
+                Annotation.message_id,
+                Annotation.topic,
+                Annotation.age,
+                Message.sent_at,
+                Message.sent_offset_minutes,
+                Message.direction,
+            )
+            .join(Annotation, col(Annotation.message_id) == Message.id)
+            # The messages at those times by the (contact, sent_at) index, then their annotations.
+            .where(Message.contact_id == contact_id, col(Message.sent_at).in_(set(firsts.values())))
+            .where(*counting)
+        ).all()
+        if firsts
+        else []
+    )
+    candidates = [row for row in rows if firsts.get(row.topic) == row.sent_at]
     annotations = [
-        {"id": a, "message_id": m, "topic": t, "age": age, "retracts_id": None, "role": OFFICER}
-        for a, m, t, age, _sent_at, _offset, _direction in rows
+        {"id": r.id, "message_id": r.message_id, "topic": r.topic, "age": r.age, "retracts_id": None,
+         "role": OFFICER}
+        for r in candidates
     ]
     messages = {
-        int(m): {"sent_at": with_offset(sent_at, offset), "direction": direction}
-        for _a, m, _t, _age, sent_at, offset, direction in rows
+        int(r.message_id): {
+            "sent_at": with_offset(r.sent_at, r.sent_offset_minutes),
+            "direction": r.direction,
+        }
+        for r in candidates
     }
     return initiative_sheet(annotations, messages)
 
