@@ -32,18 +32,19 @@ _stdlib_encoder = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separator
 
 
 @contextmanager
-def _fast_path(enabled: bool) -> Iterator[None]:
-    saved = audit.entry_batch._orjson
-    audit.entry_batch._orjson = orjson if enabled else None
+def _orjson_in(module: Any, enabled: bool) -> Iterator[None]:
+    """``module`` (the batch decoder or the entry encoder) with orjson, or with the standard library alone."""
+    saved = module._orjson
+    module._orjson = orjson if enabled else None
     try:
         yield
     finally:
-        audit.entry_batch._orjson = saved
+        module._orjson = saved
 
 
 def _outcome(rows: list[bytes], *, fast: bool) -> tuple[str, tuple[type, str] | None]:
     """decode_joined's answer, with types visible (repr tells 1 from 1.0 and True)."""
-    with _fast_path(fast):
+    with _orjson_in(audit.entry_batch, fast):
         decoded, error = decode_joined(b",".join(rows), [len(row) for row in rows])
     return repr(decoded), None if error is None else (type(error), str(error))
 
@@ -326,19 +327,9 @@ def test_audit_runs_without_orjson() -> None:
     subprocess.run([sys.executable, "-c", script], cwd=ROOT, check=True, timeout=60)
 
 
-@contextmanager
-def _encoding_with(enabled: bool) -> Iterator[None]:
-    saved = audit.entry._orjson
-    audit.entry._orjson = orjson if enabled else None
-    try:
-        yield
-    finally:
-        audit.entry._orjson = saved
-
-
 def _canonical(value: Any, fast: bool) -> bytes | str:
     """canonical_json's bytes, or the message of its ValueError."""
-    with _encoding_with(fast):
+    with _orjson_in(audit.entry, fast):
         try:
             return canonical_json(value)
         except ValueError as exc:
