@@ -2,9 +2,11 @@
 
 A WhatsApp "Export chat" text and a Telegram Desktop result.json, each of N messages (default 100,000), are
 posted to `POST /api/v1/contacts/<id>/imports` of `decoy serve` (one worker) on a new contact each; every
-message becomes its own row and its own audit entry. The same is done with a tenth of the messages, on a
-server started afresh, so that the peak memory of the two runs can be compared: it must not grow with the
-file. Peak memory is the worker's high-water mark of resident memory (VmHWM in /proc).
+message becomes its own row and its own audit entry (checked after each import, outside the timed part:
+the log's new entries include one `message.create` for every message added). The same is done with a
+tenth of the messages, on a server started afresh, so that the peak memory of the two runs can be
+compared: it must not grow with the file. Peak memory is the worker's high-water mark of resident memory
+(VmHWM in /proc).
 
 Runs on SQLite, and on PostgreSQL too when DECOY_BENCH_DATABASE_URL names a server (a fresh database is
 made and dropped).
@@ -105,8 +107,26 @@ def worker_peak_kib(master_pid: int) -> int:
     return peak
 
 
+def log_entries(site: Site, start: int = 0) -> tuple[int, int]:
+    """The audit log's size, and how many of its entries from index ``start`` record a message created."""
+    from decoy import create_app
+    from decoy.audit_bridge import get_store
+
+    app = create_app({"DATA_DIR": str(site.data_dir), "ENV": "production", "DATABASE_URL": site.database_url})
+    store = get_store(app)
+    created = 0
+    with app.extensions["decoy.engine"].connect() as connection:
+        size = store.size(connection)
+        for rows in store.iter_entry_chunks(connection, start):
+            created += sum(json.loads(entry)["action"] == "message.create" for _index, entry, _leaf in rows)
+    app.extensions["decoy.engine"].dispose()
+    return size, created
+
+
 def run_one(site: Site, export: Path, fmt: str) -> tuple[int, float, int]:
-    """Import ``export`` into a new contact on a fresh server: (messages added, seconds, peak KiB)."""
+    """Import ``export`` into a new contact on a fresh server: (messages added, seconds, peak KiB); then
+    checks that the audit log holds one entry for each message added."""
+    size_before, _created = log_entries(site)
     port = free_port()
     command = [*decoy_command(), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
     with serving(command, site.environment, port) as server:
@@ -128,6 +148,9 @@ def run_one(site: Site, export: Path, fmt: str) -> tuple[int, float, int]:
         )
         elapsed = time.perf_counter() - started
         peak = worker_peak_kib(server.pid)
+    _size, created = log_entries(site, size_before)
+    if created != int(answer["added"]):
+        raise SystemExit(f"{answer['added']} messages added but {created} audit entries record one")
     return int(answer["added"]), elapsed, peak
 
 
