@@ -19,6 +19,7 @@ __all__ = [
     "FORMAT_VERSION",
     "EntryInput",
     "canonical_json",
+    "checked_orjson",
     "decode_entries",
     "decode_entry",
     "encode_entry",
@@ -115,6 +116,12 @@ def _load_orjson() -> ModuleType | None:
 
 
 _orjson = _load_orjson()
+
+
+def checked_orjson() -> ModuleType | None:
+    """orjson when it is installed and encodes as the canonical encoder does (see _load_orjson), else None:
+    for the batch decoder, which tries its blocks with it first."""
+    return _orjson
 
 
 def _check_value(value: object, depth: int = 0) -> None:

@@ -70,7 +70,7 @@ _JSON_MODEL = frozenset({str, int, bool, _NONE, list, dict})
 
 # orjson, if audit.entry found it to encode as the canonical encoder does; tests set this to None to force
 # the standard-library path.
-_orjson: ModuleType | None = entry_module._orjson
+_orjson: ModuleType | None = entry_module.checked_orjson()
 
 
 def _valid_day(day: str) -> bool:
