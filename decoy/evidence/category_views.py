@@ -26,7 +26,6 @@ from ..db import get_session
 from ..disclosure import codes
 from ..errors import Forbidden, InvalidInput, RuleViolation
 from ..models import CATEGORIES, Contact, ContactCategoryChange, Operation, SuspectNotification
-from ..operations.views import parse_local
 from ..orders import notification_register
 from . import categories
 from .views import bp
@@ -172,7 +171,7 @@ def record_notification(contact_id: int) -> Any:
         flash(_("The form expired; try again."), "error")
         return _back(contact_id)
     try:
-        at: datetime = parse_local(form.at.data, operation.timezone, "at")  # type: ignore[union-attr]
+        at: datetime = clock.parse_typed_timestamp(form.at.data, operation.timezone, "at")  # type: ignore[union-attr]
         notification_register.record_notification(
             session=session, actor=current_user, contact_id=contact_id, kind=form.kind.data or "", at=at,
             note=form.note.data or "",

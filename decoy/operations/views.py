@@ -45,20 +45,6 @@ def _id(value: int, what: str) -> int:
     return value
 
 
-def parse_local(value: str | None, zone_name: str, field: str) -> datetime:
-    """A date and time typed in the operation's zone (an explicit offset is honoured too)."""
-    text = (value or "").strip().replace("T", " ")
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError as error:
-        raise InvalidInput(_("Enter a date and time as YYYY-MM-DD HH:MM."), field=field) from error
-    if not datetime(1970, 1, 2) <= moment.replace(tzinfo=None) <= datetime(2199, 12, 31):
-        raise InvalidInput(_("The date is out of range."), field=field)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=zone(zone_name))
-    return moment
-
-
 def split_list(value: str | None) -> list[str]:
     """Comma- or line-separated items, trimmed, empty ones dropped."""
     return [item.strip() for item in (value or "").replace("\n", ",").split(",") if item.strip()]

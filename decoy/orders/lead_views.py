@@ -21,11 +21,12 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
+from .. import clock
 from ..auth.principal import require_roles
 from ..db import get_session
 from ..disclosure import codes
 from ..models import TLP_LABELS, Lead, Operation
-from ..operations.views import ID, READERS, SHOWN, _visible, bp, parse_local, render_overview
+from ..operations.views import ID, READERS, SHOWN, _visible, bp, render_overview
 from . import leads
 
 _FORM = "lead_form"
@@ -145,7 +146,7 @@ def record_lead(operation_id: int) -> Any:
             tlp=form.tlp.data or "",
             sha256=form.sha256.data or "",
             description=form.description.data or "",
-            passed_at=parse_local(text, operation.timezone, "passed_at") if text else None,
+            passed_at=clock.parse_typed_timestamp(text, operation.timezone, "passed_at") if text else None,
         )
         session.commit()
     except SHOWN as refusal:

@@ -44,7 +44,6 @@ from ..operations.views import (
     SHOWN,
     _visible,
     bp,
-    parse_local,
     render_overview,
     visible_authorization,
 )
@@ -268,12 +267,13 @@ def record_delivery(end_report_id: int) -> Any:
         return render_overview(operation, 400, _("The form expired; try again."))
     try:
         text = (form.delivered_at.data or "").strip()
+        delivered_at = clock.parse_typed_timestamp(text, operation.timezone, "delivered_at") if text else None
         closing.record_delivery(
             session=session,
             actor=current_user,
             end_report_id=end_report_id,
             recipient=form.recipient.data or "",
-            delivered_at=parse_local(text, operation.timezone, "delivered_at") if text else None,
+            delivered_at=delivered_at,
         )
         session.commit()
     except SHOWN as refusal:

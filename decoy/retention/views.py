@@ -29,7 +29,6 @@ from ..evidence.categories import current_category
 from ..evidence.reading import visible_contact
 from ..evidence.views import bp
 from ..models import CASE_OUTCOMES, Contact, ContactOutcome, Operation
-from ..operations.views import parse_local
 from . import disposal, due, holds, outcomes, schedule
 
 READERS = ("detective", "supervisor", "legal")
@@ -277,10 +276,12 @@ def record_outcome(contact_id: int) -> Any:
         return _to_contact(contact_id)
     try:
         typed = (form.decided_at.data or "").strip()
+        zone_name = operation.timezone  # type: ignore[union-attr]
+        decided_at = clock.parse_typed_timestamp(typed, zone_name, "decided_at") if typed else None
         outcomes.record_outcome(
             session=session, actor=current_user, contact_id=contact_id, outcome=form.outcome.data or "",
             reference=form.reference.data or "",
-            decided_at=parse_local(typed, operation.timezone, "decided_at") if typed else None,  # type: ignore[union-attr]
+            decided_at=decided_at,
         )
         session.commit()
     except SHOWN as refusal:

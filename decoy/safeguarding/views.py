@@ -32,7 +32,6 @@ from ..errors import Forbidden, InvalidInput, RuleViolation
 from ..evidence.downloads import serve
 from ..evidence.views import bp
 from ..models import PROTECTIVE_ACTIONS, Contact, Operation
-from ..operations.views import parse_local
 from . import cases, sensitive
 
 READERS = ("detective", "supervisor", "legal")
@@ -204,7 +203,7 @@ def record_safeguarding_action(case_id: int) -> Any:
         cases.record_action(
             session=session, actor=current_user, case_id=case_id, kind=form.kind.data or "",
             reference=form.reference.data or "", note=form.note.data or "",
-            taken_at=parse_local(taken, zone, "taken_at") if taken else None,
+            taken_at=clock.parse_typed_timestamp(taken, zone, "taken_at") if taken else None,
         )
         session.commit()
     except SHOWN as refusal:

@@ -320,7 +320,9 @@ def test_the_operation_page_lists_leads_escaped_and_records_one(world: Any, auth
 @pytest.mark.parametrize(
     ("changes", "field"),
     [({"sha256": "abc"}, "sha256"), ({"passed_at": "tomorrow"}, "passed_at"),
-     ({"passed_at": "2026-03-05 10:00"}, "passed_at"), ({"recipient": ""}, "recipient")],
+     ({"passed_at": "2026-03-05 10:00"}, "passed_at"), ({"recipient": ""}, "recipient"),
+     # The hour the end of summer time repeats, and the hour its start skips: the offset must be given.
+     ({"passed_at": "2025-10-26 02:30"}, "passed_at"), ({"passed_at": "2025-03-30 02:30"}, "passed_at")],
 )
 def test_a_refused_lead_form_shows_the_error_at_its_field(
     world: Any, auth: Any, changes: dict[str, str], field: str
