@@ -3,6 +3,8 @@ inside the caller's transaction, and judged by the same triggers."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from audit_helpers import fill, make_entry, rows
 from sqlalchemy import Engine, text
@@ -57,3 +59,76 @@ def test_the_head_trigger_still_refuses_an_entry_off_the_head(engine: Engine, st
             text("INSERT INTO audit_entry (idx, entry, leaf_hash) VALUES (5, :e, :h)"),
             {"e": b"{}", "h": b"\x00" * 32},
         )
+
+
+# PostgreSQL's triggers for a batch: entries at the next index, the head moved once past them ----------------
+
+
+def _postgresql_only(engine: Engine) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's triggers admit one entry per move of the head")
+
+
+def _write(connection: Any, index: int) -> None:
+    connection.execute(
+        text("INSERT INTO audit_entry (idx, entry, leaf_hash) VALUES (:i, :e, :h)"),
+        {"i": index, "e": b"{}", "h": b"\x00" * 32},
+    )
+
+
+def _move(connection: Any, size: int) -> None:
+    connection.execute(text("UPDATE audit_head SET size = :s WHERE id = 1"), {"s": size})
+
+
+def test_a_batch_moves_the_head_once_on_postgresql(engine: Engine, store: AuditStore) -> None:
+    _postgresql_only(engine)
+    fill(engine, store, 3)
+    # The backend's updates of the head not yet reported (earlier transactions' may be among them).
+    updates = text("SELECT n_tup_upd FROM pg_stat_xact_user_tables WHERE relname = 'audit_head'")
+    with engine.begin() as connection:
+        before = connection.execute(updates).scalar_one()
+        store.append_many(connection, [make_entry(number) for number in range(3, 53)])
+        after = connection.execute(updates).scalar_one()
+    assert after - before == 1  # one new row version of the head for fifty entries
+    assert len(rows(engine)) == 53
+
+
+@pytest.mark.parametrize(
+    ("indexes", "head", "refused"),
+    [
+        ([3, 4], None, "beyond the head at commit"),  # written, the head left behind
+        ([3], 5, "one past the last entry"),  # the head moved past an entry not written
+        ([3, 4, 5], 5, "one past the last entry"),  # the head moved short of the entries written
+        ([4], None, "appended at the head"),  # an index skipped
+        ([3, 3], None, "appended at the head|duplicate key"),  # the same index twice
+        ([2], None, "appended at the head|duplicate key"),  # below the head
+    ],
+)
+def test_postgresql_refuses_a_batch_that_breaks_the_log(
+    engine: Engine, store: AuditStore, indexes: list[int], head: int | None, refused: str
+) -> None:
+    _postgresql_only(engine)
+    fill(engine, store, 3)
+    before = rows(engine)
+    with pytest.raises(DBAPIError, match=refused), engine.begin() as connection:
+        for index in indexes:
+            _write(connection, index)
+        if head is not None:
+            _move(connection, head)
+    assert rows(engine) == before
+    with engine.begin() as connection:
+        assert store.size(connection) == 3
+
+
+def test_postgresql_admits_entries_written_first_and_the_head_moved_once(
+    engine: Engine, store: AuditStore
+) -> None:
+    """The rule itself, without the library: what a batch writes passes the triggers (the tree is not
+    theirs to judge: the verifier recomputes it)."""
+    _postgresql_only(engine)
+    fill(engine, store, 3)
+    with engine.begin() as connection:
+        for index in (3, 4, 5):
+            _write(connection, index)
+        _move(connection, 6)
+    assert [index for index, _entry, _leaf in rows(engine)] == [0, 1, 2, 3, 4, 5]
