@@ -15,6 +15,8 @@ written step by step, 35 µs in one move).
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import Connection, text
 
 __all__ = [
@@ -25,6 +27,7 @@ __all__ = [
     "LEGACY_APPEND_SQL",
     "drop_triggers",
     "install_trigger_sql",
+    "pin_search_path_sql",
 ]
 
 _APPEND_ONLY_TABLES = ("audit_entry", "audit_checkpoint")
@@ -238,6 +241,37 @@ _SQLITE_TRIGGERS = [
 ]
 
 
+#: The PostgreSQL functions above, each made to resolve table names in its own schema (pin_search_path_sql).
+_PG_FUNCTION_NAMES = (
+    "audit_reject_change",
+    "audit_entry_at_head",
+    "audit_entry_under_head",
+    "audit_frontier_root",
+    "audit_append_entry",
+    "audit_head_one_step",
+)
+
+
+def pin_search_path_sql(names: tuple[str, ...]) -> str:
+    """A PostgreSQL statement that makes each named function of the current schema resolve names in that
+    schema and then in pg_temp. Without it a session's temporary tables are searched first, and a
+    temporary audit_head (or any table a trigger reads) would stand in for the real one."""
+    if not all(re.fullmatch(r"[a-z_]+", name) for name in names):
+        raise ValueError("function names are lowercase identifiers")
+    listed = ", ".join(f"'{name}'" for name in names)
+    return f"""DO $$
+DECLARE
+    f regprocedure;
+BEGIN
+    FOR f IN SELECT p.oid::regprocedure FROM pg_proc p
+        WHERE p.pronamespace = current_schema()::regnamespace AND p.proname IN ({listed})
+    LOOP
+        EXECUTE format('ALTER FUNCTION %s SET search_path = %I, pg_temp', f, current_schema());
+    END LOOP;
+END
+$$"""  # noqa: S608 - checked identifiers of the code's own functions
+
+
 def install_trigger_sql(dialect: str) -> list[str]:
     """Return the idempotent statements that create the triggers for ``dialect``."""
     if dialect == "sqlite":
@@ -258,6 +292,7 @@ def install_trigger_sql(dialect: str) -> list[str]:
                 f"CREATE CONSTRAINT TRIGGER {name} AFTER INSERT ON {table} DEFERRABLE INITIALLY DEFERRED "
                 f"FOR EACH ROW EXECUTE FUNCTION {function}()"
             )
+        statements.append(pin_search_path_sql(_PG_FUNCTION_NAMES))
         return statements
     raise ValueError(f"unsupported database dialect {dialect!r}")
 

@@ -10,6 +10,8 @@ from collections.abc import Iterable
 
 from sqlalchemy import Connection, text
 
+from audit.triggers import pin_search_path_sql
+
 _PG_FUNCTION = """CREATE OR REPLACE FUNCTION decoy_reject_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     RAISE EXCEPTION '% is append-only', TG_TABLE_NAME USING ERRCODE = 'integrity_constraint_violation';
@@ -38,6 +40,7 @@ def install(connection: Connection, table: str, *, frozen_columns: Iterable[str]
             ))
         return
     connection.execute(text(_PG_FUNCTION))
+    connection.execute(text(pin_search_path_sql(("decoy_reject_change",))))
     events = ["DELETE"]
     if not allow_update:
         events.append("UPDATE")

@@ -84,7 +84,7 @@ def test_a_batch_moves_the_head_once_on_postgresql(engine: Engine, store: AuditS
     _postgresql_only(engine)
     fill(engine, store, 3)
     # The backend's updates of the head not yet reported (earlier transactions' may be among them).
-    updates = text("SELECT n_tup_upd FROM pg_stat_xact_user_tables WHERE relname = 'audit_head'")
+    updates = text("SELECT n_tup_upd FROM pg_stat_xact_user_tables WHERE relid = 'audit_head'::regclass")
     with engine.begin() as connection:
         before = connection.execute(updates).scalar_one()
         store.append_many(connection, [make_entry(number) for number in range(3, 53)])
@@ -132,3 +132,36 @@ def test_postgresql_admits_entries_written_first_and_the_head_moved_once(
             _write(connection, index)
         _move(connection, 6)
     assert [index for index, _entry, _leaf in rows(engine)] == [0, 1, 2, 3, 4, 5]
+
+
+@pytest.mark.parametrize(
+    ("shadow", "statements"),
+    [
+        # A temporary head ahead of the log, an entry there and that head moved: the real head stays behind.
+        (
+            "CREATE TEMP TABLE audit_head (id int, size bigint); INSERT INTO audit_head VALUES (1, 100)",
+            ["INSERT INTO {schema}.audit_entry (idx, entry, leaf_hash) VALUES (100, '{}', '\\x00')",
+             "UPDATE pg_temp.audit_head SET size = 101"],
+        ),
+        # A temporary entry far ahead, and the real head moved to it over the entries never written.
+        (
+            "CREATE TEMP TABLE audit_entry (idx bigint); INSERT INTO audit_entry VALUES (999)",
+            ["UPDATE {schema}.audit_head SET size = 1000"],
+        ),
+    ],
+)
+def test_temporary_tables_never_stand_in_for_the_log_on_postgresql(
+    engine: Engine, store: AuditStore, shadow: str, statements: list[str]
+) -> None:
+    _postgresql_only(engine)
+    fill(engine, store, 3)
+    before = rows(engine)
+    with pytest.raises(DBAPIError, match="head"), engine.begin() as connection:
+        for statement in shadow.split("; "):
+            connection.exec_driver_sql(statement)
+        schema = connection.exec_driver_sql("SELECT current_schema()").scalar_one()
+        for statement in statements:
+            connection.exec_driver_sql(statement.replace("{schema}", schema))
+    assert rows(engine) == before
+    with engine.begin() as connection:
+        assert store.size(connection) == 3

@@ -171,6 +171,18 @@ REVISION_ONLY: dict[str, dict[str, dict[str, str | None]]] = {
             "function journal_note_disposal_guard()": "30c919da700dfa2c",
             "function message_disposal_guard()": "9285acce07766e93",
         },
+        # search_path = public, pg_temp on every PL/pgSQL function
+        "0024": {
+            "function decoy_account_identity_frozen()": "8c62ee5eb25d4776",
+            "function decoy_record_message(integer,integer,integer,character varying,"
+            "timestamp with time zone,integer,timestamp with time zone,integer,text,character varying,"
+            "character varying,character varying,integer,json,bigint,bytea,bytea)": "0d5f7ed726886767",
+            "function evidence_blob_chunk_delete_guard()": "133e58685257d26f",
+            "function evidence_blob_delete_guard()": "3db7a040082fea1f",
+            "function journal_note_disposal_guard()": "799ea97aca22c13a",
+            "function message_disposal_guard()": "40b0508bca63208d",
+            "function profile_status_follows_history()": "18221a27e6d322c8",
+        },
     },
 }
 
@@ -396,3 +408,21 @@ def test_autogenerate_writes_stored_types_only(engine: Engine, tmp_path: Path) -
     command.upgrade(_config(engine, scripts), "head")
     with engine.connect() as connection:
         assert _schema_differences(connection) == []
+
+
+def test_every_postgresql_function_resolves_tables_in_its_own_schema_first(engine: Engine) -> None:
+    """Temporary tables never stand in for the tables a trigger reads: every PL/pgSQL function of the
+    schema searches the schema, then pg_temp (unnamed, pg_temp is searched before every schema)."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's triggers read the main schema")
+    command.upgrade(_config(engine), "head")
+    with engine.connect() as connection:
+        found = connection.execute(text(
+            "SELECT p.proname, p.proconfig FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang "
+            "WHERE p.pronamespace = current_schema()::regnamespace AND l.lanname = 'plpgsql'"
+        )).all()
+        schema = connection.execute(text("SELECT current_schema()")).scalar_one()
+    assert len(found) >= 10
+    assert {name: config for name, config in found} == {
+        name: [f"search_path={schema}, pg_temp"] for name, _config in found
+    }
