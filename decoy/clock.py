@@ -147,6 +147,12 @@ def parse_typed_timestamp(value: object, zone_name: str, field: str) -> datetime
         raise InvalidInput(str(error), field=field) from error
 
 
+def parse_optional_typed_timestamp(value: str | None, zone_name: str, field: str) -> datetime | None:
+    """As :func:`parse_typed_timestamp`, for a field that may be left empty: None when nothing is typed."""
+    text = (value or "").strip()
+    return parse_typed_timestamp(text, zone_name, field) if text else None
+
+
 def typed_time(moment: datetime, zone_name: str) -> str:
     """A moment in the pattern :func:`parse_typed_time` reads, in ``zone_name``, with its offset."""
     local = moment.astimezone(zone(zone_name)).replace(microsecond=0)

@@ -226,8 +226,9 @@ def profile_contacts(profile_id: int) -> Any:
         services.require_logger(session, current_user, profile.operation_id)
         if form.validate_on_submit():
             try:
-                typed = (form.first_seen_at.data or "").strip()
-                first_seen = clock.parse_typed_timestamp(typed, zone_name, "first_seen_at") if typed else None
+                first_seen = clock.parse_optional_typed_timestamp(
+                    form.first_seen_at.data, zone_name, "first_seen_at"
+                )
                 created = services.create_contact(
                     session=session,
                     actor=current_user,

@@ -136,7 +136,6 @@ def record_lead(operation_id: int) -> Any:
         message = _("The form expired; try again.") if expired else _("Complete the lead form.")
         return render_overview(operation, 400, message)
     try:
-        text = (form.passed_at.data or "").strip()
         row = leads.record_lead(
             session=session,
             actor=current_user,
@@ -146,7 +145,9 @@ def record_lead(operation_id: int) -> Any:
             tlp=form.tlp.data or "",
             sha256=form.sha256.data or "",
             description=form.description.data or "",
-            passed_at=clock.parse_typed_timestamp(text, operation.timezone, "passed_at") if text else None,
+            passed_at=clock.parse_optional_typed_timestamp(
+                form.passed_at.data, operation.timezone, "passed_at"
+            ),
         )
         session.commit()
     except SHOWN as refusal:

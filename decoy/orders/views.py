@@ -153,14 +153,14 @@ def withdraw_authorization(authorization_id: int) -> Any:
     if not form.validate():
         return _confirm("orders/withdraw.html", 400, error=_("The form expired; try again."), **context)
     try:
-        text = (form.effective_at.data or "").strip()
         withdrawals.withdraw_authorization(
             session=session,
             actor=current_user,
             authorization_id=authorization_id,
             reason=form.reason.data or "",
-            effective_at=(clock.parse_typed_timestamp(text, operation.timezone, "effective_at")
-                          if text else None),
+            effective_at=clock.parse_optional_typed_timestamp(
+                form.effective_at.data, operation.timezone, "effective_at"
+            ),
         )
         session.commit()
     except SHOWN as refusal:
@@ -266,8 +266,9 @@ def record_delivery(end_report_id: int) -> Any:
     if not form.validate_on_submit():
         return render_overview(operation, 400, _("The form expired; try again."))
     try:
-        text = (form.delivered_at.data or "").strip()
-        delivered_at = clock.parse_typed_timestamp(text, operation.timezone, "delivered_at") if text else None
+        delivered_at = clock.parse_optional_typed_timestamp(
+            form.delivered_at.data, operation.timezone, "delivered_at"
+        )
         closing.record_delivery(
             session=session,
             actor=current_user,

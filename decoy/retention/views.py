@@ -275,9 +275,8 @@ def record_outcome(contact_id: int) -> Any:
         flash(_("The form expired; try again."), "error")
         return _to_contact(contact_id)
     try:
-        typed = (form.decided_at.data or "").strip()
         zone_name = operation.timezone  # type: ignore[union-attr]
-        decided_at = clock.parse_typed_timestamp(typed, zone_name, "decided_at") if typed else None
+        decided_at = clock.parse_optional_typed_timestamp(form.decided_at.data, zone_name, "decided_at")
         outcomes.record_outcome(
             session=session, actor=current_user, contact_id=contact_id, outcome=form.outcome.data or "",
             reference=form.reference.data or "",

@@ -199,11 +199,10 @@ def record_safeguarding_action(case_id: int) -> Any:
         flash(_("The form expired; try again."), "error")
         return _back(case.contact_id)
     try:
-        taken = (form.taken_at.data or "").strip()
         cases.record_action(
             session=session, actor=current_user, case_id=case_id, kind=form.kind.data or "",
             reference=form.reference.data or "", note=form.note.data or "",
-            taken_at=clock.parse_typed_timestamp(taken, zone, "taken_at") if taken else None,
+            taken_at=clock.parse_optional_typed_timestamp(form.taken_at.data, zone, "taken_at"),
         )
         session.commit()
     except SHOWN as refusal:
